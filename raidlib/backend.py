@@ -1,0 +1,105 @@
+"""Choose the dataframe library once, at the edge: cuDF on a working NVIDIA GPU, else pandas.
+
+This is the only module that imports ``cudf``. Transforms receive frames and ask
+:func:`frame_library` for the module that made them, so one pandas-API code path runs on both.
+
+In-memory convention shared by both backends: timestamps are tz-naive ``datetime64[us]`` holding
+UTC (cuDF's time-zone support is partial); the lake I/O layer attaches UTC when writing Parquet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from types import ModuleType
+from typing import Any, Literal
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+BackendName = Literal["pandas", "cudf"]
+
+
+class BackendUnavailableError(RuntimeError):
+    """``backend="cudf"`` was forced but cuDF or a usable GPU is missing."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The resolved backend: its name, the dataframe module, and why it was chosen."""
+
+    name: BackendName
+    xdf: ModuleType
+    reason: str
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.name == "cudf"
+
+
+@lru_cache(maxsize=1)
+def _probe_cudf() -> tuple[ModuleType | None, str]:
+    """Import cuDF and run one tiny GPU operation; ``(module, "")`` or ``(None, why not)``.
+
+    Without a GPU ``import cudf`` may still succeed and only the first GPU call raises (a
+    ``RuntimeError`` subclass from the CUDA runtime), hence the probe computation.
+    """
+    try:
+        import cudf  # noqa: PLC0415 — the one place cuDF is imported
+    except Exception as exc:  # ImportError, or CUDA errors raised at import on broken set-ups
+        return None, f"cudf is not importable ({type(exc).__name__}: {exc})"
+    try:
+        total = int(cudf.Series([1, 2, 3]).sum())
+    except Exception as exc:  # RuntimeError subclasses (cudaErrorNoDevice, driver too old, …)
+        return None, f"cudf imports but no usable GPU ({type(exc).__name__}: {exc})"
+    if total != 6:
+        return None, "cudf returned a wrong result on its self-check"
+    return cudf, ""
+
+
+def resolve_backend(requested: str = "auto") -> Backend:
+    """Resolve ``auto | cudf | pandas`` to a working backend; logs the choice once per call site."""
+    requested = (requested or "auto").lower()
+    if requested not in ("auto", "cudf", "pandas"):
+        raise ValueError(f"backend must be one of auto, cudf, pandas (got {requested!r})")
+    if requested == "pandas":
+        return Backend("pandas", pd, "requested pandas")
+    module, why_not = _probe_cudf()
+    if module is not None:
+        return Backend("cudf", module, f"{requested}: cuDF {module.__version__} on a GPU")
+    if requested == "cudf":
+        raise BackendUnavailableError(
+            f"backend 'cudf' was requested but {why_not}. Install the 'gpu-cu12' or 'gpu-cu13' "
+            "extra on a machine with an NVIDIA GPU, or use --backend pandas / RAIDLIB_BACKEND=pandas."
+        )
+    return Backend("pandas", pd, f"auto: {why_not}; using pandas")
+
+
+def frame_library(frame: Any) -> ModuleType:
+    """The dataframe module (pandas or cudf) that produced ``frame``."""
+    if isinstance(frame, (pd.DataFrame, pd.Series)):
+        return pd
+    module = type(frame).__module__.split(".", 1)[0]
+    if module == "cudf":
+        return _probe_cudf()[0] or pd
+    return pd
+
+
+def is_cudf(frame: Any) -> bool:
+    return type(frame).__module__.split(".", 1)[0] == "cudf"
+
+
+def to_pandas(frame: Any) -> pd.DataFrame:
+    """Host copy as pandas (tests, printing, small artifacts) — never in a hot path."""
+    if is_cudf(frame):
+        return frame.to_pandas()
+    return frame
+
+
+def from_pandas(frame: pd.DataFrame, backend: Backend) -> Any:
+    """Move a pandas frame onto ``backend`` (no-op for pandas)."""
+    if backend.is_gpu:
+        return backend.xdf.from_pandas(frame)
+    return frame

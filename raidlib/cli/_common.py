@@ -1,0 +1,40 @@
+"""Options shared by several sub-commands (lake roots, backend) → one Settings object."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from raidlib.settings import Settings
+
+
+def add_lake_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("lake")
+    group.add_argument("--lake", help="local lake folder holding bronze/, silver/, gold/ (default ./lake)")
+    group.add_argument("--bronze-root", help="bronze root: folder or s3:// URL (env RAIDLIB_BRONZE_ROOT)")
+    group.add_argument("--silver-root", help="silver root: folder or s3:// URL (env RAIDLIB_SILVER_ROOT)")
+    group.add_argument("--gold-root", help="gold root: folder or s3:// URL (env RAIDLIB_GOLD_ROOT)")
+
+
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=["auto", "cudf", "pandas"],
+        help="dataframe backend for silver/gold (env RAIDLIB_BACKEND, default auto)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
+    """Environment/.env first, then whatever the command line says explicitly."""
+    overrides: dict[str, Any] = {}
+    lake = getattr(args, "lake", None)
+    if lake:
+        overrides.update(
+            bronze_root=f"{lake}/bronze", silver_root=f"{lake}/silver", gold_root=f"{lake}/gold"
+        )
+    for name in ("bronze_root", "silver_root", "gold_root", "backend"):
+        value = getattr(args, name, None)
+        if value:
+            overrides[name] = value
+    overrides.update({k: v for k, v in extra.items() if v is not None})
+    return Settings(**overrides)

@@ -1,0 +1,8 @@
+"""The lake: one object over local folders or S3, plus the paths every layer uses (CONTRACT §3)."""
+
+from __future__ import annotations
+
+from raidlib.lake.lake import Lake
+from raidlib.lake import layout
+
+__all__ = ["Lake", "layout"]

@@ -1,0 +1,131 @@
+"""One lake object over fsspec: local folders by default, S3/MinIO by configuration alone."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import fsspec
+
+from raidlib.settings import Settings
+
+Layer = Literal["bronze", "silver", "gold"]
+
+
+def _is_remote(root: str) -> bool:
+    return "://" in root and not root.startswith("file://")
+
+
+@dataclass(frozen=True)
+class Lake:
+    """The three layer roots and the filesystem each lives on.
+
+    Every path handed to ``fs`` is absolute for that filesystem (``/abs/folder/...`` locally,
+    ``bucket/prefix/...`` on S3). Build one with :meth:`from_settings`.
+    """
+
+    bronze_root: str
+    silver_root: str
+    gold_root: str
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Lake:
+        return cls(
+            bronze_root=settings.bronze_root,
+            silver_root=settings.silver_root,
+            gold_root=settings.gold_root,
+            storage_options=s3_storage_options(settings),
+        )
+
+    @classmethod
+    def local(cls, root: str | os.PathLike[str]) -> Lake:
+        """Convenience: ``<root>/bronze``, ``<root>/silver``, ``<root>/gold``."""
+        root = os.fspath(root)
+        return cls(*(os.path.join(root, layer) for layer in ("bronze", "silver", "gold")))
+
+    def root(self, layer: Layer) -> str:
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        if _is_remote(raw):
+            return raw.split("://", 1)[1].rstrip("/")
+        return os.path.abspath(raw.removeprefix("file://"))
+
+    def fs(self, layer: Layer) -> fsspec.AbstractFileSystem:
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        if _is_remote(raw):
+            protocol = raw.split("://", 1)[0]
+            return fsspec.filesystem(protocol, **self.storage_options)
+        return fsspec.filesystem("file")
+
+    def is_remote(self, layer: Layer) -> bool:
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        return _is_remote(raw)
+
+    def path(self, layer: Layer, relative: str = "") -> str:
+        """Absolute filesystem path of ``relative`` under a layer root."""
+        return posixpath.join(self.root(layer), relative) if relative else self.root(layer)
+
+    def url(self, layer: Layer, relative: str = "") -> str:
+        """A URL a person can paste (``s3://…`` or a local path)."""
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        if _is_remote(raw):
+            return f"{raw.split('://', 1)[0]}://{self.path(layer, relative)}"
+        return self.path(layer, relative)
+
+    def write_bytes_atomic(self, layer: Layer, relative: str, data: bytes) -> str:
+        """Write ``data`` so readers see the whole object or nothing at ``relative``.
+
+        Locally: write a hidden temporary file in the same folder, fsync, then rename over the
+        final name. On S3 a single PUT is already atomic, so the object is written directly.
+        """
+        fs = self.fs(layer)
+        final = self.path(layer, relative)
+        if self.is_remote(layer):
+            fs.pipe_file(final, data)
+            return final
+        folder = posixpath.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        tmp = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}")
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+        _fsync_dir(folder)
+        return final
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the rename itself durable (POSIX: the directory entry lives in the folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def s3_storage_options(settings: Settings) -> dict[str, Any]:
+    """s3fs options from settings; empty values fall back to the standard AWS variables."""
+    options: dict[str, Any] = {}
+    client_kwargs: dict[str, Any] = {}
+    if settings.s3_endpoint_url:
+        client_kwargs["endpoint_url"] = settings.s3_endpoint_url
+    if settings.s3_region:
+        client_kwargs["region_name"] = settings.s3_region
+    if not settings.s3_verify_tls:
+        client_kwargs["verify"] = False
+    if settings.s3_access_key_id:
+        options["key"] = settings.s3_access_key_id
+    if settings.s3_secret_access_key:
+        options["secret"] = settings.s3_secret_access_key
+    if client_kwargs:
+        options["client_kwargs"] = client_kwargs
+    return options

@@ -1,0 +1,214 @@
+"""Pydantic v2 models of the six raid event types (CONTRACT §1).
+
+The wire form is one flat JSON object whose ``event_type`` selects the rules. Each type is its
+own model in a discriminated union, so per-type rules (``damage_amount`` required and > 0 for
+``combat_damage`` and so on) are plain field constraints: they hold whatever order the keys
+arrive in, and a failure's ``loc`` names the field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+
+EVENT_TYPES = (
+    "combat_damage",
+    "heal",
+    "player_death",
+    "spell_cast",
+    "boss_phase",
+    "mana_regeneration",
+)
+PLAYER_ROLES = ("tank", "healer", "dps")
+PLAYER_CLASSES = (
+    "warrior",
+    "paladin",
+    "hunter",
+    "rogue",
+    "priest",
+    "shaman",
+    "mage",
+    "warlock",
+    "druid",
+    "death_knight",
+    "monk",
+    "demon_hunter",
+    "evoker",
+)
+ABILITY_SCHOOLS = ("physical", "fire", "frost", "nature", "shadow", "arcane", "holy", "chaos")
+TARGET_TYPES = ("player", "boss", "add", "interactive")
+RESOURCE_TYPES = ("mana", "energy", "rage", "focus", "runic_power")
+DIFFICULTIES = ("normal", "heroic", "mythic", "lfr")
+
+RAID_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+DEFAULT_MAX_CLOCK_SKEW_S = 300.0
+
+Role = Literal["tank", "healer", "dps"]
+PlayerClass = Literal[
+    "warrior",
+    "paladin",
+    "hunter",
+    "rogue",
+    "priest",
+    "shaman",
+    "mage",
+    "warlock",
+    "druid",
+    "death_knight",
+    "monk",
+    "demon_hunter",
+    "evoker",
+]
+School = Literal["physical", "fire", "frost", "nature", "shadow", "arcane", "holy", "chaos"]
+TargetType = Literal["player", "boss", "add", "interactive"]
+ResourceType = Literal["mana", "energy", "rage", "focus", "runic_power"]
+Difficulty = Literal["normal", "heroic", "mythic", "lfr"]
+
+Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+PositiveAmount = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+class _EventBase(BaseModel):
+    """Fields shared by every event type; subclasses pin ``event_type`` and tighten rules."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    timestamp: AwareDatetime
+    raid_id: Annotated[str, Field(pattern=RAID_ID_PATTERN)]
+    encounter_id: str | None = None
+    encounter_duration_ms: NonNegativeInt | None = None
+    difficulty: Difficulty | None = None
+    encounter_success: bool | None = None
+
+    source_player_id: Annotated[str, Field(min_length=1)]
+    source_player_name: Annotated[str, Field(min_length=1, max_length=64)]
+    source_player_role: Role | None = None
+    source_player_class: PlayerClass | None = None
+    source_player_level: Annotated[int, Field(ge=1, le=90)] | None = None
+
+    ability_id: str | None = None
+    ability_name: str | None = None
+    ability_school: School | None = None
+
+    damage_amount: Amount | None = None
+    healing_amount: Amount | None = None
+    is_critical_hit: bool = False
+    critical_multiplier: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.0
+    is_resisted: bool = False
+    is_blocked: bool = False
+    is_absorbed: bool = False
+
+    target_entity_id: str | None = None
+    target_entity_name: str | None = None
+    target_entity_type: TargetType | None = None
+    target_entity_health_pct_before: Percent | None = None
+    target_entity_health_pct_after: Percent | None = None
+
+    resource_type: ResourceType | None = None
+    resource_amount_before: NonNegativeFloat | None = None
+    resource_amount_after: NonNegativeFloat | None = None
+    resource_regeneration_rate: NonNegativeFloat | None = None
+
+    ingestion_timestamp: datetime | None = None
+    source_system: str = "wow-raid-addon-v1.2"
+    data_quality_flags: list[str] = Field(default_factory=list)
+    server_latency_ms: NonNegativeInt | None = None
+    client_latency_ms: NonNegativeInt | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc_and_not_in_future(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """Normalise to UTC and reject clocks running ahead of the server's by more than the skew."""
+        context = info.context or {}
+        skew = float(context.get("max_clock_skew_s", DEFAULT_MAX_CLOCK_SKEW_S))
+        now = context.get("now") or datetime.now(UTC)
+        value = value.astimezone(UTC)
+        if value > now + timedelta(seconds=skew):
+            raise ValueError(
+                f"timestamp is {(value - now).total_seconds():.0f} s in the future; "
+                f"the allowed clock skew is {skew:.0f} s"
+            )
+        return value
+
+    @field_validator("ingestion_timestamp")
+    @classmethod
+    def _ingestion_as_utc(cls, value: datetime | None) -> datetime | None:
+        """The producer's clock: naive values are read as UTC (the original addon sent UTC)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class CombatDamageEvent(_EventBase):
+    event_type: Literal["combat_damage"]
+    damage_amount: PositiveAmount
+
+
+class HealEvent(_EventBase):
+    event_type: Literal["heal"]
+    healing_amount: PositiveAmount
+
+
+class PlayerDeathEvent(_EventBase):
+    """``target_entity_*`` is the player who died; the source is the killer (often the boss)."""
+
+    event_type: Literal["player_death"]
+    target_entity_id: Annotated[str, Field(min_length=1)]
+    target_entity_name: Annotated[str, Field(min_length=1)]
+
+
+class SpellCastEvent(_EventBase):
+    event_type: Literal["spell_cast"]
+
+
+class BossPhaseEvent(_EventBase):
+    event_type: Literal["boss_phase"]
+
+
+class ManaRegenerationEvent(_EventBase):
+    event_type: Literal["mana_regeneration"]
+    resource_type: ResourceType
+
+
+Event = Annotated[
+    CombatDamageEvent
+    | HealEvent
+    | PlayerDeathEvent
+    | SpellCastEvent
+    | BossPhaseEvent
+    | ManaRegenerationEvent,
+    Field(discriminator="event_type"),
+]
+"""Any one raid event; validate through :data:`EventAdapter` or :data:`EventListAdapter`."""
+
+EventAdapter: TypeAdapter[Any] = TypeAdapter(Event)
+EventListAdapter: TypeAdapter[list[Any]] = TypeAdapter(list[Event])
+
+EVENT_MODELS: dict[str, type[_EventBase]] = {
+    "combat_damage": CombatDamageEvent,
+    "heal": HealEvent,
+    "player_death": PlayerDeathEvent,
+    "spell_cast": SpellCastEvent,
+    "boss_phase": BossPhaseEvent,
+    "mana_regeneration": ManaRegenerationEvent,
+}
+
+EVENT_FIELDS: tuple[str, ...] = ("event_type", *_EventBase.model_fields)
+"""Every wire field, in a stable order (bronze and silver column order)."""

@@ -1,0 +1,52 @@
+"""One typed settings object for the whole product.
+
+Built at the edge (CLI, flow parameters, ``RAIDLIB_*`` environment variables, an optional
+``.env`` file) and passed down; nothing in raidlib reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BackendName = Literal["auto", "cudf", "pandas"]
+
+
+class Settings(BaseSettings):
+    """Every knob raidlib has, with the defaults of the embedded (local-folder) set-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAIDLIB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Lake: each root is a local folder or an s3:// URL.
+    bronze_root: str = "./lake/bronze"
+    silver_root: str = "./lake/silver"
+    gold_root: str = "./lake/gold"
+
+    # S3 / MinIO (only used for s3:// roots). Credentials fall back to the standard AWS variables.
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_region: str | None = None
+    s3_verify_tls: bool = True
+
+    # Dataframe backend for silver and gold.
+    backend: BackendName = "auto"
+
+    # Event validation.
+    max_clock_skew_s: float = Field(default=300.0, ge=0)
+
+    # Receiver.
+    receiver_host: str = "127.0.0.1"
+    receiver_port: int = Field(default=8000, ge=0, le=65535)
+    max_events_per_request: int = Field(default=10_000, ge=1)
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    auth_token: str | None = None
+    sse_queue_size: int = Field(default=10_000, ge=1)
+    sse_heartbeat_s: float = Field(default=15.0, gt=0)
+
+    # Gold.
+    enrage_timer_ms: int = Field(default=360_000, ge=1)

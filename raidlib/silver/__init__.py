@@ -1,0 +1,1 @@
+"""Silver: bronze JSON Lines → cleaned, typed, deduplicated, enriched Parquet (CONTRACT §3)."""
