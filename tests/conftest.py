@@ -1,0 +1,46 @@
+"""Suite-wide fixtures.
+
+``PREFECT_HOME`` points at a throw-away folder before anything imports Prefect, so persisted
+results and the ephemeral API database never leak between sessions or into the user's home.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="raidlib-test-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Settings read RAIDLIB_* and .env: a developer's own configuration must not steer the tests.
+for _name in [n for n in os.environ if n.startswith("RAIDLIB_")]:
+    del os.environ[_name]
+
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test harness (temporary SQLite API) shared by every flow test."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def lake_dir(tmp_path: Path) -> Path:
+    """An empty local lake folder (bronze/, silver/, gold/ are created on first write)."""
+    path = tmp_path / "lake"
+    path.mkdir()
+    return path
