@@ -10,9 +10,14 @@ from typing import Any, Literal
 
 import fsspec
 
+from raidlib.lake.s3 import s3_storage_options, with_s3_defaults
 from raidlib.settings import Settings
 
+__all__ = ["Lake", "Layer", "s3_storage_options"]
+
 Layer = Literal["bronze", "silver", "gold"]
+
+_S3 = ("s3", "s3a")
 
 
 def _is_remote(root: str) -> bool:
@@ -48,20 +53,29 @@ class Lake:
         return cls(*(os.path.join(root, layer) for layer in ("bronze", "silver", "gold")))
 
     def root(self, layer: Layer) -> str:
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
+            layer
+        ]
         if _is_remote(raw):
             return raw.split("://", 1)[1].rstrip("/")
         return os.path.abspath(raw.removeprefix("file://"))
 
     def fs(self, layer: Layer) -> fsspec.AbstractFileSystem:
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
+            layer
+        ]
         if _is_remote(raw):
             protocol = raw.split("://", 1)[0]
-            return fsspec.filesystem(protocol, **self.storage_options)
+            options = (
+                with_s3_defaults(self.storage_options) if protocol in _S3 else self.storage_options
+            )
+            return fsspec.filesystem(protocol, **options)
         return fsspec.filesystem("file")
 
     def is_remote(self, layer: Layer) -> bool:
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
+            layer
+        ]
         return _is_remote(raw)
 
     def path(self, layer: Layer, relative: str = "") -> str:
@@ -70,7 +84,9 @@ class Lake:
 
     def url(self, layer: Layer, relative: str = "") -> str:
         """A URL a person can paste (``s3://…`` or a local path)."""
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[layer]
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
+            layer
+        ]
         if _is_remote(raw):
             return f"{raw.split('://', 1)[0]}://{self.path(layer, relative)}"
         return self.path(layer, relative)
@@ -110,22 +126,3 @@ def _fsync_dir(folder: str) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def s3_storage_options(settings: Settings) -> dict[str, Any]:
-    """s3fs options from settings; empty values fall back to the standard AWS variables."""
-    options: dict[str, Any] = {}
-    client_kwargs: dict[str, Any] = {}
-    if settings.s3_endpoint_url:
-        client_kwargs["endpoint_url"] = settings.s3_endpoint_url
-    if settings.s3_region:
-        client_kwargs["region_name"] = settings.s3_region
-    if not settings.s3_verify_tls:
-        client_kwargs["verify"] = False
-    if settings.s3_access_key_id:
-        options["key"] = settings.s3_access_key_id
-    if settings.s3_secret_access_key:
-        options["secret"] = settings.s3_secret_access_key
-    if client_kwargs:
-        options["client_kwargs"] = client_kwargs
-    return options

@@ -1,0 +1,101 @@
+"""S3 / MinIO configuration for the lake: s3fs options from :class:`~raidlib.settings.Settings`.
+
+Everything comes from configuration, never from code. A setting left empty is simply not passed,
+so botocore's own chain fills it in: ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` /
+``AWS_SESSION_TOKEN``, ``AWS_PROFILE`` and ``~/.aws/*``, ``AWS_DEFAULT_REGION``, and
+``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (botocore >= 1.31), then instance roles. Passing an
+access key we picked from the environment ourselves would drop the session token that temporary
+credentials need, so we deliberately leave the fallback to botocore. Retries likewise follow
+``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` (botocore's default: legacy mode, 5 attempts).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from raidlib.settings import Settings
+
+if TYPE_CHECKING:
+    from prefect.filesystems import RemoteFileSystem
+
+# botocore >= 1.36 computes and sends CRC checksums on every upload and validates them on
+# downloads by default ("when_supported"). S3-compatible servers that predate it (older MinIO,
+# Ceph, Backblaze B2, ...) reject those requests (XAmzContentSHA256Mismatch, MissingContentMD5,
+# "Unsupported header x-amz-sdk-checksum-algorithm"). "when_required" restores the pre-1.36
+# behaviour, which AWS S3 itself also accepts, so one setting works with both.
+# Upstream: https://github.com/boto/boto3/issues/4392 (the announcement) and
+# https://github.com/fsspec/s3fs/issues/931 (s3fs: pass it through ``config_kwargs``).
+CHECKSUM_CONFIG: dict[str, str] = {
+    "request_checksum_calculation": "when_required",
+    "response_checksum_validation": "when_required",
+}
+
+
+def s3_storage_options(settings: Settings) -> dict[str, Any]:
+    """s3fs keyword arguments for the lake's ``s3://`` roots.
+
+    Returns:
+        A fresh dict for ``fsspec.filesystem("s3", **options)``: ``key``/``secret`` and
+        ``client_kwargs`` (``endpoint_url``, ``region_name``, ``verify``) only where settings give
+        them, the checksum ``config_kwargs`` always, and ``use_listings_cache=False``.
+    """
+    options: dict[str, Any] = {}
+    client_kwargs: dict[str, Any] = {}
+    if settings.s3_endpoint_url:
+        client_kwargs["endpoint_url"] = settings.s3_endpoint_url
+    if settings.s3_region:
+        client_kwargs["region_name"] = settings.s3_region
+    if not settings.s3_verify_tls:
+        client_kwargs["verify"] = False
+    if client_kwargs:
+        options["client_kwargs"] = client_kwargs
+    if settings.s3_access_key_id:
+        options["key"] = settings.s3_access_key_id
+    if settings.s3_secret_access_key:
+        options["secret"] = settings.s3_secret_access_key
+    return with_s3_defaults(options)
+
+
+def with_s3_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` plus raidlib's s3fs defaults (explicit values in ``options`` win).
+
+    :meth:`Lake.fs` applies this too, so a ``Lake`` built by hand gets the same behaviour.
+    """
+    merged: dict[str, Any] = {
+        # fsspec caches filesystem *instances* per (arguments, thread, pid), and each instance
+        # keeps a directory-listing cache (``dircache``) for its lifetime. In a long-lived
+        # process (a Prefect worker, the receiver, a test session) a later run would reuse the
+        # instance and list what an earlier run saw, missing bronze objects landed since by
+        # another process. Listings are therefore never cached; instances still are, so the
+        # connection pool is reused, and callers need no ``invalidate_cache()`` before listing.
+        "use_listings_cache": False,
+        **options,
+    }
+    merged["config_kwargs"] = {**CHECKSUM_CONFIG, **options.get("config_kwargs", {})}
+    return merged
+
+
+def prefect_result_storage(
+    settings: Settings, basepath: str | None = None
+) -> RemoteFileSystem | None:
+    """Prefect result storage on the lake's object store, or ``None`` for Prefect's default.
+
+    Args:
+        settings: the product settings; their S3 options are reused as-is.
+        basepath: an ``s3://`` URL; by default ``<gold_root>/_prefect/results`` when the gold
+            root is on S3. (Readers skip ``_``-prefixed folders, so gold tables are unaffected.)
+
+    Returns:
+        An unsaved ``RemoteFileSystem`` block for ``@flow(result_storage=...)`` /
+        ``flow.with_options(result_storage=...)``, or ``None`` when the lake is local (Prefect
+        then keeps results under ``PREFECT_LOCAL_STORAGE_PATH``). The credentials stay in memory:
+        the block is never saved to the Prefect API.
+    """
+    if basepath is None:
+        root = settings.gold_root
+        if not root.startswith("s3://"):
+            return None
+        basepath = f"{root.rstrip('/')}/_prefect/results"
+    from prefect.filesystems import RemoteFileSystem
+
+    return RemoteFileSystem(basepath=basepath, settings=s3_storage_options(settings))
