@@ -1,0 +1,41 @@
+"""Gold: silver events → dimension and fact tables (CONTRACT §3–§4).
+
+Pure transforms written once in pandas-API code that cuDF also runs; every builder returns its
+declared schema (:mod:`raidlib.gold.schema`) sorted by its keys.
+"""
+
+from __future__ import annotations
+
+from raidlib.gold.build import GoldTables, build_gold
+from raidlib.gold.dims import (
+    DEFAULT_DURATION_TARGET_MS,
+    build_dim_player,
+    build_dim_raid,
+    merge_player_raid_stats,
+)
+from raidlib.gold.facts import build_fact_player_raid_stats, build_fact_raid_summary
+from raidlib.gold.schema import (
+    DIM_PLAYER,
+    DIM_RAID,
+    FACT_PLAYER_RAID_STATS,
+    FACT_RAID_SUMMARY,
+    GOLD_SCHEMAS,
+    GoldTable,
+)
+
+__all__ = [
+    "DEFAULT_DURATION_TARGET_MS",
+    "DIM_PLAYER",
+    "DIM_RAID",
+    "FACT_PLAYER_RAID_STATS",
+    "FACT_RAID_SUMMARY",
+    "GOLD_SCHEMAS",
+    "GoldTable",
+    "GoldTables",
+    "build_dim_player",
+    "build_dim_raid",
+    "build_fact_player_raid_stats",
+    "build_fact_raid_summary",
+    "build_gold",
+    "merge_player_raid_stats",
+]

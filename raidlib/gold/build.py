@@ -1,0 +1,74 @@
+"""Silver → all four gold tables for a set of raids, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from raidlib.gold._prep import prepare_events
+from raidlib.gold.dims import (
+    DEFAULT_DURATION_TARGET_MS,
+    _dim_raid,
+    build_dim_player,
+    merge_player_raid_stats,
+)
+from raidlib.gold.facts import _player_stats, _raid_summary
+
+
+@dataclass(frozen=True)
+class GoldTables:
+    """The gold frames produced for one batch of raids (names as in CONTRACT §3)."""
+
+    dim_player: Any
+    """The whole, updated ``dim_player`` (unpartitioned: replace the table)."""
+    dim_raid: Any
+    """One row per raid built (replace each ``dim_raid/raid_id=<raid>/``)."""
+    fact_raid_summary: Any
+    """One row per raid built (replace each ``raid_id=<raid>/event_date=<d>/`` partition)."""
+    fact_player_raid_stats: Any
+    """Rows of the raids built only (replace their partitions)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dim_player": self.dim_player,
+            "dim_raid": self.dim_raid,
+            "fact_raid_summary": self.fact_raid_summary,
+            "fact_player_raid_stats": self.fact_player_raid_stats,
+        }
+
+
+def build_gold(
+    silver_for_raids: Any,
+    existing_dim_player: Any = None,
+    existing_player_raid_stats: Any = None,
+    *,
+    duration_target_ms: int = DEFAULT_DURATION_TARGET_MS,
+) -> GoldTables:
+    """Build every gold table for the raids present in ``silver_for_raids``.
+
+    Args:
+        silver_for_raids: **all** silver rows of each raid to (re)build — every ``event_date``
+            partition of it — since durations, dates and outcomes are per whole raid.
+        existing_dim_player: the current ``dim_player`` (or ``None``).
+        existing_player_raid_stats: the current ``fact_player_raid_stats`` of the whole lake
+            (or ``None``). Its rows for the raids being rebuilt are replaced, and the result is
+            what ``dim_player`` is derived from (see :mod:`raidlib.gold.dims`), so re-running a
+            raid leaves ``total_raids`` unchanged.
+        duration_target_ms: ``dim_raid.duration_target_ms``.
+
+    Returns:
+        :class:`GoldTables`; the facts and ``dim_raid`` cover only the raids built, while
+        ``dim_player`` is the complete table.
+    """
+    ev = prepare_events(silver_for_raids)  # once, shared by the three per-raid builders
+    stats = _player_stats(ev)
+    summary = _raid_summary(ev, stats)
+    dim_raid = _dim_raid(ev, duration_target_ms, stats)
+    all_stats = merge_player_raid_stats(existing_player_raid_stats, stats)
+    dim_player = build_dim_player(existing_dim_player, all_stats)
+    return GoldTables(
+        dim_player=dim_player,
+        dim_raid=dim_raid,
+        fact_raid_summary=summary,
+        fact_player_raid_stats=stats,
+    )
