@@ -75,3 +75,12 @@ def parse_hive_parts(path: str) -> dict[str, str]:
         elif sep and key == "batch":
             parts["batch_id"] = value.rsplit(".", 1)[0]
     return parts
+
+
+PROCESSED_BATCHES = "processed_bronze_batches"
+"""State folder (under the silver root) with one marker object per processed bronze batch."""
+
+
+def processed_batch_key(batch_id: str) -> str:
+    """``_state/processed_bronze_batches/<batch_id>.json``: this bronze batch is in silver."""
+    return f"{state_key(PROCESSED_BATCHES)}/{_check(batch_id, 'batch_id')}.json"

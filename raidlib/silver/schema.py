@@ -68,8 +68,12 @@ SILVER_SCHEMA = SILVER_FILE_SCHEMA.insert(3, pa.field("raid_id", pa.string())).a
 
 SILVER_COLUMNS: tuple[str, ...] = tuple(SILVER_SCHEMA.names)
 
-QUARANTINE_FILE_SCHEMA = SILVER_FILE_SCHEMA.append(pa.field("quarantine_reason", pa.string()))
-"""Quarantined rows keep every silver column plus why they were set aside."""
+QUARANTINE_FILE_SCHEMA = SILVER_FILE_SCHEMA.append(
+    pa.field("quarantine_reason", pa.string())
+).append(pa.field("raw_line", pa.string()))
+"""Quarantined rows keep every silver column plus why they were set aside. ``raw_line`` holds the
+bronze text of a line that could not be parsed at all (its other columns are then mostly null),
+so even such a line is never lost (CONTRACT §3: "never silently dropped")."""
 
 MASSIVE_HIT_THRESHOLD = 10_000.0
 """``is_massive_hit``: a combat_damage event with ``damage_amount`` above this."""

@@ -1,0 +1,278 @@
+"""Find landed bronze batches and read their JSON Lines fast, without ever losing a line.
+
+*Landed* means the batch's manifest ``_batches/<batch_id>.json`` exists: the receiver writes it
+only after every object of the batch is durable, so objects without a manifest (a crash
+mid-batch) are ignored until their manifest appears.
+
+Reading uses ``pyarrow.json.read_json`` with an explicit schema (multi-threaded C++, no
+``json.loads`` per line). Unknown keys are an error rather than silently ignored: the wire
+contract rejects them, so a line carrying one was written without the receiver and belongs in
+quarantine with its raw text, not half-read. When a file fails to parse, that file alone goes
+through a tolerant path: timestamps are read as strings (bad values become nulls that the
+silver rules quarantine) and lines that still fail are isolated by bisection and returned as
+rejected lines with the parser's message.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import posixpath
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from raidlib.backend import Backend
+from raidlib.lake import layout
+from raidlib.lake.frames import table_to_frame
+from raidlib.lake.lake import Lake
+from raidlib.schemas.events import EVENT_FIELDS
+from raidlib.silver.schema import SILVER_SCHEMA
+
+log = logging.getLogger(__name__)
+
+LINEAGE_FIELDS = ("batch_id", "ingest_timestamp", "batch_source")
+
+BRONZE_LINE_SCHEMA = pa.schema(
+    [SILVER_SCHEMA.field(name) for name in (*EVENT_FIELDS, *LINEAGE_FIELDS)]
+)
+"""Every key a bronze line may carry, with its declared Arrow type (timestamps in UTC)."""
+
+TIMESTAMP_FIELDS = tuple(f.name for f in BRONZE_LINE_SCHEMA if pa.types.is_timestamp(f.type))
+
+_TOLERANT_SCHEMA = pa.schema(
+    [pa.field(f.name, pa.string()) if f.name in TIMESTAMP_FIELDS else f for f in BRONZE_LINE_SCHEMA]
+)
+
+REJECTED_COLUMNS = ("raid_id", "batch_id", "ingest_timestamp", "quarantine_reason", "raw_line")
+"""Columns of :attr:`BronzeRead.rejected` (one row per line that could not be parsed)."""
+
+
+@dataclass(frozen=True)
+class BronzeBatch:
+    """A landed batch: its id, its bronze objects (absolute fs paths) and its manifest facts."""
+
+    batch_id: str
+    paths: tuple[str, ...]
+    events: int | None = None
+    ingest_timestamp: str | None = None
+    manifest_path: str = ""
+
+
+@dataclass
+class BronzeRead:
+    """Result of reading bronze objects.
+
+    Attributes:
+        frame: one row per parsed line, columns of :data:`BRONZE_LINE_SCHEMA` (timestamps
+            parsed where possible; a value that is not a timestamp is null), on the backend.
+        rejected: pandas frame with :data:`REJECTED_COLUMNS`, one row per unparseable line.
+        lines: total lines seen (``len(frame) + len(rejected)``).
+    """
+
+    frame: Any
+    rejected: pd.DataFrame
+    lines: int
+    files: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def iter_manifest_ids(lake: Lake) -> Iterator[str]:
+    """Batch ids with a manifest, streamed from a full (paginated) listing of ``_batches/``."""
+    fs = lake.fs("bronze")
+    folder = lake.path("bronze", posixpath.dirname(layout.bronze_manifest_key("x")))
+    if not fs.exists(folder):
+        return
+    for _, _, files in fs.walk(folder, maxdepth=1):
+        for name in files:
+            if name.endswith(".json") and not name.startswith("."):
+                yield name[: -len(".json")]
+
+
+def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
+    """Load one manifest; its ``paths`` may be keys, absolute paths or URLs."""
+    fs = lake.fs("bronze")
+    manifest_path = lake.path("bronze", layout.bronze_manifest_key(batch_id))
+    record = json.loads(fs.cat_file(manifest_path))
+    paths = tuple(_resolve(lake, p) for p in record.get("paths") or ())
+    if not paths:
+        pattern = lake.path("bronze", f"{layout.DATASET}/*/*/batch={batch_id}.jsonl")
+        paths = tuple(sorted(fs.glob(pattern)))
+    return BronzeBatch(
+        batch_id=str(record.get("batch_id") or batch_id),
+        paths=paths,
+        events=record.get("events"),
+        ingest_timestamp=record.get("ingest_timestamp"),
+        manifest_path=manifest_path,
+    )
+
+
+def list_landed_batches(lake: Lake, batch_ids: Sequence[str] | None = None) -> list[BronzeBatch]:
+    """Landed batches (all, or the given ids), ordered by ingest timestamp then batch id."""
+    ids = list(iter_manifest_ids(lake)) if batch_ids is None else list(batch_ids)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        batches = list(pool.map(lambda b: read_manifest(lake, b), ids))
+    return sorted(batches, key=lambda b: (b.ingest_timestamp or "", b.batch_id))
+
+
+def _resolve(lake: Lake, path: str) -> str:
+    """Manifest path → absolute path on the bronze filesystem."""
+    root = lake.root("bronze")
+    path = path.split("://", 1)[1] if "://" in path else path
+    if path.startswith(root + "/"):
+        return path
+    marker = path.find(layout.DATASET + "/")
+    if marker >= 0:  # an absolute path from another mount of the same lake
+        return lake.path("bronze", path[marker:])
+    return lake.path("bronze", path.lstrip("/"))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_bronze(
+    lake: Lake, batches: Sequence[BronzeBatch], backend: Backend, *, max_workers: int = 8
+) -> BronzeRead:
+    """Read every object of ``batches`` into one frame on ``backend`` (see :class:`BronzeRead`).
+
+    Missing lineage on a line (``batch_id``, ``ingest_timestamp``) is filled from the manifest,
+    so every row can be traced to the batch that carried it.
+    """
+    jobs = [(batch, path) for batch in batches for path in batch.paths]
+    fs = lake.fs("bronze")
+
+    def load(job: tuple[BronzeBatch, str]) -> tuple[pa.Table, pd.DataFrame]:
+        batch, path = job
+        return _read_object(fs.cat_file(path), batch, path)
+
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        results = list(pool.map(load, jobs))
+    tables = [t for t, _ in results if t.num_rows]
+    table = (
+        pa.concat_tables(tables) if tables else BRONZE_LINE_SCHEMA.empty_table()
+    ).combine_chunks()
+    rejected_parts = [r for _, r in results if len(r)]
+    rejected = (
+        pd.concat(rejected_parts, ignore_index=True)
+        if rejected_parts
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in REJECTED_COLUMNS})
+    )
+    frame = bronze_table_to_frame(table, backend)
+    return BronzeRead(frame, rejected, table.num_rows + len(rejected), [p for _, p in jobs])
+
+
+def bronze_table_to_frame(table: pa.Table, backend: Backend) -> Any:
+    """The one backend-specific step of reading bronze: a parsed table → a frame on ``backend``."""
+    return table_to_frame(table, backend)
+
+
+def parse_bronze_lines(data: bytes) -> pa.Table:
+    """Fast path: parse JSON Lines with the explicit bronze schema (raises on any bad line)."""
+    return _parse(data, BRONZE_LINE_SCHEMA)
+
+
+def _parse(data: bytes, schema: pa.Schema) -> pa.Table:
+    return pj.read_json(
+        io.BytesIO(data),
+        read_options=pj.ReadOptions(block_size=1 << 24),
+        parse_options=pj.ParseOptions(
+            explicit_schema=schema,
+            unexpected_field_behavior="error",
+            newlines_in_values=False,
+        ),
+    )
+
+
+def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, pd.DataFrame]:
+    """One bronze object → (parsed rows, rejected lines); never raises on content."""
+    raid_from_path = layout.parse_hive_parts(path).get("raid_id")
+    if not data.strip():
+        return BRONZE_LINE_SCHEMA.empty_table(), _rejected([], raid_from_path, batch)
+    try:
+        table = parse_bronze_lines(data)
+        rejected: list[tuple[str, str]] = []
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        log.warning(
+            "bronze object %s does not parse as a whole (%s); reading line by line", path, exc
+        )
+        table, rejected = _read_tolerant(data)
+    return _fill_lineage(table, batch), _rejected(rejected, raid_from_path, batch)
+
+
+def _read_tolerant(data: bytes) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """Timestamps as strings, then bisect to isolate the lines that still do not parse."""
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    good: list[pa.Table] = []
+    bad: list[tuple[str, str]] = []
+
+    def visit(chunk: list[bytes]) -> None:
+        try:
+            good.append(_parse(b"\n".join(chunk) + b"\n", _TOLERANT_SCHEMA))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if len(chunk) == 1:
+                text = chunk[0].decode("utf-8", errors="replace")
+                bad.append((f"unparseable_line: {exc}", text))
+                return
+            middle = len(chunk) // 2
+            visit(chunk[:middle])
+            visit(chunk[middle:])
+
+    if lines:
+        visit(lines)
+    table = pa.concat_tables(good) if good else _TOLERANT_SCHEMA.empty_table()
+    for name in TIMESTAMP_FIELDS:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, BRONZE_LINE_SCHEMA.field(name), _parse_timestamps(table[name]))
+    return table, bad
+
+
+def _parse_timestamps(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ISO-8601 strings → UTC timestamps; values that are not timestamps become null."""
+    target = BRONZE_LINE_SCHEMA.field("timestamp").type
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_datetime(
+            column.to_pandas(), utc=True, errors="coerce", format="ISO8601"
+        ).astype("datetime64[us, UTC]")
+        return pa.chunked_array([pa.Array.from_pandas(parsed).cast(target)])
+
+
+def _fill_lineage(table: pa.Table, batch: BronzeBatch) -> pa.Table:
+    """Lines written without lineage get their batch's id and ingest time (from the manifest)."""
+    i = table.schema.get_field_index("batch_id")
+    table = table.set_column(i, "batch_id", pc.fill_null(table["batch_id"], batch.batch_id))
+    if batch.ingest_timestamp and table["ingest_timestamp"].null_count:
+        ts_type = BRONZE_LINE_SCHEMA.field("ingest_timestamp").type
+        value = pa.scalar(_utc(batch.ingest_timestamp), ts_type)
+        j = table.schema.get_field_index("ingest_timestamp")
+        table = table.set_column(
+            j, "ingest_timestamp", pc.fill_null(table["ingest_timestamp"], value)
+        )
+    return table
+
+
+def _utc(text: str) -> pd.Timestamp:
+    stamp = pd.Timestamp(text)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _rejected(bad: list[tuple[str, str]], raid_id: str | None, batch: BronzeBatch) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "raid_id": pd.Series([raid_id] * len(bad), dtype="str"),
+            "batch_id": pd.Series([batch.batch_id] * len(bad), dtype="str"),
+            "ingest_timestamp": pd.Series([batch.ingest_timestamp] * len(bad), dtype="str"),
+            "quarantine_reason": pd.Series([reason for reason, _ in bad], dtype="str"),
+            "raw_line": pd.Series([line for _, line in bad], dtype="str"),
+        }
+    )

@@ -1,0 +1,85 @@
+"""The silver quarantine area: rows that failed silver checks, with the reason.
+
+``<silver_root>/_quarantine/wow_raid_events/v1/raid_id=<r>/event_date=<d>/batch=<batch_id>.parquet``
+(:data:`~raidlib.silver.schema.QUARANTINE_FILE_SCHEMA`). Append-only and idempotent: each file
+holds one bronze batch's rejects for one partition and is named after that batch, so processing
+the batch again rewrites the same file with the same rows (atomically) instead of adding copies.
+
+Placement: ``raid_id`` is the row's own when it is a valid raid id, else ``unknown``;
+``event_date`` is the UTC date of the row's timestamp, or of its ingest time when the timestamp
+is missing or unparseable (or ``1970-01-01`` when both are).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from raidlib.backend import Backend, to_pandas
+from raidlib.lake import layout
+from raidlib.lake.lake import Lake
+from raidlib.lake.parquet import partition_files, read_partitions, write_file
+from raidlib.schemas.events import RAID_ID_PATTERN
+from raidlib.silver.schema import PARTITION_COLUMNS, QUARANTINE_FILE_SCHEMA
+
+UNKNOWN_RAID = "unknown"
+UNKNOWN_DATE = "1970-01-01"
+_RAID = re.compile(RAID_ID_PATTERN)
+
+
+def quarantine_file_key(raid_id: str, event_date: str, batch_id: str) -> str:
+    return f"{layout.quarantine_partition(raid_id, event_date)}/batch={batch_id}.parquet"
+
+
+def placement(quarantined: pd.DataFrame) -> pd.DataFrame:
+    """``(raid_id, event_date)`` folder each quarantined row is filed under (see module doc)."""
+    raid = quarantined["raid_id"].astype("str")
+    valid = raid.str.match(RAID_ID_PATTERN).fillna(False).astype(bool)
+    ts = pd.to_datetime(quarantined["timestamp"], errors="coerce")
+    ingest = pd.to_datetime(quarantined["ingest_timestamp"], errors="coerce", utc=True)
+    ingest = ingest.dt.tz_localize(None)
+    when = ts.fillna(ingest)
+    date = when.dt.strftime("%Y-%m-%d").fillna(UNKNOWN_DATE)
+    return pd.DataFrame(
+        {"q_raid": raid.where(valid, UNKNOWN_RAID), "q_date": date}, index=quarantined.index
+    )
+
+
+def write_quarantine(lake: Lake, quarantined: Any) -> list[str]:
+    """File quarantined rows (any backend; small) one Parquet file per (partition, batch)."""
+    frame = to_pandas(quarantined)
+    if len(frame) == 0:
+        return []
+    frame = frame.reset_index(drop=True)
+    where = placement(frame)
+    batch = frame["batch_id"].astype("str").fillna("unknown-batch")
+    groups = pd.DataFrame({"r": where["q_raid"], "d": where["q_date"], "b": batch})
+    written = []
+    for (raid_id, event_date, batch_id), rows in groups.groupby(["r", "d", "b"], sort=True):
+        key = quarantine_file_key(raid_id, event_date, batch_id)
+        part = frame.loc[rows.index].drop(columns=list(PARTITION_COLUMNS), errors="ignore")
+        written.append(write_file(lake, "silver", key, part, QUARANTINE_FILE_SCHEMA))
+    return written
+
+
+def read_quarantine(
+    lake: Lake, backend: Backend, partitions: Sequence[tuple[str, str]] | None = None
+) -> Any:
+    """Quarantined rows (all, or of the given ``(raid_id, event_date)`` partitions)."""
+    from raidlib.lake.parquet import list_partitions
+
+    if partitions is None:
+        found = list_partitions(
+            lake, "silver", f"_quarantine/{layout.DATASET}", ("raid_id", "event_date")
+        )
+        partitions = [(p["raid_id"], p["event_date"]) for p in found]
+    rels = [layout.quarantine_partition(r, d) for r, d in partitions]
+    rels = [r for r in rels if partition_files(lake, "silver", r)]
+    schema = QUARANTINE_FILE_SCHEMA.insert(
+        3, QUARANTINE_FILE_SCHEMA.field("event_id").with_name("raid_id")
+    )
+    schema = schema.append(QUARANTINE_FILE_SCHEMA.field("event_id").with_name("event_date"))
+    return read_partitions(lake, "silver", rels, QUARANTINE_FILE_SCHEMA, backend, schema=schema)

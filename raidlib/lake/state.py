@@ -1,0 +1,83 @@
+"""Which bronze batches silver has processed: one small marker object per batch.
+
+Design: ``<silver_root>/_state/processed_bronze_batches/<batch_id>.json``, written atomically
+*after* every silver partition the batch touched was replaced. Why markers rather than one JSON
+list rewritten each run:
+
+* no read-modify-write: two runs (or a run and a manual re-mark) never lose each other's
+  records, which a single rewritten object would on S3 without conditional writes;
+* marking is idempotent (re-writing a marker changes nothing) and a crash loses at most the
+  markers not yet written — those batches are simply processed again, which the idempotent
+  partition rebuild makes harmless;
+* "what is left" is a set difference of two listings (manifests minus markers), both paginated,
+  with no object growing without bound.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from raidlib.lake import layout
+from raidlib.lake.bronze_reader import BronzeBatch, iter_manifest_ids, list_landed_batches
+from raidlib.lake.lake import Lake
+
+
+def processed_batch_ids(lake: Lake) -> set[str]:
+    """Ids of every batch marked processed (full, paginated listing of the marker folder)."""
+    fs = lake.fs("silver")
+    folder = lake.path("silver", layout.state_key(layout.PROCESSED_BATCHES))
+    if not fs.exists(folder):
+        return set()
+    ids: set[str] = set()
+    for _, _, files in fs.walk(folder, maxdepth=1):
+        ids.update(
+            n[: -len(".json")] for n in files if n.endswith(".json") and not n.startswith(".")
+        )
+    return ids
+
+
+def unprocessed_batch_ids(lake: Lake) -> list[str]:
+    """Landed batches (manifest present) without a processed marker, sorted by id."""
+    done = processed_batch_ids(lake)
+    return sorted(b for b in iter_manifest_ids(lake) if b not in done)
+
+
+def find_unprocessed_batches(lake: Lake, max_batches: int | None = None) -> list[BronzeBatch]:
+    """Manifests of the landed, unprocessed batches, oldest ingest first (at most ``max_batches``)."""
+    batches = list_landed_batches(lake, unprocessed_batch_ids(lake))
+    return batches if max_batches is None else batches[:max_batches]
+
+
+def mark_processed(
+    lake: Lake,
+    batch_ids: Iterable[str],
+    *,
+    partitions: Sequence[str] = (),
+    processed_at: datetime | None = None,
+) -> list[str]:
+    """Write a marker per batch; call only after their silver partitions are written."""
+    stamp = (processed_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+    written = []
+    for batch_id in batch_ids:
+        record = {"batch_id": batch_id, "processed_at": stamp, "partitions": list(partitions)}
+        data = json.dumps(record, sort_keys=True).encode()
+        written.append(
+            lake.write_bytes_atomic("silver", layout.processed_batch_key(batch_id), data)
+        )
+    return written
+
+
+def unmark_processed(lake: Lake, batch_ids: Iterable[str]) -> None:
+    """Forget markers (forces those batches to be processed again on the next run)."""
+    fs = lake.fs("silver")
+    for batch_id in batch_ids:
+        path = lake.path("silver", layout.processed_batch_key(batch_id))
+        if fs.exists(path):
+            fs.rm(path)
+
+
+def marker_path(lake: Lake, batch_id: str) -> str:
+    return posixpath.join(lake.path("silver"), layout.processed_batch_key(batch_id))

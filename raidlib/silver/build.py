@@ -1,0 +1,37 @@
+"""Rebuild silver partitions from their existing rows plus newly arrived rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raidlib.backend import frame_library, to_pandas
+from raidlib.silver.cast import conform
+from raidlib.silver.dedup import PARTITION_KEY, deduplicate
+
+SORT_KEY = (*PARTITION_KEY, "timestamp", "event_id")
+"""Deterministic row order of silver: by partition, then event time, then id."""
+
+
+def sort_silver(frame: Any) -> Any:
+    """Rows in :data:`SORT_KEY` order with a fresh 0..n-1 index."""
+    return frame.sort_values(list(SORT_KEY)).reset_index(drop=True)
+
+
+def touched_partitions(frame: Any) -> list[tuple[str, str]]:
+    """Distinct ``(raid_id, event_date)`` pairs present in ``frame``, sorted."""
+    keys = to_pandas(frame[list(PARTITION_KEY)].drop_duplicates())
+    return sorted(zip(keys["raid_id"].tolist(), keys["event_date"].tolist(), strict=True))
+
+
+def build_silver_partitions(existing_silver: Any, new_rows: Any) -> Any:
+    """Union ``existing_silver`` (the touched partitions as stored) with enriched ``new_rows``.
+
+    Returns the complete content of every partition present in either input: deduplicated by
+    ``event_id`` per partition (latest ingest wins), sorted by :data:`SORT_KEY`, conformed to
+    :data:`~raidlib.silver.schema.SILVER_SCHEMA`. Late events simply carry their own
+    ``event_date`` and land in that partition. Deterministic: any split of the same rows into
+    batches, in any order, gives the same frame.
+    """
+    lib = frame_library(new_rows)
+    union = lib.concat([conform(existing_silver), conform(new_rows)], ignore_index=True)
+    return sort_silver(deduplicate(union))

@@ -1,0 +1,93 @@
+"""Bronze rows → the declared silver columns and in-memory dtypes (no rows dropped or added).
+
+Runs unchanged on pandas and cuDF: only column-wise operations, dtypes chosen by
+:func:`memory_dtype` from the declared Arrow schema.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from raidlib.backend import frame_library
+from raidlib.silver.schema import SILVER_SCHEMA
+
+DEFAULTS: dict[str, Any] = {
+    "is_critical_hit": False,
+    "critical_multiplier": 1.0,
+    "is_resisted": False,
+    "is_blocked": False,
+    "is_absorbed": False,
+    "source_system": "wow-raid-addon-v1.2",
+}
+"""Contract defaults (CONTRACT §1) for bronze written without them (i.e. not by the receiver)."""
+
+
+def _is_gpu(lib: ModuleType) -> bool:
+    return lib.__name__.split(".", 1)[0] == "cudf"
+
+
+def memory_dtype(arrow_type: pa.DataType, lib: ModuleType) -> Any:
+    """In-memory dtype of a declared Arrow type (see :mod:`raidlib.lake.frames`); None = as is."""
+    gpu = _is_gpu(lib)
+    if pa.types.is_timestamp(arrow_type):
+        return "datetime64[us]"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "str"
+    if pa.types.is_int64(arrow_type):
+        return "int64" if gpu else "Int64"
+    if pa.types.is_boolean(arrow_type):
+        return "bool" if gpu else "boolean"
+    if pa.types.is_float64(arrow_type):
+        return "float64"
+    return None
+
+
+def to_utc_naive(column: Any, lib: ModuleType) -> Any:
+    """Datetimes (aware or naive UTC) or ISO-8601 strings → tz-naive UTC ``datetime64[us]``.
+
+    Strings that are not timestamps become NaT, which the silver rules then quarantine.
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif getattr(dtype, "kind", "") != "M":
+        column = lib.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    return column.astype("datetime64[us]")
+
+
+def conform(frame: Any, schema: pa.Schema = SILVER_SCHEMA) -> Any:
+    """Exactly ``schema``'s columns, in order, with their in-memory dtypes (missing → null)."""
+    lib = frame_library(frame)
+    columns = {}
+    for field in schema:
+        dtype = memory_dtype(field.type, lib)
+        if field.name in frame.columns:
+            column = frame[field.name]
+            if pa.types.is_timestamp(field.type):
+                column = to_utc_naive(column, lib)
+            elif dtype is not None and column.dtype != dtype:
+                column = column.astype(dtype)
+        else:
+            column = lib.Series(None, index=frame.index, dtype=dtype or "object")
+        columns[field.name] = column
+    return lib.DataFrame(columns, index=frame.index)
+
+
+def cast_bronze(frame: Any) -> Any:
+    """Bronze rows → exactly the silver columns (:data:`SILVER_SCHEMA`), typed, one row per row.
+
+    Guarantees: timestamps are tz-naive UTC ``datetime64[us]`` (unparseable → NaT); ``event_id``
+    is lower-cased (UUIDs compare case-insensitively); contract defaults fill missing flags;
+    enrichment columns (``event_date``, ``ingest_latency_ms``, ``is_massive_hit``) are null
+    (bronze has none) until :func:`raidlib.silver.enrich.enrich`.
+    """
+    out = conform(frame)
+    out["event_id"] = out["event_id"].str.lower()
+    for name, value in DEFAULTS.items():
+        out[name] = out[name].fillna(value)
+    return out

@@ -1,0 +1,28 @@
+"""Silver enrichment: derived columns every consumer needs (CONTRACT §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raidlib.silver.schema import MASSIVE_HIT_THRESHOLD
+
+
+def enrich(frame: Any, massive_hit_threshold: float = MASSIVE_HIT_THRESHOLD) -> Any:
+    """Add the enrichment columns to clean silver rows (a new frame; the input is untouched).
+
+    * ``event_date``: ``YYYY-MM-DD`` of the UTC ``timestamp`` (the partition the row lives in);
+    * ``ingest_latency_ms``: ``ingest_timestamp − timestamp`` in whole ms (floored; negative
+      when the producer's clock ran ahead within the allowed skew);
+    * ``is_massive_hit``: ``combat_damage`` with ``damage_amount`` above the threshold.
+
+    ``batch_id`` / ``batch_source`` / ``ingest_timestamp`` are kept as read from bronze.
+    """
+    out = frame.copy()
+    out["event_date"] = out["timestamp"].dt.strftime("%Y-%m-%d")
+    latency_us = (out["ingest_timestamp"] - out["timestamp"]).astype("int64")
+    out["ingest_latency_ms"] = (latency_us // 1000).astype(out["ingest_latency_ms"].dtype)
+    massive = (out["event_type"] == "combat_damage") & (
+        out["damage_amount"] > massive_hit_threshold
+    )
+    out["is_massive_hit"] = massive.fillna(False).astype(out["is_massive_hit"].dtype)
+    return out
