@@ -1,0 +1,80 @@
+"""``raidlib up``: the whole local stack (Prefect server, set-up, worker, receiver), no Docker."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from raidlib.prefect_setup import PrefectSetupError
+from raidlib.stack import Stack, StackConfig, StackError, project_root, run_until_stopped
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        help="start Prefect server, worker and receiver on 127.0.0.1 (Ctrl-C stops them all)",
+        description=(
+            "Start a local Prefect server (SQLite under <state-dir>/prefect), create the "
+            "raidlib-pool work pool and the raidlib-dim-player concurrency limit, optionally "
+            "`prefect deploy --all`, then a process worker and the receiver. Logs go to "
+            "<state-dir>/logs/. Ctrl-C or SIGTERM stops everything."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--prefect-port", type=int, default=4200, help="Prefect UI/API port")
+    parser.add_argument("--receiver-port", type=int, default=8000, help="receiver port")
+    parser.add_argument("--no-worker", action="store_true", help="do not start a worker")
+    parser.add_argument("--no-receiver", action="store_true", help="do not start the receiver")
+    parser.add_argument(
+        "--deploy", action="store_true", help="run `prefect deploy --all` after the set-up"
+    )
+    parser.add_argument(
+        "--lake",
+        help="local lake folder for the receiver and flow runs (sets RAIDLIB_*_ROOT; "
+        "default: RAIDLIB_*_ROOT from the environment, else ./lake)",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="checkout holding prefect.yaml (default: this package's checkout)",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help="logs and Prefect DB (default ./.raidlib)"
+    )
+    parser.add_argument(
+        "--worker-poll-seconds", type=float, default=5.0, help="how often the worker polls"
+    )
+    parser.add_argument(
+        "--startup-timeout", type=float, default=90.0, help="seconds each component may take"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = StackConfig(
+        project_dir=(args.project_dir or project_root()).resolve(),
+        state_dir=args.state_dir,
+        host=args.host,
+        prefect_port=args.prefect_port,
+        receiver_port=args.receiver_port,
+        worker=not args.no_worker,
+        receiver=not args.no_receiver,
+        deploy=args.deploy,
+        lake=args.lake,
+        worker_poll_s=args.worker_poll_seconds,
+        startup_timeout_s=args.startup_timeout,
+    )
+    stack = Stack(config, echo=lambda line: print(line, flush=True))
+    try:
+        stack.start()
+    except (StackError, PrefectSetupError) as exc:
+        print(f"raidlib up failed: {exc}", flush=True)
+        return 1
+    print("", flush=True)
+    for name, url in stack.urls().items():
+        print(f"{name:12s} {url}", flush=True)
+    print(f"{'Logs':12s} {stack.logs_dir}", flush=True)
+    print(f"\nexport PREFECT_API_URL={stack.api_url}   # for prefect CLI commands", flush=True)
+    print("Ctrl-C stops everything.", flush=True)
+    return run_until_stopped(stack)

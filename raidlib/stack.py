@@ -1,0 +1,370 @@
+"""The local stack without Docker: Prefect server, set-up, worker and receiver on 127.0.0.1.
+
+Each component is a child process in its own process group (session), logging to
+``<state_dir>/logs/<name>.log``. :meth:`Stack.start` starts them in order and waits, with a
+bounded timeout, until each is healthy; a failure names the component and its log file.
+:meth:`Stack.stop` stops them in reverse order — SIGTERM to the whole group, SIGKILL after a
+grace period — so nothing is left behind. ``raidlib up`` is the command-line face of this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from raidlib.prefect_setup import WORK_POOL_NAME, deploy_all, setup_prefect
+
+
+class StackError(RuntimeError):
+    """A component failed to start or become healthy in time."""
+
+
+@dataclass
+class Component:
+    """One child process: how to start it, where it logs, and its process once started."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    cwd: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Own session = own process group: Ctrl-C in the terminal reaches only `raidlib up`,
+            # which then stops every group itself (including grandchildren such as flow runs).
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM the process group, wait, then SIGKILL whatever is left of it."""
+        proc = self.process
+        if proc is not None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=timeout_s)
+            # The leader may be gone while its children linger: always sweep the group.
+            _signal_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):  # unkillable: give up
+                proc.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, n_chars: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-n_chars:]
+        except OSError:
+            return ""
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def project_root() -> Path:
+    """The checkout holding ``prefect.yaml`` (this package's parent), else the current folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "prefect.yaml").exists() else Path.cwd()
+
+
+@dataclass
+class StackConfig:
+    """Everything ``raidlib up`` can change. Paths are resolved against ``project_dir``."""
+
+    project_dir: Path = field(default_factory=project_root)
+    state_dir: Path | None = None  # default <project_dir>/.raidlib
+    host: str = "127.0.0.1"
+    prefect_port: int = 4200
+    receiver_port: int = 8000
+    worker: bool = True
+    receiver: bool = True
+    deploy: bool = False
+    lake: str | None = None  # local lake folder for the receiver and the worker's flow runs
+    worker_poll_s: float = 5.0
+    startup_timeout_s: float = 90.0
+    stop_timeout_s: float = 10.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def resolved_state_dir(self) -> Path:
+        return (self.state_dir or self.project_dir / ".raidlib").resolve()
+
+
+class Stack:
+    """The running local stack. Use as a context manager, or call start()/stop()."""
+
+    def __init__(self, config: StackConfig, echo: Callable[[str], Any] = print) -> None:
+        self.config = config
+        self.echo = echo
+        self.components: list[Component] = []
+        state = config.resolved_state_dir()
+        self.state_dir = state
+        self.logs_dir = state / "logs"
+        self.prefect_home = state / "prefect"
+        self.worker_name = f"raidlib-local-{uuid.uuid4().hex[:8]}"
+        #: Seconds each start-up step took ("prefect-server", "setup", "deploy", ...).
+        self.timings: dict[str, float] = {}
+
+    # URLs -------------------------------------------------------------------------------
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.prefect_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.ui_url}/api"
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.receiver_port}"
+
+    def urls(self) -> dict[str, str]:
+        urls = {"Prefect UI": self.ui_url, "Prefect API": self.api_url}
+        if self.config.receiver:
+            urls["Receiver"] = f"{self.receiver_url}  (POST /events, GET /health)"
+        return urls
+
+    # Environment ------------------------------------------------------------------------
+    def child_env(self) -> dict[str, str]:
+        """The environment every component (and every flow run) inherits."""
+        cfg = self.config
+        env = dict(os.environ)
+        env.update(
+            PREFECT_HOME=str(self.prefect_home),
+            PREFECT_API_URL=self.api_url,
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_CLI_PROMPT="false",
+            RAIDLIB_PROJECT_DIR=str(cfg.project_dir.resolve()),
+            PYTHONUNBUFFERED="1",
+        )
+        if cfg.lake:
+            lake = Path(cfg.lake)
+            lake = lake if lake.is_absolute() else (cfg.project_dir / lake)
+            for layer in ("bronze", "silver", "gold"):
+                env[f"RAIDLIB_{layer.upper()}_ROOT"] = str(lake.resolve() / layer)
+        env.update(cfg.extra_env)
+        return env
+
+    def _component(self, name: str, argv: list[str], **env: str) -> Component:
+        return Component(
+            name=name,
+            argv=argv,
+            env={**self.child_env(), **env},
+            log_path=self.logs_dir / f"{name}.log",
+            cwd=self.config.project_dir.resolve(),
+        )
+
+    # Start / stop -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start every enabled component in order; on any failure stop what started, raise."""
+        cfg = self.config
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.prefect_home.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_server()
+            self.echo(f"setting up Prefect ({WORK_POOL_NAME}, concurrency limit) ...")
+            started = time.monotonic()
+            for line in setup_prefect(self.api_url).lines()[1:]:
+                self.echo(f"  {line}")
+            self.timings["setup"] = time.monotonic() - started
+            if cfg.deploy:
+                self.echo(f"prefect deploy --all (log: {self.logs_dir / 'deploy.log'}) ...")
+                started = time.monotonic()
+                deploy_all(
+                    cfg.project_dir,
+                    self.api_url,
+                    env=self.child_env(),
+                    log_file=self.logs_dir / "deploy.log",
+                )
+                self.timings["deploy"] = time.monotonic() - started
+                self.echo(f"  deployed in {self.timings['deploy']:.1f} s")
+            if cfg.worker:
+                self._start_worker()
+            if cfg.receiver:
+                self._start_receiver()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every started component, last started first. Safe to call twice."""
+        for component in reversed(self.components):
+            if component.process is not None:
+                self.echo(f"stopping {component.name} ...")
+            component.stop(self.config.stop_timeout_s)
+        self.components.clear()
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def failed_component(self) -> Component | None:
+        """The first started component whose process has exited, if any."""
+        return next((c for c in self.components if not c.alive()), None)
+
+    # Components -------------------------------------------------------------------------
+    def _start_server(self) -> None:
+        cfg = self.config
+        server = self._component(
+            "prefect-server",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                cfg.host,
+                "--port",
+                str(cfg.prefect_port),
+                "--analytics-off",
+            ],  # fmt: skip
+        )
+        self._launch(server)
+        self._wait_http(server, f"{self.api_url}/health")
+
+    def _start_worker(self) -> None:
+        worker = self._component(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "worker",
+                "start",
+                "--pool",
+                WORK_POOL_NAME,
+                "--type",
+                "process",
+                "--name",
+                self.worker_name,
+            ],  # fmt: skip
+            PREFECT_WORKER_QUERY_SECONDS=str(self.config.worker_poll_s),
+        )
+        self._launch(worker)
+        self._wait(worker, self._worker_registered, "registered with the work pool")
+
+    def _start_receiver(self) -> None:
+        cfg = self.config
+        receiver = self._component(
+            "receiver",
+            [
+                # `-c`: raidlib.cli has no __main__ module; this is the console script's body.
+                sys.executable,
+                "-c",
+                "from raidlib.cli import main; raise SystemExit(main())",
+                "serve",
+                "--host",
+                cfg.host,
+                "--port",
+                str(cfg.receiver_port),
+            ],  # fmt: skip
+            RAIDLIB_RECEIVER_HOST=cfg.host,
+            RAIDLIB_RECEIVER_PORT=str(cfg.receiver_port),
+        )
+        self._launch(receiver)
+        self._wait_http(receiver, f"{self.receiver_url}/health")
+
+    def _launch(self, component: Component) -> None:
+        self.echo(f"starting {component.name} (log: {component.log_path}) ...")
+        self.components.append(component)
+        component.start()
+
+    # Health -----------------------------------------------------------------------------
+    def _wait(self, component: Component, healthy: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + self.config.startup_timeout_s
+        started = time.monotonic()
+        while time.monotonic() < deadline:
+            if not component.alive():
+                code = component.process.returncode if component.process else None
+                raise StackError(
+                    f"{component.name} exited with code {code} before it was {what}; "
+                    f"see {component.log_path}\n--- last log lines ---\n{component.log_tail()}"
+                )
+            if healthy():
+                self.timings[component.name] = time.monotonic() - started
+                self.echo(f"  {component.name} ready in {self.timings[component.name]:.1f} s")
+                return
+            time.sleep(0.25)
+        raise StackError(
+            f"{component.name} was not {what} within {self.config.startup_timeout_s:.0f} s; "
+            f"see {component.log_path}\n--- last log lines ---\n{component.log_tail()}"
+        )
+
+    def _wait_http(self, component: Component, url: str) -> None:
+        def healthy() -> bool:
+            try:
+                return httpx.get(url, timeout=2.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        self._wait(component, healthy, f"healthy at {url}")
+
+    def _worker_registered(self) -> bool:
+        try:
+            response = httpx.post(
+                f"{self.api_url}/work_pools/{WORK_POOL_NAME}/workers/filter",
+                json={},
+                timeout=2.0,
+            )
+        except httpx.HTTPError:
+            return False
+        if response.status_code != 200:
+            return False
+        return any(w.get("name") == self.worker_name for w in response.json())
+
+
+def run_until_stopped(stack: Stack, poll_s: float = 1.0) -> int:
+    """Block until SIGINT/SIGTERM (→ 0) or until a component dies (→ 1); then stop the stack."""
+    stopping: list[int] = []
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    previous: Mapping[int, Any] = {
+        sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        while not stopping:
+            dead = stack.failed_component()
+            if dead is not None:
+                code = dead.process.returncode if dead.process else None
+                stack.echo(f"{dead.name} exited unexpectedly (code {code}); see {dead.log_path}")
+                return 1
+            time.sleep(poll_s)
+        return 0
+    finally:
+        # A second Ctrl-C while stopping must not abandon children half-stopped.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,186 @@
+"""End-to-end fixtures: the real local stack (``raidlib.stack``) on loopback, one session.
+
+The session starts a Prefect server on a free port with a temporary ``PREFECT_HOME``, runs the
+set-up, ``prefect deploy --all`` on this checkout's ``prefect.yaml``, a process worker and the
+receiver, all through :class:`raidlib.stack.Stack` — the code behind ``raidlib up``. Events
+posted to the receiver land in a temporary lake (``RAIDLIB_*_ROOT`` for every child process)
+and one ``medallion/medallion`` run is made with ``prefect deployment run --watch``. Every
+process is stopped at session end, whatever happened. Wall times of every step are printed and
+written to ``<tmp>/timings.json`` (and ``test-output/e2e-timings.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from raidlib.stack import Stack, StackConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Where prefect.yaml and flows/ are read from; overridable to try the harness on another tree.
+PROJECT_DIR = Path(os.environ.get("E2E_RAIDLIB_PROJECT_DIR", REPO_ROOT)).resolve()
+TEST_OUTPUT = REPO_ROOT / "test-output"
+RUN_TIMEOUT_S = 150
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (loopback only)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StepTimes(dict[str, float]):
+    """Wall seconds per named step, in the order the steps ran."""
+
+    def measure(self, name: str) -> _Timer:
+        return _Timer(self, name)
+
+
+class _Timer:
+    def __init__(self, times: StepTimes, name: str) -> None:
+        self.times, self.name = times, name
+
+    def __enter__(self) -> None:
+        self.started = time.monotonic()
+
+    def __exit__(self, *exc: object) -> None:
+        self.times[self.name] = round(time.monotonic() - self.started, 2)
+
+
+@pytest.fixture(scope="session")
+def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def step_times(e2e_dir: Path) -> Iterator[StepTimes]:
+    times = StepTimes()
+    session_started = time.monotonic()
+    yield times
+    times["session_total"] = round(time.monotonic() - session_started, 2)
+    text = json.dumps(times, indent=2)
+    (e2e_dir / "timings.json").write_text(text, encoding="utf-8")
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    (TEST_OUTPUT / "e2e-timings.json").write_text(text, encoding="utf-8")
+    print(f"\ne2e wall times (s), also in {e2e_dir / 'timings.json'}:")
+    for name, seconds in times.items():
+        print(f"  {name:28s} {seconds:7.2f}")
+
+
+@pytest.fixture(scope="session")
+def lake_root(e2e_dir: Path) -> Path:
+    return e2e_dir / "lake"
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_dir: Path, lake_root: Path, step_times: StepTimes) -> Iterator[Stack]:
+    """Server + set-up + deploy --all + worker + receiver; all stopped at session end."""
+    if not (PROJECT_DIR / "flows" / "medallion.py").exists():
+        pytest.skip(f"{PROJECT_DIR / 'flows/medallion.py'} does not exist yet")
+    config = StackConfig(
+        project_dir=PROJECT_DIR,
+        state_dir=e2e_dir / "state",
+        prefect_port=free_port(),
+        receiver_port=free_port(),
+        deploy=True,
+        lake=str(lake_root),
+        worker_poll_s=1.0,
+        startup_timeout_s=90.0,
+        stop_timeout_s=8.0,
+        extra_env={
+            # No scheduler: the 5-minute medallion schedule must not start runs of its own.
+            "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+            # The suite's conftest quietens Prefect to WARNING; flow-run logs belong in the UI.
+            "PREFECT_LOGGING_LEVEL": "INFO",
+        },
+    )
+    stack = Stack(config, echo=lambda line: print(line, flush=True))
+    with step_times.measure("stack_start_total"):
+        stack.start()
+    step_times.update({f"start_{k}": round(v, 2) for k, v in stack.timings.items()})
+    try:
+        yield stack
+    finally:
+        with step_times.measure("stack_stop"):
+            stack.stop()
+        _keep_logs(stack)
+
+
+def _keep_logs(stack: Stack) -> None:
+    """Copy the components' logs next to the other test output, for post-mortems."""
+    target = TEST_OUTPUT / "e2e-logs"
+    shutil.rmtree(target, ignore_errors=True)
+    if stack.logs_dir.exists():
+        shutil.copytree(stack.logs_dir, target)
+
+
+@pytest.fixture(scope="session")
+def prefect_client(stack: Stack) -> Iterator[Any]:
+    """A synchronous Prefect client on the stack's API (not the suite's ephemeral one)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: stack.api_url}),
+        get_client(sync_client=True) as client,
+    ):
+        yield client
+
+
+@dataclass(frozen=True)
+class MedallionRun:
+    flow_run_id: str
+    returncode: int
+    output: str
+    events: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def medallion_run(
+    stack: Stack, lake_root: Path, step_times: StepTimes, e2e_dir: Path
+) -> MedallionRun:
+    """Post hand-made raids to the receiver, then run ``medallion/medallion`` and watch it."""
+    from raidlib.client import EventBatch, post_batches
+
+    from .raids import hand_made_raids
+
+    events = hand_made_raids()
+    # Two batches per raid, so silver has more than one bronze object to merge.
+    batches = [EventBatch.of(events[i : i + 7], source="e2e") for i in range(0, len(events), 7)]
+    with step_times.measure("post_events"):
+        summary = post_batches(stack.receiver_url, batches, progress=False)
+    assert summary.accepted == len(batches), summary.describe()
+
+    argv = [
+        sys.executable, "-m", "prefect", "deployment", "run", "medallion/medallion",
+        "--param", f"lake={json.dumps(str(lake_root))}",
+        "--watch", "--watch-timeout", str(RUN_TIMEOUT_S),
+    ]  # fmt: skip
+    with step_times.measure("deployment_run_watch"):
+        done = subprocess.run(
+            argv,
+            cwd=stack.config.project_dir,
+            env=stack.child_env(),
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S + 30,
+            check=False,
+        )
+    output = done.stdout + done.stderr
+    (e2e_dir / "deployment-run.log").write_text(output, encoding="utf-8")
+    match = re.search(r"UUID: ([0-9a-f-]{36})", output)
+    assert match, f"no flow run id in `prefect deployment run` output:\n{output}"
+    return MedallionRun(match.group(1), done.returncode, output, events)

@@ -1,0 +1,91 @@
+"""prefect.yaml deployed on a real local stack; one medallion run, checked via API and on disk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME, WORK_POOL_NAME, setup_prefect
+from raidlib.stack import Stack
+
+from .conftest import MedallionRun
+from .raids import EXPECTED_SUMMARY, first_event_date
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+FLOWS = ("ingest", "bronze_to_silver", "silver_to_gold", "medallion", "import_combat_log")
+SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
+
+
+def test_setup_created_pool_and_limit_and_is_idempotent(stack: Stack, prefect_client: Any) -> None:
+    pool = prefect_client.read_work_pool(WORK_POOL_NAME)
+    assert pool.type == "process"
+    limit = prefect_client.read_global_concurrency_limit_by_name(DIM_PLAYER_LIMIT_NAME)
+    assert (limit.limit, limit.active) == (1, True)
+
+    again = setup_prefect(stack.api_url)
+    assert not again.work_pool_created
+    assert not again.concurrency_limit_changed
+
+
+def test_every_flow_is_deployed_on_the_pool(stack: Stack, prefect_client: Any) -> None:
+    for name in FLOWS:
+        deployment = prefect_client.read_deployment_by_name(f"{name}/{name}")
+        assert deployment.work_pool_name == WORK_POOL_NAME, name
+        # RAIDLIB_PROJECT_DIR was set for `prefect deploy`, so the checkout is baked in.
+        assert deployment.pull_steps == [
+            {SET_WORKING_DIRECTORY: {"directory": str(stack.config.project_dir)}}
+        ], name
+
+    medallion = prefect_client.read_deployment_by_name("medallion/medallion")
+    [schedule] = medallion.schedules
+    assert schedule.schedule.interval.total_seconds() == 300
+    assert schedule.active
+
+
+def test_medallion_run_completed_with_artifacts(
+    medallion_run: MedallionRun, prefect_client: Any
+) -> None:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    assert medallion_run.returncode == 0, medallion_run.output
+    flow_run = prefect_client.read_flow_run(medallion_run.flow_run_id)
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+
+    artifacts = prefect_client.read_artifacts(
+        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id]))
+    )
+    keys = {a.key for a in artifacts if a.key}
+    types = {a.type for a in artifacts}
+    assert any("quality" in k for k in keys), f"no data-quality artifact among {keys}"
+    assert any("gold" in k for k in keys), f"no gold summary artifact among {keys}"
+    assert "table" in types, f"artifact types: {types}"
+
+
+def test_gold_summary_on_disk_has_hand_computed_values(
+    medallion_run: MedallionRun, lake_root: Any
+) -> None:
+    assert medallion_run.returncode == 0, medallion_run.output
+    table = lake_root / "gold" / "fact_raid_summary"
+    for raid, expected in EXPECTED_SUMMARY.items():
+        partition = (
+            table / f"raid_id={raid}" / f"event_date={first_event_date(medallion_run.events, raid)}"
+        )
+        files = sorted(partition.glob("*.parquet"))
+        assert files, f"no Parquet under {partition}"
+        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        assert len(frame) == 1, f"{raid}: {len(frame)} rows in {partition}"
+        row = frame.iloc[0].to_dict()
+        assert row["raid_outcome"] == expected["raid_outcome"], raid
+        numbers = {k: v for k, v in expected.items() if k != "raid_outcome"}
+        assert {k: float(row[k]) for k in numbers} == pytest.approx(numbers), raid
+
+    # Each raid's player stats and dim_raid exist too.
+    for raid in EXPECTED_SUMMARY:
+        assert list(
+            (lake_root / "gold" / "fact_player_raid_stats" / f"raid_id={raid}").rglob("*.parquet")
+        )
+        assert list((lake_root / "gold" / "dim_raid" / f"raid_id={raid}").rglob("*.parquet"))
+    assert list((lake_root / "gold" / "dim_player").rglob("*.parquet"))
