@@ -103,14 +103,17 @@ def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
     fs = lake.fs("bronze")
     manifest_path = lake.path("bronze", layout.bronze_manifest_key(batch_id))
     record = json.loads(fs.cat_file(manifest_path))
-    paths = tuple(_resolve(lake, p) for p in record.get("paths") or ())
+    # The receiver writes ``objects: [{"key": ...}]``; a plain ``paths`` list is accepted too.
+    listed = [o["key"] for o in record.get("objects") or () if o.get("key")]
+    listed += list(record.get("paths") or ())
+    paths = tuple(dict.fromkeys(_resolve(lake, p) for p in listed))
     if not paths:
         pattern = lake.path("bronze", f"{layout.DATASET}/*/*/batch={batch_id}.jsonl")
         paths = tuple(sorted(fs.glob(pattern)))
     return BronzeBatch(
         batch_id=str(record.get("batch_id") or batch_id),
         paths=paths,
-        events=record.get("events"),
+        events=record.get("event_count", record.get("events")),
         ingest_timestamp=record.get("ingest_timestamp"),
         manifest_path=manifest_path,
     )

@@ -90,5 +90,7 @@ def write_batch(
             "events": sum(len(v) for v in by_raid.values()),
             "ingest_timestamp": iso(ingest),
         }
-        lake.write_bytes_atomic("bronze", layout.bronze_manifest_key(batch_id), json.dumps(record).encode())
+        lake.write_bytes_atomic(
+            "bronze", layout.bronze_manifest_key(batch_id), json.dumps(record).encode()
+        )
     return batch_id

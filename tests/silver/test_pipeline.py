@@ -1,0 +1,197 @@
+"""process_new_bronze end to end on real files: conservation, late data, increments, crashes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raidlib.backend import resolve_backend
+from raidlib.lake import Lake, layout
+from raidlib.lake.quarantine import read_quarantine
+from raidlib.lake.state import find_unprocessed_batches, processed_batch_ids
+from raidlib.silver import pipeline
+from raidlib.silver.pipeline import process_batches, process_new_bronze, read_silver_partitions
+
+from .conftest import bronze
+
+T0 = bronze.T0
+
+
+def silver_all(lake: Lake, backend) -> pd.DataFrame:
+    from raidlib.lake.parquet import list_partitions
+
+    parts = list_partitions(lake, "silver", layout.DATASET, ("raid_id", "event_date"))
+    return read_silver_partitions(lake, [(p["raid_id"], p["event_date"]) for p in parts], backend)
+
+
+def test_exact_paths_counts_and_conservation(lake, factory, backend):
+    events = [factory.make_event(i) for i in range(10)]
+    events += [
+        factory.make_event(10, damage_amount=-3.0),
+        factory.make_event(11, raid_id="raid002"),
+    ]
+    factory.write_batch(
+        lake, events, batch_id="b1", validate=False, extra_lines={"raid001": ["{oops"]}
+    )
+    factory.write_batch(lake, events[:4], batch_id="b2")  # a retried post under a new batch id
+    report = process_new_bronze(lake, backend)
+    assert sorted(report.batches) == ["b1", "b2"]
+    assert report.rows_in == 17
+    assert report.rows_quarantined == 2
+    assert report.quarantined_by_reason == {
+        "damage_amount_missing_or_not_positive": 1,
+        "negative_amount": 1,
+        "unparseable_line": 1,
+    }
+    assert report.duplicates_removed == 4
+    assert report.rows_added == 11
+    assert report.rows_in == report.rows_added + report.rows_quarantined + report.duplicates_removed
+    silver = lake.silver_root
+    assert sorted(os.path.relpath(p, silver) for p in report.partitions_written) == [
+        "wow_raid_events/v1/raid_id=raid001/event_date=2026-11-23/part-0.parquet",
+        "wow_raid_events/v1/raid_id=raid002/event_date=2026-11-23/part-0.parquet",
+    ]
+    assert sorted(os.path.relpath(p, silver) for p in report.quarantine_files) == [
+        "_quarantine/wow_raid_events/v1/raid_id=raid001/event_date=2026-11-23/batch=b1.parquet"
+    ]
+    assert os.path.exists(f"{silver}/_state/processed_bronze_batches/b1.json")
+    out = silver_all(lake, backend)
+    assert len(out) == 11 and out["event_id"].is_unique
+    assert out["event_id"].tolist() == sorted(
+        out["event_id"]
+    )  # sorted by (partition, timestamp, id)
+    # the b2 copies were ingested at the same time: the larger batch id wins
+    assert set(
+        out.loc[out["event_id"].isin([factory.event_id(i) for i in range(4)]), "batch_id"]
+    ) == {"b2"}
+    q = read_quarantine(lake, backend)
+    assert sorted(q["quarantine_reason"].str.split(":").str[0]) == [
+        "damage_amount_missing_or_not_positive; negative_amount",
+        "unparseable_line",
+    ]
+    assert q["raw_line"].dropna().tolist() == ["{oops"]
+
+
+def test_late_events_land_in_their_own_date(lake, factory, backend):
+    ingest = T0 + timedelta(days=3)
+    late = factory.make_event(0, timestamp=(T0 - timedelta(days=2)).isoformat())
+    fresh = factory.make_event(1, timestamp=(ingest - timedelta(minutes=5)).isoformat())
+    factory.write_batch(lake, [late, fresh], ingest_timestamp=ingest)
+    report = process_new_bronze(lake, backend)
+    assert report.late_events == 1
+    assert sorted(p.split("event_date=")[1][:10] for p in report.partitions_written) == [
+        "2026-11-21",
+        "2026-11-26",
+    ]
+    # a later batch for the old date extends that partition, keeping its rows
+    factory.write_batch(
+        lake, [factory.make_event(2, timestamp=late["timestamp"])], ingest_timestamp=ingest
+    )
+    process_new_bronze(lake, backend)
+    old = read_silver_partitions(lake, [("raid001", "2026-11-21")], backend)
+    assert old["event_id"].tolist() == [factory.event_id(0), factory.event_id(2)]
+
+
+def test_incremental_run_processes_only_new_batches_and_rerun_changes_nothing(
+    lake, factory, backend
+):
+    factory.write_batch(lake, [factory.make_event(i) for i in range(5)], batch_id="b1")
+    first = process_new_bronze(lake, backend)
+    assert first.batches == ["b1"]
+    path = first.partitions_written[0]
+    before = Path(path).read_bytes()
+    assert process_new_bronze(lake, backend).batches == []
+    assert Path(path).read_bytes() == before
+    factory.write_batch(lake, [factory.make_event(i) for i in range(3, 8)], batch_id="b2")
+    second = process_new_bronze(lake, backend)
+    assert second.batches == ["b2"] and second.rows_added == 3 and second.duplicates_removed == 2
+    assert processed_batch_ids(lake) == {"b1", "b2"}
+    assert len(silver_all(lake, backend)) == 8
+
+
+def test_orphan_objects_wait_for_their_manifest(lake, factory, backend):
+    factory.write_batch(lake, [factory.make_event(0)], batch_id="b1", manifest=False)
+    assert process_new_bronze(lake, backend).batches == []
+    factory.write_batch(lake, [factory.make_event(0)], batch_id="b1")
+    assert process_new_bronze(lake, backend).batches == ["b1"]
+
+
+def test_crash_before_marking_then_rerun_completes(lake, factory, backend, monkeypatch, tmp_path):
+    factory.write_batch(lake, [factory.make_event(i) for i in range(6)], batch_id="b1")
+    factory.write_batch(
+        lake,
+        [
+            factory.make_event(i, timestamp=(T0 - timedelta(days=1)).isoformat())
+            for i in range(6, 9)
+        ],
+        batch_id="b2",
+    )
+
+    def crash(*args, **kwargs):
+        raise SystemExit("killed after the partitions were replaced")
+
+    monkeypatch.setattr(pipeline, "mark_processed", crash)
+    with pytest.raises(SystemExit):
+        process_new_bronze(lake, backend)
+    monkeypatch.undo()
+    assert len(find_unprocessed_batches(lake)) == 2
+    report = process_new_bronze(lake, backend)
+    assert report.rows_added == 0 and report.duplicates_removed == 9
+
+    clean = Lake.local(tmp_path / "uninterrupted")
+    shutil.copytree(lake.path("bronze"), clean.path("bronze"))
+    process_new_bronze(clean, backend)
+    pd.testing.assert_frame_equal(silver_all(lake, backend), silver_all(clean, backend))
+
+
+EVENTS = [
+    bronze.make_event(i, timestamp=(T0 + timedelta(hours=7 * i)).isoformat()) for i in range(12)
+]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 11), st.integers(0, 3)), min_size=1, max_size=24),
+    st.randoms(use_true_random=False),
+    st.integers(1, 4),
+)
+def test_any_split_and_arrival_order_gives_identical_silver(copies, rnd, runs):
+    """Batches (events, possibly repeated, ingest hour) processed in any order and grouping."""
+    backend = resolve_backend("pandas")
+    batches: dict[int, list[int]] = {}
+    for n, hour in copies:
+        batches.setdefault(hour, []).append(n)
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        results = []
+        for root, shuffle in ((a, False), (b, True)):
+            lake = Lake.local(root)
+            for hour, ids in sorted(batches.items()):
+                factory_events = [EVENTS[n] for n in ids]
+                bronze.write_batch(
+                    lake,
+                    factory_events,
+                    batch_id=f"b{hour}",
+                    ingest_timestamp=T0 + timedelta(days=5, hours=hour),
+                )
+            pending = find_unprocessed_batches(lake)
+            if shuffle:
+                rnd.shuffle(pending)
+                cut = sorted(rnd.sample(range(1, len(pending) + 1), min(runs, len(pending))))
+                start = 0
+                for end in cut:
+                    process_batches(lake, backend, pending[start:end])
+                    start = end
+                process_batches(lake, backend, pending[start:])
+            else:
+                process_batches(lake, backend, pending)
+            results.append(silver_all(lake, backend))
+        pd.testing.assert_frame_equal(results[0], results[1])
+        assert sorted(results[0]["event_id"]) == sorted({EVENTS[n]["event_id"] for n, _ in copies})

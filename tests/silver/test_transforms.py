@@ -1,0 +1,152 @@
+"""Pure silver transforms: cast, rules (every reason), enrich, dedup (Hypothesis)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raidlib.silver.cast import cast_bronze
+from raidlib.silver.dedup import deduplicate
+from raidlib.silver.enrich import enrich
+from raidlib.silver.rules import RuleParams, check_rules
+from raidlib.silver.schema import SILVER_COLUMNS
+
+from .conftest import bronze
+
+INGEST = "2026-11-23T11:00:00Z"
+
+
+def rows(*events: dict, batch_id: str = "b1", ingest: str = INGEST) -> pd.DataFrame:
+    lines = [
+        {**e, "batch_id": batch_id, "ingest_timestamp": ingest, "batch_source": "t"} for e in events
+    ]
+    return cast_bronze(pd.DataFrame(lines))
+
+
+def test_cast_gives_exactly_the_silver_columns():
+    out = rows(bronze.make_event(0, event_id=bronze.event_id(0).upper()))
+    assert list(out.columns) == list(SILVER_COLUMNS)
+    assert out["timestamp"].dtype == "datetime64[us]"
+    assert out["ingest_timestamp"].iloc[0] == pd.Timestamp("2026-11-23 11:00:00")
+    assert out["event_id"].iloc[0] == bronze.event_id(0)  # lower-cased
+    assert out["is_critical_hit"].iloc[0] is False or not out["is_critical_hit"].iloc[0]
+    assert out["critical_multiplier"].iloc[0] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"timestamp": None}, "timestamp_missing_or_unparseable"),
+        ({"timestamp": "not a time"}, "timestamp_missing_or_unparseable"),
+        ({"event_id": "1234"}, "event_id_not_uuid"),
+        ({"event_type": "dance"}, "event_type_unknown"),
+        ({"raid_id": "../etc"}, "raid_id_invalid"),
+        ({"source_player_id": ""}, "source_player_missing"),
+        ({"source_player_role": "bard"}, "source_player_role_invalid"),
+        ({"damage_amount": None}, "damage_amount_missing_or_not_positive"),
+        ({"event_type": "heal"}, "healing_amount_missing_or_not_positive"),
+        ({"event_type": "player_death", "target_entity_id": None}, "death_target_missing"),
+        ({"event_type": "mana_regeneration"}, "resource_type_missing"),
+        ({"damage_amount": -5.0}, "negative_amount"),
+        ({"damage_amount": 2e9}, "amount_out_of_range"),
+        ({"target_entity_health_pct_before": 120.0}, "health_pct_out_of_range"),
+        (
+            {"target_entity_health_pct_before": 40.0, "target_entity_health_pct_after": 60.0},
+            "health_pct_increased_on_hit",
+        ),
+        ({"target_entity_type": "player", "target_entity_id": None}, "player_target_without_id"),
+        ({"source_player_level": 200}, "source_player_level_out_of_range"),
+        ({"critical_multiplier": 9.0}, "critical_multiplier_out_of_range"),
+        ({"timestamp": "2026-11-23T12:00:00Z"}, "timestamp_in_future"),
+        ({"timestamp": "1970-01-01T00:00:00Z"}, "timestamp_too_old"),
+    ],
+)
+def test_each_rule_quarantines_with_its_reason(overrides, reason):
+    frame = rows(bronze.make_event(0), bronze.make_event(1, **overrides))
+    clean, quarantined = check_rules(frame)
+    assert clean["event_id"].tolist() == [bronze.event_id(0)]
+    assert len(quarantined) == 1
+    assert reason in quarantined["quarantine_reason"].iloc[0].split("; ")
+
+
+def test_several_reasons_are_all_listed_and_nothing_is_dropped():
+    frame = rows(
+        bronze.make_event(0, event_id="nope", damage_amount=-1.0),
+        *[bronze.make_event(i) for i in range(1, 5)],
+    )
+    clean, quarantined = check_rules(frame)
+    assert len(clean) + len(quarantined) == len(frame)
+    assert quarantined["quarantine_reason"].iloc[0] == (
+        "event_id_not_uuid; damage_amount_missing_or_not_positive; negative_amount"
+    )
+
+
+def test_heal_may_raise_health_and_skew_is_a_parameter():
+    heal = bronze.make_event(
+        0,
+        event_type="heal",
+        damage_amount=None,
+        healing_amount=50.0,
+        target_entity_type="player",
+        target_entity_id="p1",
+        target_entity_health_pct_before=10.0,
+        target_entity_health_pct_after=30.0,
+    )
+    future = bronze.make_event(1, timestamp="2026-11-23T11:10:00Z")
+    clean, quarantined = check_rules(rows(heal, future), RuleParams(max_clock_skew_s=3600))
+    assert len(clean) == 2 and len(quarantined) == 0
+
+
+def test_enrich_values_by_hand():
+    frame = rows(
+        bronze.make_event(0, timestamp="2026-11-22T23:59:59.500Z", damage_amount=10_000.0),
+        bronze.make_event(1, damage_amount=10_000.5),
+        bronze.make_event(2, event_type="heal", damage_amount=None, healing_amount=20_000.0),
+    )
+    out = enrich(frame)
+    assert out["event_date"].tolist() == ["2026-11-22", "2026-11-23", "2026-11-23"]
+    assert out["ingest_latency_ms"].tolist() == [39_600_500, 3_599_000, 3_598_000]
+    assert out["is_massive_hit"].tolist() == [False, True, False]
+    assert frame["event_date"].isna().all()  # input untouched
+
+
+def test_dedup_keeps_latest_ingest_then_largest_batch():
+    a = rows(bronze.make_event(0, damage_amount=1.0), batch_id="b-a", ingest="2026-11-23T11:00:00Z")
+    b = rows(bronze.make_event(0, damage_amount=2.0), batch_id="b-b", ingest="2026-11-23T12:00:00Z")
+    c = rows(bronze.make_event(0, damage_amount=3.0), batch_id="b-c", ingest="2026-11-23T12:00:00Z")
+    for order in ([a, b, c], [c, b, a], [b, a, c]):
+        out = deduplicate(enrich(pd.concat(order, ignore_index=True)))
+        assert out["damage_amount"].tolist() == [3.0]
+
+
+copies = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 3), st.sampled_from(["b1", "b2", "b3"])),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(copies)
+def test_dedup_is_idempotent_and_keeps_the_latest(spec):
+    frames = [
+        rows(
+            bronze.make_event(n, damage_amount=float(hour * 10 + int(batch[1]))),
+            batch_id=batch,
+            ingest=f"2026-11-23T1{hour}:00:00Z",
+        )
+        for n, hour, batch in spec
+    ]
+    frame = enrich(pd.concat(frames, ignore_index=True))
+    once = deduplicate(frame)
+    twice = deduplicate(once)
+    key = ["event_id"]
+    pd.testing.assert_frame_equal(
+        once.sort_values(key).reset_index(drop=True), twice.sort_values(key).reset_index(drop=True)
+    )
+    assert len(once) == len({n for n, _, _ in spec})
+    for n in {n for n, _, _ in spec}:
+        best = max((hour, batch) for m, hour, batch in spec if m == n)
+        got = once.loc[once["event_id"] == bronze.event_id(n), "damage_amount"].item()
+        assert got == best[0] * 10 + int(best[1][1])
