@@ -82,6 +82,18 @@ NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 
 
+def _as_utc(value: datetime) -> datetime:
+    """Convert an aware datetime to UTC; a result outside years 1..9999 is a validation error.
+
+    ``astimezone`` raises ``OverflowError`` (not ``ValueError``) for e.g.
+    ``9999-12-31T23:00:00-05:00``; Pydantic would let that escape as a crash, not a 400.
+    """
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("datetime is out of range once converted to UTC") from None
+
+
 class _EventBase(BaseModel):
     """Fields shared by every event type; subclasses pin ``event_type`` and tighten rules."""
 
@@ -137,8 +149,12 @@ class _EventBase(BaseModel):
         context = info.context or {}
         skew = float(context.get("max_clock_skew_s", DEFAULT_MAX_CLOCK_SKEW_S))
         now = context.get("now") or datetime.now(UTC)
-        value = value.astimezone(UTC)
-        if value > now + timedelta(seconds=skew):
+        value = _as_utc(value)
+        try:
+            limit = now + timedelta(seconds=skew)
+        except OverflowError:  # a skew beyond year 9999 (or inf) means "no limit"
+            limit = datetime.max.replace(tzinfo=UTC)
+        if value > limit:
             raise ValueError(
                 f"timestamp is {(value - now).total_seconds():.0f} s in the future; "
                 f"the allowed clock skew is {skew:.0f} s"
@@ -153,7 +169,7 @@ class _EventBase(BaseModel):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return _as_utc(value)
 
 
 class CombatDamageEvent(_EventBase):

@@ -1,0 +1,235 @@
+"""``validate_events``: all or nothing, counts and indices, and the errors a user sees."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raidlib.schemas.validation import EventValidationError, validate_events
+
+from .strategies import NOW, valid_events
+
+SCHEMAS = settings.get_profile("schemas")
+
+# Ways to break one event; each yields errors for that event only.
+BREAKERS = {
+    "raid_id_path": lambda raw: {**raw, "raid_id": "../etc"},
+    "unknown_key": lambda raw: {**raw, "colour": "red"},
+    "no_name": lambda raw: {k: v for k, v in raw.items() if k != "source_player_name"},
+    "level_0": lambda raw: {**raw, "source_player_level": 0},
+    "bad_type": lambda raw: {**raw, "event_type": "dance"},
+    "naive_ts": lambda raw: {**raw, "timestamp": "2024-01-01T00:00:00"},
+    "future_ts": lambda raw: {**raw, "timestamp": (NOW + timedelta(days=1)).isoformat()},
+    "not_an_object": lambda raw: 42,
+}
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[list[Any], set[int]]:
+    """A batch of 1..12 events and the indices of those that were broken."""
+    size = draw(st.integers(1, 12))
+    events: list[Any] = []
+    broken: set[int] = set()
+    for index in range(size):
+        raw = draw(valid_events())
+        if draw(st.integers(0, 3)) == 0:
+            raw = BREAKERS[draw(st.sampled_from(sorted(BREAKERS)))](raw)
+            broken.add(index)
+        events.append(raw)
+    return events, broken
+
+
+@SCHEMAS
+@given(batch=batches(), as_json=st.booleans())
+def test_counts_indices_and_all_or_nothing(
+    batch: tuple[list[Any], set[int]], as_json: bool
+) -> None:
+    events, broken = batch
+    data: Any = json.dumps(events) if as_json else events
+    if not broken:
+        accepted = validate_events(data, now=NOW)
+        assert len(accepted) == len(events)
+        assert [e.event_type for e in accepted] == [raw["event_type"] for raw in events]
+        return
+    with pytest.raises(EventValidationError) as info:
+        validate_events(data, now=NOW)
+    exc = info.value
+    assert exc.total == len(events)
+    assert exc.invalid_count == len(broken)
+    assert exc.valid_count == len(events) - len(broken)
+    assert exc.valid_count + exc.invalid_count == exc.total
+    assert set(exc.errors_by_index) == broken
+    reported = exc.errors()
+    assert [entry["index"] for entry in reported] == sorted(broken)[:20]
+    for entry in reported:
+        assert entry["errors"], entry
+        for error in entry["errors"]:
+            assert set(error) == {"loc", "msg", "type"}
+            assert all(part not in {"combat_damage", "heal"} for part in error["loc"][:1])
+
+
+def test_errors_are_capped_at_twenty_events_by_default() -> None:
+    events = [{"event_type": "nope"} for _ in range(25)]
+    with pytest.raises(EventValidationError) as info:
+        validate_events(events, now=NOW)
+    assert info.value.invalid_count == 25
+    assert [e["index"] for e in info.value.errors()] == list(range(20))
+    assert len(info.value.errors(max_events=100)) == 25
+
+
+def test_empty_list_is_no_events() -> None:
+    assert validate_events([], now=NOW) == []
+    assert validate_events("[]", now=NOW) == []
+
+
+@pytest.mark.parametrize("data", ['{"event_type": "heal"}', "[", "42", b"not json"])
+def test_input_that_is_not_an_array_is_a_plain_value_error(data: str | bytes) -> None:
+    with pytest.raises(ValueError, match="not a JSON array of events") as info:
+        validate_events(data, now=NOW)
+    assert not isinstance(info.value, EventValidationError)
+
+
+# --- the errors a user sees ---------------------------------------------------------------
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    return {
+        "event_type": "combat_damage",
+        "timestamp": "2024-05-01T20:15:00+02:00",
+        "raid_id": "raid001",
+        "source_player_id": "player-1",
+        "source_player_name": "Thrall",
+        "damage_amount": 1500.0,
+        **fields,
+    }
+
+
+def _errors(*events: Any, **options: Any) -> list[dict[str, Any]]:
+    options.setdefault("now", NOW)
+    with pytest.raises(EventValidationError) as info:
+        validate_events(list(events), **options)
+    return info.value.errors()
+
+
+def test_zero_damage_on_combat_damage() -> None:
+    assert _errors(_event(damage_amount=0)) == [
+        {
+            "index": 0,
+            "errors": [
+                {
+                    "loc": ["damage_amount"],
+                    "msg": "Input should be greater than 0",
+                    "type": "greater_than",
+                }
+            ],
+        }
+    ]
+
+
+def test_missing_healing_amount_on_heal() -> None:
+    raw = _event(event_type="heal")
+    del raw["damage_amount"]
+    assert _errors(raw)[0]["errors"] == [
+        {"loc": ["healing_amount"], "msg": "Field required", "type": "missing"}
+    ]
+
+
+def test_player_death_needs_its_victim() -> None:
+    (entry,) = _errors(_event(event_type="player_death"))
+    assert {tuple(e["loc"]) for e in entry["errors"]} == {
+        ("target_entity_id",),
+        ("target_entity_name",),
+    }
+    assert {e["type"] for e in entry["errors"]} == {"missing"}
+
+
+def test_unknown_key_names_the_key() -> None:
+    (entry,) = _errors(_event(damage=5))
+    assert entry["errors"] == [
+        {"loc": ["damage"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+    ]
+
+
+def test_bad_event_type_lists_the_allowed_ones() -> None:
+    (entry,) = _errors(_event(event_type="dance"))
+    (error,) = entry["errors"]
+    assert error["loc"] == ["event_type"]
+    assert error["type"] == "union_tag_invalid"
+    assert "'dance'" in error["msg"] and "'mana_regeneration'" in error["msg"]
+
+
+def test_missing_event_type() -> None:
+    raw = _event()
+    del raw["event_type"]
+    (entry,) = _errors(raw)
+    assert [(e["loc"], e["type"]) for e in entry["errors"]] == [
+        (["event_type"], "union_tag_not_found")
+    ]
+
+
+def test_bad_enum_lists_the_allowed_values() -> None:
+    (entry,) = _errors(_event(source_player_role="bard"))
+    assert entry["errors"] == [
+        {
+            "loc": ["source_player_role"],
+            "msg": "Input should be 'tank', 'healer' or 'dps'",
+            "type": "literal_error",
+        }
+    ]
+
+
+def test_raid_id_that_is_a_path() -> None:
+    (entry,) = _errors(_event(raid_id="../../etc"))
+    (error,) = entry["errors"]
+    assert error["loc"] == ["raid_id"]
+    assert error["type"] == "string_pattern_mismatch"
+    assert "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" in error["msg"]
+
+
+def test_naive_timestamp() -> None:
+    (entry,) = _errors(_event(timestamp="2024-05-01T20:15:00"))
+    assert entry["errors"] == [
+        {"loc": ["timestamp"], "msg": "Input should have timezone info", "type": "timezone_aware"}
+    ]
+
+
+def test_future_timestamp_says_how_far_and_the_allowed_skew() -> None:
+    (entry,) = _errors(_event(timestamp=(NOW + timedelta(hours=1)).isoformat()))
+    assert entry["errors"] == [
+        {
+            "loc": ["timestamp"],
+            "msg": "Value error, timestamp is 3600 s in the future; the allowed clock skew is 300 s",
+            "type": "value_error",
+        }
+    ]
+
+
+def test_health_pct_over_100() -> None:
+    (entry,) = _errors(_event(target_entity_health_pct_after=100.5))
+    assert entry["errors"] == [
+        {
+            "loc": ["target_entity_health_pct_after"],
+            "msg": "Input should be less than or equal to 100",
+            "type": "less_than_equal",
+        }
+    ]
+
+
+def test_non_object_element_is_reported_at_its_index() -> None:
+    errors = _errors(_event(), 42)
+    assert [entry["index"] for entry in errors] == [1]
+    assert errors[0]["errors"][0]["msg"]
+
+
+def test_exception_message_summarises_the_first_error() -> None:
+    with pytest.raises(EventValidationError) as info:
+        validate_events([_event(), _event(damage_amount=-1)], now=NOW)
+    assert str(info.value) == (
+        "1 of 2 events are invalid; event 1: Input should be greater than 0 at ['damage_amount']"
+    )
+    assert (info.value.valid_count, info.value.invalid_count) == (1, 1)
