@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from raidlib.schemas.events import EVENT_TYPES, DEFAULT_MAX_CLOCK_SKEW_S, EventListAdapter
+from raidlib.schemas.events import DEFAULT_MAX_CLOCK_SKEW_S, EVENT_TYPES, EventListAdapter
 
 _TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
 

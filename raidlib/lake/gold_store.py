@@ -1,0 +1,161 @@
+"""Gold in the lake: read and write the four gold tables, and know which raids need rebuilding.
+
+Facts and ``dim_raid`` are per raid: a raid's partitions are replaced one file at a time
+(atomic each) and partitions of that raid that the new build no longer produces (a late event
+moved the raid's first ``event_date``) are removed afterwards. ``dim_player`` is one file,
+replaced atomically, and is derived from *all* ``fact_player_raid_stats`` rows, so rebuilding it
+is idempotent (see :mod:`raidlib.gold.dims`).
+
+Incremental state: for every raid, gold remembers a fingerprint of the silver files it was built
+from (``<gold_root>/_state/gold_inputs/<raid>.json``). A raid needs a rebuild when its current
+silver fingerprint differs, which covers new batches, late events and partitions rewritten by
+another run, without any shared journal between the silver and gold steps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from raidlib.backend import Backend, frame_library
+from raidlib.gold.schema import GOLD_SCHEMAS, GoldTable
+from raidlib.lake.lake import Lake
+from raidlib.lake.layout import DATASET, gold_partition, silver_partition
+from raidlib.lake.parquet import (
+    delete_partition,
+    list_partitions,
+    partition_files,
+    read_partitions,
+    write_partition,
+)
+from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
+
+GOLD_STATE_DIR = "_state/gold_inputs"
+
+
+def silver_raid_partitions(lake: Lake, raid_id: str | None = None) -> list[dict[str, str]]:
+    """``[{"raid_id", "event_date"}]`` of silver partitions (of one raid when given)."""
+    fixed = {"raid_id": raid_id} if raid_id else {}
+    return list_partitions(lake, "silver", DATASET, ("raid_id", "event_date"), **fixed)
+
+
+def silver_raid_ids(lake: Lake) -> list[str]:
+    """Every raid that has silver data."""
+    return sorted({p["raid_id"] for p in silver_raid_partitions(lake)})
+
+
+def silver_fingerprint(lake: Lake, raid_id: str) -> dict[str, str]:
+    """``{silver file path relative to the root: size + version token}`` for one raid.
+
+    The token is the object's ETag on S3 and its modification time locally: a rewritten
+    partition always changes it (atomic replacement creates a new file/object).
+    """
+    fs = lake.fs("silver")
+    root = lake.root("silver")
+    fingerprint: dict[str, str] = {}
+    for part in silver_raid_partitions(lake, raid_id):
+        rel = silver_partition(part["raid_id"], part["event_date"])
+        for path in partition_files(lake, "silver", rel):
+            info = fs.info(path)
+            version = (
+                info.get("ETag")
+                or info.get("etag")
+                or info.get("mtime")
+                or info.get("LastModified")
+            )
+            fingerprint[path.removeprefix(root).lstrip("/")] = f"{info.get('size')}:{version}"
+    return fingerprint
+
+
+def _state_path(raid_id: str) -> str:
+    silver_partition(raid_id, "2000-01-01")  # validates raid_id as a path component
+    return f"{GOLD_STATE_DIR}/{raid_id}.json"
+
+
+def recorded_fingerprint(lake: Lake, raid_id: str) -> dict[str, str] | None:
+    """The silver fingerprint gold was last built from for ``raid_id`` (``None``: never built)."""
+    fs = lake.fs("gold")
+    path = lake.path("gold", _state_path(raid_id))
+    if not fs.exists(path):
+        return None
+    return json.loads(fs.cat_file(path))
+
+
+def record_fingerprint(lake: Lake, raid_id: str, fingerprint: dict[str, str]) -> None:
+    """Remember what gold was built from (written last, after the gold partitions)."""
+    data = json.dumps(fingerprint, sort_keys=True, indent=1).encode()
+    lake.write_bytes_atomic("gold", _state_path(raid_id), data)
+
+
+def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> list[str]:
+    """Raids whose silver changed since gold was last built from it (all raids if never)."""
+    candidates = sorted(set(raid_ids)) if raid_ids is not None else silver_raid_ids(lake)
+    return [r for r in candidates if silver_fingerprint(lake, r) != recorded_fingerprint(lake, r)]
+
+
+def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:
+    """Every silver row of the given raids (all their ``event_date`` partitions) as one frame."""
+    partitions = [
+        silver_partition(p["raid_id"], p["event_date"])
+        for raid in raid_ids
+        for p in silver_raid_partitions(lake, raid)
+    ]
+    return read_partitions(
+        lake, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA
+    )
+
+
+def gold_table_partitions(lake: Lake, table: GoldTable, raid_id: str | None = None) -> list[str]:
+    """Relative partition folders of a gold table (of one raid when given)."""
+    if not table.partition_columns:
+        return [gold_partition(table.name)] if partition_files(lake, "gold", table.name) else []
+    fixed = {"raid_id": raid_id} if raid_id and "raid_id" in table.partition_columns else {}
+    found = list_partitions(lake, "gold", table.name, table.partition_columns, **fixed)
+    return [gold_partition(table.name, **p) for p in found]
+
+
+def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
+    """A whole gold table (every partition) as one frame in its declared in-memory schema."""
+    table = GOLD_SCHEMAS[name]
+    partitions = gold_table_partitions(lake, table)
+    return read_partitions(
+        lake, "gold", partitions, table.file_schema, backend, schema=table.schema
+    )
+
+
+def write_gold_table_for_raids(
+    lake: Lake, name: str, frame: Any, raid_ids: Sequence[str]
+) -> list[str]:
+    """Replace ``raid_ids``' partitions of a per-raid gold table with ``frame``'s rows.
+
+    Each new partition is written atomically first; then partitions of those raids that
+    ``frame`` no longer has (e.g. an older first ``event_date``) are removed.
+    """
+    table = GOLD_SCHEMAS[name]
+    keys = table.partition_columns
+    lib = frame_library(frame)
+    written: list[str] = []
+    groups = frame[list(keys)].drop_duplicates().sort_values(list(keys))
+    if lib.__name__ != "pandas":
+        groups = groups.to_pandas()
+    for values in groups.itertuples(index=False):  # one iteration per partition, not per row
+        selector = dict(zip(keys, values, strict=True))
+        mask = None
+        for key, value in selector.items():
+            cond = frame[key] == value
+            mask = cond if mask is None else (mask & cond)
+        partition = gold_partition(name, **selector)
+        written.append(write_partition(lake, "gold", partition, frame[mask], table.file_schema))
+    keep = {p.rsplit("/", 1)[0] for p in written}
+    for raid in raid_ids:
+        for partition in gold_table_partitions(lake, table, raid):
+            if lake.path("gold", partition) not in keep:
+                delete_partition(lake, "gold", partition)
+    return written
+
+
+def write_dim_player(lake: Lake, frame: Any) -> str:
+    """Replace the (unpartitioned) ``dim_player`` table."""
+    table = GOLD_SCHEMAS["dim_player"]
+    return write_partition(lake, "gold", gold_partition("dim_player"), frame, table.file_schema)

@@ -1,0 +1,124 @@
+"""Prefect tasks for silver → gold: per-raid facts (independent, fan-out friendly) and the
+serialised ``dim_player`` rebuild (shared state, behind a global concurrency limit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+
+from raidlib.backend import resolve_backend, to_pandas
+from raidlib.gold.dims import build_dim_player, build_dim_raid
+from raidlib.gold.facts import build_fact_player_raid_stats, build_fact_raid_summary
+from raidlib.lake import Lake
+from raidlib.lake.gold_store import (
+    raids_needing_gold,
+    read_gold_table,
+    read_silver_for_raids,
+    record_fingerprint,
+    silver_fingerprint,
+    write_dim_player,
+    write_gold_table_for_raids,
+)
+from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
+from raidlib.settings import Settings
+
+# Every step is idempotent, so retrying a failed I/O step is safe; results are never cached
+# (inputs are settings and frames, and a rerun must re-read the lake).
+IO_RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10], "cache_policy": NO_CACHE}
+
+
+@task(name="find-raids-needing-gold", **IO_RETRIES)
+def find_raids_needing_gold(settings: Settings, raid_ids: list[str] | None = None) -> list[str]:
+    """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way)."""
+    raids = raids_needing_gold(Lake.from_settings(settings), raid_ids)
+    get_run_logger().info("%d raid(s) need gold: %s", len(raids), ", ".join(raids) or "none")
+    return raids
+
+
+@task(name="build-raid-gold", **IO_RETRIES)
+def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
+    """Rebuild one raid's facts and ``dim_raid`` from all its silver partitions.
+
+    The silver fingerprint is taken *before* reading, so a concurrent silver rewrite makes the
+    next run rebuild again rather than being missed. Returns small pandas frames for artifacts.
+    """
+    logger = get_run_logger()
+    lake = Lake.from_settings(settings)
+    backend = resolve_backend(settings.backend)
+    fingerprint = silver_fingerprint(lake, raid_id)
+    silver = read_silver_for_raids(lake, [raid_id], backend)
+    stats = build_fact_player_raid_stats(silver)
+    summary = build_fact_raid_summary(silver, player_raid_stats=stats)
+    dim_raid = build_dim_raid(
+        silver, duration_target_ms=settings.enrage_timer_ms, player_raid_stats=stats
+    )
+    paths = []
+    for name, frame in (
+        ("fact_player_raid_stats", stats),
+        ("fact_raid_summary", summary),
+        ("dim_raid", dim_raid),
+    ):
+        paths += write_gold_table_for_raids(lake, name, frame, [raid_id])
+    logger.info(
+        "raid %s: %d silver rows → %d player rows (%s backend)",
+        raid_id,
+        len(silver),
+        len(stats),
+        backend.name,
+    )
+    return {
+        "raid_id": raid_id,
+        "fingerprint": fingerprint,
+        "paths": paths,
+        "silver_rows": len(silver),
+        "summary": to_pandas(summary),
+        "stats": to_pandas(stats),
+    }
+
+
+def _ensure_dim_player_limit() -> None:
+    """Create the global concurrency limit when missing (plain-Python runs, fresh servers)."""
+    from prefect.client.orchestration import get_client
+
+    from raidlib.prefect_setup import ensure_concurrency_limit
+
+    with get_client(sync_client=True) as client:
+        ensure_concurrency_limit(client)
+
+
+@task(name="rebuild-dim-player", **IO_RETRIES)
+def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
+    """Rebuild ``dim_player`` from every ``fact_player_raid_stats`` row, one run at a time.
+
+    Reading the facts *inside* the concurrency slot means two runs finishing together cannot
+    overwrite each other's players: the later one sees the earlier one's facts.
+    """
+    logger = get_run_logger()
+    _ensure_dim_player_limit()
+    lake = Lake.from_settings(settings)
+    backend = resolve_backend(settings.backend)
+    with concurrency(DIM_PLAYER_LIMIT_NAME, occupy=1, strict=True, timeout_seconds=600):
+        all_stats = read_gold_table(lake, "fact_player_raid_stats", backend)
+        existing = read_gold_table(lake, "dim_player", backend)
+        dim_player = build_dim_player(existing, all_stats)
+        path = write_dim_player(lake, dim_player)
+    logger.info("dim_player: %d players written to %s", len(dim_player), path)
+    return {"path": path, "players": len(dim_player)}
+
+
+@task(name="record-gold-inputs", **IO_RETRIES)
+def record_gold_inputs(settings: Settings, built: list[dict[str, Any]]) -> None:
+    """Mark raids as built from their fingerprints — last, after every gold write succeeded."""
+    lake = Lake.from_settings(settings)
+    for item in built:
+        record_fingerprint(lake, item["raid_id"], item["fingerprint"])
+
+
+def concat_results(built: list[dict[str, Any]], key: str) -> pd.DataFrame:
+    """Stack the per-raid small frames of :func:`build_raid_gold` results."""
+    frames = [b[key] for b in built if len(b[key])]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
