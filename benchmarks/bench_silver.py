@@ -1,0 +1,208 @@
+"""Bronze → silver throughput: raidlib on pandas vs the same work in DuckDB SQL, same run, same files.
+
+    .venv/bin/python benchmarks/bench_silver.py --events 1000000
+
+Synthetic events are made with NumPy and written as bronze JSON Lines plus manifests exactly as
+the receiver lays them out (10,000 events per batch, 2 % re-posted in extra batches), not
+through HTTP. Then, each on its own empty silver root:
+
+* raidlib: ``process_new_bronze`` (find batches, pyarrow JSON read, cast, all rules, enrich,
+  per-partition dedup, sort, one atomic Parquet file per partition, quarantine, markers);
+* DuckDB: ``read_json`` over the same files with an explicit column list, dedup with
+  ``ROW_NUMBER() OVER (PARTITION BY raid_id, event_date, event_id ORDER BY ingest DESC,
+  batch_id DESC)``, the same enrichment, ``COPY … (FORMAT parquet, PARTITION_BY …)`` Snappy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+
+import numpy as np
+import pandas as pd
+
+from raidlib.backend import resolve_backend
+from raidlib.lake import Lake, layout
+from raidlib.silver.pipeline import process_new_bronze
+
+BATCH = 10_000
+T0 = np.datetime64("2026-11-23T10:00:00", "ms")
+
+
+def iso(values: np.ndarray) -> np.ndarray:
+    return np.char.add(np.datetime_as_string(values, unit="ms"), "Z")
+
+
+def synth(n: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexed = pd.Series([b.hex() for b in map(bytes, raw)])
+    event_id = (
+        hexed.str[:8]
+        + "-"
+        + hexed.str[8:12]
+        + "-"
+        + hexed.str[12:16]
+        + "-"
+        + hexed.str[16:20]
+        + "-"
+        + hexed.str[20:]
+    )
+    kinds = np.array(
+        ["combat_damage", "heal", "spell_cast", "player_death", "boss_phase", "mana_regeneration"]
+    )
+    etype = kinds[rng.choice(6, size=n, p=[0.6, 0.25, 0.1, 0.01, 0.01, 0.03])]
+    raid = rng.integers(0, 20, size=n)
+    offset_ms = rng.integers(0, 36 * 3600 * 1000, size=n)  # spans two UTC dates
+    ts = T0 + offset_ms.astype("timedelta64[ms]")
+    player = rng.integers(0, 20, size=n)
+    frame = pd.DataFrame(
+        {
+            "event_id": event_id,
+            "event_type": etype,
+            "timestamp": iso(ts),
+            "raid_id": np.char.add("raid", np.char.zfill(raid.astype(str), 3)),
+            "encounter_id": "enc1",
+            "source_player_id": np.char.add("player-", player.astype(str)),
+            "source_player_name": np.char.add("Name", player.astype(str)),
+            "source_player_role": np.array(["tank", "healer", "dps", "dps"])[player % 4],
+            "source_player_class": "mage",
+            "ability_id": "a1",
+            "ability_name": "Fireball",
+            "ability_school": "fire",
+            "damage_amount": np.where(
+                etype == "combat_damage", rng.uniform(1, 20_000, n).round(2), np.nan
+            ),
+            "healing_amount": np.where(etype == "heal", rng.uniform(1, 9_000, n).round(2), np.nan),
+            "is_critical_hit": rng.random(n) < 0.2,
+            "critical_multiplier": 1.0,
+            "is_resisted": False,
+            "is_blocked": False,
+            "is_absorbed": False,
+            "target_entity_id": np.where(etype == "heal", "player-1", "boss-1"),
+            "target_entity_name": np.where(etype == "heal", "Name1", "Boss"),
+            "target_entity_type": np.where(etype == "heal", "player", "boss"),
+            "resource_type": np.where(etype == "mana_regeneration", "mana", None),
+            "source_system": "bench",
+            "server_latency_ms": rng.integers(0, 50, n),
+        }
+    )
+    return frame
+
+
+def write_bronze(lake: Lake, events: pd.DataFrame, seed: int = 7) -> int:
+    """Write batches of 10k (one raid each, like split receiver batches) plus 2 % re-posts."""
+    rng = np.random.default_rng(seed + 1)
+    reposts = events.iloc[rng.choice(len(events), size=len(events) // 50, replace=False)]
+    events = events.sort_values(["raid_id"], kind="stable").reset_index(drop=True)
+    chunks = [events.iloc[i : i + BATCH] for i in range(0, len(events), BATCH)]
+    chunks += [reposts.iloc[i : i + BATCH] for i in range(0, len(reposts), BATCH)]
+    fs = lake.fs("bronze")
+    ingest = T0 + np.timedelta64(40, "h")
+    for number, chunk in enumerate(chunks):
+        batch_id = str(uuid.UUID(int=number + 1))
+        stamp = str(iso(np.array([ingest + np.timedelta64(number, "s")]))[0])
+        objects = []
+        for raid_id, part in chunk.groupby("raid_id", sort=True):
+            part = part.assign(batch_id=batch_id, ingest_timestamp=stamp, batch_source="bench")
+            key = layout.bronze_batch_key(raid_id, stamp[:10], batch_id)
+            path = lake.path("bronze", key)
+            fs.makedirs(os.path.dirname(path), exist_ok=True)
+            part.to_json(path, orient="records", lines=True)
+            objects.append({"key": key, "raid_id": raid_id, "events": len(part)})
+        manifest = {"batch_id": batch_id, "ingest_timestamp": stamp, "objects": objects}
+        lake.write_bytes_atomic(
+            "bronze", layout.bronze_manifest_key(batch_id), json.dumps(manifest).encode()
+        )
+    return sum(len(c) for c in chunks)
+
+
+DUCKDB_SQL = """
+COPY (
+  WITH raw AS (
+    SELECT * FROM read_json('{glob}', format='newline_delimited', columns={columns})
+  ), typed AS (
+    SELECT *, strftime(timestamp AT TIME ZONE 'UTC', '%Y-%m-%d') AS event_date,
+           (epoch_ms(ingest_timestamp) - epoch_ms(timestamp)) AS ingest_latency_ms,
+           coalesce(event_type = 'combat_damage' AND damage_amount > 10000, false) AS is_massive_hit
+    FROM raw
+  ), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY raid_id, event_date, lower(event_id)
+                                 ORDER BY ingest_timestamp DESC, batch_id DESC) AS rn
+    FROM typed
+  )
+  SELECT * EXCLUDE (rn) FROM ranked WHERE rn = 1 ORDER BY raid_id, event_date, timestamp, event_id
+) TO '{out}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (raid_id, event_date), OVERWRITE_OR_IGNORE)
+"""
+
+
+def duckdb_columns() -> str:
+    from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA
+
+    mapping = {"string": "VARCHAR", "double": "DOUBLE", "int64": "BIGINT", "bool": "BOOLEAN"}
+    parts = []
+    for field in BRONZE_LINE_SCHEMA:
+        t = str(field.type)
+        sql = "TIMESTAMPTZ" if t.startswith("timestamp") else mapping.get(t, "VARCHAR[]")
+        parts.append(f"'{field.name}': '{sql}'")
+    return "{" + ", ".join(parts) + "}"
+
+
+def run_duckdb(lake: Lake, out: str, threads: int | None) -> float:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    glob = lake.path("bronze", f"{layout.DATASET}/*/*/*.jsonl")
+    started = time.perf_counter()
+    con.execute(DUCKDB_SQL.format(glob=glob, columns=duckdb_columns(), out=out))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workdir", default=None, help="folder for the lake (default: a temp dir)")
+    parser.add_argument("--duckdb-threads", type=int, default=None)
+    args = parser.parse_args()
+    work = args.workdir or tempfile.mkdtemp(prefix="raidlib-bench-")
+    try:
+        lake = Lake.local(work)
+        started = time.perf_counter()
+        lines = write_bronze(lake, synth(args.events))
+        size = sum(
+            os.path.getsize(os.path.join(d, f))
+            for d, _, fs in os.walk(lake.bronze_root)
+            for f in fs
+        )
+        print(
+            f"bronze: {lines:,} lines, {size / 2**20:.0f} MiB, written in {time.perf_counter() - started:.1f} s"
+        )
+
+        started = time.perf_counter()
+        report = process_new_bronze(lake, resolve_backend("pandas"))
+        ours = time.perf_counter() - started
+        print(
+            f"raidlib/pandas: {ours:.2f} s, {lines / ours:,.0f} events/s "
+            f"({report.rows_added:,} silver rows, {report.duplicates_removed:,} duplicates, "
+            f"{report.rows_quarantined:,} quarantined, {len(report.partitions_written)} partitions)"
+        )
+        theirs = run_duckdb(lake, os.path.join(work, "duckdb_silver"), args.duckdb_threads)
+        print(f"duckdb:         {theirs:.2f} s, {lines / theirs:,.0f} events/s")
+        print(f"ratio raidlib/duckdb time: {ours / theirs:.2f}x (target <= 1.5x)")
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
