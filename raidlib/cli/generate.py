@@ -1,0 +1,112 @@
+"""``raidlib generate``: synthetic raids as JSON Lines (one file per raid) or POST-ready batches."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from raidlib.schemas.events import DIFFICULTIES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="generate synthetic raid events (reproducible from --seed)",
+        description="Simulate raids and write their wire events: JSON Lines per raid, or batches.",
+    )
+    parser.add_argument("--raids", type=int, default=1, help="number of raids, one per day (1)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed: same seed, same events")
+    parser.add_argument(
+        "--start",
+        help="ISO-8601 start of the first raid (default: 20:00 UTC, --raids days ago)",
+    )
+    parser.add_argument("--players", type=int, default=20, help="raid size (20)")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--pug", action="store_true", help="fresh players every raid")
+    who.add_argument(
+        "--roster", help="guild roster JSON: loaded if present, else created there and kept"
+    )
+    parser.add_argument("--difficulty", choices=DIFFICULTIES, default="heroic")
+    parser.add_argument(
+        "--skill", type=float, default=1.0, help="raid skill: about 0.8 or less wipes (1.0)"
+    )
+    parser.add_argument("--enrage-ms", type=int, default=360_000, help="enrage timer (360000)")
+    parser.add_argument("--out", default="generated", help="output folder (./generated)")
+    parser.add_argument(
+        "--format",
+        choices=["jsonl", "json"],
+        default="jsonl",
+        help="jsonl: <raid_id>.jsonl per raid; json: one POST body per batch, in send order",
+    )
+    parser.add_argument("--batch-size", type=int, default=1000, help="events per batch (json)")
+    faults = parser.add_argument_group("fault injection (json batches only)")
+    faults.add_argument("--duplicate-rate", type=float, default=0.0)
+    faults.add_argument("--late-rate", type=float, default=0.0)
+    faults.add_argument("--max-late-days", type=float, default=2.0)
+    faults.add_argument("--invalid-rate", type=float, default=0.0)
+    parser.set_defaults(func=run)
+
+
+def _start(text: str | None, raids: int) -> datetime:
+    if not text:
+        today = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
+        return today - timedelta(days=max(raids, 1))
+    start = datetime.fromisoformat(text)
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    from raidlib.generator import (
+        FaultConfig,
+        RaidConfig,
+        Roster,
+        frame_to_wire_events,
+        generate_raids,
+        plan_batches,
+        summarize_raids,
+    )
+
+    config = RaidConfig(
+        n_players=args.players,
+        difficulty=args.difficulty,
+        skill=args.skill,
+        enrage_timer_ms=args.enrage_ms,
+    )
+    roster = Roster.load_or_create(args.roster, args.players, args.seed) if args.roster else None
+    df = generate_raids(
+        args.raids, seed=args.seed, start=_start(args.start, args.raids), roster=roster,
+        pug=args.pug, config=config,
+    )  # fmt: skip
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.format == "jsonl":
+        for raid_id, part in df.groupby("raid_id", sort=True):
+            lines = (json.dumps(e, separators=(",", ":")) for e in frame_to_wire_events(part))
+            (out / f"{raid_id}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written = f"{df['raid_id'].nunique()} JSON Lines files"
+    else:
+        faults = FaultConfig(
+            duplicate_rate=args.duplicate_rate,
+            late_rate=args.late_rate,
+            max_late_days=args.max_late_days,
+            invalid_rate=args.invalid_rate,
+        )
+        batches = plan_batches(df, batch_size=args.batch_size, faults=faults, seed=args.seed)
+        width = len(str(len(batches)))
+        for k, batch in enumerate(batches, start=1):
+            (out / f"{k:0{width}d}-{batch.batch_id}.json").write_bytes(batch.body())
+        rejected = sum(not b.expect_valid for b in batches)
+        written = f"{len(batches)} batches ({rejected} meant to be rejected)"
+
+    summary = summarize_raids(df)
+    print(f"{len(summary)} raids, {len(df):,} events → {written} in {out}")
+    if roster is not None:
+        print(f"roster: {len(roster)} players in {args.roster}")
+    for row in summary.itertuples(index=False):
+        print(
+            f"  {row.raid_id}: {row.outcome:<4}  {row.duration_ms / 1000:6.1f} s  "
+            f"{row.events:7,d} events  deaths {row.deaths:2d}  boss min hp {row.boss_min_hp_pct:5.1f} %"
+        )
+    return 0

@@ -1,0 +1,52 @@
+"""``raidlib generate`` end to end, through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from raidlib.cli import main
+from raidlib.generator import Roster
+from raidlib.schemas import validate_events
+
+from .conftest import FAR_FUTURE
+
+_SMALL = ["--players", "10", "--enrage-ms", "60000", "--start", "2024-05-01T20:00:00+00:00"]
+
+
+def test_generate_jsonl_with_a_persistent_roster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.json"
+    out = tmp_path / "out"
+    args = ["generate", "--raids", "2", "--seed", "3", "--roster", str(roster), "--out", str(out)]
+    assert main([*args, *_SMALL]) == 0
+    printed = capsys.readouterr().out
+    assert "2 raids" in printed and "raid001:" in printed and "raid002:" in printed
+    assert ("kill" in printed) or ("wipe" in printed)
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["raid001.jsonl", "raid002.jsonl"]
+    events = [json.loads(line) for line in (out / "raid001.jsonl").read_text().splitlines()]
+    validate_events(events, now=FAR_FUTURE)
+    ids = {p.player_id for p in Roster.load(roster).players}
+    assert {e["source_player_id"] for e in events if "source_player_role" in e} == ids
+    # A second run with another seed reuses the saved roster: same players.
+    assert (
+        main([*args[:-4], "--seed", "4", "--roster", str(roster), "--out", str(out), *_SMALL]) == 0
+    )
+    events = [json.loads(line) for line in (out / "raid001.jsonl").read_text().splitlines()]
+    assert {e["source_player_id"] for e in events if "source_player_role" in e} == ids
+
+
+def test_generate_json_batches_with_faults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "batches"
+    argv = ["generate", "--pug", "--format", "json", "--batch-size", "500", "--out", str(out),
+            "--invalid-rate", "0.01", "--duplicate-rate", "0.01", *_SMALL]  # fmt: skip
+    assert main(argv) == 0
+    assert "meant to be rejected" in capsys.readouterr().out
+    bodies = [json.loads(p.read_bytes()) for p in sorted(out.iterdir())]
+    assert bodies and all(set(b) == {"batch_id", "source", "events"} for b in bodies)
