@@ -1,0 +1,102 @@
+"""``raidlib send``: generate raids and post them to a receiver, with optional injected faults."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a rate in [0, 1]")
+    return value
+
+
+def _start(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="generate raids and POST them to a receiver",
+        description=(
+            "Generate synthetic raids, cut them into batches and post them concurrently to a "
+            "receiver. Retries reuse the batch_id, so a retried batch never lands twice."
+        ),
+    )
+    parser.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="receiver base URL (default %(default)s)"
+    )
+    parser.add_argument("--raids", type=int, default=3, help="raids to generate (default 3)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--start",
+        type=_start,
+        default=None,
+        help="UTC start of the first raid, ISO-8601; raids follow on consecutive days "
+        "(default: 19:00 UTC, RAIDS + 1 days ago, so no event lies in the future)",
+    )
+    parser.add_argument("--batch-size", type=int, default=1000, help="events per POST")
+    parser.add_argument("--concurrency", type=int, default=4, help="parallel posts (default 4)")
+    parser.add_argument("--retries", type=int, default=3, help="retries per batch (default 3)")
+    parser.add_argument("--token", default=None, help="bearer token for the receiver")
+    parser.add_argument("--pug", action="store_true", help="pick-up groups: fresh players per raid")
+    faults = parser.add_argument_group("fault injection (fractions of the events)")
+    faults.add_argument("--duplicates", type=_rate, default=0.0, metavar="RATE",
+                        help="events sent again in a later batch (default 0)")  # fmt: skip
+    faults.add_argument("--late", type=_rate, default=0.0, metavar="RATE",
+                        help="events delivered late (default 0)")  # fmt: skip
+    faults.add_argument("--max-late-days", type=float, default=2.0,
+                        help="how late late events may be, in days (default 2)")  # fmt: skip
+    faults.add_argument("--invalid", type=_rate, default=0.0, metavar="RATE",
+                        help="invalid copies of events, in batches of their own that the "
+                             "receiver must reject (default 0)")  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from raidlib.client import post_batches
+    from raidlib.generator import FaultConfig, generate_raids, plan_batches
+
+    start = args.start or (
+        datetime.now(UTC).replace(hour=19, minute=0, second=0, microsecond=0)
+        - timedelta(days=args.raids + 1)
+    )
+    frame = generate_raids(args.raids, seed=args.seed, start=start, pug=args.pug)
+    fault_config = None
+    if args.duplicates or args.late or args.invalid:
+        fault_config = FaultConfig(
+            duplicate_rate=args.duplicates,
+            late_rate=args.late,
+            max_late_days=args.max_late_days,
+            invalid_rate=args.invalid,
+        )
+    batches = plan_batches(frame, batch_size=args.batch_size, faults=fault_config, seed=args.seed)
+    n_events = sum(len(b.events) for b in batches)
+    print(
+        f"generated {args.raids} raids, {len(frame)} events → {len(batches)} batches "
+        f"({n_events} events on the wire) → {args.url}",
+        flush=True,
+    )
+    summary = post_batches(
+        args.url,
+        batches,
+        concurrency=args.concurrency,
+        retries=args.retries,
+        token=args.token,
+        progress=not args.no_progress,
+        total_events=n_events,
+    )
+    expected_rejections = sum(1 for b in batches if not getattr(b, "expect_valid", True))
+    print(summary.describe())
+    if expected_rejections or summary.rejected:
+        print(f"batches built to be rejected (--invalid): {expected_rejections}")
+    if summary.failed:
+        print(f"{summary.failed} batches could not be delivered", file=sys.stderr)
+        return 1
+    return 0

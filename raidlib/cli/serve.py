@@ -1,0 +1,67 @@
+"""``raidlib serve``: the HTTP receiver (waitress) writing to the lake's bronze layer."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from raidlib.cli._common import add_lake_options, settings_from_args
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the event receiver (POST /events, GET /stream/events, GET /health)",
+        description=(
+            "Serve the receiver with waitress. Validated batches land in bronze as JSON Lines, "
+            "one object per raid; accepted events are streamed on /stream/events (SSE)."
+        ),
+    )
+    parser.add_argument(
+        "--host", default=None, help="bind address (env RAIDLIB_RECEIVER_HOST, default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="port (env RAIDLIB_RECEIVER_PORT, default 8000)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="require 'Authorization: Bearer TOKEN' (env RAIDLIB_AUTH_TOKEN)",
+    )
+    parser.add_argument(
+        "--max-events", type=int, default=None, help="events per request (default 10000)"
+    )
+    parser.add_argument(
+        "--max-bytes", type=int, default=None, help="bytes per request (default 16 MiB)"
+    )
+    add_lake_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from raidlib.lake.lake import Lake
+    from raidlib.receiver import create_app, make_server
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_from_args(
+        args,
+        receiver_host=args.host,
+        receiver_port=args.port,
+        auth_token=args.token,
+        max_events_per_request=args.max_events,
+        max_request_bytes=args.max_bytes,
+    )
+    lake = Lake.from_settings(settings)
+    app = create_app(settings, lake)
+    server = make_server(app, settings.receiver_host, settings.receiver_port, threads=args.threads)
+    print(f"raidlib receiver listening on {server.url}", flush=True)
+    print(f"  POST {server.url}/events   GET {server.url}/stream/events   GET {server.url}/health")
+    print(f"  bronze: {lake.url('bronze')}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping receiver", flush=True)
+    return 0

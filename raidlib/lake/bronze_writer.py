@@ -1,0 +1,271 @@
+"""Land one validated batch in bronze (CONTRACT §3): one JSON Lines object per raid, then a manifest.
+
+Layout under the bronze root::
+
+    wow_raid_events/v1/raid_id=<raid>/ingest_date=<YYYY-MM-DD>/batch=<batch_id>.jsonl
+    _batches/<batch_id>.json        # written last: its presence means "this batch landed"
+
+Each line is the validated event (``exclude_none``; UTC timestamps with ``Z``) with the batch's
+``batch_id``, ``ingest_timestamp`` and ``batch_source`` in front. Objects are written atomically
+(:meth:`Lake.write_bytes_atomic`); a crash between the objects and the manifest leaves no manifest,
+so the retry rewrites the same keys and then commits. Writers of one ``batch_id`` are serialised
+by a lock, so two concurrent identical posts land once (within one process: several receiver
+processes on one lake would need a conditional PUT or an external lock).
+
+Serialisation has no per-event Python loop: each model goes through pydantic's Rust serializer
+via ``map``, and the batch fields are injected in the single ``join`` that builds the object:
+each event's opening ``{`` is cut off and the separator re-opens the object with the fields.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from operator import attrgetter, itemgetter
+from typing import Any
+
+import numpy as np
+
+from raidlib.lake.lake import Lake
+from raidlib.lake.layout import bronze_batch_key, bronze_manifest_key
+
+DEFAULT_SOURCE = "receiver"
+MANIFEST_VERSION = 1
+
+_raid_id = attrgetter("raid_id")
+_after_brace = itemgetter(slice(1, None))
+
+
+def _dump(model: Any) -> bytes:
+    return model.__pydantic_serializer__.to_json(model, exclude_none=True)
+
+
+def format_ingest_timestamp(moment: datetime) -> str:
+    """Server UTC time as ISO-8601 with microseconds and ``Z`` (``2026-01-02T03:04:05.000006Z``)."""
+    if moment.tzinfo is None:
+        raise ValueError("ingest_timestamp must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class EncodedEvents:
+    """Validated events serialised once: one JSON object per event (no newline) and its raid.
+
+    Build with :meth:`from_models`; the receiver reuses ``lines`` for its SSE frames.
+    """
+
+    lines: list[bytes]
+    raid_ids: list[str]
+
+    @classmethod
+    def from_models(cls, events: Sequence[Any]) -> EncodedEvents:
+        return cls(lines=list(map(_dump, events)), raid_ids=list(map(_raid_id, events)))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def group_by_raid(self) -> dict[str, list[bytes]]:
+        """Lines per raid, in input order within each raid; raids in sorted order."""
+        first = self.raid_ids[0]
+        if self.raid_ids.count(first) == len(self.raid_ids):
+            return {first: self.lines}
+        raids, inverse = np.unique(np.asarray(self.raid_ids, dtype=object), return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(raids) + 1))
+        groups: dict[str, list[bytes]] = {}
+        for k, raid in enumerate(raids):
+            idx = order[bounds[k] : bounds[k + 1]].tolist()
+            picked = itemgetter(*idx)(self.lines)
+            groups[str(raid)] = [picked] if len(idx) == 1 else list(picked)
+        return groups
+
+
+@dataclass(frozen=True)
+class LandedBatch:
+    """Where a batch's events live. ``duplicate``: it had landed before and nothing was written."""
+
+    batch_id: str
+    keys: tuple[str, ...]
+    """Object keys relative to the bronze root, one per raid (sorted by raid)."""
+    paths: tuple[str, ...]
+    """The same objects as URLs a person can paste (``s3://…`` or an absolute local path)."""
+    counts: dict[str, int]
+    """Events per raid."""
+    duplicate: bool
+    ingest_timestamp: str
+    source: str = DEFAULT_SOURCE
+    manifest_key: str = ""
+
+    @property
+    def event_count(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class BatchLocks:
+    """A fixed set of lock stripes keyed by ``batch_id``: bounded memory, same id → same lock."""
+
+    stripes: int = 64
+    _locks: list[threading.Lock] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._locks = [threading.Lock() for _ in range(self.stripes)]
+
+    def lock_for(self, batch_id: str) -> threading.Lock:
+        return self._locks[hash(batch_id) % self.stripes]
+
+
+_DEFAULT_LOCKS = BatchLocks()
+
+
+def batch_prefix(batch_id: str, ingest_timestamp: str, source: str) -> bytes:
+    """The ``{"batch_id":…,"ingest_timestamp":…,"batch_source":…,`` that opens every line."""
+    fields = (
+        f'"batch_id":{json.dumps(batch_id)},'
+        f'"ingest_timestamp":{json.dumps(ingest_timestamp)},'
+        f'"batch_source":{json.dumps(source)},'
+    )
+    return ("{" + fields).encode()
+
+
+def render_jsonl(lines: Sequence[bytes], prefix: bytes) -> bytes:
+    """Join event objects into JSON Lines, each line opened by ``prefix`` instead of its ``{``.
+
+    ``lines`` are serialised JSON objects (each starts with ``{``, as model dumps do).
+
+    One C-level pass: every line minus its ``{`` (``map`` + ``itemgetter``), joined by
+    ``b"\\n" + prefix``. About ten times faster than ``b"\\n".join`` followed by a
+    ``bytes.replace`` of ``b"\\n{"``, which CPython runs slowly with many replacements.
+    """
+    return b"".join((prefix, (b"\n" + prefix).join(map(_after_brace, lines)), b"\n"))
+
+
+def read_manifest(lake: Lake, batch_id: str) -> dict[str, Any] | None:
+    """The manifest of a landed batch, or ``None`` if the batch has not (fully) landed."""
+    fs = lake.fs("bronze")
+    path = lake.path("bronze", bronze_manifest_key(batch_id))
+    try:
+        return json.loads(fs.cat_file(path))
+    except FileNotFoundError:
+        return None
+
+
+def _from_manifest(lake: Lake, manifest: dict[str, Any]) -> LandedBatch:
+    objects = manifest.get("objects", [])
+    keys = tuple(obj["key"] for obj in objects)
+    return LandedBatch(
+        batch_id=manifest["batch_id"],
+        keys=keys,
+        paths=tuple(lake.url("bronze", key) for key in keys),
+        counts={obj["raid_id"]: int(obj["events"]) for obj in objects},
+        duplicate=True,
+        ingest_timestamp=manifest.get("ingest_timestamp", ""),
+        source=manifest.get("source", DEFAULT_SOURCE),
+        manifest_key=bronze_manifest_key(manifest["batch_id"]),
+    )
+
+
+def land_batch(
+    lake: Lake,
+    events: Sequence[Any] | EncodedEvents,
+    *,
+    batch_id: str,
+    source: str | None = None,
+    ingest_timestamp: datetime | None = None,
+    locks: BatchLocks | None = None,
+) -> LandedBatch:
+    """Write a validated batch to bronze once, atomically, one object per raid.
+
+    Args:
+        lake: the lake whose bronze root receives the batch.
+        events: validated event models (``raidlib.schemas``) or an :class:`EncodedEvents`.
+        batch_id: idempotency key; a safe path component (see ``layout``).
+        source: the envelope's ``source`` (``batch_source`` on every line; default "receiver").
+        ingest_timestamp: server clock (aware); ``ingest_date`` partition is its UTC date.
+        locks: lock stripes serialising writers of one ``batch_id`` (default: process-wide).
+
+    Returns:
+        The landed objects; ``duplicate=True`` (and nothing written) if the manifest existed.
+
+    Raises:
+        ValueError: no events, unsafe ``batch_id``/``raid_id`` or naive timestamp.
+        OSError: the storage failed; nothing was committed (no manifest written).
+    """
+    encoded = events if isinstance(events, EncodedEvents) else EncodedEvents.from_models(events)
+    if not len(encoded):
+        raise ValueError("a batch needs at least one event")
+    source = source or DEFAULT_SOURCE
+    moment = ingest_timestamp or datetime.now(UTC)
+    stamp = format_ingest_timestamp(moment)
+    ingest_date = moment.astimezone(UTC).date().isoformat()
+    manifest_key = bronze_manifest_key(batch_id)  # validates batch_id before any I/O
+
+    with (locks or _DEFAULT_LOCKS).lock_for(batch_id):
+        existing = read_manifest(lake, batch_id)
+        if existing is not None:
+            return _from_manifest(lake, existing)
+
+        prefix = batch_prefix(batch_id, stamp, source)
+        groups = encoded.group_by_raid()
+        objects = []
+        for raid_id, lines in groups.items():
+            key = bronze_batch_key(raid_id, ingest_date, batch_id)
+            data = render_jsonl(lines, prefix)
+            lake.write_bytes_atomic("bronze", key, data)
+            objects.append(
+                {"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)}
+            )
+
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "batch_id": batch_id,
+            "source": source,
+            "ingest_timestamp": stamp,
+            "event_count": len(encoded),
+            "objects": objects,
+        }
+        lake.write_bytes_atomic("bronze", manifest_key, json.dumps(manifest, indent=1).encode())
+
+    keys = tuple(obj["key"] for obj in objects)
+    return LandedBatch(
+        batch_id=batch_id,
+        keys=keys,
+        paths=tuple(lake.url("bronze", key) for key in keys),
+        counts={obj["raid_id"]: obj["events"] for obj in objects},
+        duplicate=False,
+        ingest_timestamp=stamp,
+        source=source,
+        manifest_key=manifest_key,
+    )
+
+
+class BronzeWriter:
+    """A lake's bronze root plus the locks that serialise its writers; what the receiver holds."""
+
+    def __init__(self, lake: Lake, locks: BatchLocks | None = None) -> None:
+        self.lake = lake
+        self.locks = locks or _DEFAULT_LOCKS
+
+    def land(
+        self,
+        events: Sequence[Any] | EncodedEvents,
+        *,
+        batch_id: str,
+        source: str | None = None,
+        ingest_timestamp: datetime | None = None,
+    ) -> LandedBatch:
+        """:func:`land_batch` on this writer's lake and locks."""
+        return land_batch(
+            self.lake,
+            events,
+            batch_id=batch_id,
+            source=source,
+            ingest_timestamp=ingest_timestamp,
+            locks=self.locks,
+        )
+
+    def is_landed(self, batch_id: str) -> bool:
+        return read_manifest(self.lake, batch_id) is not None

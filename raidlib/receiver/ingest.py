@@ -1,0 +1,144 @@
+"""``POST /events``: validate all or nothing, land in bronze, acknowledge, then fan out to SSE.
+
+Order of checks: auth (401) → content type (400) → declared size (413, before reading) → capped
+read (413) → validation (400/413) → landing (201, 200 duplicate, 503 when storage fails).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from raidlib.lake.bronze_writer import EncodedEvents, format_ingest_timestamp
+from raidlib.receiver.parsing import BadBatch
+from raidlib.receiver.state import ReceiverState, receiver_state
+from raidlib.schemas.validation import validation_context
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ingest", __name__)
+
+
+def _error(status_code: int, status: str, message: str, **extra: Any) -> Response:
+    response = jsonify({"status": status, "error": message, **extra})
+    response.status_code = status_code
+    return response
+
+
+def _check_auth(state: ReceiverState) -> Response | None:
+    token = state.settings.auth_token
+    if not token:
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return None
+    response = _error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="raidlib"'
+    return response
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _read_body(state: ReceiverState) -> bytes:
+    """The request body, refusing (413) anything over ``max_request_bytes`` before or while reading."""
+    limit = state.settings.max_request_bytes
+    too_large = BadBatch(
+        413,
+        {
+            "status": "payload_too_large",
+            "error": f"the request body exceeds {limit} bytes",
+            "max_bytes": limit,
+        },
+    )
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large
+    # create_app sets MAX_CONTENT_LENGTH = limit + 1, so werkzeug's stream also stops a chunked
+    # body (no Content-Length) one byte past the limit instead of buffering all of it.
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if len(body) > limit:
+        raise too_large
+    return body
+
+
+@bp.post("/events")
+def post_events() -> ResponseReturnValue:
+    state = receiver_state()
+    denied = _check_auth(state)
+    if denied is not None:
+        return denied
+    if not _is_json(request.mimetype):
+        state.stats.add(batches_rejected=1)
+        return _error(
+            400,
+            "unsupported_content_type",
+            f"Content-Type must be application/json, got {request.mimetype or 'none'!r}",
+        )
+    try:
+        body = _read_body(state)
+        batch = state.parser.parse(body, validation_context(state.settings.max_clock_skew_s))
+    except BadBatch as bad:
+        state.stats.add(batches_rejected=1)
+        response = jsonify(bad.payload)
+        response.status_code = bad.status_code
+        return response
+
+    batch_id = batch.batch_id or str(uuid.uuid4())
+    ingested_at = datetime.now(UTC)
+    encoded = EncodedEvents.from_models(batch.events)
+    try:
+        landed = state.writer.land(
+            encoded, batch_id=batch_id, source=batch.source, ingest_timestamp=ingested_at
+        )
+    except Exception as exc:  # any storage error: nothing is acknowledged, the client retries
+        log.exception("storage failed for batch %s", batch_id)
+        state.stats.add(storage_failures=1)
+        response = _error(
+            503,
+            "storage_failed",
+            f"the batch could not be written to bronze ({type(exc).__name__}); retry later",
+            batch_id=batch_id,
+            storage={"status": "failed"},
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
+    if landed.duplicate:
+        state.stats.add(batches_duplicate=1)
+        return jsonify(
+            {
+                "status": "duplicate",
+                "batch_id": batch_id,
+                "events_received": len(encoded),
+                "storage": {"status": "already_landed", "paths": list(landed.paths)},
+                "timestamp": landed.ingest_timestamp,
+            }
+        )
+
+    state.stats.add(batches_accepted=1, events_accepted=len(encoded))
+    state.broker.publish(encoded.lines)
+    response = jsonify(
+        {
+            "status": "accepted",
+            "batch_id": batch_id,
+            "events_received": len(encoded),
+            "storage": {"status": "success", "paths": list(landed.paths)},
+            "timestamp": format_ingest_timestamp(ingested_at),
+        }
+    )
+    response.status_code = 201
+    return response

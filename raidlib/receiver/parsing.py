@@ -1,0 +1,191 @@
+"""Request bytes → validated batch, or a :class:`BadBatch` carrying the exact 400/413 answer.
+
+Validation runs once, in pydantic-core, straight from the request bytes: a bare JSON array goes
+through ``list[Event]``, an object through the envelope ``{"batch_id", "source", "events"}``.
+Both cap the list length in the schema, so an oversized batch stops at the first event past the
+cap (413) instead of being validated in full. Everything below the happy path only runs for bad
+input, where a second ``json.loads`` to describe the problem is affordable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from raidlib.schemas.events import Event
+from raidlib.schemas.validation import EventValidationError, normalise_error
+
+BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+"""A UUID, or any id that is a safe file-name component (it becomes ``batch=<id>.jsonl``)."""
+
+MAX_REPORTED_EVENTS = 20
+
+
+class BadBatch(Exception):
+    """The request cannot be accepted; ``status_code`` and ``payload`` are the JSON answer."""
+
+    def __init__(self, status_code: int, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("error", payload.get("status", "bad request")))
+        self.status_code = status_code
+        self.payload = payload
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """Validated events (non-empty) and the envelope's optional ``batch_id`` and ``source``."""
+
+    events: list[Any]
+    batch_id: str | None = None
+    source: str | None = None
+
+
+def _json_kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+class BatchParser:
+    """Validates request bodies against the event models with a per-request event cap."""
+
+    def __init__(self, max_events: int) -> None:
+        self.max_events = max_events
+        events_field = Annotated[list[Event], Field(min_length=1, max_length=max_events)]
+
+        class Envelope(BaseModel):
+            model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+            batch_id: Annotated[str, Field(pattern=BATCH_ID_PATTERN)] | None = None
+            source: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+            events: events_field  # type: ignore[valid-type]
+
+        self._envelope = Envelope
+        self._bare: TypeAdapter[list[Any]] = TypeAdapter(events_field)
+
+    def parse(self, body: bytes, context: dict[str, Any]) -> ParsedBatch:
+        """Validate ``body`` (all or nothing).
+
+        Raises:
+            BadBatch: 400 for malformed JSON, a body that is neither array nor object, an empty
+                list, an invalid envelope or invalid events; 413 for too many events.
+        """
+        head = body.lstrip()[:1]
+        if not head:
+            raise BadBatch(400, {"status": "empty_body", "error": "the request body is empty"})
+        if head not in (b"[", b"{"):
+            self._reject_non_container(body)
+        try:
+            if head == b"[":
+                return ParsedBatch(events=self._bare.validate_json(body, context=context))
+            envelope = self._envelope.model_validate_json(body, context=context)
+        except ValidationError as exc:
+            raise self._explain(exc, body, enveloped=head == b"{") from None
+        return ParsedBatch(envelope.events, envelope.batch_id, envelope.source)
+
+    # -- error path -------------------------------------------------------------------------
+
+    @staticmethod
+    def _reject_non_container(body: bytes) -> None:
+        try:
+            value = json.loads(body)
+        except ValueError as exc:
+            raise BadBatch(
+                400, {"status": "invalid_json", "error": f"malformed JSON: {exc}"}
+            ) from None
+        raise BadBatch(
+            400,
+            {
+                "status": "invalid_body",
+                "error": "the body must be a JSON array of events or an object "
+                f'{{"batch_id", "source", "events"}}, got {_json_kind(value)}',
+            },
+        )
+
+    def _explain(self, exc: ValidationError, body: bytes, *, enveloped: bool) -> BadBatch:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        list_loc: tuple[Any, ...] = ("events",) if enveloped else ()
+        for err in errors:
+            if err["type"] == "json_invalid":
+                return BadBatch(400, {"status": "invalid_json", "error": err["msg"]})
+        for err in errors:
+            if tuple(err["loc"]) == list_loc and err["type"] == "too_long":
+                return BadBatch(
+                    413,
+                    {
+                        "status": "payload_too_large",
+                        "error": f"at most {self.max_events} events per request",
+                        "max_events": self.max_events,
+                    },
+                )
+        event_errors = [e for e in errors if _is_event_error(e["loc"], enveloped)]
+        other_errors = [e for e in errors if not _is_event_error(e["loc"], enveloped)]
+        if (
+            len(other_errors) == 1
+            and other_errors[0]["type"] == "too_short"
+            and tuple(other_errors[0]["loc"]) == list_loc
+        ):
+            return BadBatch(400, {"status": "empty_batch", "error": "the batch holds no events"})
+        if other_errors:
+            shaped = [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in other_errors
+            ]
+            first = shaped[0]
+            where = ".".join(map(str, first["loc"])) or "body"
+            return BadBatch(
+                400,
+                {
+                    "status": "invalid_envelope" if enveloped else "invalid_body",
+                    "error": f"{where}: {first['msg']}",
+                    "errors": shaped,
+                },
+            )
+        grouped = _group_by_index(event_errors, offset=1 if enveloped else 0)
+        failure = EventValidationError(grouped, _count_events(body, enveloped))
+        return BadBatch(
+            400,
+            {
+                "status": "validation_failed",
+                "error": str(failure),
+                "valid_count": failure.valid_count,
+                "invalid_count": failure.invalid_count,
+                "errors": failure.errors(MAX_REPORTED_EVENTS),
+            },
+        )
+
+
+def _is_event_error(loc: tuple[Any, ...], enveloped: bool) -> bool:
+    if enveloped:
+        return len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int)
+    return bool(loc) and isinstance(loc[0], int)
+
+
+def _group_by_index(
+    event_errors: list[dict[str, Any]], *, offset: int
+) -> dict[int, list[dict[str, Any]]]:
+    """``("events", i, field…)`` or ``(i, field…)`` → ``{i: [{"loc": [field…], …}]}``."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for err in event_errors:
+        loc = tuple(err["loc"])
+        index = loc[offset]
+        grouped.setdefault(index, []).append(normalise_error({**err, "loc": loc[offset + 1 :]}))
+    return grouped
+
+
+def _count_events(body: bytes, enveloped: bool) -> int:
+    """Number of events in the request (error path only)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return 0
+    if enveloped and isinstance(value, dict):
+        value = value.get("events")
+    return len(value) if isinstance(value, list) else 0

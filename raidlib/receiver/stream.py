@@ -1,0 +1,53 @@
+"""``GET /stream/events``: Server-Sent Events, one ``data:`` frame per landed event.
+
+Frames are published by the ingest blueprint only after bronze confirmed the write. A comment
+``: heartbeat`` goes out when nothing happened for ``sse_heartbeat_s`` (it keeps proxies from
+closing the connection and lets the server notice a vanished client), and ``: dropped N`` tells a
+client that its bounded buffer overflowed and N events were skipped for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response
+from flask.typing import ResponseReturnValue
+
+from raidlib.receiver.state import receiver_state
+
+bp = Blueprint("stream", __name__)
+
+RETRY_MS = 2000
+
+
+@bp.get("/stream/events")
+def stream_events() -> ResponseReturnValue:
+    state = receiver_state()
+    broker = state.broker
+    heartbeat_s = state.settings.sse_heartbeat_s
+    sub = broker.subscribe()
+
+    def frames() -> Iterator[bytes]:
+        try:
+            yield b"retry: %d\n: connected\n\n" % RETRY_MS
+            while True:
+                delivery = sub.take(timeout=heartbeat_s)
+                if delivery.dropped:
+                    yield b": dropped %d events (client too slow)\n\n" % delivery.dropped
+                if delivery.chunks:
+                    yield b"".join(delivery.chunks)
+                elif delivery.closed:
+                    return
+                elif not delivery.dropped:
+                    yield b": heartbeat\n\n"
+        finally:
+            broker.unsubscribe(sub)
+
+    response = Response(
+        frames(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    # A generator that never started does not run its ``finally``: unsubscribe on close too.
+    response.call_on_close(lambda: broker.unsubscribe(sub))
+    return response

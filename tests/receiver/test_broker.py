@@ -1,0 +1,56 @@
+"""EventBroker: bounded per-client buffers; a slow client loses frames, ingestion never waits."""
+
+from __future__ import annotations
+
+import time
+
+from raidlib.receiver.broker import EventBroker
+
+
+def test_frames_reach_every_subscriber_in_order() -> None:
+    broker = EventBroker(capacity=10)
+    a, b = broker.subscribe(), broker.subscribe()
+    broker.publish([b'{"n":1}', b'{"n":2}'])
+    broker.publish([b'{"n":3}'])
+    for sub in (a, b):
+        delivery = sub.take(timeout=0.1)
+        assert b"".join(delivery.chunks) == b'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n'
+        assert delivery.dropped == 0
+
+
+def test_a_full_buffer_drops_and_counts_without_blocking() -> None:
+    broker = EventBroker(capacity=3)
+    slow = broker.subscribe()
+    started = time.perf_counter()
+    for i in range(100):
+        broker.publish([b"{}", b"{}"])  # the 2nd batch no longer fits: dropped for this client
+        if i == 0:
+            assert broker.dropped_events == 0
+    assert time.perf_counter() - started < 1.0
+    assert broker.dropped_events == 198
+    delivery = slow.take(timeout=0.1)
+    assert delivery.dropped == 198
+    assert b"".join(delivery.chunks).count(b"data: ") == 2
+    broker.publish([b"{}"])
+    assert slow.take(timeout=0.1).dropped == 0  # reported once
+
+
+def test_take_waits_at_most_the_timeout_and_close_wakes_it() -> None:
+    broker = EventBroker(capacity=3)
+    sub = broker.subscribe()
+    started = time.perf_counter()
+    delivery = sub.take(timeout=0.05)
+    assert delivery.chunks == [] and not delivery.closed
+    assert time.perf_counter() - started < 1.0
+    broker.close()
+    assert sub.take(timeout=5).closed
+
+
+def test_unsubscribed_clients_get_nothing_and_keep_their_drop_count() -> None:
+    broker = EventBroker(capacity=1)
+    sub = broker.subscribe()
+    broker.publish([b"{}", b"{}"])
+    broker.unsubscribe(sub)
+    broker.publish([b"{}"])
+    assert broker.client_count == 0
+    assert broker.dropped_events == 2

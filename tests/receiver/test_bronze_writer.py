@@ -1,0 +1,154 @@
+"""land_batch: exact Hive keys, one line per event with the batch fields, atomic, idempotent."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from raidlib.lake.bronze_writer import EncodedEvents, land_batch, read_manifest
+from raidlib.lake.lake import Lake
+from raidlib.schemas import validate_events
+
+from .conftest import make_events
+
+INGEST = datetime(2026, 1, 6, 1, 2, 3, 4, tzinfo=UTC)
+
+
+def _models(events):
+    return validate_events(json.dumps(events))
+
+
+def _lines(path: Path) -> list[dict]:
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    return [json.loads(line) for line in raw.splitlines()]
+
+
+def test_one_object_per_batch_at_the_exact_hive_key(lake: Lake) -> None:
+    events = make_events(7)
+    landed = land_batch(
+        lake, _models(events), batch_id="b-1", source="tests", ingest_timestamp=INGEST
+    )
+
+    key = "wow_raid_events/v1/raid_id=raid001/ingest_date=2026-01-06/batch=b-1.jsonl"
+    assert landed.keys == (key,)
+    assert landed.paths == (str(Path(lake.bronze_root).resolve() / key),)
+    assert landed.counts == {"raid001": 7}
+    assert not landed.duplicate
+    lines = _lines(Path(lake.path("bronze", key)))
+    assert len(lines) == 7
+    for sent, line in zip(events, lines, strict=True):
+        assert line["batch_id"] == "b-1"
+        assert line["ingest_timestamp"] == "2026-01-06T01:02:03.000004Z"
+        assert line["batch_source"] == "tests"
+        assert line["event_id"] == sent["event_id"]
+        assert line["event_type"] == sent["event_type"]
+        assert line["timestamp"].endswith("Z")
+        assert "ingestion_timestamp" not in line  # None fields are left out
+
+
+def test_ingest_date_is_the_utc_date_of_the_server_clock(lake: Lake) -> None:
+    late_evening_elsewhere = datetime.fromisoformat("2026-01-06T23:30:00-05:00")
+    landed = land_batch(
+        lake, _models(make_events(1)), batch_id="b-2", ingest_timestamp=late_evening_elsewhere
+    )
+    assert "/ingest_date=2026-01-07/" in landed.keys[0]
+    line = _lines(Path(landed.paths[0]))[0]
+    assert line["batch_source"] == "receiver"
+    assert line["ingest_timestamp"] == "2026-01-07T04:30:00.000000Z"
+
+
+def test_mixed_raids_are_split_and_nothing_is_misfiled(lake: Lake) -> None:
+    events = make_events(4, "raidB") + make_events(3, "raidA") + make_events(2, "raidB")
+    landed = land_batch(lake, _models(events), batch_id="mix", ingest_timestamp=INGEST)
+    assert landed.counts == {"raidA": 3, "raidB": 6}
+    assert [k.split("/")[2] for k in landed.keys] == ["raid_id=raidA", "raid_id=raidB"]
+    for key in landed.keys:
+        raid = key.split("/")[2].removeprefix("raid_id=")
+        lines = _lines(Path(lake.path("bronze", key)))
+        assert {line["raid_id"] for line in lines} == {raid}
+        expected = [e["event_id"] for e in events if e["raid_id"] == raid]
+        assert [line["event_id"] for line in lines] == expected  # input order kept
+
+
+def test_manifest_marks_landed_and_a_second_landing_writes_nothing(lake: Lake) -> None:
+    models = _models(make_events(3))
+    first = land_batch(lake, models, batch_id="dup", ingest_timestamp=INGEST)
+    manifest = read_manifest(lake, "dup")
+    assert manifest is not None and manifest["event_count"] == 3
+    assert [o["key"] for o in manifest["objects"]] == list(first.keys)
+    mtime = Path(first.paths[0]).stat().st_mtime_ns
+
+    again = land_batch(lake, models, batch_id="dup", ingest_timestamp=datetime.now(UTC))
+    assert again.duplicate
+    assert again.keys == first.keys and again.counts == first.counts
+    assert again.ingest_timestamp == first.ingest_timestamp
+    assert Path(first.paths[0]).stat().st_mtime_ns == mtime
+    assert len(list(Path(lake.bronze_root).rglob("*.jsonl"))) == 1
+
+
+def test_crash_before_the_manifest_is_repaired_by_the_retry(lake: Lake, monkeypatch) -> None:
+    models = _models(make_events(2, "r1") + make_events(2, "r2"))
+    real_write = Lake.write_bytes_atomic
+
+    def failing_manifest(self, layer, relative, data):
+        if relative.startswith("_batches/"):
+            raise OSError("disk full")
+        return real_write(self, layer, relative, data)
+
+    monkeypatch.setattr(Lake, "write_bytes_atomic", failing_manifest)
+    with pytest.raises(OSError):
+        land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
+    assert read_manifest(lake, "crash") is None
+    monkeypatch.setattr(Lake, "write_bytes_atomic", real_write)
+
+    retry = land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
+    assert not retry.duplicate and retry.counts == {"r1": 2, "r2": 2}
+    assert sum(len(_lines(Path(p))) for p in retry.paths) == 4
+    assert read_manifest(lake, "crash") is not None
+
+
+def test_no_temporary_files_are_left_behind(lake: Lake) -> None:
+    land_batch(
+        lake,
+        _models(make_events(5, "a") + make_events(5, "b")),
+        batch_id="t",
+        ingest_timestamp=INGEST,
+    )
+    names = [p.name for p in Path(lake.bronze_root).rglob("*")]
+    assert not [n for n in names if n.startswith(".tmp-")]
+
+
+def test_concurrent_landings_of_one_batch_id_land_once(lake: Lake) -> None:
+    models = _models(make_events(20))
+    encoded = EncodedEvents.from_models(models)
+    results = []
+    barrier = threading.Barrier(8)
+
+    def land() -> None:
+        barrier.wait(timeout=10)
+        results.append(land_batch(lake, encoded, batch_id="race", ingest_timestamp=INGEST))
+
+    threads = [threading.Thread(target=land) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert len(results) == 8
+    assert sorted(r.duplicate for r in results) == [False] + [True] * 7
+
+
+def test_bad_input_is_refused_before_any_write(lake: Lake) -> None:
+    with pytest.raises(ValueError, match="at least one event"):
+        land_batch(lake, [], batch_id="empty", ingest_timestamp=INGEST)
+    with pytest.raises(ValueError, match="batch_id"):
+        land_batch(lake, _models(make_events(1)), batch_id="../escape", ingest_timestamp=INGEST)
+    with pytest.raises(ValueError, match="aware"):
+        land_batch(
+            lake, _models(make_events(1)), batch_id="naive", ingest_timestamp=datetime(2026, 1, 1)
+        )
+    assert not Path(lake.bronze_root).exists()

@@ -1,0 +1,82 @@
+"""``raidlib serve`` as a real process and ``raidlib send`` posting generated raids to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from raidlib.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    lake = tmp_path / "lake"
+    command = [
+        sys.executable, "-c", "from raidlib.cli import main; raise SystemExit(main())",
+        "serve", "--port", "0", "--lake", str(lake), "--token", "t0k", "--threads", "4",
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        assert proc.stdout is not None
+        while url is None and time.monotonic() < deadline:  # readline returns at EOF: bounded
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            url = match.group(1) if match else None
+        assert url, "raidlib serve did not print its URL"
+        yield url, lake
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_send_posts_generated_raids_with_faults(served, capsys) -> None:
+    url, lake = served
+    argv = [
+        "send", "--url", url, "--token", "t0k", "--raids", "1", "--seed", "3",
+        "--batch-size", "2000", "--concurrency", "3", "--no-progress",
+        "--duplicates", "0.02", "--invalid", "0.001",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    accepted = int(re.search(r"accepted: (\d+)", out).group(1))
+    rejected = int(re.search(r"rejected\(4xx\): (\d+)", out).group(1))
+    expected_rejections = int(re.search(r"built to be rejected \(--invalid\): (\d+)", out).group(1))
+    assert rejected == expected_rejections >= 1
+    assert "first error: HTTP 400 validation_failed" in out
+
+    manifests = list((lake / "bronze" / "_batches").glob("*.json"))
+    assert len(manifests) == accepted
+    landed = sum(json.loads(m.read_text())["event_count"] for m in manifests)
+    events_accepted = int(re.search(r"events accepted: (\d+)", out).group(1))
+    lines = sum(len(p.read_bytes().splitlines()) for p in (lake / "bronze").rglob("*.jsonl"))
+    assert landed == events_accepted == lines
+
+
+def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
+    url, _ = served
+    argv = ["send", "--url", url, "--raids", "1", "--batch-size", "5000", "--no-progress"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"accepted: 0 ", out)
+    assert "HTTP 401 unauthorized" in out

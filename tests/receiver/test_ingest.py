@@ -1,0 +1,326 @@
+"""POST /events through Flask's test client: every status code of CONTRACT §2 and its JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from raidlib.lake.lake import Lake
+from raidlib.receiver import create_app
+from raidlib.settings import Settings
+
+from .conftest import make_events
+
+ACCEPTED_KEYS = ["status", "batch_id", "events_received", "storage", "timestamp"]
+
+
+def _post(client: FlaskClient, body, **kwargs):
+    if isinstance(body, (list, dict)):
+        return client.post("/events", json=body, **kwargs)
+    return client.post("/events", data=body, content_type="application/json", **kwargs)
+
+
+def _bronze_files(lake: Lake) -> list[Path]:
+    root = Path(lake.bronze_root)
+    return sorted(root.rglob("*.jsonl")) if root.exists() else []
+
+
+def test_bare_array_is_accepted_with_the_exact_201_body(client: FlaskClient, lake: Lake) -> None:
+    events = make_events(10)
+    response = _post(client, events)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert list(body) == ACCEPTED_KEYS
+    assert body["status"] == "accepted"
+    assert body["events_received"] == 10
+    assert body["storage"]["status"] == "success"
+    assert body["timestamp"].endswith("Z")
+    today = datetime.now(UTC).date().isoformat()
+    key = f"wow_raid_events/v1/raid_id=raid001/ingest_date={today}/batch={body['batch_id']}.jsonl"
+    assert body["storage"]["paths"] == [lake.path("bronze", key)]
+
+    lines = Path(lake.path("bronze", key)).read_bytes().splitlines()
+    assert len(lines) == 10
+    for sent, raw in zip(events, lines, strict=True):
+        line = json.loads(raw)
+        assert line["event_id"] == sent["event_id"]
+        assert line["batch_id"] == body["batch_id"]
+        assert line["ingest_timestamp"] == body["timestamp"]
+        assert line["batch_source"] == "receiver"
+    assert not [p for p in Path(lake.bronze_root).rglob(".tmp-*")]
+
+
+def test_envelope_batch_id_and_source_are_used(client: FlaskClient, lake: Lake) -> None:
+    response = _post(client, {"batch_id": "b-42", "source": "addon", "events": make_events(3)})
+    assert response.status_code == 201
+    assert response.get_json()["batch_id"] == "b-42"
+    (path,) = _bronze_files(lake)
+    assert path.name == "batch=b-42.jsonl"
+    assert {json.loads(line)["batch_source"] for line in path.read_bytes().splitlines()} == {
+        "addon"
+    }
+
+
+def test_server_fills_event_id_when_absent(client: FlaskClient, lake: Lake) -> None:
+    events = make_events(2)
+    for event in events:
+        del event["event_id"]
+    assert _post(client, events).status_code == 201
+    (path,) = _bronze_files(lake)
+    ids = [json.loads(line)["event_id"] for line in path.read_bytes().splitlines()]
+    assert len(set(ids)) == 2 and all(len(i) == 36 for i in ids)
+
+
+def test_repost_of_a_landed_batch_id_is_a_200_duplicate(client: FlaskClient, lake: Lake) -> None:
+    envelope = {"batch_id": "again", "events": make_events(4)}
+    first = _post(client, envelope)
+    assert first.status_code == 201
+    before = {p: p.stat().st_mtime_ns for p in _bronze_files(lake)}
+    second = _post(client, envelope)
+    assert second.status_code == 200
+    body = second.get_json()
+    assert body["status"] == "duplicate"
+    assert body["batch_id"] == "again"
+    assert body["storage"]["paths"] == first.get_json()["storage"]["paths"]
+    assert {p: p.stat().st_mtime_ns for p in _bronze_files(lake)} == before
+
+
+def test_mixed_raid_batch_is_split_per_raid(client: FlaskClient, lake: Lake) -> None:
+    events = make_events(3, "raidA") + make_events(2, "raidB") + make_events(1, "raidA")
+    response = _post(client, {"batch_id": "mixed", "events": events})
+    assert response.status_code == 201
+    paths = response.get_json()["storage"]["paths"]
+    assert len(paths) == 2
+    counts = {}
+    for path in paths:
+        raid = Path(path).parent.parent.name.removeprefix("raid_id=")
+        raids = {json.loads(line)["raid_id"] for line in Path(path).read_bytes().splitlines()}
+        assert raids == {raid}
+        counts[raid] = len(Path(path).read_bytes().splitlines())
+    assert counts == {"raidA": 4, "raidB": 2}
+
+
+def test_one_invalid_event_rejects_the_whole_batch(client: FlaskClient, lake: Lake) -> None:
+    events = make_events(30)
+    events[3]["damage_amount"] = -5.0
+    events[7]["raid_id"] = "../../etc"
+    events[8]["timestamp"] = "2026-01-05T20:00:00"  # naive
+    events[9]["event_type"] = "dance"
+    response = _post(client, events)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["status"] == "validation_failed"
+    assert body["valid_count"] == 26 and body["invalid_count"] == 4
+    by_index = {e["index"]: e["errors"] for e in body["errors"]}
+    assert list(by_index) == [3, 7, 8, 9]
+    assert by_index[3][0]["loc"] == ["damage_amount"]
+    assert by_index[7][0]["loc"] == ["raid_id"]
+    assert by_index[8][0]["loc"] == ["timestamp"]
+    assert by_index[9][0]["loc"] == ["event_type"]
+    assert all({"loc", "msg", "type"} <= set(err) for errs in by_index.values() for err in errs)
+    assert _bronze_files(lake) == []
+
+
+def test_errors_are_reported_for_the_first_20_invalid_events(client: FlaskClient) -> None:
+    events = make_events(50)
+    for event in events[5:]:
+        del event["source_player_name"]
+    body = _post(client, {"events": events}).get_json()
+    assert body["invalid_count"] == 45 and body["valid_count"] == 5
+    assert [e["index"] for e in body["errors"]] == list(range(5, 25))
+    assert body["errors"][0]["errors"] == [
+        {"loc": ["source_player_name"], "msg": "Field required", "type": "missing"}
+    ]
+
+
+def test_future_timestamps_beyond_the_clock_skew_are_rejected(client: FlaskClient) -> None:
+    events = make_events(1, start=datetime.now(UTC) + timedelta(hours=1))
+    body = _post(client, events).get_json()
+    assert body["errors"][0]["errors"][0]["loc"] == ["timestamp"]
+    assert "clock skew" in body["errors"][0]["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        (b'[{"event_type": ', "invalid_json", "Invalid JSON"),
+        (b"{not json", "invalid_json", "Invalid JSON"),
+        (b"\xff\xfe[]", "invalid_json", "malformed JSON"),
+        (b'"just a string"', "invalid_body", "got a string"),
+        (b"42", "invalid_body", "got a number"),
+        (b"null", "invalid_body", "got null"),
+        (b"", "empty_body", "empty"),
+        (b"   ", "empty_body", "empty"),
+        (b"[]", "empty_batch", "no events"),
+        (b'{"events": []}', "empty_batch", "no events"),
+        (b'{"events": {"a": 1}}', "invalid_envelope", "events"),
+        (b'{"batch": "x"}', "invalid_envelope", "events"),
+    ],
+)
+def test_bad_bodies_get_400_json_naming_the_problem(
+    client: FlaskClient, body: bytes, status: str, needle: str
+) -> None:
+    response = _post(client, body)
+    assert response.status_code == 400
+    assert response.is_json
+    payload = response.get_json()
+    assert payload["status"] == status
+    assert needle in payload["error"]
+
+
+def test_non_object_elements_are_named_by_index(client: FlaskClient) -> None:
+    events = [*make_events(1), 5, "x", None]
+    payload = _post(client, events).get_json()
+    assert payload["status"] == "validation_failed"
+    assert [e["index"] for e in payload["errors"]] == [1, 2, 3]
+    assert payload["errors"][0]["errors"][0]["type"] == "dict_type"
+    assert "object" in payload["errors"][0]["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize("batch_id", ["../x", "a/b", "", "-lead", "x" * 200, 7])
+def test_invalid_batch_id_is_400_with_loc(client: FlaskClient, lake: Lake, batch_id) -> None:
+    response = _post(client, {"batch_id": batch_id, "events": make_events(1)})
+    assert response.status_code == 400
+    payload = response.get_json()
+    assert payload["status"] == "invalid_envelope"
+    assert payload["errors"][0]["loc"] == ["batch_id"]
+    assert _bronze_files(lake) == []
+
+
+def test_unknown_envelope_keys_are_rejected(client: FlaskClient) -> None:
+    payload = _post(client, {"events": make_events(1), "extra": 1}).get_json()
+    assert payload["status"] == "invalid_envelope"
+    assert payload["errors"][0]["loc"] == ["extra"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_non_json_content_type_is_400(client: FlaskClient, content_type) -> None:
+    data = json.dumps(make_events(1))
+    response = client.post("/events", data=data, content_type=content_type)
+    assert response.status_code == 400
+    assert response.get_json()["status"] == "unsupported_content_type"
+
+
+def test_json_content_type_with_charset_is_fine(client: FlaskClient) -> None:
+    data = json.dumps(make_events(1))
+    response = client.post("/events", data=data, content_type="application/json; charset=utf-8")
+    assert response.status_code == 201
+
+
+def test_too_many_events_is_413(client: FlaskClient, settings: Settings, lake: Lake) -> None:
+    events = make_events(settings.max_events_per_request + 1)
+    for body in (events, {"events": events}):
+        response = _post(client, body)
+        assert response.status_code == 413
+        assert response.get_json()["status"] == "payload_too_large"
+        assert response.get_json()["max_events"] == settings.max_events_per_request
+    assert _post(client, events[:-1]).status_code == 201
+
+
+def test_too_many_bytes_is_413_from_content_length(client: FlaskClient, settings: Settings) -> None:
+    padded = json.dumps(make_events(1)).encode() + b" " * settings.max_request_bytes
+    response = _post(client, padded)
+    assert response.status_code == 413
+    assert response.get_json()["max_bytes"] == settings.max_request_bytes
+
+
+def test_too_many_bytes_is_413_without_content_length(
+    client: FlaskClient, settings: Settings
+) -> None:
+    """A chunked upload declares no length: the read itself must stop at the cap."""
+    padded = json.dumps(make_events(1)).encode() + b" " * settings.max_request_bytes
+    stream = io.BytesIO(padded)
+    response = client.post(
+        "/events",
+        content_type="application/json",
+        environ_overrides={"wsgi.input": stream, "wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["status"] == "payload_too_large"
+    assert stream.tell() <= settings.max_request_bytes + 1
+
+
+def _with_token(lake: Lake) -> Flask:
+    return create_app(Settings(auth_token="s3cret"), lake)
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic s3cret", "s3cret"])
+def test_bearer_token_is_required_when_configured(lake: Lake, header) -> None:
+    client = _with_token(lake).test_client()
+    headers = {"Authorization": header} if header else {}
+    response = client.post("/events", json=make_events(1), headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["status"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert _bronze_files(lake) == []
+
+
+def test_right_bearer_token_is_accepted(lake: Lake) -> None:
+    client = _with_token(lake).test_client()
+    response = client.post(
+        "/events", json=make_events(1), headers={"Authorization": "Bearer s3cret"}
+    )
+    assert response.status_code == 201
+
+
+def test_unknown_routes_and_methods_answer_json(client: FlaskClient) -> None:
+    not_found = client.get("/nope")
+    assert not_found.status_code == 404 and not_found.get_json()["status"] == "not_found"
+    wrong_method = client.get("/events")
+    assert wrong_method.status_code == 405
+    assert wrong_method.get_json()["status"] == "method_not_allowed"
+    assert "POST" in wrong_method.headers["Allow"]
+    assert client.delete("/health").status_code == 405
+
+
+def test_storage_failure_is_503_json_and_acknowledges_nothing(
+    client: FlaskClient, lake: Lake, monkeypatch
+) -> None:
+    def broken(self, layer, relative, data):
+        raise OSError("bucket unavailable")
+
+    monkeypatch.setattr(Lake, "write_bytes_atomic", broken)
+    response = _post(client, {"batch_id": "fails", "events": make_events(2)})
+    assert response.status_code == 503
+    payload = response.get_json()
+    assert payload["status"] == "storage_failed"
+    assert payload["storage"] == {"status": "failed"}
+    monkeypatch.undo()
+    assert _post(client, {"batch_id": "fails", "events": make_events(2)}).status_code == 201
+
+
+def test_concurrent_identical_posts_land_once(app: Flask, lake: Lake) -> None:
+    envelope = json.dumps({"batch_id": "same", "events": make_events(50)})
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        statuses.append(_post(client, envelope).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == [200] * 5 + [201]
+    (path,) = _bronze_files(lake)
+    assert len(path.read_bytes().splitlines()) == 50
+
+
+def test_health_is_200_json(client: FlaskClient) -> None:
+    _post(client, make_events(2))
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["ingest"]["events_accepted"] == 2
+    assert body["stream"] == {"clients": 0, "dropped_events": 0, "queue_size": 10_000}

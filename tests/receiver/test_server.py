@@ -1,0 +1,156 @@
+"""The real thing: waitress on 127.0.0.1, httpx posts, the SSE stream and the bronze files agree."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from raidlib.client import EventBatch, post_batch, post_batches
+from raidlib.lake.lake import Lake
+from raidlib.receiver import ReceiverServer, create_app, make_server
+from raidlib.settings import Settings
+
+from .conftest import make_events
+
+pytestmark = pytest.mark.e2e
+
+WAIT_S = 10.0
+
+
+@pytest.fixture
+def server(lake: Lake) -> Iterator[ReceiverServer]:
+    settings = Settings(sse_heartbeat_s=0.2, auth_token="tok")
+    srv = make_server(create_app(settings, lake), "127.0.0.1", 0, threads=4).start()
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def _read_sse(url: str, frames: queue.Queue, comments: queue.Queue, stop: threading.Event) -> None:
+    """Collect ``data:`` payloads until the server ends the stream or ``stop`` is set."""
+    timeout = httpx.Timeout(WAIT_S, read=WAIT_S)
+    with httpx.stream("GET", f"{url}/stream/events", timeout=timeout) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if stop.is_set():
+                return
+            if line.startswith("data: "):
+                frames.put(line.removeprefix("data: "))
+            elif line.startswith(":"):
+                comments.put(line)
+
+
+def _wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_posts_stream_and_bronze_agree_line_by_line(server: ReceiverServer, lake: Lake) -> None:
+    auth = {"Authorization": "Bearer tok"}
+    assert httpx.get(f"{server.url}/health", timeout=WAIT_S).json()["status"] == "ok"
+
+    frames: queue.Queue[str] = queue.Queue()
+    comments: queue.Queue[str] = queue.Queue()
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read_sse, args=(server.url, frames, comments, stop), daemon=True
+    )
+    reader.start()
+    _wait_for(
+        lambda: httpx.get(f"{server.url}/health", timeout=WAIT_S).json()["stream"]["clients"] == 1,
+        "the SSE client to subscribe",
+    )
+
+    batch_a = {"batch_id": "e2e-a", "source": "e2e", "events": make_events(40, "raidX")}
+    batch_b = make_events(25, "raidY") + make_events(15, "raidX")
+    with httpx.Client(base_url=server.url, timeout=WAIT_S, headers=auth) as client:
+        assert client.post("/events", json=batch_a).status_code == 201
+        second = client.post("/events", json=batch_b)
+        assert second.status_code == 201
+        assert client.post("/events", json=batch_a).json()["status"] == "duplicate"
+        bad = make_events(3)
+        bad[1]["healing_amount"] = 0  # event 1 is a heal: the amount must be > 0
+        assert client.post("/events", json=bad).status_code == 400
+        assert (
+            client.post("/events", json=batch_a, headers={"Authorization": ""}).status_code == 401
+        )
+
+    expected = batch_a["events"] + batch_b  # duplicate and rejected batches are not streamed
+    received = []
+    deadline = time.monotonic() + WAIT_S
+    while len(received) < len(expected) and time.monotonic() < deadline:
+        try:
+            received.append(json.loads(frames.get(timeout=0.5)))
+        except queue.Empty:
+            continue
+    assert [e["event_id"] for e in received] == [e["event_id"] for e in expected]
+    _wait_for(lambda: ": heartbeat" in list(comments.queue), "a heartbeat comment")
+
+    # Every bronze line is the streamed event plus the three batch fields.
+    by_id = {e["event_id"]: e for e in received}
+    bronze = sorted(Path(lake.bronze_root).rglob("*.jsonl"))
+    assert len(bronze) == 3  # batch A: raidX; batch B: raidX and raidY
+    lines = [json.loads(raw) for path in bronze for raw in path.read_bytes().splitlines()]
+    assert len(lines) == len(expected)
+    for line in lines:
+        batch_fields = {k: line.pop(k) for k in ("batch_id", "ingest_timestamp", "batch_source")}
+        assert batch_fields["ingest_timestamp"].endswith("Z")
+        assert line == by_id[line["event_id"]]
+    assert frames.empty()
+
+    stop.set()
+    server.close()
+    reader.join(WAIT_S)
+    assert not reader.is_alive()
+
+
+def test_client_retries_reuse_the_batch_id(server: ReceiverServer, lake: Lake) -> None:
+    batch = EventBatch.of(make_events(5))
+    with httpx.Client(timeout=WAIT_S) as client:
+        first = post_batch(client, f"{server.url}/events", batch, token="tok")
+        # As if the first response had been lost: the client sends the same bytes again.
+        again = post_batch(client, f"{server.url}/events", batch, token="tok")
+        unauthorised = post_batch(client, f"{server.url}/events", batch, retries=2)
+    assert (first.outcome, first.status_code) == ("accepted", 201)
+    assert (again.outcome, again.status_code) == ("duplicate", 200)
+    assert (unauthorised.outcome, unauthorised.attempts) == ("rejected", 1)
+    assert len(list(Path(lake.bronze_root).rglob("*.jsonl"))) == 1
+
+
+def test_post_batches_is_concurrent_and_summarises(server: ReceiverServer) -> None:
+    good = [EventBatch.of(make_events(20, f"raid{i}")) for i in range(6)]
+    bad_events = make_events(2)
+    bad_events[0]["raid_id"] = "no/slashes"
+    batches = [*good, good[0], EventBatch.of(bad_events)]
+    summary = post_batches(server.url, batches, concurrency=3, token="tok", progress=False)
+    assert (summary.accepted, summary.duplicate, summary.rejected, summary.failed) == (6, 1, 1, 0)
+    assert summary.events_accepted == 120
+    assert "raid_id" in summary.first_error
+
+
+def test_unreachable_receiver_fails_after_bounded_retries() -> None:
+    batch = EventBatch.of(make_events(1))
+    sleeps: list[float] = []
+    with httpx.Client(timeout=1.0) as client:
+        result = post_batch(
+            client,
+            "http://127.0.0.1:9/events",
+            batch,
+            retries=2,
+            backoff_s=0.01,
+            sleep=sleeps.append,
+        )
+    assert result.outcome == "failed" and result.attempts == 3 and len(sleeps) == 2
+    assert "ConnectError" in (result.error or "")
