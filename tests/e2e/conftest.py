@@ -75,9 +75,19 @@ def step_times(e2e_dir: Path) -> Iterator[StepTimes]:
     (e2e_dir / "timings.json").write_text(text, encoding="utf-8")
     TEST_OUTPUT.mkdir(exist_ok=True)
     (TEST_OUTPUT / "e2e-timings.json").write_text(text, encoding="utf-8")
-    print(f"\ne2e wall times (s), also in {e2e_dir / 'timings.json'}:")
-    for name, seconds in times.items():
-        print(f"  {name:28s} {seconds:7.2f}")
+    _REPORT.append(f"e2e wall times (s), also in {e2e_dir / 'timings.json'}:")
+    _REPORT.extend(f"  {name:28s} {seconds:7.2f}" for name, seconds in times.items())
+
+
+_REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show the step wall times at the end of the run, even without ``-s``."""
+    if _REPORT:
+        terminalreporter.write_sep("-", "raidlib e2e timings")
+        for line in _REPORT:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

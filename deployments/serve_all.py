@@ -1,0 +1,64 @@
+"""Serve every raidlib flow from this one process — the alternative to a work pool and worker.
+
+    export PREFECT_API_URL=http://127.0.0.1:4200/api   # a running server (`raidlib up --no-worker`)
+    python deployments/serve_all.py                    # Ctrl-C stops serving
+
+Creates (or updates) the same five deployments as ``prefect.yaml`` — ``ingest/ingest``,
+``medallion/medallion`` (every 5 minutes), ... — but bound to this process instead of the
+``raidlib-pool`` work pool: runs execute here, in this checkout. Do not run it next to
+``prefect deploy --all`` with the same names, or whichever ran last owns the deployments.
+The ``raidlib-dim-player`` concurrency limit is created first (idempotent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MEDALLION_EVERY = timedelta(minutes=5)
+ENTRYPOINTS = {
+    "ingest": "flows/ingest.py:ingest",
+    "bronze_to_silver": "flows/bronze_to_silver.py:bronze_to_silver",
+    "silver_to_gold": "flows/silver_to_gold.py:silver_to_gold",
+    "medallion": "flows/medallion.py:medallion",
+    "import_combat_log": "flows/import_combat_log.py:import_combat_log",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lake", help="local lake folder passed to every flow (default: settings)")
+    parser.add_argument(
+        "--paused", action="store_true", help="create the medallion schedule paused"
+    )
+    parser.add_argument("--limit", type=int, default=4, help="max concurrent runs (default 4)")
+    args = parser.parse_args()
+
+    from prefect import serve
+    from prefect.flows import load_flow_from_entrypoint
+
+    from raidlib.prefect_setup import ensure_concurrency_limit, resolve_api_url
+
+    os.chdir(PROJECT_DIR)  # entrypoints and the default ./lake are relative to the checkout
+    resolve_api_url()  # fail early, with a clear message, when no server is configured
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        ensure_concurrency_limit(client)
+
+    lake_params = {"lake": args.lake} if args.lake else {}
+    deployments = []
+    for name, entrypoint in ENTRYPOINTS.items():
+        flow = load_flow_from_entrypoint(entrypoint)
+        options: dict = {"name": name, "tags": ["raidlib"], "parameters": lake_params}
+        if name == "medallion":
+            options.update(interval=MEDALLION_EVERY, paused=args.paused)
+        deployments.append(flow.to_deployment(**options))
+    serve(*deployments, limit=args.limit)
+
+
+if __name__ == "__main__":
+    main()
