@@ -8,7 +8,8 @@ them into POST batches, optionally with duplicates, late arrivals and invalid ev
 from __future__ import annotations
 
 from raidlib.generator.batches import FaultConfig, WireBatch, plan_batches
-from raidlib.generator.raid import RaidConfig, generate_raid, generate_raids, summarize_raids
+from raidlib.generator.config import RaidConfig, default_boss_max_hp
+from raidlib.generator.raid import generate_raid, generate_raids, summarize_raids
 from raidlib.generator.roster import Player, Roster, role_counts
 from raidlib.generator.wire import frame_to_wire_events
 
@@ -18,6 +19,7 @@ __all__ = [
     "RaidConfig",
     "Roster",
     "WireBatch",
+    "default_boss_max_hp",
     "frame_to_wire_events",
     "generate_raid",
     "generate_raids",

@@ -1,0 +1,504 @@
+"""The raid simulation: every event family of one raid drawn as numpy arrays.
+
+Players hit the boss, the boss hits back, healers heal. The boss health is a cumsum over the
+time-sorted player damage, and ``searchsorted`` finds the kill and the phase thresholds. The raid
+ends at the killing blow, or (a wipe) when everyone is dead: either before the enrage timer or by
+the boss's Berserk right after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raidlib.generator.config import (
+    CRIT_MULTIPLIER_RANGE,
+    HIT_MEAN_SD,
+    ROLE_CODE,
+    RaidConfig,
+    default_boss_max_hp,
+)
+from raidlib.generator.frame import FrameBuilder
+from raidlib.generator.roster import Player
+from raidlib.generator.specs import (
+    BOSS_BERSERK,
+    BOSS_MELEE,
+    BOSS_RAID_WIDE,
+    BOSS_TARGETED,
+    DAMAGE_ABILITIES,
+    HEAL_ABILITIES,
+    RESOURCE_MAX,
+    RESOURCE_REGEN_PER_S,
+    Ability,
+)
+
+SOURCE_SYSTEM = "raidlib-generator"
+NEVER = np.iinfo(np.int64).max // 4
+
+_HEAL = (11_000.0, 3_000.0)
+# Boss hits (mean, sd) and how hard the difficulty makes them (and how often players die).
+_BOSS_MELEE_HIT = (30_000.0, 5_000.0)
+_BOSS_RAID_WIDE_HIT = (18_000.0, 2_500.0)
+_BOSS_TARGETED_HIT = (26_000.0, 6_000.0)
+_KILLING_BLOW = (60_000.0, 10_000.0)
+_DIFFICULTY_SCALE = {"lfr": 0.5, "normal": 0.75, "heroic": 1.0, "mythic": 1.5}
+_TANK_SWAP_MS = 30_000
+_BOSS_CAST_MS = 2_000
+_BERSERK_WIPE_MS = (200, 5_000)
+
+# Same-millisecond order: a cast before its hit, a hit before the phase change or death it causes.
+_P_PULL, _P_CAST, _P_HIT, _P_PHASE, _P_DEATH = -1, 0, 1, 2, 3
+
+
+class _Tables:
+    """Per-player lookups (vocabulary codes and numbers) for one raid's team."""
+
+    def __init__(self, fb: FrameBuilder, team: list[Player], config: RaidConfig) -> None:
+        self.n = len(team)
+        self.pid = fb.codes([p.player_id for p in team])
+        self.name = fb.codes([p.player_name for p in team])
+        self.role_name = fb.codes([p.player_role for p in team])
+        self.cls = fb.codes([p.player_class for p in team])
+        self.level = np.array([p.player_level for p in team], dtype=np.int64)
+        self.role = np.array([ROLE_CODE[p.player_role] for p in team])
+        self.skill = np.array([p.skill for p in team]) * config.skill
+        self.resource = fb.codes([p.spec.resource for p in team])
+        self.resource_max = np.array([RESOURCE_MAX[p.spec.resource] for p in team])
+        self.resource_rate = np.array([RESOURCE_REGEN_PER_S[p.spec.resource] for p in team])
+        # Each player's abilities: a slice [offset, offset + count) of one flat table.
+        flat: list[Ability] = []
+        self.dmg_off, self.dmg_cnt, self.heal_off, self.heal_cnt = (
+            np.zeros(self.n, int) for _ in range(4)
+        )
+        for i, p in enumerate(team):
+            dmg, heal = DAMAGE_ABILITIES[p.player_class], HEAL_ABILITIES.get(p.player_class, ())
+            self.dmg_off[i], self.dmg_cnt[i] = len(flat), len(dmg)
+            flat.extend(dmg)
+            self.heal_off[i], self.heal_cnt[i] = len(flat), len(heal)
+            flat.extend(heal)
+        self.ab_id = fb.codes([a.ability_id for a in flat])
+        self.ab_name = fb.codes([a.name for a in flat])
+        self.ab_school = fb.codes([a.school for a in flat])
+
+    def source(self, owner: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "source_player_id": self.pid[owner],
+            "source_player_name": self.name[owner],
+            "source_player_role": self.role_name[owner],
+            "source_player_class": self.cls[owner],
+            "source_player_level": self.level[owner],
+        }
+
+    def target(self, who: np.ndarray) -> dict[str, object]:
+        return {
+            "target_entity_id": self.pid[who],
+            "target_entity_name": self.name[who],
+            "target_entity_type": "player",
+        }
+
+    def ability(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "ability_id": self.ab_id[idx],
+            "ability_name": self.ab_name[idx],
+            "ability_school": self.ab_school[idx],
+        }
+
+    def pick(self, rng: np.random.Generator, owner: np.ndarray, heal: bool) -> np.ndarray:
+        off, cnt = (self.heal_off, self.heal_cnt) if heal else (self.dmg_off, self.dmg_cnt)
+        return off[owner] + (rng.random(len(owner)) * cnt[owner]).astype(np.int64)
+
+
+def _poisson_times(
+    rng: np.random.Generator, rate_ms: float, horizon: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A Poisson process of ``rate_ms`` events/ms on [0, horizon) for each of ``n`` players:
+    (player index, time) per event, unsorted."""
+    counts = rng.poisson(rate_ms * horizon, size=n)
+    owner = np.repeat(np.arange(n), counts)
+    return owner, rng.integers(0, horizon, size=len(owner))
+
+
+def _normal(
+    rng: np.random.Generator, mean_sd: tuple[float, float], n: int, scale: float | np.ndarray = 1.0
+) -> np.ndarray:
+    """Positive whole-number amounts ~ Normal(mean, sd) × scale."""
+    return np.maximum(np.rint(rng.normal(mean_sd[0], mean_sd[1], n) * scale), 1.0)
+
+
+def _crits(rng: np.random.Generator, n: int, chance: float) -> tuple[np.ndarray, np.ndarray]:
+    crit = rng.random(n) < chance
+    mult = np.where(crit, np.round(rng.uniform(*CRIT_MULTIPLIER_RANGE, n), 2), 1.0)
+    return crit, mult
+
+
+class RaidSimulation:
+    """One raid's simulation state; each method adds one family of events to ``fb``."""
+
+    def __init__(
+        self, raid_id: str, team: list[Player], config: RaidConfig, rng: np.random.Generator
+    ) -> None:
+        self.fb = FrameBuilder()
+        self.tb = _Tables(self.fb, team, config)
+        self.config = config
+        self.rng = rng
+        self.enrage = int(config.enrage_timer_ms)
+        self.hp = config.boss_max_hp or default_boss_max_hp(team, config)
+        self.danger = _DIFFICULTY_SCALE[config.difficulty]
+        boss_id = config.resolved_boss_id
+        self.common = {
+            "raid_id": raid_id,
+            "encounter_id": f"{raid_id}-{boss_id}",
+            "difficulty": config.difficulty,
+            "source_system": SOURCE_SYSTEM,
+        }
+        self.boss_src = {"source_player_id": boss_id, "source_player_name": config.boss_name}
+        self.boss_tgt = {
+            "target_entity_id": boss_id,
+            "target_entity_name": config.boss_name,
+            "target_entity_type": "boss",
+        }
+        self.death_t = np.full(self.tb.n, NEVER, dtype=np.int64)
+        self.end_t = NEVER
+        self.killed = False
+        self.berserk = False
+
+    def alive(self, who: np.ndarray, when: np.ndarray) -> np.ndarray:
+        """Whether player ``who`` is still alive at ``when`` and the raid still running."""
+        return (when < self.death_t[who]) & (when < self.end_t)
+
+    def simulate(self) -> None:
+        tb, rng, config = self.tb, self.rng, self.config
+        # Deaths before the enrage: exponential waiting times, likelier for the unskilled and on
+        # harder difficulties, rarer for tanks.
+        hazard = config.deaths_per_player_minute / 60_000 * self.danger / tb.skill**2
+        hazard = hazard * np.where(tb.role == ROLE_CODE["tank"], 0.5, 1.0)
+        death_t = np.floor(rng.exponential(1.0 / hazard)).astype(np.int64)
+        self.death_t = np.where(death_t >= self.enrage, NEVER, death_t)
+
+        # Player actions, each until the player's death; healers heal, everyone else hits the boss.
+        owner, t = _poisson_times(rng, config.actions_per_second / 1000, self.enrage, tb.n)
+        keep = t < self.death_t[owner]
+        owner, t = owner[keep], t[keep]
+        hitting = tb.role[owner] != ROLE_CODE["healer"]
+        order = np.argsort(t[hitting], kind="stable")
+        self._player_hits(owner[hitting][order], t[hitting][order])
+        self._heals(owner[~hitting], t[~hitting])
+        self._player_casts()
+        self._boss_melee()
+        self._boss_raid_wide()
+        self._boss_targeted()
+        self._deaths()
+        self._regeneration()
+
+    def _player_hits(self, owner: np.ndarray, t: np.ndarray) -> None:
+        """Damage on the boss; its cumulative sum drives the boss health, the kill and the phases.
+
+        Also settles how the raid ends (``end_t``, ``killed``, ``berserk``), which every later
+        event family respects.
+        """
+        tb, rng = self.tb, self.rng
+        m = len(t)
+        role = tb.role[owner]
+        base = rng.normal(HIT_MEAN_SD[role, 0], HIT_MEAN_SD[role, 1]) * tb.skill[owner]
+        base = np.maximum(np.rint(base), 1.0)
+        crit, mult = _crits(rng, m, self.config.crit_chance)
+        damage = base * mult
+        ability = tb.pick(rng, owner, heal=False)
+        cum = np.cumsum(damage)
+        kill_idx = int(np.searchsorted(cum, self.hp, side="left"))
+        self.killed = kill_idx < m
+        if self.killed:
+            self.end_t = int(t[kill_idx])
+            n_hits = kill_idx + 1
+        else:
+            n_hits = m
+            standing = self.death_t == NEVER
+            if standing.any():  # the enrage: Berserk kills whoever is left within seconds
+                self.berserk = True
+                wipe = self.enrage + rng.integers(*_BERSERK_WIPE_MS, size=int(standing.sum()))
+                self.death_t[standing] = wipe
+            self.end_t = int(self.death_t.max())
+
+        s = slice(0, n_hits)
+        pct_before = np.clip(100.0 * (1.0 - (cum[s] - damage[s]) / self.hp), 0.0, 100.0)
+        pct_after = np.clip(100.0 * (1.0 - cum[s] / self.hp), 0.0, 100.0)
+        self.fb.add(
+            t[s],
+            _P_HIT,
+            event_type="combat_damage",
+            **self.common,
+            **tb.source(owner[s]),
+            **tb.ability(ability[s]),
+            damage_amount=damage[s],
+            is_critical_hit=crit[s],
+            critical_multiplier=mult[s],
+            **self.boss_tgt,
+            target_entity_health_pct_before=pct_before,
+            target_entity_health_pct_after=pct_after,
+        )
+        self._phases(t[s], cum[s], pct_after)
+
+    def _phases(self, t: np.ndarray, cum: np.ndarray, pct_after: np.ndarray) -> None:
+        """The pull (Phase 1), each threshold crossed before the end, Berserk at the enrage."""
+        self.fb.add(
+            np.array([0]),
+            _P_PULL,
+            event_type="boss_phase",
+            **self.common,
+            **self.boss_src,
+            **self.boss_tgt,
+            ability_id="phase-1",
+            ability_name="Phase 1",
+            target_entity_health_pct_before=100.0,
+            target_entity_health_pct_after=100.0,
+        )
+        times: list[int] = []
+        pct: list[float] = []
+        names: list[str] = []
+        ids: list[str] = []
+        for k, threshold in enumerate(sorted(self.config.phase_thresholds, reverse=True)):
+            idx = int(np.searchsorted(cum, self.hp * (1.0 - threshold / 100.0), side="left"))
+            # A phase change in the killing blow's millisecond would sort after it: skip it.
+            if idx < len(t) and t[idx] < self.end_t:
+                times.append(int(t[idx]))
+                pct.append(float(pct_after[idx]))
+                names.append(f"Phase {k + 2}")
+                ids.append(f"phase-{k + 2}")
+        pct_arr = np.array(pct)
+        self.fb.add(
+            np.array(times, dtype=np.int64),
+            _P_PHASE,
+            event_type="boss_phase",
+            **self.common,
+            **self.boss_src,
+            **self.boss_tgt,
+            ability_id=self.fb.codes(ids),
+            ability_name=self.fb.codes(names),
+            target_entity_health_pct_before=pct_arr,
+            target_entity_health_pct_after=pct_arr,
+        )
+        if self.berserk:
+            left = float(pct_after[-1]) if len(pct_after) else 100.0
+            self.fb.add(
+                np.array([self.enrage]),
+                _P_PHASE,
+                event_type="boss_phase",
+                **self.common,
+                **self.boss_src,
+                **self.boss_tgt,
+                **_ability(BOSS_BERSERK),
+                target_entity_health_pct_before=left,
+                target_entity_health_pct_after=left,
+            )
+
+    def _heals(self, owner: np.ndarray, t: np.ndarray) -> None:
+        """Heals on living players, tanks three times as often as anyone else."""
+        tb, rng = self.tb, self.rng
+        weights = np.where(tb.role == ROLE_CODE["tank"], 3.0, 1.0)
+        target = rng.choice(tb.n, size=len(t), p=weights / weights.sum())
+        keep = self.alive(owner, t) & self.alive(target, t)
+        owner, t, target = owner[keep], t[keep], target[keep]
+        crit, mult = _crits(rng, len(t), self.config.crit_chance)
+        amount = _normal(rng, _HEAL, len(t), tb.skill[owner]) * mult
+        self.fb.add(
+            t,
+            _P_HIT,
+            event_type="heal",
+            **self.common,
+            **tb.source(owner),
+            **tb.ability(tb.pick(rng, owner, heal=True)),
+            healing_amount=amount,
+            is_critical_hit=crit,
+            critical_multiplier=mult,
+            **tb.target(target),
+        )
+
+    def _player_casts(self) -> None:
+        """Spell casts: damage dealers at the boss, healers at a random living player."""
+        tb, rng, fb = self.tb, self.rng, self.fb
+        owner, t = _poisson_times(rng, self.config.casts_per_second / 1000, self.enrage, tb.n)
+        healer = tb.role[owner] == ROLE_CODE["healer"]
+        target = rng.integers(0, tb.n, size=len(t))
+        keep = self.alive(owner, t) & (~healer | self.alive(target, t))
+        owner, t, healer, target = owner[keep], t[keep], healer[keep], target[keep]
+        ability = np.where(healer, tb.pick(rng, owner, heal=True), tb.pick(rng, owner, heal=False))
+        fb.add(
+            t,
+            _P_CAST,
+            event_type="spell_cast",
+            **self.common,
+            **tb.source(owner),
+            **tb.ability(ability),
+            target_entity_id=np.where(
+                healer, tb.pid[target], fb.code(self.boss_tgt["target_entity_id"])
+            ),
+            target_entity_name=np.where(healer, tb.name[target], fb.code(self.config.boss_name)),
+            target_entity_type=np.where(healer, fb.code("player"), fb.code("boss")),
+        )
+
+    def _boss_melee(self) -> None:
+        """Melee swings on the active tank (tanks swap every 30 s); with the tank dead, on anyone."""
+        tb, rng = self.tb, self.rng
+        interval = self.config.boss_melee_interval_ms
+        t = np.arange(interval, self.enrage, interval)
+        t = t + rng.integers(-min(200, interval // 2), min(200, interval // 2) + 1, size=len(t))
+        tanks = np.flatnonzero(tb.role == ROLE_CODE["tank"])
+        fallback = rng.integers(0, tb.n, size=len(t))
+        target = tanks[(t // _TANK_SWAP_MS) % len(tanks)] if len(tanks) else fallback
+        target = np.where(self.alive(target, t), target, fallback)
+        keep = self.alive(target, t)
+        t, target = t[keep], target[keep]
+        blocked = (tb.role[target] == ROLE_CODE["tank"]) & (rng.random(len(t)) < 0.3)
+        damage = _normal(rng, _BOSS_MELEE_HIT, len(t), self.danger)
+        damage = np.maximum(np.rint(damage * np.where(blocked, 0.7, 1.0)), 1.0)
+        self.fb.add(
+            t,
+            _P_HIT,
+            event_type="combat_damage",
+            **self.common,
+            **self.boss_src,
+            **_ability(BOSS_MELEE),
+            damage_amount=damage,
+            is_blocked=blocked,
+            is_absorbed=rng.random(len(t)) < 0.1,
+            **tb.target(target),
+        )
+
+    def _boss_raid_wide(self) -> None:
+        """Raid-wide pulses: a 2 s cast, then a hit on every living player."""
+        tb, rng = self.tb, self.rng
+        interval = self.config.raid_wide_interval_ms
+        pulses = np.arange(interval, self.enrage, interval)
+        pulses = pulses + rng.integers(-1_000, 1_000, size=len(pulses))
+        pulses = pulses[pulses >= _BOSS_CAST_MS]
+        casts = pulses - _BOSS_CAST_MS
+        casts = casts[casts < self.end_t]
+        self.fb.add(
+            casts,
+            _P_CAST,
+            event_type="spell_cast",
+            **self.common,
+            **self.boss_src,
+            **_ability(BOSS_RAID_WIDE),
+        )
+        t = np.repeat(pulses, tb.n)
+        target = np.tile(np.arange(tb.n), len(pulses))
+        keep = self.alive(target, t)
+        t, target = t[keep], target[keep]
+        self.fb.add(
+            t,
+            _P_HIT,
+            event_type="combat_damage",
+            **self.common,
+            **self.boss_src,
+            **_ability(BOSS_RAID_WIDE),
+            damage_amount=_normal(rng, _BOSS_RAID_WIDE_HIT, len(t), self.danger),
+            is_absorbed=rng.random(len(t)) < 0.1,
+            **tb.target(target),
+        )
+
+    def _boss_targeted(self) -> None:
+        """Instant targeted abilities on random living players: a cast and its hit, same ms."""
+        tb, rng = self.tb, self.rng
+        count = rng.poisson(self.config.boss_targeted_per_second / 1000 * self.enrage)
+        t = rng.integers(0, self.enrage, size=count)
+        target = rng.integers(0, tb.n, size=count)
+        which = rng.integers(0, len(BOSS_TARGETED), size=count)
+        keep = self.alive(target, t)
+        t, target = t[keep], target[keep]
+        ability = _ability_codes(self.fb, BOSS_TARGETED, which[keep])
+        self.fb.add(
+            t,
+            _P_CAST,
+            event_type="spell_cast",
+            **self.common,
+            **self.boss_src,
+            **ability,
+            **tb.target(target),
+        )
+        self.fb.add(
+            t,
+            _P_HIT,
+            event_type="combat_damage",
+            **self.common,
+            **self.boss_src,
+            **ability,
+            damage_amount=_normal(rng, _BOSS_TARGETED_HIT, len(t), self.danger),
+            is_absorbed=rng.random(len(t)) < 0.1,
+            **tb.target(target),
+        )
+
+    def _deaths(self) -> None:
+        """Each death: the boss's killing blow (health 0 after), then ``player_death``, same ms.
+
+        After a kill only deaths before the killing blow count; in a wipe every death does, the
+        last one ending the encounter.
+        """
+        tb, rng = self.tb, self.rng
+        if self.killed:
+            dead = np.flatnonzero(self.death_t < self.end_t)
+        else:
+            dead = np.flatnonzero(self.death_t <= self.end_t)
+        t = self.death_t[dead]
+        which = rng.integers(0, len(BOSS_TARGETED), size=len(t))
+        which = np.where(self.berserk & (t >= self.enrage), len(BOSS_TARGETED), which)
+        ability = _ability_codes(self.fb, (*BOSS_TARGETED, BOSS_BERSERK), which)
+        self.fb.add(
+            t,
+            _P_HIT,
+            event_type="combat_damage",
+            **self.common,
+            **self.boss_src,
+            **ability,
+            damage_amount=_normal(rng, _KILLING_BLOW, len(t), self.danger),
+            **tb.target(dead),
+            target_entity_health_pct_before=np.round(rng.uniform(5.0, 40.0, len(t)), 1),
+            target_entity_health_pct_after=0.0,
+        )
+        self.fb.add(
+            t,
+            _P_DEATH,
+            event_type="player_death",
+            **self.common,
+            **self.boss_src,
+            **ability,
+            **tb.target(dead),
+        )
+
+    def _regeneration(self) -> None:
+        """A resource tick per living player every ``regen_interval_ms`` (mana, energy, rage …)."""
+        tb, rng = self.tb, self.rng
+        interval = int(self.config.regen_interval_ms)
+        ticks = np.arange(interval, self.enrage, interval)
+        offset = rng.integers(0, interval, size=tb.n)
+        t = (ticks[None, :] + offset[:, None]).ravel()
+        owner = np.repeat(np.arange(tb.n), len(ticks))
+        keep = self.alive(owner, t)
+        t, owner = t[keep], owner[keep]
+        cap = tb.resource_max[owner]
+        rate = tb.resource_rate[owner]
+        before = np.round(rng.uniform(0.05, 0.95, len(t)) * cap, 1)
+        self.fb.add(
+            t,
+            _P_CAST,
+            event_type="mana_regeneration",
+            **self.common,
+            **tb.source(owner),
+            resource_type=tb.resource[owner],
+            resource_amount_before=before,
+            resource_amount_after=np.minimum(before + rate * interval / 1000, cap),
+            resource_regeneration_rate=rate,
+        )
+
+
+def _ability(a: Ability) -> dict[str, str]:
+    return {"ability_id": a.ability_id, "ability_name": a.name, "ability_school": a.school}
+
+
+def _ability_codes(
+    fb: FrameBuilder, table: tuple[Ability, ...], which: np.ndarray
+) -> dict[str, np.ndarray]:
+    return {
+        "ability_id": fb.codes([a.ability_id for a in table])[which],
+        "ability_name": fb.codes([a.name for a in table])[which],
+        "ability_school": fb.codes([a.school for a in table])[which],
+    }
