@@ -25,6 +25,7 @@ from raidlib.lake.gold_store import (
 )
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
 from raidlib.settings import Settings
+from raidlib.tasks.setup import ensure_limit
 
 # Every step is idempotent, so retrying a failed I/O step is safe; results are never cached
 # (inputs are settings and frames, and a rerun must re-read the lake).
@@ -80,16 +81,6 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
     }
 
 
-def _ensure_dim_player_limit() -> None:
-    """Create the global concurrency limit when missing (plain-Python runs, fresh servers)."""
-    from prefect.client.orchestration import get_client
-
-    from raidlib.prefect_setup import ensure_concurrency_limit
-
-    with get_client(sync_client=True) as client:
-        ensure_concurrency_limit(client)
-
-
 @task(name="rebuild-dim-player", **IO_RETRIES)
 def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     """Rebuild ``dim_player`` from every ``fact_player_raid_stats`` row, one run at a time.
@@ -98,7 +89,7 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     overwrite each other's players: the later one sees the earlier one's facts.
     """
     logger = get_run_logger()
-    _ensure_dim_player_limit()
+    ensure_limit(DIM_PLAYER_LIMIT_NAME)
     lake = Lake.from_settings(settings)
     backend = resolve_backend(settings.backend)
     with concurrency(DIM_PLAYER_LIMIT_NAME, occupy=1, strict=True, timeout_seconds=600):

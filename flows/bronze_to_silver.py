@@ -1,0 +1,79 @@
+"""Flow: bring new bronze batches into silver (incremental, idempotent)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Literal
+
+from prefect import flow, get_run_logger
+from prefect.concurrency.sync import concurrency
+
+from raidlib.backend import resolve_backend
+from raidlib.runconfig import settings_for_run
+from raidlib.tasks.artifacts import publish_partitions, publish_table
+from raidlib.tasks.setup import ensure_limit
+from raidlib.tasks.silver import (
+    SILVER_LIMIT_NAME,
+    data_quality_rows,
+    find_unprocessed,
+    independent_groups,
+    merge_reports,
+    process_batch_group,
+)
+
+
+@flow(name="bronze_to_silver", log_prints=True)
+def bronze_to_silver(
+    lake: str | None = None,
+    backend: Literal["auto", "cudf", "pandas"] = "auto",
+    max_batches_per_task: int = 200,
+) -> dict:
+    """Process every landed, unprocessed bronze batch into silver; publish data quality.
+
+    Args:
+        lake: local lake folder holding ``bronze/ silver/ gold/``; default from settings
+            (``RAIDLIB_*_ROOT``, which may be ``s3://`` URLs).
+        backend: dataframe backend for cleaning.
+        max_batches_per_task: bounds the memory one task needs.
+    """
+    logger = get_run_logger()
+    settings = settings_for_run(lake, backend=backend)
+    chosen = resolve_backend(settings.backend)
+    logger.info("backend: %s (%s)", chosen.name, chosen.reason)
+    settings = settings.model_copy(update={"backend": chosen.name})
+
+    ensure_limit(SILVER_LIMIT_NAME)
+    with concurrency(SILVER_LIMIT_NAME, occupy=1, strict=True, timeout_seconds=3600):
+        batches = find_unprocessed(settings)
+        futures = [
+            process_batch_group.submit(settings, group, max_batches_per_task)
+            for group in independent_groups(batches)
+        ]
+        reports = [f.result() for f in futures]
+    report = merge_reports(reports)
+
+    publish_table(
+        "silver-data-quality",
+        data_quality_rows(report),
+        f"Silver data quality (backend: {chosen.name})",
+    )
+    publish_partitions("Silver partitions written", "silver-partitions", report.partitions_written)
+    return {
+        "backend": chosen.name,
+        "batches": len(report.batches),
+        "rows_in": report.rows_in,
+        "rows_added": report.rows_added,
+        "duplicates_removed": report.duplicates_removed,
+        "rows_quarantined": report.rows_quarantined,
+        "quarantined_by_reason": report.quarantined_by_reason,
+        "late_events": report.late_events,
+        "partitions_written": len(report.partitions_written),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=bronze_to_silver.__doc__)
+    parser.add_argument("--lake", default=None)
+    parser.add_argument("--backend", default="auto", choices=["auto", "cudf", "pandas"])
+    args = parser.parse_args()
+    print(bronze_to_silver(lake=args.lake, backend=args.backend))
