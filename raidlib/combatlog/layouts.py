@@ -1,0 +1,104 @@
+"""Field layouts of the unit events raidlib maps, per COMBAT_LOG_VERSION (COMBATLOG-FORMAT §3–§5, §10).
+
+Indices count the event name as field 0. A unit event is ``prefix`` fields (header + spell
+triple), then the optional advanced block, then the suffix. The block's width depends on the
+version (13 in v4, 16 in v9/Classic, 17 in v18–v21, 19 in v22+) and is 0 when the client wrote
+no block; the suffix of damage rows may end with a v22 ``AOE``/``ST`` tag. The block width is
+therefore *derived per row* from the field count, checked against the header's version when
+one was seen, so logs with and without advanced logging, and slices without a header, parse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BLOCK_WIDTHS = (13, 16, 17, 19)
+
+
+def block_width_for_version(version: int | None) -> int | None:
+    """The advanced block width a header version implies (None: unknown version)."""
+    if version is None:
+        return None
+    if version <= 8:
+        return 13
+    if version <= 17:
+        return 16
+    if version <= 21:
+        return 17
+    return 19
+
+
+@dataclass(frozen=True)
+class Suffix:
+    """Offsets inside one suffix layout; -1 = not present."""
+
+    width: int
+    amount: int = -1
+    over: int = -1  # overkill (damage), overhealing (heal), overEnergize (energize)
+    school: int = -1
+    resisted: int = -1
+    blocked: int = -1
+    absorbed: int = -1
+    critical: int = -1
+    power_type: int = -1
+
+
+SUFFIXES: dict[tuple[str, bool], Suffix] = {
+    # (kind, legacy v4 layout) -> suffix
+    ("damage", False): Suffix(10, 0, 2, 3, 4, 5, 6, 7),
+    ("damage", True): Suffix(9, 0, 1, 2, 3, 4, 5, 6),
+    ("heal", False): Suffix(5, amount=0, over=2, absorbed=3, critical=4),
+    ("heal", True): Suffix(4, amount=0, over=1, absorbed=2, critical=3),
+    ("energize", False): Suffix(4, amount=0, over=1, power_type=2),
+    ("energize", True): Suffix(4, amount=0, over=1, power_type=2),
+    ("cast", False): Suffix(0),
+    ("cast", True): Suffix(0),
+}
+
+# event name -> (kind, prefix width)
+UNIT_EVENTS: dict[str, tuple[str, int]] = {
+    "SPELL_DAMAGE": ("damage", 12),
+    "SPELL_PERIODIC_DAMAGE": ("damage", 12),
+    "RANGE_DAMAGE": ("damage", 12),
+    "SWING_DAMAGE": ("damage", 9),
+    "SPELL_HEAL": ("heal", 12),
+    "SPELL_PERIODIC_HEAL": ("heal", 12),
+    "SPELL_ENERGIZE": ("energize", 12),
+    "SPELL_PERIODIC_ENERGIZE": ("energize", 12),
+    "SPELL_CAST_SUCCESS": ("cast", 12),
+}
+
+# Offsets inside the advanced block, by block width.
+BLOCK_CURRENT_POWER = {13: 7, 16: 8, 17: 9, 19: 11}
+
+
+def resolve_blocks(
+    kind: str, prefix: int, n: np.ndarray, tagged: np.ndarray, version: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: advanced block width, legacy (v4) suffix flag, and validity.
+
+    Args:
+        kind: damage, heal, energize or cast.
+        prefix: fields before the block (event name included).
+        n: field count per row (event name included).
+        tagged: whether the row's last field is an ``AOE``/``ST`` tag (damage only).
+        version: the header's COMBAT_LOG_VERSION, or None when no header was seen.
+    """
+    modern = SUFFIXES[(kind, False)].width
+    legacy_w = SUFFIXES[(kind, True)].width
+    tag = tagged.astype(np.int64)
+    b_modern = n - prefix - modern - tag
+    b_legacy = n - prefix - legacy_w
+    expected = block_width_for_version(version)
+    if expected is not None:
+        legacy = np.full(len(n), expected == 13)
+        block = np.where(legacy, b_legacy, b_modern)
+        valid = (block == 0) | (block == expected)
+        return block, legacy, valid
+    ok_modern = np.isin(b_modern, (0, 16, 17, 19))
+    ok_legacy = b_legacy == 13
+    legacy = ~ok_modern & ok_legacy
+    block = np.where(legacy, b_legacy, b_modern)
+    return block, legacy, ok_modern | ok_legacy

@@ -1,0 +1,128 @@
+"""Vectorised timestamp parsing (COMBATLOG-FORMAT §1.1, §11 item 1).
+
+Three generations share one regular expression:
+
+* ``4/10 22:25:55.168`` (≤ 10.x retail, Classic): no year, no zone -> the caller supplies the
+  year (or it comes from the ``WoWCombatLog-MMDDYY_HHMMSS`` file name) and the recorder's UTC
+  offset or IANA time zone. A month that jumps back by more than six (Dec -> Jan) starts a new
+  year.
+* ``9/21/2024 16:02:11.667-4`` (11.0.2+): year and a signed whole-hour UTC offset glued to the
+  milliseconds.
+* ``2/16/2026 22:48:05.7130`` / ``…14:34:46.26612``: a positive offset has no ``+`` sign. The
+  milliseconds are always the first three fraction digits; the rest is the offset in hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TS_REGEX = (
+    r"^(?P<mo>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{4}))? "
+    r"(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})\.(?P<ms>\d{3})(?P<off>-?\d{1,2})?$"
+)
+_MS_PER_HOUR = 3_600_000
+
+
+class TimestampContextError(ValueError):
+    """The log's timestamps lack a year or a UTC offset and none was supplied."""
+
+
+@dataclass
+class ClockState:
+    """Carried from chunk to chunk: rollover detection for year-less logs."""
+
+    year: int | None = None
+    utc_offset_hours: float | None = None
+    tz: str | None = None
+    prev_month: int | None = None
+    year_carry: int = 0
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = np.where(m > 2, m - 3, m + 9)
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _col(parts: pa.StructArray, name: str) -> np.ndarray:
+    col = parts.field(name)
+    col = pc.if_else(pc.equal(col, ""), pa.scalar("0"), col)
+    return pc.cast(pc.fill_null(col, "0"), pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.ndarray]:
+    """Parse timestamp strings to UTC epoch milliseconds.
+
+    Returns:
+        ``(epoch_ms int64, valid bool)``; invalid entries hold 0.
+
+    Raises:
+        TimestampContextError: a valid timestamp lacks the year or the offset and ``clock``
+            supplies neither.
+    """
+    n = len(ts)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    parts = pc.extract_regex(ts, TS_REGEX)
+    valid = ~np.asarray(pc.is_null(parts).to_numpy(zero_copy_only=False), dtype=bool)
+    mo, d = _col(parts, "mo"), _col(parts, "d")
+    h, mi, s, ms = _col(parts, "h"), _col(parts, "mi"), _col(parts, "s"), _col(parts, "ms")
+    y_raw = pc.fill_null(parts.field("y"), "")
+    off_raw = pc.fill_null(parts.field("off"), "")
+    has_year = np.asarray(pc.not_equal(y_raw, "").to_numpy(zero_copy_only=False), dtype=bool)
+    has_off = np.asarray(pc.not_equal(off_raw, "").to_numpy(zero_copy_only=False), dtype=bool)
+    y, off = _col(parts, "y"), _col(parts, "off")
+    valid &= (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= 31) & (h < 24) & (mi < 60) & (s < 61)
+    valid &= np.abs(off) <= 14
+
+    no_year = valid & ~has_year
+    if no_year.any():
+        if clock.year is None:
+            raise TimestampContextError(
+                "this log's timestamps have no year (COMBAT_LOG_VERSION < 21 or Classic): "
+                "pass year= (or keep the WoWCombatLog-MMDDYY_HHMMSS file name)"
+            )
+        months = mo[no_year]
+        prev = clock.prev_month if clock.prev_month is not None else int(months[0])
+        back = np.diff(np.concatenate([[prev], months])) < -6
+        carry = clock.year_carry + np.cumsum(back)
+        y = y.copy()
+        y[no_year] = clock.year + carry
+        clock.prev_month = int(months[-1])
+        clock.year_carry = int(carry[-1])
+
+    local = days_from_civil(y, mo, d) * 86_400_000 + h * _MS_PER_HOUR + mi * 60_000 + s * 1000 + ms
+    epoch = local - off * _MS_PER_HOUR
+    no_off = valid & ~has_off
+    if no_off.any():
+        if clock.utc_offset_hours is not None:
+            epoch[no_off] = local[no_off] - int(round(clock.utc_offset_hours * _MS_PER_HOUR))
+        elif clock.tz is not None:
+            epoch[no_off] = _localize(local[no_off], clock.tz)
+        else:
+            raise TimestampContextError(
+                "this log's timestamps carry no UTC offset (COMBAT_LOG_VERSION < 21 or "
+                "Classic): pass utc_offset_hours= or tz= (the recording PC's time zone)"
+            )
+    epoch[~valid] = 0
+    return epoch.astype(np.int64), valid
+
+
+def _localize(local_ms: np.ndarray, tz: str) -> np.ndarray:
+    """Wall-clock ms in ``tz`` -> UTC ms (ambiguous hours read as standard time)."""
+    import pandas as pd
+
+    idx = pd.DatetimeIndex(pd.to_datetime(local_ms, unit="ms"))
+    aware = idx.tz_localize(
+        tz, ambiguous=np.zeros(len(idx), dtype=bool), nonexistent="shift_forward"
+    )
+    return aware.tz_convert("UTC").tz_localize(None).as_unit("ms").asi8
