@@ -1,8 +1,12 @@
-"""Shared, vectorised groundwork for the gold builders: per-event flags, raids, players.
+"""Shared, vectorised groundwork for the gold builders: silver events → small summaries.
 
 Everything here is plain pandas-API code that cuDF also runs: column arithmetic, ``where``,
 ``groupby().agg`` with named aggregations, ``merge``, ``sort_values`` and ``drop_duplicates``.
 No per-row Python, and nothing relies on group or row order (cuDF's groupby is unordered).
+
+Speed: the full event frame is scanned by four group-bys only (:func:`summarise_events`); no
+boolean filtering of the wide frame (gathering string columns dominated the first version's
+profile). Everything after works on per-raid / per-actor summaries of a few thousand rows.
 
 Who is a player (CONTRACT §4), decided per raid and per id:
 
@@ -16,14 +20,14 @@ A boss (source with a null role, targeted as ``boss``) is therefore never a play
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from raidlib.backend import frame_library
 
 KEY = ["raid_id", "player_id"]
 
-_EVENT_COLUMNS = [
-    "event_id",
+EVENT_COLUMNS = (
     "event_type",
     "timestamp",
     "raid_id",
@@ -40,8 +44,37 @@ _EVENT_COLUMNS = [
     "target_entity_name",
     "target_entity_type",
     "target_entity_health_pct_after",
-]
+)
 """The silver columns gold reads (see :data:`raidlib.silver.schema.SILVER_SCHEMA`)."""
+
+_SOURCE_KEYS = [
+    "raid_id",
+    "source_player_id",
+    "source_player_name",
+    "source_player_class",
+    "source_player_role",
+]
+_TARGET_KEYS = ["raid_id", "target_entity_id", "target_entity_name", "target_entity_type"]
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """Small frames that hold everything gold needs from a silver frame.
+
+    * ``raids``: one row per raid — ``raid_id, event_date, duration_ms, boss_min_hp_pct``
+      (null when no boss health was seen), ``any_success``.
+    * ``sources``: one row per (raid, source id, name, class, role) — ``ts`` (latest event),
+      ``damage_total, healing_total, damage_events, healing_events, crit_events``.
+    * ``targets``: one row per (raid, target id, name, type) — ``n`` (events), ``player_hits``
+      (events on which the target is a player), ``player_ts`` (latest of those),
+      ``player_deaths``, ``total_damage_received``.
+    * ``difficulties``: one row per (raid, non-null difficulty) — ``n``.
+    """
+
+    raids: Any
+    sources: Any
+    targets: Any
+    difficulties: Any
 
 
 def _flag(series: Any) -> Any:
@@ -49,58 +82,90 @@ def _flag(series: Any) -> Any:
     return series.fillna(False).astype("bool")
 
 
-def prepare_events(silver: Any) -> Any:
-    """Silver rows reduced to what gold needs, plus derived per-event columns.
+def summarise_events(silver: Any) -> EventSummary:
+    """Scan the silver rows once per grouping and return :class:`EventSummary`.
 
-    Adds: ``ts_us`` (int64 µs since the epoch, UTC), ``is_damage``/``is_heal``/``is_death``,
-    ``damage`` and ``healing`` (the amount for that event type, else 0.0), ``is_crit`` (a
-    critical damage or heal event), ``source_is_player``, ``target_is_player``,
-    ``death_of_player`` (a ``player_death`` whose victim is a player) and ``success``.
+    ``silver`` must hold every row of each raid in it (durations and dates are per raid).
     """
-    missing = [c for c in _EVENT_COLUMNS if c not in silver.columns]
+    missing = [c for c in EVENT_COLUMNS if c not in silver.columns]
     if missing:
         raise ValueError(f"silver frame lacks columns {missing}")
-    ev = silver[_EVENT_COLUMNS].copy()
-    ev["ts_us"] = ev["timestamp"].astype("datetime64[us]").astype("int64")
-    etype = ev["event_type"]
-    ttype = ev["target_entity_type"]
-    ev["is_damage"] = _flag(etype == "combat_damage")
-    ev["is_heal"] = _flag(etype == "heal")
-    ev["is_death"] = _flag(etype == "player_death")
-    ev["damage"] = ev["damage_amount"].astype("float64").fillna(0.0).where(ev["is_damage"], 0.0)
-    ev["healing"] = ev["healing_amount"].astype("float64").fillna(0.0).where(ev["is_heal"], 0.0)
-    ev["is_crit"] = _flag(ev["is_critical_hit"]) & (ev["is_damage"] | ev["is_heal"])
-    ev["source_is_player"] = _flag(ev["source_player_role"].notna())
+    ev = silver[list(EVENT_COLUMNS)].copy()
+    etype, ttype = ev["event_type"], ev["target_entity_type"]
+    is_damage = _flag(etype == "combat_damage")
+    is_heal = _flag(etype == "heal")
     target_player_type = _flag(ttype == "player")
-    ev["death_of_player"] = ev["is_death"] & (target_player_type | _flag(ttype.isna()))
-    ev["target_is_player"] = _flag(
-        (target_player_type | ev["death_of_player"]) & ev["target_entity_id"].notna()
+    death_of_player = _flag(etype == "player_death") & (target_player_type | _flag(ttype.isna()))
+    target_is_player = (target_player_type | death_of_player) & _flag(
+        ev["target_entity_id"].notna()
     )
+    ev["is_damage"] = is_damage
+    ev["is_heal"] = is_heal
+    ev["damage"] = ev["damage_amount"].astype("float64").fillna(0.0).where(is_damage, 0.0)
+    ev["healing"] = ev["healing_amount"].astype("float64").fillna(0.0).where(is_heal, 0.0)
+    ev["is_crit"] = _flag(ev["is_critical_hit"]) & (is_damage | is_heal)
+    ev["death_of_player"] = death_of_player
+    ev["target_is_player"] = target_is_player
+    ev["player_ts"] = ev["timestamp"].where(target_is_player)
     ev["success"] = _flag(ev["encounter_success"])
-    return ev
+    ev["boss_hp"] = (
+        ev["target_entity_health_pct_after"].astype("float64").where(_flag(ttype == "boss"))
+    )
 
-
-def raid_frame(ev: Any) -> Any:
-    """One row per raid: ``raid_id, event_date, first_us, duration_ms``.
-
-    ``event_date`` is the UTC date of the raid's first event; ``duration_ms`` = last − first
-    event timestamp in whole milliseconds.
-    """
     raids = (
         ev.groupby("raid_id")
-        .agg(first_ts=("timestamp", "min"), first_us=("ts_us", "min"), last_us=("ts_us", "max"))
+        .agg(
+            first_ts=("timestamp", "min"),
+            last_ts=("timestamp", "max"),
+            boss_min_hp_pct=("boss_hp", "min"),
+            any_success=("success", "max"),
+        )
         .reset_index()
     )
     raids["event_date"] = raids["first_ts"].dt.strftime("%Y-%m-%d")
-    raids["duration_ms"] = (raids["last_us"] - raids["first_us"]) // 1000
-    return raids[["raid_id", "event_date", "first_us", "duration_ms"]]
+    first_us = raids["first_ts"].astype("datetime64[us]").astype("int64")
+    last_us = raids["last_ts"].astype("datetime64[us]").astype("int64")
+    raids["duration_ms"] = (last_us - first_us) // 1000
+
+    sources = (
+        ev.groupby(_SOURCE_KEYS, dropna=False)
+        .agg(
+            ts=("timestamp", "max"),
+            damage_total=("damage", "sum"),
+            healing_total=("healing", "sum"),
+            damage_events=("is_damage", "sum"),
+            healing_events=("is_heal", "sum"),
+            crit_events=("is_crit", "sum"),
+        )
+        .reset_index()
+    )
+    targets = (
+        ev.groupby(_TARGET_KEYS, dropna=False)
+        .agg(
+            n=("timestamp", "count"),
+            player_hits=("target_is_player", "sum"),
+            player_ts=("player_ts", "max"),
+            player_deaths=("death_of_player", "sum"),
+            total_damage_received=("damage", "sum"),
+        )
+        .reset_index()
+    )
+    targets = targets.loc[targets["target_entity_id"].notna()].reset_index(drop=True)
+    difficulties = ev.groupby(["raid_id", "difficulty"]).agg(n=("timestamp", "count")).reset_index()
+    return EventSummary(
+        raids=raids[["raid_id", "event_date", "duration_ms", "boss_min_hp_pct", "any_success"]],
+        sources=sources,
+        targets=targets,
+        difficulties=difficulties,
+    )
 
 
-def players_frame(ev: Any) -> Any:
+def players_frame(summary: EventSummary) -> Any:
     """Distinct ``(raid_id, player_id)`` of every player seen in each raid."""
-    xdf = frame_library(ev)
-    sources = ev.loc[ev["source_is_player"], ["raid_id", "source_player_id"]]
-    targets = ev.loc[ev["target_is_player"], ["raid_id", "target_entity_id"]]
+    xdf = frame_library(summary.sources)
+    src, tgt = summary.sources, summary.targets
+    sources = src.loc[src["source_player_role"].notna(), ["raid_id", "source_player_id"]]
+    targets = tgt.loc[tgt["player_hits"] > 0, ["raid_id", "target_entity_id"]]
     both = xdf.concat(
         [
             sources.rename(columns={"source_player_id": "player_id"}),
@@ -112,7 +177,7 @@ def players_frame(ev: Any) -> Any:
 
 
 def latest_value(
-    candidates: Any, keys: list[str], column: str, out: str, order: tuple[str, ...] = ("ts_us",)
+    candidates: Any, keys: list[str], column: str, out: str, order: tuple[str, ...] = ("ts",)
 ) -> Any:
     """Per ``keys``, the non-null ``column`` value that comes last by ``order``.
 
@@ -125,45 +190,36 @@ def latest_value(
     return rows[[*keys, column]].rename(columns={column: out})
 
 
-def player_attributes(ev: Any, players: Any) -> Any:
+def player_attributes(summary: EventSummary, players: Any) -> Any:
     """``players`` with ``player_name``, ``player_class`` and ``player_role`` (may be null).
 
     Name, class and role come from the latest event where the player is the source (each the
     latest non-null value); a player never seen as a source takes the latest
-    ``target_entity_name`` it was targeted under, and null class and role.
+    ``target_entity_name`` it was targeted under as a player, and null class and role.
     """
-    attrs = ["source_player_name", "source_player_class", "source_player_role"]
-    # Collapse to one row per distinct (raid, id, name, class, role) first: the per-column
-    # "latest" searches below then sort a few rows per player instead of every event.
-    src = (
-        ev[["raid_id", "source_player_id", *attrs, "ts_us"]]
-        .groupby(["raid_id", "source_player_id", *attrs], dropna=False)
-        .agg(ts_us=("ts_us", "max"))
-        .reset_index()
-        .rename(columns={"source_player_id": "player_id"})
-    )
+    src = summary.sources.rename(columns={"source_player_id": "player_id"})
     out = players
-    for column, name in zip(attrs, ("src_name", "player_class", "player_role"), strict=True):
+    for column, name in (
+        ("source_player_name", "src_name"),
+        ("source_player_class", "player_class"),
+        ("source_player_role", "player_role"),
+    ):
         out = out.merge(latest_value(src, KEY, column, name), on=KEY, how="left")
-    tgt = (
-        ev.loc[
-            ev["target_is_player"], ["raid_id", "target_entity_id", "target_entity_name", "ts_us"]
-        ]
-        .groupby(["raid_id", "target_entity_id", "target_entity_name"])
-        .agg(ts_us=("ts_us", "max"))
-        .reset_index()
-        .rename(columns={"target_entity_id": "player_id"})
-    )
-    out = out.merge(latest_value(tgt, KEY, "target_entity_name", "tgt_name"), on=KEY, how="left")
+    tgt = summary.targets.loc[summary.targets["player_hits"] > 0]
+    tgt = tgt.rename(columns={"target_entity_id": "player_id"})
+    tgt_name = latest_value(tgt, KEY, "target_entity_name", "tgt_name", order=("player_ts",))
+    out = out.merge(tgt_name, on=KEY, how="left")
     out["player_name"] = out["src_name"].where(out["src_name"].notna(), out["tgt_name"])
     return out.drop(columns=["src_name", "tgt_name"])
 
 
-def most_frequent(ev: Any, column: str, out: str) -> Any:
-    """Per raid, the most frequent non-null ``column`` value (ties: the alphabetically first)."""
-    rows = ev.loc[ev[column].notna(), ["raid_id", column]].copy()
-    rows["n"] = 1
-    counts = rows.groupby(["raid_id", column]).agg(n=("n", "sum")).reset_index()
-    counts = counts.sort_values(["raid_id", "n", column], ascending=[True, False, True])
-    best = counts.drop_duplicates(subset=["raid_id"], keep="first")
+def most_frequent(counts: Any, column: str, out: str) -> Any:
+    """Per raid, the non-null ``column`` value with the greatest summed ``n``.
+
+    Ties go to the alphabetically first value. ``counts`` has ``raid_id``, ``column``, ``n``.
+    """
+    rows = counts.loc[counts[column].notna(), ["raid_id", column, "n"]]
+    totals = rows.groupby(["raid_id", column]).agg(n=("n", "sum")).reset_index()
+    totals = totals.sort_values(["raid_id", "n", column], ascending=[True, False, True])
+    best = totals.drop_duplicates(subset=["raid_id"], keep="first")
     return best[["raid_id", column]].rename(columns={column: out})

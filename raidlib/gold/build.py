@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from raidlib.gold._prep import prepare_events
+from raidlib.gold._prep import summarise_events
 from raidlib.gold.dims import (
     DEFAULT_DURATION_TARGET_MS,
     _dim_raid,
@@ -60,10 +60,10 @@ def build_gold(
         :class:`GoldTables`; the facts and ``dim_raid`` cover only the raids built, while
         ``dim_player`` is the complete table.
     """
-    ev = prepare_events(silver_for_raids)  # once, shared by the three per-raid builders
-    stats = _player_stats(ev)
-    summary = _raid_summary(ev, stats)
-    dim_raid = _dim_raid(ev, duration_target_ms, stats)
+    events = summarise_events(silver_for_raids)  # once, shared by the per-raid builders
+    stats = _player_stats(events)
+    summary = _raid_summary(events, stats)
+    dim_raid = _dim_raid(events, duration_target_ms, stats)
     all_stats = merge_player_raid_stats(existing_player_raid_stats, stats)
     dim_player = build_dim_player(existing_dim_player, all_stats)
     return GoldTables(

@@ -19,11 +19,11 @@ from typing import Any
 
 from raidlib.backend import frame_library
 from raidlib.gold._prep import (
+    EventSummary,
     latest_value,
     most_frequent,
     players_frame,
-    prepare_events,
-    raid_frame,
+    summarise_events,
 )
 from raidlib.gold.schema import (
     DIM_PLAYER,
@@ -58,17 +58,19 @@ def build_dim_raid(
         player_raid_stats: ``build_fact_player_raid_stats(silver)`` if already computed; only its
             ``raid_id``/``player_id`` are used. Players are derived from ``silver`` otherwise.
     """
-    return _dim_raid(prepare_events(silver), duration_target_ms, player_raid_stats)
+    return _dim_raid(summarise_events(silver), duration_target_ms, player_raid_stats)
 
 
-def _dim_raid(ev: Any, duration_target_ms: int, player_raid_stats: Any) -> Any:
-    out = raid_frame(ev)[["raid_id", "event_date"]]
-    bosses = ev.loc[ev["target_entity_type"] == "boss"]
+def _dim_raid(summary: EventSummary, duration_target_ms: int, player_raid_stats: Any) -> Any:
+    out = summary.raids[["raid_id", "event_date"]]
+    targets = summary.targets
+    bosses = targets.loc[targets["target_entity_type"] == "boss"]
     out = out.merge(
         most_frequent(bosses, "target_entity_name", "boss_name"), on="raid_id", how="left"
     )
-    out = out.merge(most_frequent(ev, "difficulty", "difficulty"), on="raid_id", how="left")
-    players = players_frame(ev) if player_raid_stats is None else player_raid_stats
+    difficulty = most_frequent(summary.difficulties, "difficulty", "difficulty")
+    out = out.merge(difficulty, on="raid_id", how="left")
+    players = players_frame(summary) if player_raid_stats is None else player_raid_stats
     players = players[["raid_id", "player_id"]].copy()
     size = players.groupby("raid_id").agg(raid_size=("player_id", "count")).reset_index()
     out = out.merge(size, on="raid_id", how="left")

@@ -12,10 +12,10 @@ from typing import Any
 
 from raidlib.gold._prep import (
     KEY,
+    EventSummary,
     player_attributes,
     players_frame,
-    prepare_events,
-    raid_frame,
+    summarise_events,
 )
 from raidlib.gold.schema import FACT_PLAYER_RAID_STATS, FACT_RAID_SUMMARY, UNKNOWN_ROLE, conform
 
@@ -45,30 +45,29 @@ def build_fact_player_raid_stats(silver: Any) -> Any:
     * ``player_role`` is ``"unknown"`` when never given; ``event_date`` is the raid's
       (UTC date of its first event), so each raid sits in one ``event_date`` partition.
     """
-    return _player_stats(prepare_events(silver))
+    return _player_stats(summarise_events(silver))
 
 
-def _player_stats(ev: Any) -> Any:
-    raids = raid_frame(ev)
-    players = player_attributes(ev, players_frame(ev))
-
+def _player_stats(summary: EventSummary) -> Any:
+    players = player_attributes(summary, players_frame(summary))
     by_source = (
-        ev.loc[ev["is_damage"] | ev["is_heal"]]
-        .groupby(["raid_id", "source_player_id"])
+        summary.sources.groupby(["raid_id", "source_player_id"])
         .agg(
-            damage_total=("damage", "sum"),
-            healing_total=("healing", "sum"),
-            damage_events=("is_damage", "sum"),
-            healing_events=("is_heal", "sum"),
-            crit_events=("is_crit", "sum"),
+            damage_total=("damage_total", "sum"),
+            healing_total=("healing_total", "sum"),
+            damage_events=("damage_events", "sum"),
+            healing_events=("healing_events", "sum"),
+            crit_events=("crit_events", "sum"),
         )
         .reset_index()
         .rename(columns={"source_player_id": "player_id"})
     )
     by_target = (
-        ev.loc[ev["is_damage"] | ev["death_of_player"]]
-        .groupby(["raid_id", "target_entity_id"])
-        .agg(player_deaths=("death_of_player", "sum"), total_damage_received=("damage", "sum"))
+        summary.targets.groupby(["raid_id", "target_entity_id"])
+        .agg(
+            player_deaths=("player_deaths", "sum"),
+            total_damage_received=("total_damage_received", "sum"),
+        )
         .reset_index()
         .rename(columns={"target_entity_id": "player_id"})
     )
@@ -81,7 +80,8 @@ def _player_stats(ev: Any) -> Any:
         stats[column] = stats[column].fillna(0.0).astype("float64")
     stats["player_role"] = stats["player_role"].fillna(UNKNOWN_ROLE)
 
-    stats = stats.merge(raids[["raid_id", "event_date", "duration_ms"]], on="raid_id", how="left")
+    raids = summary.raids[["raid_id", "event_date", "duration_ms"]]
+    stats = stats.merge(raids, on="raid_id", how="left")
     totals = (
         stats.groupby("raid_id")
         .agg(raid_damage=("damage_total", "sum"), raid_healing=("healing_total", "sum"))
@@ -118,15 +118,13 @@ def build_fact_raid_summary(silver: Any, *, player_raid_stats: Any = None) -> An
         player_raid_stats: ``build_fact_player_raid_stats(silver)`` when already computed
             (saves recomputing it); must come from the same ``silver``.
     """
-    ev = prepare_events(silver)
+    summary = summarise_events(silver)
     if player_raid_stats is None:
-        player_raid_stats = _player_stats(ev)
-    return _raid_summary(ev, player_raid_stats)
+        player_raid_stats = _player_stats(summary)
+    return _raid_summary(summary, player_raid_stats)
 
 
-def _raid_summary(ev: Any, player_raid_stats: Any) -> Any:
-    raids = raid_frame(ev)
-
+def _raid_summary(summary: EventSummary, player_raid_stats: Any) -> Any:
     stats = player_raid_stats[["raid_id", "player_role", "damage_total", "healing_total"]].copy()
     stats["player_deaths"] = player_raid_stats["player_deaths"]
     stats["is_tank"] = (stats["player_role"] == "tank").astype("int64")
@@ -145,16 +143,7 @@ def _raid_summary(ev: Any, player_raid_stats: Any) -> Any:
         )
         .reset_index()
     )
-    boss = (
-        ev.loc[ev["target_entity_type"] == "boss"]
-        .groupby("raid_id")
-        .agg(boss_min_hp_pct=("target_entity_health_pct_after", "min"))
-        .reset_index()
-    )
-    success = ev.groupby("raid_id").agg(any_success=("success", "max")).reset_index()
-
-    out = raids.merge(per_raid, on="raid_id", how="left")
-    out = out.merge(boss, on="raid_id", how="left").merge(success, on="raid_id", how="left")
+    out = summary.raids.merge(per_raid, on="raid_id", how="left")
     for column in ["total_player_deaths", "n_players", "n_tanks", "n_healers", "n_dps"]:
         out[column] = out[column].fillna(0).astype("int64")
     for column in ["total_damage", "total_healing"]:

@@ -37,10 +37,10 @@ EVENT_TYPES = [
     "mana_regeneration",
 ]
 
-# Each example builds gold several times (~0.1 s of fixed pandas overhead per build), so these
+# Each example builds gold several times (~30 ms of fixed pandas overhead per build), so these
 # run fewer examples than the suite profile unless it asks for fewer still (or "thorough").
-_FEW = settings(max_examples=min(settings.default.max_examples, 25))
-_FEWER = settings(max_examples=min(settings.default.max_examples, 12))
+_FEW = settings(max_examples=min(settings.default.max_examples, 40))
+_FEWER = settings(max_examples=min(settings.default.max_examples, 20))
 if settings.default.max_examples >= 500:
     _FEW = _FEWER = settings(max_examples=settings.default.max_examples)
 
