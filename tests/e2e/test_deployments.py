@@ -10,7 +10,7 @@ import pytest
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME, WORK_POOL_NAME, setup_prefect
 from raidlib.stack import Stack
 
-from .conftest import MedallionRun
+from .conftest import MedallionRun, artifacts_of, run_with_subflows
 from .raids import EXPECTED_SUMMARY, first_event_date
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -48,20 +48,23 @@ def test_every_flow_is_deployed_on_the_pool(stack: Stack, prefect_client: Any) -
 def test_medallion_run_completed_with_artifacts(
     medallion_run: MedallionRun, prefect_client: Any
 ) -> None:
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
     assert medallion_run.returncode == 0, medallion_run.output
-    flow_run = prefect_client.read_flow_run(medallion_run.flow_run_id)
-    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    runs = run_with_subflows(prefect_client, medallion_run.flow_run_id)
+    states = {run.name: run.state.type.value if run.state else None for run in runs}
+    assert all(state == "COMPLETED" for state in states.values()), states
+    subflows = {prefect_client.read_flow(run.flow_id).name for run in runs[1:]}
+    assert subflows == {"bronze_to_silver", "silver_to_gold"}
 
-    artifacts = prefect_client.read_artifacts(
-        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id]))
-    )
+    artifacts = artifacts_of(prefect_client, runs)
     keys = {a.key for a in artifacts if a.key}
-    types = {a.type for a in artifacts}
     assert any("quality" in k for k in keys), f"no data-quality artifact among {keys}"
-    assert any("gold" in k for k in keys), f"no gold summary artifact among {keys}"
-    assert "table" in types, f"artifact types: {types}"
+    assert "table" in {a.type for a in artifacts}
+    # The gold summary's raid-outcome table names each raid with its hand-computed outcome.
+    [outcomes] = [a for a in artifacts if a.key == "gold-raid-outcomes"] or [None]
+    assert outcomes is not None, f"no gold summary (gold-raid-outcomes) among {keys}"
+    table = str(outcomes.data)
+    for raid, expected in EXPECTED_SUMMARY.items():
+        assert raid in table and expected["raid_outcome"] in table, table
 
 
 def test_gold_summary_on_disk_has_hand_computed_values(

@@ -12,7 +12,14 @@ import pytest
 from raidlib.stack import Stack
 
 from .browser import Browser, find_or_install_chromium
-from .conftest import TEST_OUTPUT, MedallionRun, StepTimes, free_port
+from .conftest import (
+    TEST_OUTPUT,
+    MedallionRun,
+    StepTimes,
+    artifacts_of,
+    free_port,
+    run_with_subflows,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,7 +43,7 @@ def browser(chromium: str, tmp_path: Path) -> Iterator[Browser]:
         browser.close()
 
 
-def test_flow_run_page_shows_completed_run_and_its_artifacts(
+def test_flow_run_pages_show_completed_runs_and_their_artifacts(
     stack: Stack,
     medallion_run: MedallionRun,
     prefect_client: Any,
@@ -44,24 +51,32 @@ def test_flow_run_page_shows_completed_run_and_its_artifacts(
     step_times: StepTimes,
     tmp_path: Path,
 ) -> None:
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
-    flow_run = prefect_client.read_flow_run(medallion_run.flow_run_id)
-    artifacts = prefect_client.read_artifacts(
-        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id]))
-    )
-    keys = sorted({a.key for a in artifacts if a.key})
-    assert keys, "the medallion run made no keyed artifacts"
+    runs = run_with_subflows(prefect_client, medallion_run.flow_run_id)
+    parent, subflows = runs[0], runs[1:]
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    shots: list[Path] = []
 
     with step_times.measure("ui_render_and_check"):
-        browser.navigate(f"{stack.ui_url}/runs/flow-run/{flow_run.id}")
-        text = browser.wait_for_text(flow_run.name, "Completed", "medallion", "Artifacts")
-        # The Artifacts tab is only offered once the run is known to be finished, so it is
-        # clicked rather than asked for with ?tab=Artifacts (which falls back to Logs).
-        assert browser.click_text("Artifacts"), f"no Artifacts tab on the page:\n{text[:2000]}"
-        browser.wait_for_text(*keys)
-        shot = browser.screenshot(tmp_path / "flow-run-artifacts.png")
+        # The medallion run: Completed, with its two subflow runs listed.
+        browser.navigate(f"{stack.ui_url}/runs/flow-run/{parent.id}")
+        browser.wait_for_text(parent.name, "Completed", "medallion", "Subflow Runs")
+        assert browser.click_text("Subflow Runs")
+        browser.wait_for_text(*(run.name for run in subflows))
+        shots.append(browser.screenshot(tmp_path / "medallion-run.png"))
 
-    TEST_OUTPUT.mkdir(exist_ok=True)
-    shutil.copy(shot, TEST_OUTPUT / "flow-run-artifacts.png")
-    assert shot.stat().st_size > 10_000  # a real picture, not a blank page
+        # Each subflow run lists its artifacts (data quality in silver, gold summary in gold).
+        for run in subflows:
+            keys = sorted({a.key for a in artifacts_of(prefect_client, [run]) if a.key})
+            assert keys, f"subflow run {run.name} made no keyed artifacts"
+            browser.navigate(f"{stack.ui_url}/runs/flow-run/{run.id}")
+            text = browser.wait_for_text(run.name, "Completed", "Artifacts")
+            # The Artifacts tab is only offered once the run is known to be finished, so it is
+            # clicked rather than asked for with ?tab=Artifacts (which falls back to Logs).
+            assert browser.click_text("Artifacts"), f"no Artifacts tab:\n{text[:2000]}"
+            browser.wait_for_text(*keys)
+            flow_name = prefect_client.read_flow(run.flow_id).name
+            shots.append(browser.screenshot(tmp_path / f"{flow_name}-artifacts.png"))
+
+    for shot in shots:
+        assert shot.stat().st_size > 10_000  # a real picture, not a blank page
+        shutil.copy(shot, TEST_OUTPUT / shot.name)
