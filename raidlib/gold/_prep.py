@@ -99,15 +99,16 @@ def summarise_events(silver: Any) -> EventSummary:
     target_is_player = (target_player_type | death_of_player) & _flag(
         ev["target_entity_id"].notna()
     )
-    ev["is_damage"] = is_damage
-    ev["is_heal"] = is_heal
+    # Flags are summed as int64: summing booleans is not equally supported by both backends.
+    ev["is_damage"] = is_damage.astype("int64")
+    ev["is_heal"] = is_heal.astype("int64")
     ev["damage"] = ev["damage_amount"].astype("float64").fillna(0.0).where(is_damage, 0.0)
     ev["healing"] = ev["healing_amount"].astype("float64").fillna(0.0).where(is_heal, 0.0)
-    ev["is_crit"] = _flag(ev["is_critical_hit"]) & (is_damage | is_heal)
-    ev["death_of_player"] = death_of_player
-    ev["target_is_player"] = target_is_player
+    ev["is_crit"] = (_flag(ev["is_critical_hit"]) & (is_damage | is_heal)).astype("int64")
+    ev["death_of_player"] = death_of_player.astype("int64")
+    ev["target_is_player"] = target_is_player.astype("int64")
     ev["player_ts"] = ev["timestamp"].where(target_is_player)
-    ev["success"] = _flag(ev["encounter_success"])
+    ev["success"] = _flag(ev["encounter_success"]).astype("int64")
     ev["boss_hp"] = (
         ev["target_entity_health_pct_after"].astype("float64").where(_flag(ttype == "boss"))
     )

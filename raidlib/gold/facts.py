@@ -151,7 +151,7 @@ def _raid_summary(summary: EventSummary, player_raid_stats: Any) -> Any:
     out["boss_min_hp_pct"] = out["boss_min_hp_pct"].astype("float64").fillna(100.0)
     out["raid_dps"] = _per_second(out["total_damage"], out["duration_ms"])
     out["raid_hps"] = _per_second(out["total_healing"], out["duration_ms"])
-    won = (out["boss_min_hp_pct"] == 0.0) | out["any_success"].fillna(False).astype("bool")
+    won = (out["boss_min_hp_pct"] == 0.0) | (out["any_success"].fillna(0) > 0)
     out["raid_outcome"] = "wipe"
     out["raid_outcome"] = out["raid_outcome"].where(~won, "success")
     return conform(out, FACT_RAID_SUMMARY)

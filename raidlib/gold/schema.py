@@ -19,8 +19,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from raidlib.backend import frame_library
-
 
 @dataclass(frozen=True)
 class GoldTable:
@@ -166,10 +164,3 @@ def conform(frame: Any, table: GoldTable) -> Any:
         raise ValueError(f"{table.name}: non-nullable columns hold nulls: {nulls}")
     out = out.sort_values(list(table.keys)).reset_index(drop=True)
     return out
-
-
-def empty_frame(table: GoldTable, like: Any = None) -> Any:
-    """A zero-row frame of ``table``'s schema, on the backend of ``like`` (pandas by default)."""
-    xdf = frame_library(like) if like is not None else frame_library(None)
-    data = {c: xdf.Series([], dtype=d) for c, d in frame_dtypes(table).items()}
-    return xdf.DataFrame(data)
