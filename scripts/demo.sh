@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create/update .venv, then run the whole pipeline end to end on the embedded default:
+# simulated raids → real receiver on 127.0.0.1 → bronze → silver → gold in ./lake (pandas,
+# or cuDF when a GPU is usable), and print the gold summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e .
+# Plain-Python flow runs use Prefect's ephemeral API in ./.raidlib/prefect (no server needed).
+export PREFECT_HOME="${PREFECT_HOME:-$PWD/.raidlib/prefect}"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export PREFECT_LOGGING_LEVEL="${PREFECT_LOGGING_LEVEL:-WARNING}"
+exec .venv/bin/python flows/demo.py "$@"
