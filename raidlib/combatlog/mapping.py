@@ -305,13 +305,30 @@ def _boss_health(out: pd.DataFrame, rows: pd.DataFrame, value: np.ndarray) -> No
 
 
 def _remember_bosses(chunk: ParsedChunk, rows: pd.DataFrame, out: pd.DataFrame) -> None:
-    """Note each encounter's boss unit (first line seen) for player_death sources."""
-    boss = out["target_entity_type"] == "boss"
-    if not boss.any():
+    """Note each encounter's boss unit (first line it appears on, as target or source)."""
+    inside = rows["encounter"].to_numpy() >= 0
+    if not inside.any() or not chunk.encounters:
         return
-    firsts = pd.DataFrame(
-        {"enc": rows["encounter"][boss], "guid": rows["dst_guid"][boss], "line": rows["line"][boss]}
-    ).drop_duplicates("enc")
+    encs = _encounter_table(chunk.encounters)
+    safe = np.where(inside, rows["encounter"].to_numpy(), 0)
+    full = encs["name"].to_numpy(dtype=object)[safe]
+    short = encs["short"].to_numpy(dtype=object)[safe]
+    parts = []
+    for guid_col, name_col in (("dst_guid", "dst_name"), ("src_guid", "src_name")):
+        name = rows[name_col].astype(object).to_numpy()
+        hit = inside & ((name == full) | (name == short))
+        if guid_col == "dst_guid":
+            hit |= (out["target_entity_type"] == "boss").to_numpy()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "enc": rows["encounter"][hit],
+                    "guid": rows[guid_col][hit],
+                    "line": rows["line"][hit],
+                }
+            )
+        )
+    firsts = pd.concat(parts).sort_values("line", kind="stable").drop_duplicates("enc")
     for enc, guid, line in firsts.itertuples(index=False):
         e = chunk.encounters[int(enc)]
         if e.boss_guid is None or int(line) < (e.boss_first_line or 0):

@@ -253,6 +253,7 @@ def parse_log(
             file_id = _file_identity(chunk.lines)
         for line_no, _text in rejected:
             report.add_malformed(line_no, "line holds a 0x01 control byte")
+            report.lines_total += 1
         rejected.clear()
         yield _parse_chunk(
             chunk.lines, chunk.line_numbers, state, clock, report, scope, include_units, file_id
@@ -571,6 +572,7 @@ def _gather_kind(
     if not valid.all():
         for r, cnt in zip(rows[~valid], n[~valid], strict=True):
             report.add_malformed(line_nos[r], f"{event}: unexpected field count {cnt}")
+        _owner_from_odd_rows(flat, starts[~valid], n[~valid], prefix, line_nos[rows[~valid]], state)
         rows, starts, block, legacy = rows[valid], starts[valid], block[valid], legacy[valid]
         if not len(rows):
             return None
@@ -767,6 +769,27 @@ def _learn_owners_outside(
         usable = good and "-" in o and o not in (NO_GUID, "nil", i)
         if usable and i not in state.owners and not i.startswith("Player-"):
             state.owners[i] = (o, int(line))
+
+
+def _owner_from_odd_rows(
+    flat: pa.Array,
+    starts: np.ndarray,
+    n: np.ndarray,
+    prefix: int,
+    line_nos: np.ndarray,
+    state: _State,
+) -> None:
+    """Owner links from rows of an unknown width: the block's first two fields (infoGUID,
+    ownerGUID) sit right after the prefix whatever the block width, so a pet naming its player
+    owner there is still believed (the row itself is reported malformed)."""
+    ok = n > prefix + 1
+    if not ok.any():
+        return
+    info = flat.take(pa.array(starts[ok] + prefix)).to_pylist()
+    owner = flat.take(pa.array(starts[ok] + prefix + 1)).to_pylist()
+    for i, o, line in zip(info, owner, line_nos[ok], strict=True):
+        if o.startswith("Player-") and "-" in i and not i.startswith("Player-"):
+            state.owners.setdefault(i, (o, int(line)))
 
 
 def _field_at(lists: tuple[pa.ListArray, pa.ListArray], pos: np.ndarray, k: np.ndarray) -> pa.Array:

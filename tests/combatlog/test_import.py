@@ -1,0 +1,376 @@
+"""End-to-end and per-quirk tests of the combat log importer."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from raidlib.combatlog import (
+    TimestampContextError,
+    encounters,
+    import_events,
+    iter_event_frames,
+    parse_log,
+)
+from raidlib.combatlog.report import ParseReport
+from raidlib.schemas import validate_events
+
+from .conftest import (
+    ALICE,
+    BOB,
+    BOSS,
+    DATA,
+    HDR9_CLASSIC,
+    HDR20_OFF,
+    KILL,
+    LOOM,
+    NONE4,
+    WIPE,
+    block16,
+    unit,
+    write_log,
+)
+
+FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _events(path, **kw):
+    batches, report = import_events(path, **kw)
+    events = [e for batch in batches for e in batch]
+    return events, report
+
+
+@pytest.fixture(scope="module")
+def kill():
+    return _events(KILL)
+
+
+def test_kill_log_end_to_end(kill):
+    events, report = kill
+    validate_events(events, now=FUTURE)
+    assert report.malformed_count == 0
+    assert report.lines_total == 63753
+    ends = [e for e in events if e["event_type"] == "boss_phase" and "encounter_success" in e]
+    assert len(ends) == 1 and ends[0]["encounter_success"] is True
+    assert ends[0]["encounter_duration_ms"] == 97676
+    assert {e["raid_id"] for e in events} == {"enc-3131-pull-1-loom-ithar-2026-02-16"}
+    assert {e["encounter_id"] for e in events} == {"3131-1"}
+    assert {e["difficulty"] for e in events} == {"normal"}
+    assert report.skipped["swing_damage_landed_duplicate"] == report.events["SWING_DAMAGE_LANDED"]
+    boss_hp = [
+        e["target_entity_health_pct_after"]
+        for e in events
+        if e.get("target_entity_type") == "boss" and "target_entity_health_pct_after" in e
+    ]
+    assert boss_hp and min(boss_hp) < 0.1  # the kill took the boss to ~0 %
+
+
+def test_kill_duration_matches_fight_time():
+    enc = encounters(KILL)
+    assert len(enc) == 1
+    row = enc.iloc[0]
+    assert row["boss"] == LOOM and row["difficulty"] == "normal" and row["group_size"] == 25
+    assert bool(row["success"]) is True
+    wall_ms = (row["end"] - row["start"]).total_seconds() * 1000
+    assert abs(wall_ms - row["fight_time_ms"]) < 1000
+
+
+def test_kill_players_classes(kill):
+    events, _ = kill
+    players = pd.DataFrame([e for e in events if e.get("source_player_role")]).drop_duplicates(
+        "source_player_id"
+    )
+    assert len(players) == 25
+    classes = dict(zip(players["source_player_name"], players["source_player_class"], strict=True))
+    # cross-check specs with the abilities the players actually used
+    assert classes["Cadburyy-Ravencrest-EU"] == "death_knight"  # Obliterate
+    assert classes["Deyanm-Draenor-EU"] == "monk"  # Spinning Crane Kick
+    assert classes["Willòwí-Draenor-EU"] == "death_knight"  # Scourge Strike
+    used = pd.DataFrame(
+        [e for e in events if e["event_type"] == "spell_cast" and e.get("source_player_class")]
+    )
+    by_class = used.groupby("source_player_class")["ability_name"].agg(set)
+    assert "Frostbolt" in by_class["mage"] or "Arcane Blast" in by_class["mage"]
+    assert "Rejuvenation" in by_class["druid"] or "Mangle" in by_class["druid"]
+
+
+def test_wipe_log():
+    events, report = _events(WIPE)
+    validate_events(events, now=FUTURE)
+    end = [e for e in events if e.get("ability_name") == "ENCOUNTER_END"][0]
+    assert end["encounter_success"] is False and end["encounter_duration_ms"] == 21012
+    assert end["encounter_id"] == "3135-1"
+    enc = encounters(WIPE).iloc[0]
+    assert enc["boss"] == "Dimensius, the All-Devouring" and enc["group_size"] == 23
+    # the boss unit is "Dimensius": recognised through the part before the comma
+    boss = "Creature-0-3061-2810-120284-241517-0000139B0F"
+    assert end["source_player_id"] == boss
+    hits = [
+        e for e in events if e["source_player_id"] == boss and e["event_type"] == "combat_damage"
+    ]
+    assert hits and all("source_player_role" not in e for e in hits)
+    assert {e["target_entity_type"] for e in hits} == {"player"}
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("owner-attribution-edge-no-signal.log", None),
+        ("owner-attribution-edge-swing-seed.log", "Player-1403-071099E1"),
+        ("owner-attribution-edge-spell-seed.log", "Player-1403-071099E1"),
+    ],
+)
+def test_owner_attribution_edge_cases(fixture, expected):
+    rows = pd.concat([c.rows for c in parse_log(DATA / fixture, scope="all")])
+    pet = rows[rows["src_name"] == "Glaciersmasher"]
+    assert len(pet)
+    last = pet.iloc[-1]  # the pet row after the seed (or the only signal-free one)
+    if expected is None:
+        assert (pet["actor_guid"] == pet["src_guid"]).all()
+        assert pet["pet_name"].isna().all()
+    else:
+        assert last["actor_guid"] == expected
+        assert last["actor_name"] == "Willòwí-Draenor-EU"
+        assert last["pet_name"] == "Glaciersmasher"
+
+
+def test_pet_damage_folded_into_owner_in_kill(kill):
+    events, _ = kill
+    df = pd.DataFrame([e for e in events if e["event_type"] == "combat_damage"])
+    pets = df[df["data_quality_flags"].map(lambda f: any(x.startswith("pet=") for x in f))]
+    assert len(pets) > 1000
+    assert pets["source_player_id"].str.startswith("Player-").all()
+    dk = pets[pets["source_player_name"] == "Willòwí-Draenor-EU"]
+    assert (
+        dk["data_quality_flags"]
+        .map(lambda f: "pet=Lesser Ghoul" in f or "pet=Glaciersmasher" in f)
+        .any()
+    )
+
+
+def test_v22_hand_made(v22_log):
+    events, report = _events(v22_log)
+    validate_events(events, now=FUTURE)
+    by_line = {}
+    frames = list(iter_event_frames(v22_log, report=ParseReport()))
+    for frame in frames:
+        for line, etype, amount in zip(
+            frame["line"], frame["event_type"], frame["damage_amount"], strict=True
+        ):
+            by_line[line] = (etype, amount)
+    dmg = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [e["damage_amount"] for e in dmg] == [200.0, 50.0, 100.0, 70.0]  # overkill clamped
+    assert dmg[0]["is_critical_hit"] is True and dmg[0]["ability_school"] == "fire"
+    assert dmg[0]["source_player_class"] == "mage" and dmg[0]["source_player_role"] == "dps"
+    assert dmg[0]["target_entity_type"] == "boss"
+    assert dmg[0]["target_entity_health_pct_after"] == 80.0
+    assert dmg[0]["target_entity_health_pct_before"] == 100.0
+    assert dmg[1]["ability_name"] == "Melee" and dmg[1]["ability_school"] == "physical"
+    assert (
+        dmg[2]["source_player_id"] == ALICE
+        and "pet=Water Elemental" in dmg[2]["data_quality_flags"]
+    )
+    assert dmg[3]["target_entity_health_pct_after"] == 0.0
+    heals = [e for e in events if e["event_type"] == "heal"]
+    assert [h["healing_amount"] for h in heals] == [200.0]
+    assert (
+        heals[0]["source_player_role"] == "healer"
+        and "overhealing=100" in heals[0]["data_quality_flags"]
+    )
+    assert report.skipped["heal_all_overheal"] == 1
+    regen = [e for e in events if e["event_type"] == "mana_regeneration"]
+    assert len(regen) == 1 and regen[0]["resource_type"] == "mana"
+    assert report.skipped["energize_unsupported_power_type"] == 1
+    casts = [e for e in events if e["event_type"] == "spell_cast"]
+    assert len(casts) == 1 and casts[0]["ability_name"] == "Flash Heal"
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert len(deaths) == 1 and deaths[0]["target_entity_id"] == ALICE
+    assert deaths[0]["source_player_id"] == BOSS
+    assert report.skipped["feign_death"] == 1
+    assert report.skipped["swing_damage_landed_duplicate"] == 1
+    assert report.malformed == [(15, "no '<timestamp>  EVENT,' prefix")]
+    assert report.skipped["outside_encounter"] == 1
+    end = [e for e in events if e.get("ability_name") == "ENCOUNTER_END"][0]
+    assert end["difficulty"] == "heroic" and end["encounter_success"] is False
+    assert end["encounter_duration_ms"] == 9999
+    assert dmg[0]["timestamp"] == "2026-02-16T22:48:05.100000+00:00"
+
+
+def test_scope_all_and_idempotent_ids(v22_log):
+    all_events, _ = _events(v22_log, scope="all")
+    inside, _ = _events(v22_log)
+    assert len(all_events) == len(inside) + 1
+    again, _ = _events(v22_log)
+    assert [e["event_id"] for e in again] == [e["event_id"] for e in inside]
+    small_chunks, _ = _events(v22_log, chunk_bytes=1 << 10)
+    assert [e["event_id"] for e in small_chunks] == [e["event_id"] for e in inside]
+
+
+def test_gzip_input_detected_by_magic(v22_log, tmp_path):
+    gz = tmp_path / "renamed.txt"
+    gz.write_bytes(gzip.compress(v22_log.read_bytes()))
+    a, _ = _events(v22_log)
+    b, _ = _events(gz, raid_id="night-1")
+    assert [e["event_id"] for e in a] == [e["event_id"] for e in b]
+    assert {e["raid_id"] for e in b} == {"night-1"}
+
+
+def test_file_object_input(v22_log):
+    with open(v22_log, "rb") as fh:
+        events, _ = _events(fh)
+    assert len(events) == len(_events(v22_log)[0])
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("9/21/2024 16:02:11.667-4", "2024-09-21T20:02:11.667000+00:00"),
+        ("9/22/2024 04:12:04.5370", "2024-09-22T04:12:04.537000+00:00"),
+        ("9/22/2024 14:34:46.26612", "2024-09-22T02:34:46.266000+00:00"),
+        ("8/28/2025 14:31:12.50110", "2025-08-28T04:31:12.501000+00:00"),
+        ("1/1/2025 00:30:00.000-10", "2025-01-01T10:30:00+00:00"),
+    ],
+)
+def test_timestamp_offsets(tmp_path, stamp, expected):
+    line = f'{stamp}  ENCOUNTER_START,1,"X",14,20,1'
+    path = write_log(tmp_path / "t.txt", [line])
+    events, _ = _events(path)
+    assert events[0]["timestamp"] == expected
+
+
+def test_wal_epoch_values(tmp_path):
+    # wowarenalogs' timezones test: 1726978324537 and 1726972486266 ms
+    path = write_log(
+        tmp_path / "t.txt",
+        [
+            '9/22/2024 04:12:04.5370  ENCOUNTER_START,1,"X",14,20,1',
+            '9/22/2024 14:34:46.26612  ENCOUNTER_END,1,"X",14,20,1,5',
+        ],
+    )
+    enc = encounters(path).iloc[0]
+    assert enc["start"].value // 10**6 == 1726978324537
+    assert enc["end"].value // 10**6 == 1726972486266
+
+
+def test_v9_classic_without_year(tmp_path):
+    boss = "Creature-0-4469-531-1-15509-00001"
+    src = unit(ALICE, "Alice", boss, "Princess Huhuran")
+    lines = [
+        f"12/31 23:59:59.000  {HDR9_CLASSIC}",
+        '12/31 23:59:59.100  ENCOUNTER_START,714,"Princess Huhuran",9,40,531,2',
+        f'12/31 23:59:59.500  SPELL_DAMAGE,{src},25288,"Revenge",0x1,{block16(boss, 900000, 1000000)},500,520,-1,1,0,0,0,nil,nil,nil',
+        f"1/1 00:00:00.500  SWING_DAMAGE,{src},{block16(ALICE, 92, 100)},300,310,-1,1,0,0,0,1,nil,nil",
+        f'1/1 00:00:01.000  UNIT_DIED,{NONE4},{ALICE},"Alice",0x514,0x0',
+        '1/1 00:00:02.000  ENCOUNTER_END,714,"Princess Huhuran",9,40,1',
+    ]
+    path = write_log(tmp_path / "classic.txt", lines)
+    with pytest.raises(TimestampContextError):
+        _events(path)
+    events, report = _events(path, year=2019, utc_offset_hours=1)
+    validate_events(events, now=FUTURE)
+    assert report.malformed_count == 0
+    dmg = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [d["damage_amount"] for d in dmg] == [500.0, 300.0]
+    assert dmg[0]["timestamp"] == "2019-12-31T22:59:59.500000+00:00"
+    assert dmg[1]["timestamp"] == "2019-12-31T23:00:00.500000+00:00"  # Jan 1 2020 local
+    assert dmg[1]["is_critical_hit"] is True and dmg[0]["difficulty"] == "normal"
+    assert dmg[0]["source_player_class"] is None if "source_player_class" in dmg[0] else True
+    assert dmg[0]["target_entity_health_pct_after"] == 90.0
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert len(deaths) == 1 and deaths[0]["target_entity_name"] == "Alice"
+    end = [e for e in events if e.get("ability_name") == "ENCOUNTER_END"][0]
+    assert end["encounter_success"] is True and end["encounter_duration_ms"] == 2900
+    # a named zone works as well as a fixed offset (Europe/Berlin is UTC+1 in winter)
+    by_zone, _ = _events(path, year=2019, tz="Europe/Berlin")
+    assert [e["timestamp"] for e in by_zone] == [e["timestamp"] for e in events]
+
+
+def test_v20_without_advanced_block(tmp_path):
+    src = unit(ALICE, "Alice-Realm", BOSS, "Boss")
+    heal = unit(BOB, "Bob-Realm", ALICE, "Alice-Realm", df="0x514")
+    lines = [
+        f"4/10 22:25:55.000  {HDR20_OFF}",
+        '4/10 22:25:55.100  ENCOUNTER_START,2680,"Boss",16,20,2522',
+        f'4/10 22:25:56.000  SPELL_DAMAGE,{src},133,"Fireball",0x24,1000,1100,-1,36,0,0,0,nil,nil,nil',
+        f'4/10 22:25:56.100  SPELL_HEAL,{heal},2061,"Flash Heal",0x2,400,400,0,0,nil',
+        f'4/10 22:25:56.200  SPELL_CAST_SUCCESS,{heal},2061,"Flash Heal",0x2',
+        f'4/10 22:25:56.300  SPELL_DAMAGE,{src},133,"Fireball",0x4,1000,1100',
+        f"4/10 22:25:56.400  SWING_DAMAGE,{src},20,20,-1,1,0,0,0,nil,nil,nil",
+        '4/10 22:25:57.000  ENCOUNTER_END,2680,"Boss",16,20,1,1900',
+    ]
+    path = write_log(tmp_path / "v20.txt", lines)
+    events, report = _events(path, year=2023, utc_offset_hours=-5)
+    validate_events(events, now=FUTURE)
+    dmg = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [d["damage_amount"] for d in dmg] == [1000.0, 20.0]
+    assert dmg[0]["ability_school"] == "fire" and dmg[0]["difficulty"] == "mythic"
+    assert "target_entity_health_pct_after" not in dmg[0]
+    assert dmg[0]["timestamp"] == "2023-04-11T03:25:56+00:00"
+    assert [e["healing_amount"] for e in events if e["event_type"] == "heal"] == [400.0]
+    assert report.malformed == [(6, "SPELL_DAMAGE: unexpected field count 14")]
+
+
+def test_malformed_lines_never_crash(tmp_path):
+    good = '2/16/2026 22:48:05.0000  ENCOUNTER_START,1,"X",14,20,1'
+    lines = [
+        good,
+        "",
+        "garbage",
+        '2/16/2026 99:99:99.9990  ENCOUNTER_END,1,"X",14,20,1,5',
+        f'2/16/2026 22:48:06.0000  SPELL_DAMAGE,{unit(ALICE, "A", BOSS, "X")},1,"Y",0x1,abc,0,-1,1,0,0,0,nil,nil,nil',
+        "2/16/2026 22:48:06.0000  COMBATANT_INFO,Player-1-2,notanumber,[1]",
+        "2/16/2026 22:48:06.0000  UNIT_DIED,short",
+        "bad\x01line",
+        '2/16/2026 22:48:07.0000  ENCOUNTER_END,1,"X",14,20,1,2000',
+    ]
+    path = write_log(tmp_path / "bad.txt", lines)
+    events, report = _events(path)
+    validate_events(events, now=FUTURE)
+    lines_reported = sorted(n for n, _ in report.malformed)
+    assert lines_reported == [3, 4, 5, 6, 7, 8]
+    assert report.blank_lines == 1
+    assert report.lines_total == len(lines)
+    reasons = dict(report.malformed)
+    assert reasons[4] == "unreadable timestamp"
+    assert reasons[5] == "SPELL_DAMAGE: non-numeric field"
+    assert [e["ability_name"] for e in events if e["event_type"] == "boss_phase"] == [
+        "ENCOUNTER_START",
+        "ENCOUNTER_END",
+    ]
+
+
+def test_encounter_without_end_and_pull_numbers(tmp_path):
+    lines = [
+        '2/16/2026 22:00:00.0000  ENCOUNTER_START,7,"X",14,20,1',
+        '2/16/2026 22:01:00.0000  ENCOUNTER_START,7,"X",14,20,1',
+        '2/16/2026 22:02:00.0000  ENCOUNTER_END,7,"X",14,20,1,60000',
+    ]
+    enc = encounters(write_log(tmp_path / "e.txt", lines))
+    assert list(enc["encounter_id"]) == ["7-1", "7-2"]
+    assert enc["success"].isna().iloc[0] and bool(enc["success"].iloc[1])
+
+
+def test_raid_id_pattern(kill):
+    import re
+
+    from raidlib.schemas.events import RAID_ID_PATTERN
+
+    events, _ = kill
+    assert re.match(RAID_ID_PATTERN, events[0]["raid_id"])
+
+
+def test_year_from_file_name(tmp_path):
+    path = write_log(
+        tmp_path / "WoWCombatLog-021626_223411.txt",
+        ['2/16 22:00:00.000  ENCOUNTER_START,7,"X",14,20,1'],
+    )
+    enc = encounters(path, utc_offset_hours=0)
+    assert enc["start"].iloc[0] == pd.Timestamp("2026-02-16 22:00", tz="UTC")
+
+
+def test_bob_is_healer(v22_log):
+    events, _ = _events(v22_log)
+    assert {e["source_player_role"] for e in events if e["source_player_id"] == BOB} == {"healer"}
