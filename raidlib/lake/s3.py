@@ -11,12 +11,9 @@ credentials need, so we deliberately leave the fallback to botocore. Retries lik
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from raidlib.settings import Settings
-
-if TYPE_CHECKING:
-    from prefect.filesystems import RemoteFileSystem
 
 # botocore >= 1.36 computes and sends CRC checksums on every upload and validates them on
 # downloads by default ("when_supported"). S3-compatible servers that predate it (older MinIO,
@@ -76,20 +73,32 @@ def with_s3_defaults(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def prefect_result_storage(
-    settings: Settings, basepath: str | None = None
-) -> RemoteFileSystem | None:
-    """Prefect result storage on the lake's object store, or ``None`` for Prefect's default.
+    settings: Settings,
+    *,
+    name: str = "raidlib-results",
+    basepath: str | None = None,
+    include_credentials: bool = False,
+) -> str | None:
+    """Save a Prefect ``RemoteFileSystem`` block on the lake's object store; return its slug.
+
+    Prefect 3 only accepts *saved* blocks as result storage, so this creates (or overwrites)
+    the block ``remote-file-system/<name>`` and returns that slug for
+    ``flow.with_options(result_storage=slug, persist_result=True)``.
 
     Args:
-        settings: the product settings; their S3 options are reused as-is.
+        settings: the product settings; their S3 options (endpoint, region, TLS, checksum
+            config) go into the block.
+        name: block name.
         basepath: an ``s3://`` URL; by default ``<gold_root>/_prefect/results`` when the gold
-            root is on S3. (Readers skip ``_``-prefixed folders, so gold tables are unaffected.)
+            root is on S3 (readers skip ``_``-prefixed folders, so gold tables are unaffected).
+        include_credentials: also store ``key``/``secret`` in the block. A ``RemoteFileSystem``
+            keeps its settings in plain text in the Prefect database, so by default they are
+            left out and the process running the flow supplies them through the standard
+            ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (or a profile or role).
 
     Returns:
-        An unsaved ``RemoteFileSystem`` block for ``@flow(result_storage=...)`` /
-        ``flow.with_options(result_storage=...)``, or ``None`` when the lake is local (Prefect
-        then keeps results under ``PREFECT_LOCAL_STORAGE_PATH``). The credentials stay in memory:
-        the block is never saved to the Prefect API.
+        The block slug, or ``None`` when the gold root is local (Prefect then keeps results
+        under ``PREFECT_LOCAL_STORAGE_PATH``, its default).
     """
     if basepath is None:
         root = settings.gold_root
@@ -98,4 +107,9 @@ def prefect_result_storage(
         basepath = f"{root.rstrip('/')}/_prefect/results"
     from prefect.filesystems import RemoteFileSystem
 
-    return RemoteFileSystem(basepath=basepath, settings=s3_storage_options(settings))
+    options = s3_storage_options(settings)
+    if not include_credentials:
+        options.pop("key", None)
+        options.pop("secret", None)
+    RemoteFileSystem(basepath=basepath, settings=options).save(name, overwrite=True)
+    return f"remote-file-system/{name}"

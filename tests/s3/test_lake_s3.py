@@ -191,10 +191,33 @@ def test_aws_environment_is_the_fallback(moto_s3: MotoS3, monkeypatch: pytest.Mo
     assert moto_s3.keys("bronze") == ["env/x.jsonl"]
 
 
-def test_prefect_result_storage_on_the_lake(s3_settings: Settings, moto_s3: MotoS3) -> None:
+def test_prefect_persists_flow_results_in_the_bucket(
+    prefect_harness: None,
+    s3_settings: Settings,
+    moto_s3: MotoS3,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect import flow, task
+    from prefect.filesystems import RemoteFileSystem
+
     assert prefect_result_storage(Settings(_env_file=None)) is None  # local lake: Prefect default
-    storage = prefect_result_storage(s3_settings)
-    assert storage is not None and storage.basepath == "s3://gold/_prefect/results"
-    storage.write_path("abc", b"result bytes")
-    assert moto_s3.keys("gold") == ["_prefect/results/abc"]
-    assert storage.read_path("abc") == b"result bytes"
+    slug = prefect_result_storage(s3_settings, name="raidlib-test-results")
+    assert slug == "remote-file-system/raidlib-test-results"
+    block = RemoteFileSystem.load("raidlib-test-results")
+    assert block.basepath == "s3://gold/_prefect/results"
+    assert "key" not in block.settings and "secret" not in block.settings  # never stored
+    # The process running the flow supplies the keys (here: the standard AWS variables).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+
+    @task(persist_result=True)
+    def double(x: int) -> int:
+        return 2 * x
+
+    @flow(persist_result=True)
+    def tiny(x: int) -> int:
+        return double(x)
+
+    assert tiny.with_options(result_storage=slug)(21) == 42
+    keys = moto_s3.keys("gold", "_prefect/results/")
+    assert len(keys) >= 2, keys  # the task's result and the flow's

@@ -1,0 +1,107 @@
+"""Bronze on S3: the receiver lands batches there, and bronze listings see every one of them."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+
+from raidlib.lake import Lake, layout
+from raidlib.settings import Settings
+
+from .conftest import MotoS3
+from .events import campaign
+
+create_app = pytest.importorskip("raidlib.receiver.app").create_app
+bronze_reader = pytest.importorskip("raidlib.lake.bronze_reader")
+bronze_writer = pytest.importorskip("raidlib.lake.bronze_writer")
+
+
+def test_receiver_lands_on_s3(s3_settings: Settings, s3_lake: Lake, moto_s3: MotoS3) -> None:
+    client = create_app(s3_settings, s3_lake).test_client()
+    raid001 = [e for e in campaign() if e["raid_id"] == "raid001"][:50]
+    raid002 = [e for e in campaign() if e["raid_id"] == "raid002"][:20]
+    events = raid002[:10] + raid001 + raid002[10:]  # two raids mixed in one POST
+    body = {"batch_id": "b-0001", "source": "s3-test", "events": events}
+
+    response = client.post("/events", json=body)
+    assert response.status_code == 201, response.get_json()
+    paths = response.get_json()["storage"]["paths"]
+    date = datetime.now(UTC).date().isoformat()
+    expected = [
+        layout.bronze_batch_key("raid001", date, "b-0001"),
+        layout.bronze_batch_key("raid002", date, "b-0001"),
+    ]
+    assert paths == [f"s3://bronze/{key}" for key in expected]
+    assert moto_s3.keys("bronze") == sorted([*expected, layout.bronze_manifest_key("b-0001")])
+    lines = moto_s3.client().get_object(Bucket="bronze", Key=expected[0])["Body"].read()
+    assert [json.loads(line)["event_id"] for line in lines.splitlines()] == [
+        e["event_id"] for e in raid001
+    ]
+
+    again = client.post("/events", json=body)
+    assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
+    assert len(moto_s3.keys("bronze")) == 3
+
+    (landed,) = bronze_reader.list_landed_batches(s3_lake)
+    assert landed.batch_id == "b-0001"
+    assert sorted(landed.paths) == [f"bronze/{key}" for key in expected]
+
+
+def test_receiver_answers_503_while_s3_is_down(
+    s3_settings: Settings, s3_lake: Lake, moto_s3: MotoS3
+) -> None:
+    client = create_app(s3_settings, s3_lake).test_client()
+    body = {"batch_id": "b-down", "events": campaign()[:10]}
+    with moto_s3.outage():
+        response = client.post("/events", json=body)
+        assert response.status_code == 503
+        assert response.get_json()["status"] == "storage_failed"
+    assert moto_s3.keys("bronze") == []  # nothing acknowledged, nothing half-landed
+    assert client.post("/events", json=body).status_code == 201  # the client's retry lands it
+
+
+N_BATCHES = 1_050
+
+
+def test_bronze_listing_over_1000_batches_is_complete(s3_lake: Lake, moto_s3: MotoS3) -> None:
+    """More than one ListObjectsV2 page (1,000 keys) of manifests: every batch is found."""
+    events = campaign()
+    ids = [f"b{i:05d}" for i in range(N_BATCHES)]
+    writer = bronze_writer.BronzeWriter(s3_lake)
+    from raidlib.schemas.events import EventListAdapter
+
+    models = EventListAdapter.validate_python(events[:2])
+
+    def land(batch_id: str) -> None:
+        writer.land(models, batch_id=batch_id)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(land, ids))
+    print(f"\n[s3] landed {N_BATCHES} batches in {time.perf_counter() - started:.2f} s")
+    assert len(moto_s3.keys("bronze", "_batches/")) == N_BATCHES
+
+    started = time.perf_counter()
+    found = list(bronze_reader.iter_manifest_ids(s3_lake))
+    listed = time.perf_counter() - started
+    started = time.perf_counter()
+    batches = bronze_reader.list_landed_batches(s3_lake)
+    loaded = time.perf_counter() - started
+    print(
+        f"[s3] bronze_reader: listed {len(found)} manifests in {listed:.3f} s; "
+        f"list_landed_batches (listing + {len(batches)} manifests) in {loaded:.2f} s"
+    )
+    assert sorted(found) == ids
+    assert sorted(b.batch_id for b in batches) == ids
+    assert all(len(b.paths) == 1 for b in batches)
+
+    state = pytest.importorskip("raidlib.lake.state")
+    started = time.perf_counter()
+    state.mark_processed(s3_lake, ids[:1_001])
+    assert state.processed_batch_ids(s3_lake) == set(ids[:1_001])
+    assert state.unprocessed_batch_ids(s3_lake) == ids[1_001:]
+    print(f"[s3] state: 1,001 markers written and listed in {time.perf_counter() - started:.2f} s")
