@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from raidlib.lake.lake import Lake
 from raidlib.lake import layout
+from raidlib.lake.lake import Lake
 
 __all__ = ["Lake", "layout"]

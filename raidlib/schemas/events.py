@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -21,35 +21,6 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-
-EVENT_TYPES = (
-    "combat_damage",
-    "heal",
-    "player_death",
-    "spell_cast",
-    "boss_phase",
-    "mana_regeneration",
-)
-PLAYER_ROLES = ("tank", "healer", "dps")
-PLAYER_CLASSES = (
-    "warrior",
-    "paladin",
-    "hunter",
-    "rogue",
-    "priest",
-    "shaman",
-    "mage",
-    "warlock",
-    "druid",
-    "death_knight",
-    "monk",
-    "demon_hunter",
-    "evoker",
-)
-ABILITY_SCHOOLS = ("physical", "fire", "frost", "nature", "shadow", "arcane", "holy", "chaos")
-TARGET_TYPES = ("player", "boss", "add", "interactive")
-RESOURCE_TYPES = ("mana", "energy", "rage", "focus", "runic_power")
-DIFFICULTIES = ("normal", "heroic", "mythic", "lfr")
 
 RAID_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 DEFAULT_MAX_CLOCK_SKEW_S = 300.0
@@ -74,6 +45,17 @@ School = Literal["physical", "fire", "frost", "nature", "shadow", "arcane", "hol
 TargetType = Literal["player", "boss", "add", "interactive"]
 ResourceType = Literal["mana", "energy", "rage", "focus", "runic_power"]
 Difficulty = Literal["normal", "heroic", "mythic", "lfr"]
+EventType = Literal[
+    "combat_damage", "heal", "player_death", "spell_cast", "boss_phase", "mana_regeneration"
+]
+
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+PLAYER_ROLES: tuple[str, ...] = get_args(Role)
+PLAYER_CLASSES: tuple[str, ...] = get_args(PlayerClass)
+ABILITY_SCHOOLS: tuple[str, ...] = get_args(School)
+TARGET_TYPES: tuple[str, ...] = get_args(TargetType)
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
+DIFFICULTIES: tuple[str, ...] = get_args(Difficulty)
 
 Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
 PositiveAmount = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
