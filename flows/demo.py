@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from prefect import flow, get_run_logger
@@ -23,7 +23,6 @@ from raidlib.lake.bronze_reader import list_landed_batches  # noqa: E402
 from raidlib.receiver.app import create_app  # noqa: E402
 from raidlib.receiver.server import ReceiverServer  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
-
 
 DEMO_START = datetime(2026, 11, 2, 19, 30, tzinfo=UTC)
 """A fixed evening, so a second run posts the very same events (and shows they land once)."""
