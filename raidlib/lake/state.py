@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from raidlib.lake import layout
@@ -60,14 +61,15 @@ def mark_processed(
 ) -> list[str]:
     """Write a marker per batch; call only after their silver partitions are written."""
     stamp = (processed_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
-    written = []
-    for batch_id in batch_ids:
+
+    def write(batch_id: str) -> str:
         record = {"batch_id": batch_id, "processed_at": stamp, "partitions": list(partitions)}
         data = json.dumps(record, sort_keys=True).encode()
-        written.append(
-            lake.write_bytes_atomic("silver", layout.processed_batch_key(batch_id), data)
-        )
-    return written
+        return lake.write_bytes_atomic("silver", layout.processed_batch_key(batch_id), data)
+
+    # One small object per batch: on S3 each is a round trip, so write them concurrently.
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(write, list(batch_ids)))
 
 
 def unmark_processed(lake: Lake, batch_ids: Iterable[str]) -> None:
