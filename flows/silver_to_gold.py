@@ -56,6 +56,8 @@ def silver_to_gold(
         "players": dim["players"],
         "summary": summary,
         "stats": stats,
+        "encounters": concat_results(built, "encounters"),
+        "encounter_stats": concat_results(built, "encounter_stats"),
     }
 
 

@@ -13,10 +13,17 @@ from raidlib.gold.dims import (
     build_dim_raid,
     merge_player_raid_stats,
 )
+from raidlib.gold.encounters import (
+    build_encounter_tables,
+    build_fact_encounter_summary,
+    build_fact_player_encounter_stats,
+)
 from raidlib.gold.facts import build_fact_player_raid_stats, build_fact_raid_summary
 from raidlib.gold.schema import (
     DIM_PLAYER,
     DIM_RAID,
+    FACT_ENCOUNTER_SUMMARY,
+    FACT_PLAYER_ENCOUNTER_STATS,
     FACT_PLAYER_RAID_STATS,
     FACT_RAID_SUMMARY,
     GOLD_SCHEMAS,
@@ -27,6 +34,8 @@ __all__ = [
     "DEFAULT_DURATION_TARGET_MS",
     "DIM_PLAYER",
     "DIM_RAID",
+    "FACT_ENCOUNTER_SUMMARY",
+    "FACT_PLAYER_ENCOUNTER_STATS",
     "FACT_PLAYER_RAID_STATS",
     "FACT_RAID_SUMMARY",
     "GOLD_SCHEMAS",
@@ -34,6 +43,9 @@ __all__ = [
     "GoldTables",
     "build_dim_player",
     "build_dim_raid",
+    "build_encounter_tables",
+    "build_fact_encounter_summary",
+    "build_fact_player_encounter_stats",
     "build_fact_player_raid_stats",
     "build_fact_raid_summary",
     "build_gold",

@@ -1,4 +1,4 @@
-"""Silver → all four gold tables for a set of raids, in one call."""
+"""Silver → every gold table for a set of raids, in one call."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from raidlib.gold.dims import (
     build_dim_player,
     merge_player_raid_stats,
 )
+from raidlib.gold.encounters import build_encounter_tables
 from raidlib.gold.facts import _player_stats, _raid_summary
 
 
@@ -27,14 +28,23 @@ class GoldTables:
     """One row per raid built (replace each ``raid_id=<raid>/event_date=<d>/`` partition)."""
     fact_player_raid_stats: Any
     """Rows of the raids built only (replace their partitions)."""
+    fact_encounter_summary: Any = None
+    """One row per pull of the raids built (replace their partitions)."""
+    fact_player_encounter_stats: Any = None
+    """One row per pull × player of the raids built (replace their partitions)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "dim_player": self.dim_player,
             "dim_raid": self.dim_raid,
             "fact_raid_summary": self.fact_raid_summary,
             "fact_player_raid_stats": self.fact_player_raid_stats,
         }
+        if self.fact_encounter_summary is not None:
+            out["fact_encounter_summary"] = self.fact_encounter_summary
+        if self.fact_player_encounter_stats is not None:
+            out["fact_player_encounter_stats"] = self.fact_player_encounter_stats
+        return out
 
 
 def build_gold(
@@ -66,9 +76,15 @@ def build_gold(
     dim_raid = _dim_raid(events, duration_target_ms, stats)
     all_stats = merge_player_raid_stats(existing_player_raid_stats, stats)
     dim_player = build_dim_player(existing_dim_player, all_stats)
+    encounter_summary = encounter_stats = None
+    if {"encounter_id", "encounter_duration_ms"} <= set(silver_for_raids.columns):
+        # Reduced frames (benchmarks, SQL peers) may carry only the raid-level columns.
+        encounter_summary, encounter_stats = build_encounter_tables(silver_for_raids)
     return GoldTables(
         dim_player=dim_player,
         dim_raid=dim_raid,
         fact_raid_summary=summary,
         fact_player_raid_stats=stats,
+        fact_encounter_summary=encounter_summary,
+        fact_player_encounter_stats=encounter_stats,
     )

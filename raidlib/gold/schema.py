@@ -133,12 +133,70 @@ FACT_PLAYER_RAID_STATS = GoldTable(
     partition_columns=("raid_id", "event_date"),
 )
 
+FACT_ENCOUNTER_SUMMARY = GoldTable(
+    name="fact_encounter_summary",
+    schema=pa.schema(
+        [
+            _f("raid_id", _S),
+            _f("event_date", _S),
+            _f("encounter_id", _S),
+            _f("boss_name", _S, nullable=True),
+            _f("difficulty", _S, nullable=True),
+            _f("outcome", _S),
+            _f("duration_ms", _I),
+            _f("raid_dps", _F),
+            _f("raid_hps", _F),
+            _f("total_damage", _F),
+            _f("total_healing", _F),
+            _f("player_deaths", _I),
+            _f("n_players", _I),
+        ]
+    ),
+    keys=("raid_id", "encounter_id"),
+    partition_columns=("raid_id", "event_date"),
+)
+"""One row per pull (raid × ``encounter_id``); see :mod:`raidlib.gold.encounters`."""
+
+FACT_PLAYER_ENCOUNTER_STATS = GoldTable(
+    name="fact_player_encounter_stats",
+    schema=pa.schema(
+        [
+            _f("raid_id", _S),
+            _f("event_date", _S),
+            _f("encounter_id", _S),
+            _f("player_id", _S),
+            _f("player_name", _S, nullable=True),
+            _f("player_class", _S, nullable=True),
+            _f("player_role", _S),
+            _f("damage_total", _F),
+            _f("healing_total", _F),
+            _f("dps", _F),
+            _f("hps", _F),
+            _f("deaths", _I),
+            _f("damage_events", _I),
+            _f("healing_events", _I),
+        ]
+    ),
+    keys=("raid_id", "encounter_id", "player_id"),
+    partition_columns=("raid_id", "event_date"),
+)
+"""One row per pull × player; see :mod:`raidlib.gold.encounters`."""
+
 GOLD_SCHEMAS: dict[str, GoldTable] = {
-    t.name: t for t in (DIM_PLAYER, DIM_RAID, FACT_RAID_SUMMARY, FACT_PLAYER_RAID_STATS)
+    t.name: t
+    for t in (
+        DIM_PLAYER,
+        DIM_RAID,
+        FACT_RAID_SUMMARY,
+        FACT_PLAYER_RAID_STATS,
+        FACT_ENCOUNTER_SUMMARY,
+        FACT_PLAYER_ENCOUNTER_STATS,
+    )
 }
 """Every gold table by name (the names of :data:`raidlib.lake.layout.GOLD_TABLES`)."""
 
 RAID_OUTCOMES = ("success", "wipe")
+ENCOUNTER_OUTCOMES = ("kill", "wipe", "unknown")
 UNKNOWN_ROLE = "unknown"
 
 _DTYPES = {pa.string(): "str", pa.int64(): "int64", pa.float64(): "float64", pa.bool_(): "bool"}

@@ -1,6 +1,8 @@
-"""Gold in the lake: read and write the four gold tables, and know which raids need rebuilding.
+"""Gold in the lake: read and write the gold tables, and know which raids need rebuilding.
 
-Facts and ``dim_raid`` are per raid: a raid's partitions are replaced one file at a time
+Facts (per raid: ``fact_raid_summary``, ``fact_player_raid_stats``; per pull:
+``fact_encounter_summary``, ``fact_player_encounter_stats``) and ``dim_raid`` are per raid: a
+raid's partitions are replaced one file at a time
 (atomic each) and partitions of that raid that the new build no longer produces (a late event
 moved the raid's first ``event_date``) are removed afterwards. ``dim_player`` is one file,
 replaced atomically, and is derived from *all* ``fact_player_raid_stats`` rows, so rebuilding it

@@ -11,7 +11,14 @@ import re
 DATASET = "wow_raid_events/v1"
 """Bronze and silver dataset folder under their layer roots."""
 
-GOLD_TABLES = ("dim_player", "dim_raid", "fact_raid_summary", "fact_player_raid_stats")
+GOLD_TABLES = (
+    "dim_player",
+    "dim_raid",
+    "fact_raid_summary",
+    "fact_player_raid_stats",
+    "fact_encounter_summary",
+    "fact_player_encounter_stats",
+)
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 

@@ -12,6 +12,7 @@ from prefect.concurrency.sync import concurrency
 
 from raidlib.backend import resolve_backend, to_pandas
 from raidlib.gold.dims import build_dim_player, build_dim_raid
+from raidlib.gold.encounters import build_encounter_tables
 from raidlib.gold.facts import build_fact_player_raid_stats, build_fact_raid_summary
 from raidlib.lake import Lake
 from raidlib.lake.gold_store import (
@@ -42,10 +43,14 @@ def find_raids_needing_gold(settings: Settings, raid_ids: list[str] | None = Non
 
 @task(name="build-raid-gold", **IO_RETRIES)
 def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
-    """Rebuild one raid's facts and ``dim_raid`` from all its silver partitions.
+    """Rebuild one raid's facts (per raid and per pull) and ``dim_raid`` from all its silver.
 
-    The silver fingerprint is taken *before* reading, so a concurrent silver rewrite makes the
-    next run rebuild again rather than being missed. Returns small pandas frames for artifacts.
+    Writes ``fact_player_raid_stats``, ``fact_raid_summary``, ``dim_raid``,
+    ``fact_encounter_summary`` and ``fact_player_encounter_stats``, each replacing the raid's
+    partitions. The silver fingerprint is taken *before* reading, so a concurrent silver
+    rewrite makes the next run rebuild again rather than being missed. Returns small pandas
+    frames for artifacts and terminal output: ``summary``, ``stats`` (per raid),
+    ``encounters``, ``encounter_stats`` (per pull).
     """
     logger = get_run_logger()
     lake = Lake.from_settings(settings)
@@ -57,18 +62,22 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
     dim_raid = build_dim_raid(
         silver, duration_target_ms=settings.enrage_timer_ms, player_raid_stats=stats
     )
+    encounters, encounter_stats = build_encounter_tables(silver)
     paths = []
     for name, frame in (
         ("fact_player_raid_stats", stats),
         ("fact_raid_summary", summary),
         ("dim_raid", dim_raid),
+        ("fact_encounter_summary", encounters),
+        ("fact_player_encounter_stats", encounter_stats),
     ):
         paths += write_gold_table_for_raids(lake, name, frame, [raid_id])
     logger.info(
-        "raid %s: %d silver rows → %d player rows (%s backend)",
+        "raid %s: %d silver rows → %d player rows, %d pull(s) (%s backend)",
         raid_id,
         len(silver),
         len(stats),
+        len(encounters),
         backend.name,
     )
     return {
@@ -78,6 +87,8 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
         "silver_rows": len(silver),
         "summary": to_pandas(summary),
         "stats": to_pandas(stats),
+        "encounters": to_pandas(encounters),
+        "encounter_stats": to_pandas(encounter_stats),
     }
 
 

@@ -289,6 +289,8 @@ def test_build_gold_matches_the_separate_builders(success_silver) -> None:
         "dim_raid",
         "fact_raid_summary",
         "fact_player_raid_stats",
+        "fact_encounter_summary",
+        "fact_player_encounter_stats",
     }
 
 

@@ -1,0 +1,174 @@
+"""Gold per pull: ``fact_encounter_summary`` and ``fact_player_encounter_stats``.
+
+A *pull* is one attempt at a boss: the events of a raid that share an ``encounter_id`` (a combat
+log gives ``<encounterId>-<pull>``, the synthetic generator ``<raid>-<boss>``). Events without
+an ``encounter_id`` (trash between pulls, imported with ``scope="all"``) belong to no pull: they
+count in the raid tables only.
+
+Who is a player, damage and healing follow the raid tables exactly (CONTRACT §4,
+:mod:`raidlib.gold._prep`): the per-pull tables are the raid builders run with
+``(raid_id, encounter_id)`` as the grouping key, so the same rules cannot drift apart. The
+amounts are the events' ``damage_amount`` / ``healing_amount``; for an imported combat log that
+is damage done = amount − overkill, absorbed damage not counted, and healing = amount −
+overhealing (the one definition, and its switch ``COUNT_ABSORBED_AS_DAMAGE``, live in
+:mod:`raidlib.combatlog.mapping`).
+
+Per pull:
+
+* ``event_date``: UTC date of the pull's first event (its Hive partition).
+* ``outcome``: ``"kill"`` when an event of the pull has ``encounter_success`` true (the combat
+  log's ENCOUNTER_END with success=1, the generator's killing blow); ``"wipe"`` when the pull
+  has an end event (non-null ``encounter_success``) and none is true; ``"unknown"`` when the
+  pull has no end event at all (the log stops mid-pull: disconnect, ``/combatlog`` off). An
+  unfinished pull is not called a wipe because nothing says the raid died.
+* ``duration_ms``: ``encounter_duration_ms`` of the end event (the combat log's fightTime) when
+  there is one, else last − first event timestamp of the pull.
+* ``dps`` / ``hps`` / ``raid_dps`` / ``raid_hps``: amounts / ``duration_ms`` in seconds (0.0
+  for a zero duration).
+* ``deaths`` / ``player_deaths``: ``player_death`` events whose victim (target) is a player.
+
+Pure pandas-API code that cuDF also runs (no per-row Python); outputs are conformed to
+:data:`~raidlib.gold.schema.FACT_ENCOUNTER_SUMMARY` and
+:data:`~raidlib.gold.schema.FACT_PLAYER_ENCOUNTER_STATS` and sorted by their keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raidlib.gold._prep import EVENT_COLUMNS, EventSummary, most_frequent, summarise_events
+from raidlib.gold.facts import _player_stats
+from raidlib.gold.schema import FACT_ENCOUNTER_SUMMARY, FACT_PLAYER_ENCOUNTER_STATS, conform
+
+_SEP = "\x1f"
+"""Joins raid_id and encounter_id into one internal pull key; raid ids never contain it."""
+
+_PULL_COLUMNS = list(dict.fromkeys([*EVENT_COLUMNS, "encounter_id", "encounter_duration_ms"]))
+
+
+def _per_second(amount: Any, duration_ms: Any) -> Any:
+    """``amount / (duration_ms / 1000)``, 0.0 where the duration is 0 (CONTRACT §4)."""
+    seconds = duration_ms.astype("float64") / 1000.0
+    safe = seconds.where(seconds != 0, 1.0)
+    return (amount / safe).where(seconds != 0, 0.0).astype("float64")
+
+
+def _pull_events(silver: Any) -> tuple[Any, Any]:
+    """The events inside pulls with ``raid_id`` replaced by the pull key, and the key map.
+
+    Returns ``(events, pulls)``: ``pulls`` has ``raid_id`` (the key), ``real_raid_id`` and
+    ``encounter_id``, one row per pull.
+    """
+    missing = [c for c in _PULL_COLUMNS if c not in silver.columns]
+    if missing:
+        raise ValueError(f"silver frame lacks columns {missing}")
+    ev = silver.loc[silver["encounter_id"].notna(), _PULL_COLUMNS]
+    ev = ev.rename(columns={"raid_id": "real_raid_id"})
+    ev["raid_id"] = ev["real_raid_id"] + _SEP + ev["encounter_id"]
+    pulls = ev[["raid_id", "real_raid_id", "encounter_id"]].drop_duplicates()
+    return ev.reset_index(drop=True), pulls.reset_index(drop=True)
+
+
+def _pull_ends(ev: Any) -> Any:
+    """Per pull key: ``has_end`` (0/1) and ``end_duration_ms`` (null when no end event)."""
+    ended = ev["encounter_success"].notna()
+    ends = ev[["raid_id"]].copy()
+    ends["has_end"] = ended.astype("int64")
+    ends["end_duration_ms"] = ev["encounter_duration_ms"].astype("float64").where(ended)
+    return (
+        ends.groupby("raid_id")
+        .agg(has_end=("has_end", "max"), end_duration_ms=("end_duration_ms", "max"))
+        .reset_index()
+    )
+
+
+def _boss_names(summary: EventSummary, ev: Any) -> Any:
+    """Per pull key: the most frequent boss target name, else the boss_phase source name."""
+    targets = summary.targets
+    bosses = targets.loc[targets["target_entity_type"] == "boss"]
+    by_target = most_frequent(bosses, "target_entity_name", "boss_name")
+    phases = ev.loc[ev["event_type"] == "boss_phase", ["raid_id", "source_player_name"]].copy()
+    phases["n"] = 1
+    by_phase = most_frequent(phases, "source_player_name", "phase_name")
+    names = by_target.merge(by_phase, on="raid_id", how="outer")
+    names["boss_name"] = names["boss_name"].where(names["boss_name"].notna(), names["phase_name"])
+    return names[["raid_id", "boss_name"]]
+
+
+def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
+    """``(fact_encounter_summary, fact_player_encounter_stats)`` for every pull in ``silver``.
+
+    Args:
+        silver: silver rows (pandas or cuDF, :data:`raidlib.silver.schema.SILVER_SCHEMA`
+            columns) holding *all* rows of each raid in it.
+    """
+    ev, pulls = _pull_events(silver)
+    summary = summarise_events(ev)  # "raid_id" is the pull key here
+    pulls = pulls.merge(summary.raids, on="raid_id", how="left")
+    pulls = pulls.merge(_pull_ends(ev), on="raid_id", how="left")
+    end_ms = pulls["end_duration_ms"].where(pulls["has_end"] > 0)
+    pulls["duration_ms"] = end_ms.fillna(pulls["duration_ms"].astype("float64")).astype("int64")
+
+    stats = _player_stats(summary)  # per pull key × player, same player rules as the raid
+    stats = stats.drop(columns=["event_date", "dps", "hps"]).merge(
+        pulls[["raid_id", "real_raid_id", "encounter_id", "event_date", "duration_ms"]],
+        on="raid_id",
+        how="left",
+    )
+    stats["dps"] = _per_second(stats["damage_total"], stats["duration_ms"])
+    stats["hps"] = _per_second(stats["healing_total"], stats["duration_ms"])
+    stats["deaths"] = stats["player_deaths"]
+
+    totals = (
+        stats.groupby("raid_id")
+        .agg(
+            total_damage=("damage_total", "sum"),
+            total_healing=("healing_total", "sum"),
+            player_deaths=("player_deaths", "sum"),
+            n_players=("player_id", "count"),
+        )
+        .reset_index()
+    )
+    out = pulls.merge(totals, on="raid_id", how="left")
+    for column in ("player_deaths", "n_players"):
+        out[column] = out[column].fillna(0).astype("int64")
+    for column in ("total_damage", "total_healing"):
+        out[column] = out[column].fillna(0.0).astype("float64")
+    out["raid_dps"] = _per_second(out["total_damage"], out["duration_ms"])
+    out["raid_hps"] = _per_second(out["total_healing"], out["duration_ms"])
+    out = out.merge(_boss_names(summary, ev), on="raid_id", how="left")
+    out = out.merge(
+        most_frequent(summary.difficulties, "difficulty", "difficulty"), on="raid_id", how="left"
+    )
+    won = out["any_success"].fillna(0) > 0
+    ended = out["has_end"].fillna(0) > 0
+    out["outcome"] = "unknown"
+    out["outcome"] = out["outcome"].where(~ended, "wipe")
+    out["outcome"] = out["outcome"].where(~won, "kill")
+
+    out = out.drop(columns=["raid_id"]).rename(columns={"real_raid_id": "raid_id"})
+    stats = stats.drop(columns=["raid_id"]).rename(columns={"real_raid_id": "raid_id"})
+    return conform(out, FACT_ENCOUNTER_SUMMARY), conform(stats, FACT_PLAYER_ENCOUNTER_STATS)
+
+
+def build_fact_encounter_summary(silver: Any) -> Any:
+    """One row per raid × ``encounter_id`` (:data:`~raidlib.gold.schema.FACT_ENCOUNTER_SUMMARY`).
+
+    Columns: ``raid_id, event_date, encounter_id, boss_name`` (most frequent boss target name
+    in the pull, else the name on its ``boss_phase`` events), ``difficulty`` (most frequent),
+    ``outcome`` (kill / wipe / unknown, see the module docstring), ``duration_ms``,
+    ``raid_dps, raid_hps, total_damage, total_healing`` (Σ over the pull's players),
+    ``player_deaths``, ``n_players``.
+    """
+    return build_encounter_tables(silver)[0]
+
+
+def build_fact_player_encounter_stats(silver: Any) -> Any:
+    """One row per raid × pull × player (:data:`~raidlib.gold.schema.FACT_PLAYER_ENCOUNTER_STATS`).
+
+    Columns: ``raid_id, event_date, encounter_id, player_id, player_name, player_class,
+    player_role`` ("unknown" when never given), ``damage_total, healing_total``, ``dps, hps``
+    (by the pull's ``duration_ms``), ``deaths`` (as the victim), ``damage_events,
+    healing_events``.
+    """
+    return build_encounter_tables(silver)[1]
