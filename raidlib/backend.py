@@ -10,6 +10,7 @@ UTC (cuDF's time-zone support is partial); the lake I/O layer attaches UTC when 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -59,22 +60,54 @@ def _probe_cudf() -> tuple[ModuleType | None, str]:
     return cudf, ""
 
 
+_logged: set[tuple[str, str]] = set()
+_logged_lock = threading.Lock()
+
+
+def _log_once(backend: Backend, requested: str) -> Backend:
+    """Log each distinct (request, outcome) once per process, however many tasks resolve it."""
+    key = (requested, backend.reason)
+    with _logged_lock:
+        first = key not in _logged
+        _logged.add(key)
+    if first:
+        log.info("dataframe backend: %s (%s)", backend.name, backend.reason)
+    return backend
+
+
 def resolve_backend(requested: str = "auto") -> Backend:
-    """Resolve ``auto | cudf | pandas`` to a working backend; logs the choice once per call site."""
+    """Resolve ``auto | cudf | pandas`` to a working backend.
+
+    * ``pandas``: always pandas.
+    * ``auto``: cuDF when it imports *and* a tiny GPU computation succeeds, else pandas; the
+      reason (e.g. "cudf is not importable (ModuleNotFoundError: …)") is kept on the result.
+    * ``cudf``: cuDF or :class:`BackendUnavailableError` saying why and what to do.
+
+    The choice is logged once per process (``raidlib.backend`` logger, INFO).
+    """
     requested = (requested or "auto").lower()
     if requested not in ("auto", "cudf", "pandas"):
         raise ValueError(f"backend must be one of auto, cudf, pandas (got {requested!r})")
     if requested == "pandas":
-        return Backend("pandas", pd, "requested pandas")
+        return _log_once(Backend("pandas", pd, "requested pandas"), requested)
     module, why_not = _probe_cudf()
     if module is not None:
-        return Backend("cudf", module, f"{requested}: cuDF {module.__version__} on a GPU")
+        version = getattr(module, "__version__", "?")
+        return _log_once(
+            Backend("cudf", module, f"{requested}: cuDF {version} on a GPU"), requested
+        )
     if requested == "cudf":
         raise BackendUnavailableError(
-            f"backend 'cudf' was requested but {why_not}. Install the 'gpu-cu12' or 'gpu-cu13' "
-            "extra on a machine with an NVIDIA GPU, or use --backend pandas / RAIDLIB_BACKEND=pandas."
+            f"backend 'cudf' was requested but {why_not}. Install the 'gpu-cu12' extra "
+            "(CUDA 12 drivers) or 'gpu-cu13' (CUDA 13) on a machine with an NVIDIA GPU, or "
+            "choose pandas: --backend pandas / RAIDLIB_BACKEND=pandas."
         )
-    return Backend("pandas", pd, f"auto: {why_not}; using pandas")
+    return _log_once(Backend("pandas", pd, f"auto: {why_not}; using pandas"), requested)
+
+
+def pandas_backend(reason: str) -> Backend:
+    """The pandas backend with a given reason (memory-policy fallbacks; not logged here)."""
+    return Backend("pandas", pd, reason)
 
 
 def frame_library(frame: Any) -> ModuleType:

@@ -124,7 +124,8 @@ def build_dim_player(existing_dim_player: Any, player_raid_stats: Any) -> Any:
     keys = ["player_id"]
     cols = ["player_id", "raid_id", "event_date", "player_name", "player_class", "player_role"]
     rows = stats[cols].copy()
-    rows["player_role"] = rows["player_role"].where(rows["player_role"] != UNKNOWN_ROLE, None)
+    # ``where`` without ``other`` (null on both backends); ``other=None`` is not portable.
+    rows["player_role"] = rows["player_role"].where(rows["player_role"] != UNKNOWN_ROLE)
     out = (
         rows.groupby("player_id")
         .agg(

@@ -11,6 +11,11 @@ quarantine with its raw text, not half-read. When a file fails to parse, that fi
 through a tolerant path: timestamps are read as strings (bad values become nulls that the
 silver rules quarantine) and lines that still fail are isolated by bisection and returned as
 rejected lines with the parser's message.
+
+On the cuDF backend each batch's objects are parsed on the GPU by ``cudf.read_json`` (see
+:mod:`raidlib.lake.bronze_gpu`); a batch the GPU reader cannot take exactly as pyarrow would
+(a bad line, an unknown key, a timestamp that is not plain UTC, a value of the wrong JSON type)
+goes through the pyarrow path above instead, so quarantine behaves the same on both backends.
 """
 
 from __future__ import annotations
@@ -152,6 +157,10 @@ def read_bronze(
     """
     jobs = [(batch, path) for batch in batches for path in batch.paths]
     fs = lake.fs("bronze")
+    if backend.is_gpu:
+        from raidlib.lake.bronze_gpu import read_bronze_gpu  # noqa: PLC0415
+
+        return read_bronze_gpu(fs, batches, backend, max_workers=max_workers)
 
     def load(job: tuple[BronzeBatch, str]) -> tuple[pa.Table, pd.DataFrame]:
         batch, path = job

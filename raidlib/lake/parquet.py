@@ -7,12 +7,15 @@ partition, never a mix, and a crash leaves at most a dot-file that readers ignor
 
 Partition columns live in the path, not in the file; :func:`read_partition` adds them back.
 Files are written through pyarrow with the declared schema (Snappy); frames come back in the
-in-memory convention of :mod:`raidlib.lake.frames`.
+in-memory convention of :mod:`raidlib.lake.frames`. On the cuDF backend files are decoded on the
+GPU (``cudf.read_parquet``) and the Hive columns added there; if that fails for any reason other
+than running out of device memory, the pyarrow read below is used instead (same frame).
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import posixpath
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,9 +24,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from raidlib.backend import Backend
-from raidlib.lake.frames import frame_to_table, table_to_frame
+from raidlib.gpu_memory import is_gpu_oom
+from raidlib.lake.frames import frame_to_table, strip_utc, table_to_frame
 from raidlib.lake.lake import Lake, Layer
 from raidlib.lake.layout import parse_hive_parts
+
+log = logging.getLogger(__name__)
 
 PART_FILE = "part-0.parquet"
 COMPRESSION = "snappy"
@@ -99,6 +105,14 @@ def read_partitions(
     schema: pa.Schema | None = None,
 ) -> Any:
     """Several partitions as one frame on ``backend``; ``schema`` orders the final columns."""
+    partitions = list(partitions)
+    if backend.is_gpu:
+        try:
+            return _read_partitions_gpu(lake, layer, partitions, file_schema, backend, schema)
+        except Exception as exc:
+            if is_gpu_oom(exc):
+                raise
+            log.warning("GPU Parquet read of %s failed (%s); reading with pyarrow", layer, exc)
     tables = [read_partition_table(lake, layer, p, file_schema) for p in partitions]
     tables = [t for t in tables if t.num_rows]
     if schema is not None:
@@ -107,6 +121,53 @@ def read_partitions(
     else:
         table = pa.concat_tables(tables) if tables else file_schema.empty_table()
     return table_to_frame(table, backend)
+
+
+def _target_schema(file_schema: pa.Schema, partitions: list[str], schema: pa.Schema | None):
+    if schema is not None:
+        return schema
+    hive = parse_hive_parts(partitions[0]) if partitions else {}
+    return pa.schema([*file_schema, *(pa.field(k, pa.string()) for k in hive)])
+
+
+def _read_partitions_gpu(
+    lake: Lake,
+    layer: Layer,
+    partitions: list[str],
+    file_schema: pa.Schema,
+    backend: Backend,
+    schema: pa.Schema | None,
+) -> Any:
+    """cuDF branch of :func:`read_partitions`: ``cudf.read_parquet`` per file, Hive columns added
+    on the GPU, then every column cast to the dtype ``DataFrame.from_arrow`` gives the declared
+    type (the frame equals the pyarrow branch's frame)."""
+    xdf = backend.xdf
+    target = strip_utc(_target_schema(file_schema, partitions, schema))
+    reference = xdf.DataFrame.from_arrow(target.empty_table())
+    fs = lake.fs(layer)
+    frames = []
+    for partition in partitions:
+        hive = parse_hive_parts(partition)
+        for path in partition_files(lake, layer, partition):
+            frame = xdf.read_parquet(io.BytesIO(fs.cat_file(path)), columns=file_schema.names)
+            if len(frame) == 0:
+                continue
+            for key, value in hive.items():
+                frame[key] = value
+            frames.append(frame)
+    if not frames:
+        return reference
+    frame = xdf.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    columns = {}
+    for name in target.names:
+        want = reference[name].dtype
+        column = frame[name] if name in frame.columns else reference[name].reindex(frame.index)
+        if getattr(column.dtype, "tz", None) is not None:  # timestamp[us, UTC] → naive UTC
+            column = column.dt.tz_convert(None)
+        if column.dtype != want:
+            column = column.astype(want)
+        columns[name] = column
+    return xdf.DataFrame(columns)
 
 
 def read_partition(

@@ -55,6 +55,12 @@ def to_utc_naive(column: Any, lib: ModuleType) -> Any:
     if isinstance(dtype, pd.DatetimeTZDtype):
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     elif getattr(dtype, "kind", "") != "M":
+        if _is_gpu(lib):
+            # cuDF's to_datetime has no ``format="ISO8601"`` nor offset handling. Only frames
+            # built by hand carry string timestamps (the readers parse them), so parse those
+            # on the host and move the result back.
+            parsed = to_utc_naive(column.to_pandas(), pd)
+            return lib.Series(parsed, index=column.index)
         column = lib.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     return column.astype("datetime64[us]")

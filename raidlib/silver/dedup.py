@@ -29,8 +29,9 @@ def deduplicate(frame: Any) -> Any:
     if not bool(candidates.any()):
         return frame
     unique = frame[~candidates]
-    dups = frame[candidates]
-    dups = dups.assign(_row=dups.index.to_series(index=dups.index))
+    # The input position breaks ties (see ORDER). ``reset_index()`` turns the 0..n-1 index into
+    # a column on both backends (``Index.to_series(index=...)`` is pandas-only).
+    dups = frame[candidates].reset_index().rename(columns={"index": "_row"})
     dups = dups.sort_values([*DEDUP_KEY, *ORDER, "_row"], na_position="first")
     dups = dups.drop_duplicates(subset=list(DEDUP_KEY), keep="last").drop(columns=["_row"])
     return lib.concat([unique, dups]).reset_index(drop=True)

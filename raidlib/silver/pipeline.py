@@ -9,6 +9,11 @@ Order of effects in :func:`process_new_bronze` (what makes re-runs and crashes s
 4. write the quarantine files (one per partition × batch, named after the batch);
 5. only then mark the batches processed.
 
+On the cuDF backend the batches are first cut into chunks whose estimated device memory fits
+the GPU (:mod:`raidlib.gpu_memory`); a chunk that runs out of device memory anyway, or a single
+batch too big for the card, is processed on pandas with a logged warning. Chunks run one after
+the other, each a complete incremental step, so the result is the same as one big step.
+
 A crash anywhere before 5 leaves every partition old or new (never mixed) and the batches
 unmarked; the next run reads them again and, because the rebuild deduplicates against what is
 stored, produces the same silver as an uninterrupted run.
@@ -25,10 +30,18 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from raidlib.backend import Backend, frame_library, to_pandas
+from raidlib.backend import Backend, frame_library, pandas_backend, to_pandas
+from raidlib.gpu_memory import (
+    DEFAULT_POLICY,
+    MemoryPolicy,
+    MemoryProbe,
+    device_memory,
+    run_with_fallback,
+    split_to_fit,
+)
 from raidlib.lake import layout
 from raidlib.lake.bronze_reader import BronzeBatch, BronzeRead, read_bronze
-from raidlib.lake.frames import frame_to_table
+from raidlib.lake.frames import frame_to_table, table_to_frame
 from raidlib.lake.lake import Lake
 from raidlib.lake.parquet import read_partitions, write_partition_table
 from raidlib.lake.quarantine import write_quarantine
@@ -37,7 +50,7 @@ from raidlib.silver.build import build_silver_partitions, touched_partitions
 from raidlib.silver.cast import cast_bronze
 from raidlib.silver.enrich import enrich
 from raidlib.silver.rules import DEFAULT_RULE_PARAMS, RuleParams, check_rules, count_reasons
-from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
+from raidlib.silver.schema import QUARANTINE_FILE_SCHEMA, SILVER_FILE_SCHEMA, SILVER_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +77,8 @@ class SilverRunReport:
     late_events: int = 0
     partitions_written: list[str] = field(default_factory=list)
     quarantine_files: list[str] = field(default_factory=list)
+    backend: str = ""
+    """Backend(s) that did the work, e.g. ``cudf``, ``pandas`` or ``cudf + pandas (…why…)``."""
 
 
 def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -> PreparedBronze:
@@ -83,9 +98,18 @@ def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -
             raw_line=read.rejected["raw_line"].to_numpy(),
         )
         if lib is not pd:
-            rejected = lib.from_pandas(rejected)
+            # Through Arrow with the declared types: ``from_pandas`` would turn the all-null
+            # object column ``data_quality_flags`` into strings, which cuDF cannot concatenate
+            # with the list column of ``quarantined``.
+            extra = [QUARANTINE_FILE_SCHEMA.field(n) for n in ("quarantine_reason", "raw_line")]
+            schema = pa.schema([*SILVER_SCHEMA, *extra])
+            rejected = table_to_frame(frame_to_table(rejected, schema), _backend_of(lib))
         quarantined = lib.concat([quarantined, rejected], ignore_index=True)
     return PreparedBronze(clean=clean, quarantined=quarantined, rows_in=read.lines)
+
+
+def _backend_of(lib: Any) -> Backend:
+    return Backend("cudf" if lib is not pd else "pandas", lib, "frame library")
 
 
 def read_silver_partitions(lake: Lake, keys: list[tuple[str, str]], backend: Backend) -> Any:
@@ -99,7 +123,9 @@ def write_silver_partitions(lake: Lake, silver: Any, *, max_workers: int = 8) ->
     if len(silver) == 0:
         return []
     table = frame_to_table(silver, SILVER_SCHEMA)
-    keys = to_pandas(silver[["raid_id", "event_date"]].drop_duplicates())
+    # First row of each partition; sort by position because cuDF's drop_duplicates does not
+    # promise to keep row order.
+    keys = to_pandas(silver[["raid_id", "event_date"]].drop_duplicates()).sort_index()
     starts = keys.index.to_list() + [table.num_rows]
     file_table = table.select(SILVER_FILE_SCHEMA.names)
     jobs = []
@@ -120,14 +146,86 @@ def late_event_count(clean: Any) -> int:
     return int((clean["event_date"] != ingest_date).sum())
 
 
+def estimate_batch_bytes(lake: Lake, batch: BronzeBatch, policy: MemoryPolicy) -> float:
+    """Device bytes a batch needs in silver: its JSON size (manifest count × typical line size,
+    else the objects' sizes) × the policy's working-copy factor."""
+    if batch.events:
+        json_bytes = batch.events * policy.bytes_per_bronze_event
+    else:
+        fs = lake.fs("bronze")
+        json_bytes = sum(fs.size(p) or 0 for p in batch.paths)
+    return json_bytes * policy.bytes_per_bronze_byte
+
+
 def process_batches(
     lake: Lake,
     backend: Backend,
     batches: list[BronzeBatch],
     params: RuleParams = DEFAULT_RULE_PARAMS,
+    *,
+    policy: MemoryPolicy = DEFAULT_POLICY,
+    probe: MemoryProbe = device_memory,
 ) -> SilverRunReport:
-    """Bring ``batches`` into silver (steps 2–5 of the module doc) and mark them processed."""
-    report = SilverRunReport(batches=[b.batch_id for b in batches])
+    """Bring ``batches`` into silver (steps 2–5 of the module doc) and mark them processed.
+
+    On a GPU backend the work is split to fit device memory (see the module doc); the report's
+    ``backend`` says what actually ran.
+    """
+    if not backend.is_gpu or not batches:
+        return _process_chunk(lake, backend, batches, params)
+    memory = probe()
+    if memory is None:
+        chunks = [(list(range(len(batches))), True)]
+    else:
+        sizes = [estimate_batch_bytes(lake, b, policy) for b in batches]
+        chunks = split_to_fit(sizes, policy.budget(memory[0]))
+    reports = []
+    for indices, fits in chunks:
+        chunk = [batches[i] for i in indices]
+        if fits:
+            report, used = run_with_fallback(
+                "silver",
+                lambda b, chunk=chunk: _process_chunk(lake, b, chunk, params),
+                backend,
+                lambda: pandas_backend("GPU out of memory"),
+            )
+            if used is not backend:
+                report.backend = "pandas (GPU out of memory)"
+        else:
+            log.warning(
+                "silver: batch %s alone needs more GPU memory than is free; using pandas",
+                chunk[0].batch_id,
+            )
+            report = _process_chunk(lake, pandas_backend("batch too big"), chunk, params)
+            report.backend = "pandas (batch too big for the GPU)"
+        reports.append(report)
+    if len(reports) > 1:
+        log.info("silver: %d batches processed in %d GPU-sized chunks", len(batches), len(reports))
+    return combine_reports(reports)
+
+
+def combine_reports(reports: list[SilverRunReport]) -> SilverRunReport:
+    """Several reports (chunks, or concurrent groups) as one; backends listed once each."""
+    total = SilverRunReport()
+    for r in reports:
+        total.batches += r.batches
+        total.rows_in += r.rows_in
+        total.rows_added += r.rows_added
+        total.duplicates_removed += r.duplicates_removed
+        total.rows_quarantined += r.rows_quarantined
+        total.late_events += r.late_events
+        total.partitions_written += r.partitions_written
+        total.quarantine_files += r.quarantine_files
+        for reason, n in r.quarantined_by_reason.items():
+            total.quarantined_by_reason[reason] = total.quarantined_by_reason.get(reason, 0) + n
+    total.backend = " + ".join(dict.fromkeys(r.backend for r in reports if r.backend))
+    return total
+
+
+def _process_chunk(
+    lake: Lake, backend: Backend, batches: list[BronzeBatch], params: RuleParams
+) -> SilverRunReport:
+    report = SilverRunReport(batches=[b.batch_id for b in batches], backend=backend.name)
     if not batches:
         return report
     prepared = prepare_bronze(read_bronze(lake, batches, backend), params)
@@ -145,7 +243,9 @@ def process_batches(
     report.duplicates_removed = len(existing) + len(prepared.clean) - len(rebuilt)
     report.late_events = late_event_count(prepared.clean)
     log.info(
-        "silver: %d batches, %d rows in, %d added, %d duplicates, %d quarantined, %d partitions",
+        "silver (%s): %d batches, %d rows in, %d added, %d duplicates, %d quarantined, "
+        "%d partitions",
+        backend.name,
         len(batches),
         report.rows_in,
         report.rows_added,

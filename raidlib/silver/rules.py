@@ -108,14 +108,14 @@ def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str
         "timestamp_missing_or_unparseable": ts.isna(),
         "ingest_timestamp_missing": ingest.isna(),
         "event_id_not_uuid": ~_flag(f["event_id"].str.match(UUID_PATTERN)),
-        "event_type_unknown": ~_flag(etype.isin(EVENT_TYPES)),
+        "event_type_unknown": ~_flag(etype.isin(list(EVENT_TYPES))),
         "raid_id_invalid": ~_flag(f["raid_id"].str.match(RAID_ID_PATTERN)),
         "source_player_missing": _blank(f["source_player_id"])
         | _blank(f["source_player_name"])
         | _flag(f["source_player_name"].str.len() > 64),
     }
     for name, allowed in ENUMS.items():
-        masks[f"{name}_invalid"] = _flag(f[name].notna() & ~f[name].isin(allowed))
+        masks[f"{name}_invalid"] = _flag(f[name].notna() & ~f[name].isin(list(allowed)))
     masks["damage_amount_missing_or_not_positive"] = _flag(etype == "combat_damage") & ~_flag(
         f["damage_amount"] > 0
     )

@@ -20,7 +20,7 @@ from raidlib.lake.bronze_reader import BronzeBatch
 from raidlib.lake.layout import parse_hive_parts
 from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings
-from raidlib.silver.pipeline import SilverRunReport, process_batches
+from raidlib.silver.pipeline import SilverRunReport, combine_reports, process_batches
 
 SILVER_LIMIT_NAME = "raidlib-bronze-to-silver"
 """Global concurrency limit (1 slot) held by a flow run while it rewrites silver partitions."""
@@ -100,19 +100,7 @@ def process_batch_group(
 
 def merge_reports(reports: list[SilverRunReport]) -> SilverRunReport:
     """Sum of several group reports (one per task) into the run's report."""
-    total = SilverRunReport()
-    for r in reports:
-        total.batches += r.batches
-        total.rows_in += r.rows_in
-        total.rows_added += r.rows_added
-        total.duplicates_removed += r.duplicates_removed
-        total.rows_quarantined += r.rows_quarantined
-        total.late_events += r.late_events
-        total.partitions_written += r.partitions_written
-        total.quarantine_files += r.quarantine_files
-        for reason, n in r.quarantined_by_reason.items():
-            total.quarantined_by_reason[reason] = total.quarantined_by_reason.get(reason, 0) + n
-    return total
+    return combine_reports(reports)
 
 
 def data_quality_rows(report: SilverRunReport) -> list[dict[str, Any]]:
@@ -125,6 +113,7 @@ def data_quality_rows(report: SilverRunReport) -> list[dict[str, Any]]:
         {"metric": "rows quarantined", "value": report.rows_quarantined},
         {"metric": "late events (event date ≠ ingest date)", "value": report.late_events},
         {"metric": "silver partitions written", "value": len(report.partitions_written)},
+        {"metric": "backend", "value": report.backend or "none (no batches)"},
     ]
     rows += [
         {"metric": f"quarantined: {reason}", "value": n}

@@ -1,0 +1,124 @@
+"""The 4 GB policy, decided on a CPU with a fake device-memory probe."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from raidlib.backend import Backend, resolve_backend
+from raidlib.gpu_memory import (
+    MemoryPolicy,
+    PeakDeviceMemory,
+    is_gpu_oom,
+    plan_step,
+    run_with_fallback,
+    split_to_fit,
+)
+from raidlib.lake.bronze_reader import BronzeBatch
+from raidlib.silver.pipeline import estimate_batch_bytes
+
+GiB = 2**30
+LAPTOP = lambda: (int(3.6 * GiB), 4 * GiB)  # noqa: E731 — RTX 3050 laptop with a desktop open
+
+
+def test_a_step_that_fits_runs_on_the_gpu():
+    plan = plan_step("gold raid001", 1 * GiB, probe=LAPTOP)
+    assert plan.use_gpu
+    assert plan.budget_bytes == int(3.6 * GiB * 0.6)
+    assert "1,024 MiB" in plan.reason
+
+
+def test_a_step_bigger_than_free_memory_goes_to_pandas_with_a_reason():
+    plan = plan_step("gold raid001", 3 * GiB, probe=LAPTOP)
+    assert not plan.use_gpu
+    assert "using pandas" in plan.reason and "3,686 MiB free of 4,096 MiB" in plan.reason
+
+
+def test_unknown_free_memory_still_tries_the_gpu():
+    assert plan_step("silver", 100 * GiB, probe=lambda: None).use_gpu
+
+
+def test_usable_fraction_is_a_knob():
+    policy = MemoryPolicy(usable_fraction=0.9)
+    assert plan_step("x", 3 * GiB, probe=LAPTOP, policy=policy).use_gpu
+
+
+def test_batches_are_cut_into_consecutive_chunks_that_fit():
+    assert split_to_fit([4, 4, 4, 1], budget=9) == [([0, 1], True), ([2, 3], True)]
+    assert split_to_fit([], budget=9) == []
+
+
+def test_a_batch_too_big_alone_is_its_own_pandas_chunk():
+    assert split_to_fit([2, 20, 2, 2], budget=5) == [([0], True), ([1], False), ([2, 3], True)]
+
+
+def test_bronze_batch_estimate_uses_the_manifest_count():
+    policy = MemoryPolicy(bytes_per_bronze_event=700, bytes_per_bronze_byte=4)
+    batch = BronzeBatch("b", ("x",), events=10_000)
+    assert estimate_batch_bytes(None, batch, policy) == 10_000 * 700 * 4
+    # 4 GB laptop: ~0.75 M events per GPU chunk with the defaults.
+    per_chunk = MemoryPolicy().budget(int(3.6 * GiB)) / estimate_batch_bytes(
+        None, BronzeBatch("b", (), events=1), MemoryPolicy()
+    )
+    assert 500_000 < per_chunk < 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("exc", "oom"),
+    [
+        (MemoryError("std::bad_alloc: out_of_memory: CUDA error"), True),
+        (RuntimeError("CUDA error at: rmm: cudaErrorMemoryAllocation out of memory"), True),
+        (RuntimeError("cudf: column types differ"), False),
+        (ValueError("out of memory"), False),
+    ],
+)
+def test_out_of_memory_is_recognised(exc, oom):
+    assert is_gpu_oom(exc) is oom
+
+
+def _fake_gpu() -> Backend:
+    pandas = resolve_backend("pandas")
+    return Backend("cudf", pandas.xdf, "fake GPU backend for tests")
+
+
+def test_gpu_oom_reruns_on_pandas_with_a_warning(caplog):
+    calls = []
+
+    def step(backend: Backend) -> str:
+        calls.append(backend.name)
+        if backend.is_gpu:
+            raise MemoryError("out_of_memory")
+        return "done"
+
+    with caplog.at_level(logging.WARNING, logger="raidlib.gpu_memory"):
+        result, used = run_with_fallback(
+            "gold raid001", step, _fake_gpu(), lambda: resolve_backend("pandas")
+        )
+    assert (result, used.name, calls) == ("done", "pandas", ["cudf", "pandas"])
+    assert "gold raid001 ran out of GPU memory" in caplog.text and "pandas" in caplog.text
+
+
+def test_other_errors_are_not_swallowed():
+    def step(backend: Backend) -> None:
+        raise RuntimeError("a real bug")
+
+    with pytest.raises(RuntimeError, match="a real bug"):
+        run_with_fallback("silver", step, _fake_gpu(), lambda: resolve_backend("pandas"))
+
+
+def test_pandas_steps_run_once():
+    calls = []
+    result, used = run_with_fallback(
+        "silver", lambda b: calls.append(b.name) or 1, resolve_backend("pandas"), lambda: None
+    )
+    assert (result, used.name, calls) == (1, "pandas", ["pandas"])
+
+
+def test_peak_memory_is_none_without_rmm():
+    with PeakDeviceMemory() as peak:
+        pass
+    try:
+        import rmm  # noqa: F401
+    except ImportError:
+        assert peak.peak_bytes is None
