@@ -45,3 +45,7 @@ if __name__ == "__main__":
         f"{s['duplicates_removed']} duplicates removed, {s['rows_quarantined']} quarantined; "
         f"gold: {len(g['raids_built'])} raid(s) rebuilt"
     )
+    # Every pull of the raids rebuilt in this run, as a raider reads it.
+    from raidlib.console import print_pull_reports
+
+    print_pull_reports(g.get("encounters"), g.get("encounter_stats"))

@@ -64,3 +64,115 @@ def print_run_report(
     console.print(frame_table(top_players(stats, "hps"), "Top HPS per raid"))
     if players_in_dim is not None:
         console.print(f"dim_player: {players_in_dim} player(s) tracked across raids")
+
+
+def _duration(ms: Any) -> str:
+    """``97676`` → ``1:37.7`` (m:ss.s); empty for null."""
+    if ms is None or pd.isna(ms):
+        return ""
+    seconds = float(ms) / 1000.0
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def encounter_line(pull: dict[str, Any]) -> str:
+    """``Loom'ithar (normal) — kill in 1:37.7 — 25 players, 3 deaths, raid DPS 1,234,567``."""
+    colour = {"kill": "green", "wipe": "red"}.get(str(pull["outcome"]), "yellow")
+    return (
+        f"[bold]{pull.get('boss_name') or 'unknown boss'}[/bold] "
+        f"({pull.get('difficulty') or 'unknown difficulty'}) — "
+        f"[{colour}]{pull['outcome']}[/{colour}] in {_duration(pull['duration_ms'])} — "
+        f"{pull['n_players']} players, {pull['player_deaths']} deaths, "
+        f"raid DPS {_amount(pull['raid_dps'])}, raid HPS {_amount(pull['raid_hps'])} "
+        f"[dim](raid {pull['raid_id']}, pull {pull['encounter_id']}, {pull['event_date']})[/dim]"
+    )
+
+
+def pull_player_frame(encounter_stats: pd.DataFrame) -> pd.DataFrame:
+    """One pull's players as a raider reads them, sorted by damage (then healing, name)."""
+    s = encounter_stats.sort_values(
+        ["damage_total", "healing_total", "player_name"], ascending=[False, False, True]
+    )
+    return pd.DataFrame(
+        {
+            "name": s["player_name"].astype(object).where(s["player_name"].notna(), s["player_id"]),
+            "class": s["player_class"].astype(object).fillna("").str.replace("_", " "),
+            "role": s["player_role"].astype(object),
+            "damage": s["damage_total"].round().astype("int64"),
+            "DPS": s["dps"].round().astype("int64"),
+            "healing": s["healing_total"].round().astype("int64"),
+            "HPS": s["hps"].round().astype("int64"),
+            "deaths": s["deaths"].astype("int64"),
+        }
+    ).reset_index(drop=True)
+
+
+def print_pull_reports(
+    encounters: pd.DataFrame,
+    encounter_stats: pd.DataFrame,
+    console: Console | None = None,
+    limit: int | None = None,
+) -> None:
+    """For each pull: the encounter line, then its per-player table (``limit`` rows if given)."""
+    console = console or Console(width=None if Console().is_terminal else 140)
+    if encounters is None or encounters.empty:
+        return
+    pulls = encounters.sort_values(["event_date", "raid_id", "encounter_id"])
+    for pull in pulls.to_dict("records"):
+        mine = encounter_stats[
+            (encounter_stats["raid_id"] == pull["raid_id"])
+            & (encounter_stats["encounter_id"] == pull["encounter_id"])
+        ]
+        players = pull_player_frame(mine)
+        if limit is not None:
+            players = players.head(limit)
+        console.print(encounter_line(pull))
+        console.print(frame_table(players, "Players (fact_player_encounter_stats), by damage"))
+
+
+def print_import_report(result: Any, console: Console | None = None, malformed: int = 10) -> None:
+    """What ``raidlib import-log`` did (a :class:`raidlib.combatlog.delivery.ImportResult`)."""
+    console = console or Console(width=None if Console().is_terminal else 140)
+    report = result.report
+    rate = f", {report.lines_total / result.seconds:,.0f} lines/s" if result.seconds else ""
+    console.rule(f"[bold]combat log import: {result.path}")
+    console.print(
+        f"lines: {report.lines_total:,} ({report.blank_lines:,} blank) in "
+        f"{result.seconds:.1f} s{rate}; raid: {', '.join(result.raid_ids) or 'none'}"
+    )
+    emitted = pd.DataFrame(
+        sorted(report.emitted.items(), key=lambda kv: (-kv[1], kv[0])), columns=["event_type", "n"]
+    )
+    emitted.loc[len(emitted)] = ["total", int(emitted["n"].sum()) if len(emitted) else 0]
+    console.print(frame_table(emitted, "Events produced, by type"))
+    if not result.encounters.empty:
+        pulls = result.encounters.copy()
+        pulls["start"] = pulls["start"].astype(object).fillna("").astype(str).str.slice(0, 19)
+        console.print(frame_table(pulls, "Encounters (pulls)"))
+    else:
+        console.print("encounters: none (no ENCOUNTER_START in the log)")
+    if report.malformed_count:
+        first = ", ".join(f"line {n}: {why}" for n, why in report.malformed[:malformed])
+        more = " …" if report.malformed_count > malformed else ""
+        console.print(
+            f"[yellow]malformed lines: {report.malformed_count:,}[/yellow] "
+            f"(counted, not imported) — {first}{more}"
+        )
+    else:
+        console.print("malformed lines: 0")
+    if report.skipped:
+        skipped = pd.DataFrame(
+            sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])),
+            columns=["reason", "rows"],
+        )
+        console.print(frame_table(skipped, "Rows skipped on purpose, by reason"))
+    console.print(
+        f"delivered to {result.destination}: {result.batches} batch(es) — "
+        f"{result.accepted} landed ({result.events_landed:,} events), "
+        f"{result.duplicate} already there (duplicate), {result.rejected} rejected, "
+        f"{result.failed} failed"
+        + (f" — first error: {result.first_error}" if result.first_error else "")
+    )
