@@ -6,25 +6,11 @@ The cuDF case is skipped with the probe's reason (visible with ``-rs``), e.g.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from raidlib.backend import Backend, _probe_cudf, resolve_backend
-from raidlib.lake import Lake
+from raidlib.backend import Backend, resolve_backend
 
-NOW = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-def cudf_or_skip() -> Backend:
-    module, why_not = _probe_cudf()
-    if module is None:
-        pytest.skip(f"cuDF not available: {why_not}")
-    return resolve_backend("cudf")
+from .medallion import cudf_or_skip
 
 
 @pytest.fixture(params=["pandas", pytest.param("cudf", marks=pytest.mark.gpu)])
@@ -38,84 +24,3 @@ def any_backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def gpu_backend() -> Backend:
     return cudf_or_skip()
-
-
-@dataclass
-class LandedRaids:
-    lake: Lake
-    events: int
-
-
-def land_random_raids(root: Path, *, n_raids: int = 2, seed: int = 11) -> LandedRaids:
-    """Generated raids landed as receiver batches, plus a re-posted batch (duplicates) and a
-    hand-written object with a broken line (quarantine), in ``root``'s bronze."""
-    from raidlib.generator import generate_raids
-    from raidlib.generator.wire import frame_to_wire_events
-    from raidlib.lake.bronze_writer import land_batch
-    from raidlib.schemas import validate_events
-
-    lake = Lake.local(root)
-    frame = generate_raids(n_raids, seed=seed, start=datetime(2026, 3, 1, 23, tzinfo=UTC), pug=True)
-    models = validate_events(frame_to_wire_events(frame), now=NOW)
-    size = 5_000
-    for number, start in enumerate(range(0, len(models), size)):
-        land_batch(
-            lake,
-            models[start : start + size],
-            batch_id=str(uuid.UUID(int=number + 1)),
-            ingest_timestamp=datetime(2026, 3, 4, 8, tzinfo=UTC),
-        )
-    # A retried POST under a new batch id, landed later: every event a duplicate.
-    land_batch(
-        lake,
-        models[:300],
-        batch_id=str(uuid.UUID(int=999)),
-        ingest_timestamp=datetime(2026, 3, 5, 8, tzinfo=UTC),
-    )
-    _write_broken_object(lake, models[0].raid_id)
-    return LandedRaids(lake, len(models) + 300)
-
-
-def _write_broken_object(lake: Lake, raid_id: str) -> None:
-    """A batch not written by the receiver: one good line, one broken, one with an unknown key."""
-    import json
-
-    from raidlib.lake import layout
-
-    batch_id = str(uuid.UUID(int=4242))
-    stamp = "2026-03-05T09:00:00.000000Z"
-    good = {
-        "event_id": str(uuid.UUID(int=77)),
-        "event_type": "spell_cast",
-        "timestamp": "2026-03-02T00:10:00.5Z",
-        "raid_id": raid_id,
-        "source_player_id": "hand-1",
-        "source_player_name": "Hand",
-        "batch_id": batch_id,
-        "ingest_timestamp": stamp,
-    }
-    lines = [
-        json.dumps(good),
-        '{"event_id": "broken", "event_type": ',
-        json.dumps({**good, "event_id": str(uuid.UUID(int=78)), "surprise": 1}),
-    ]
-    key = layout.bronze_batch_key(raid_id, stamp[:10], batch_id)
-    lake.write_bytes_atomic("bronze", key, ("\n".join(lines) + "\n").encode())
-    manifest = {"batch_id": batch_id, "ingest_timestamp": stamp, "objects": [{"key": key}]}
-    lake.write_bytes_atomic(
-        "bronze", layout.bronze_manifest_key(batch_id), json.dumps(manifest).encode()
-    )
-
-
-def run_medallion(lake: Lake, backend: Backend) -> dict[str, Any]:
-    """bronze → silver → gold on ``backend``; every silver and gold table, as frames."""
-    from raidlib.gold import build_gold
-    from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids
-    from raidlib.lake.quarantine import read_quarantine
-    from raidlib.silver.pipeline import process_new_bronze
-
-    report = process_new_bronze(lake, backend)
-    silver = read_silver_for_raids(lake, silver_raid_ids(lake), backend)
-    quarantine = read_quarantine(lake, backend)
-    gold = build_gold(silver)
-    return {"report": report, "silver": silver, "quarantine": quarantine, **gold.as_dict()}
