@@ -1,0 +1,207 @@
+"""Real and hand-made combat logs through the whole product: import → bronze → silver → gold.
+
+The shipped real logs (``<workspace>/shared/data/combatlogs``) are imported into a temporary
+lake with the library call behind ``raidlib import-log``, then the ``medallion`` flow builds
+silver and gold (under the session's Prefect test harness); the per-pull gold tables are
+checked against what the log says (ENCOUNTER_END success and fightTime, the 25 players'
+classes from COMBATANT_INFO, pets folded into owners).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from raidlib.backend import resolve_backend
+from raidlib.cli import main
+from raidlib.combatlog import encounters
+from raidlib.combatlog.delivery import import_log
+from raidlib.lake import Lake
+from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids
+from raidlib.runconfig import settings_for_run
+
+from .conftest import ALICE, BOB, BOSS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from flows.medallion import medallion  # noqa: E402
+
+DATA = Path(__file__).parents[3] / "shared" / "data" / "combatlogs"
+KILL = DATA / "enc-3131-pull-1-loom-ithar.log.gz"
+WIPE = DATA / "enc-3135-pull-1-dimensius-the-all-devouring.log.gz"
+PANDAS = resolve_backend("pandas")
+
+needs_real_logs = pytest.mark.skipif(
+    not (KILL.is_file() and WIPE.is_file()),
+    reason=f"the shipped real combat logs are not in {DATA} (workspace shared/data)",
+)
+
+# Classes of the kill's 25 players from their COMBATANT_INFO specs (cross-checked with the
+# abilities they used in tests/combatlog/test_import.py).
+KILL_CLASSES = {
+    "death_knight": 6,
+    "mage": 4,
+    "monk": 4,
+    "demon_hunter": 2,
+    "druid": 2,
+    "priest": 2,
+    "rogue": 2,
+    "shaman": 2,
+    "warrior": 1,
+}
+
+
+def gold(lake: Lake, name: str) -> pd.DataFrame:
+    return read_gold_table(lake, name, PANDAS)
+
+
+def lake_files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "_state" not in p.parts
+    }
+
+
+@pytest.fixture(scope="module")
+def real_lake(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both real logs imported into one lake, then one medallion run."""
+    if not (KILL.is_file() and WIPE.is_file()):
+        pytest.skip(f"the shipped real combat logs are not in {DATA}")
+    root = tmp_path_factory.mktemp("clog-lake")
+    lake = Lake.from_settings(settings_for_run(str(root)))
+    imports = [import_log(path, lake=lake) for path in (KILL, WIPE)]
+    run = medallion(lake=str(root), backend="pandas")
+    return {"root": root, "lake": lake, "imports": imports, "run": run}
+
+
+@needs_real_logs
+def test_import_lands_everything_and_reports_pulls(real_lake: dict[str, Any]) -> None:
+    kill, wipe = real_lake["imports"]
+    for result in (kill, wipe):
+        assert result.ok and result.report.malformed_count == 0
+        assert result.accepted == result.batches > 0 and result.duplicate == 0
+        assert result.events_landed == result.events == sum(result.report.emitted.values())
+    assert kill.encounters[["boss", "difficulty", "outcome", "duration_s"]].values.tolist() == [
+        ["Loom'ithar", "normal", "kill", 97.7]
+    ]
+    assert wipe.encounters[["encounter_id", "outcome", "duration_s"]].values.tolist() == [
+        ["3135-1", "wipe", 21.0]
+    ]
+    assert real_lake["run"]["silver"]["rows_quarantined"] == 0
+
+
+@needs_real_logs
+def test_kill_and_wipe_and_fight_time_in_gold(real_lake: dict[str, Any]) -> None:
+    lake, root = real_lake["lake"], real_lake["root"]
+    pulls = gold(lake, "fact_encounter_summary").set_index("encounter_id")
+    assert list(pulls.index) == ["3131-1", "3135-1"]
+    assert pulls.loc["3131-1", "outcome"] == "kill"
+    assert pulls.loc["3135-1", "outcome"] == "wipe"
+    assert pulls.loc["3131-1", "boss_name"] == "Loom'ithar"
+    assert pulls.loc["3131-1", "difficulty"] == "normal"
+    for pull, path in (("3131-1", KILL), ("3135-1", WIPE)):
+        fight_time = int(encounters(path)["fight_time_ms"].iloc[0])
+        assert abs(int(pulls.loc[pull, "duration_ms"]) - fight_time) <= 1000
+        raid = pulls.loc[pull, "raid_id"]
+        # Hive partitions: <table>/raid_id=<raid>/event_date=<UTC date of the pull's start>/
+        for table in ("fact_encounter_summary", "fact_player_encounter_stats"):
+            folder = root / "gold" / table / f"raid_id={raid}" / "event_date=2026-02-16"
+            assert list(folder.glob("*.parquet")), folder
+    kill = pulls.loc["3131-1"]
+    assert kill["raid_dps"] == pytest.approx(kill["total_damage"] / (kill["duration_ms"] / 1000))
+    # The flow's return carries the rebuilt pulls (what `python flows/medallion.py` prints).
+    returned = real_lake["run"]["gold"]["encounters"]
+    assert sorted(returned["encounter_id"]) == ["3131-1", "3135-1"]
+
+
+@needs_real_logs
+def test_kill_has_25_players_with_their_classes(real_lake: dict[str, Any]) -> None:
+    stats = gold(real_lake["lake"], "fact_player_encounter_stats")
+    kill = stats[stats["encounter_id"] == "3131-1"]
+    assert len(kill) == 25 and kill["player_id"].str.startswith("Player-").all()
+    assert kill["player_class"].value_counts().to_dict() == KILL_CLASSES
+    assert kill["player_role"].value_counts().to_dict() == {"dps": 18, "healer": 5, "tank": 2}
+    by_name = kill.set_index("player_name")
+    assert by_name.loc["Cadburyy-Ravencrest-EU", "player_class"] == "death_knight"
+    assert by_name.loc["Deyanm-Draenor-EU", "player_role"] == "healer"
+    pulls = gold(real_lake["lake"], "fact_encounter_summary").set_index("encounter_id")
+    assert pulls.loc["3131-1", "n_players"] == 25
+    assert pulls.loc["3131-1", "total_damage"] == pytest.approx(kill["damage_total"].sum())
+
+
+@needs_real_logs
+def test_pet_damage_is_folded_into_the_owner(real_lake: dict[str, Any]) -> None:
+    lake = real_lake["lake"]
+    stats = gold(lake, "fact_player_encounter_stats")
+    assert not stats["player_id"].str.startswith(("Pet-", "Creature-", "Vehicle-")).any()
+    raid = stats.loc[stats["encounter_id"] == "3131-1", "raid_id"].iloc[0]
+    silver = read_silver_for_raids(lake, [raid], PANDAS)
+    dk = stats[(stats["player_name"] == "Willòwí-Draenor-EU") & (stats["encounter_id"] == "3131-1")]
+    hits = silver[
+        (silver["source_player_id"] == dk["player_id"].iloc[0])
+        & (silver["event_type"] == "combat_damage")
+    ]
+    by_pet = hits["data_quality_flags"].map(lambda f: any(x.startswith("pet=") for x in f))
+    assert hits.loc[by_pet, "damage_amount"].sum() > 0  # ghoul / Glaciersmasher damage ...
+    assert dk["damage_total"].iloc[0] == pytest.approx(hits["damage_amount"].sum())  # ... counted
+
+
+@needs_real_logs
+def test_reimporting_the_same_log_changes_nothing(real_lake: dict[str, Any]) -> None:
+    lake, root = real_lake["lake"], real_lake["root"]
+    before = lake_files(root)
+    again = import_log(KILL, lake=lake)
+    assert again.accepted == 0 and again.duplicate == again.batches > 0
+    run = medallion(lake=str(root), backend="pandas")
+    assert run["silver"]["batches"] == 0 and run["gold"]["raids_built"] == []
+    assert lake_files(root) == before
+
+
+def test_hand_made_log_deaths_on_the_victim_and_pets_on_the_owner(
+    prefect_harness: None, v22_log: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    lake = Lake.from_settings(settings_for_run(str(root)))
+    result = import_log(v22_log, lake=lake)
+    assert result.report.malformed == [(15, "no '<timestamp>  EVENT,' prefix")]
+    medallion(lake=str(root), backend="pandas")
+    [pull] = gold(lake, "fact_encounter_summary").to_dict("records")
+    assert (pull["encounter_id"], pull["outcome"], pull["duration_ms"]) == ("3131-1", "wipe", 9999)
+    assert (pull["difficulty"], pull["n_players"], pull["player_deaths"]) == ("heroic", 2, 1)
+    stats = gold(lake, "fact_player_encounter_stats").set_index("player_id")
+    assert BOSS not in stats.index  # the boss is never a player
+    alice, bob = stats.loc[ALICE], stats.loc[BOB]
+    # Alice: Fireball 200 + melee 50 + her Water Elemental's 100 + Fireball 100 − 30 overkill
+    assert alice["damage_total"] == 420.0 and alice["damage_events"] == 4
+    assert alice["dps"] == pytest.approx(420.0 / 9.999)
+    assert (alice["deaths"], alice["player_class"], alice["player_role"]) == (1, "mage", "dps")
+    # Bob killed nobody and his feign death is no death; his heal counts 300 − 100 overheal
+    assert (bob["deaths"], bob["healing_total"], bob["player_role"]) == (0, 200.0, "healer")
+
+
+def test_cli_reports_malformed_lines_and_exits_0(
+    v22_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = v22_log.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "garbage without a timestamp")  # becomes line 4; the old line 15 is 16
+    lines.append("2/16/2026 22:48:17.0000")  # a time stamp and nothing else
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lake = tmp_path / "lake"
+    code = main(["import-log", str(log), "--lake", str(lake), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "malformed lines: 3" in out
+    assert "line 4: no '<timestamp>  EVENT,' prefix" in out and "line 16:" in out
+    assert "line 22:" in out
+    assert "Loom'ithar" in out and "wipe" in out and "combat_damage" in out
+    assert "heal_all_overheal" in out  # skipped rows, by reason
+    assert f"bronze {lake / 'bronze'}" in out and "0 rejected" in out
+    assert list((lake / "bronze" / "wow_raid_events" / "v1").rglob("*.jsonl"))
+    # Same log again: nothing new lands.
+    assert main(["import-log", str(log), "--lake", str(lake), "--no-progress"]) == 0
+    assert "0 landed" in capsys.readouterr().out
