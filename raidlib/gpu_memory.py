@@ -46,15 +46,16 @@ class MemoryPolicy:
         bytes_per_bronze_byte: device bytes needed per byte of bronze JSON Lines while reading,
             casting, checking, enriching, deduplicating and sorting it (JSON text → columns is
             ≈ 0.5×, then ≈ 6 working copies).
-        bytes_per_silver_row: device bytes per silver row read for gold (Arrow row ≈ 600 B,
-            four group-bys over ~16 columns and their temporaries ≈ 3×).
+        bytes_per_silver_parquet_byte: device bytes per byte of a raid's silver Parquet files
+            (Snappy/dictionary ≈ 8× smaller than the Arrow columns, then the gold group-bys and
+            their temporaries ≈ 3×).
         bytes_per_bronze_event: used when only an event count is known (manifests): a bronze
             line is ≈ 700 B of JSON.
     """
 
     usable_fraction: float = 0.6
     bytes_per_bronze_byte: float = 4.0
-    bytes_per_silver_row: float = 2_000.0
+    bytes_per_silver_parquet_byte: float = 25.0
     bytes_per_bronze_event: float = 700.0
 
     def budget(self, free_bytes: int) -> int:
@@ -90,6 +91,22 @@ def device_memory() -> tuple[int, int] | None:
         return int(free), int(total)
     except Exception:
         return None
+
+
+def estimate_gold_bytes(
+    fingerprint: dict[str, str], policy: MemoryPolicy = DEFAULT_POLICY
+) -> float:
+    """Device bytes to build one raid's gold from its silver files.
+
+    ``fingerprint`` is :func:`raidlib.lake.gold_store.silver_fingerprint`'s
+    ``{path: "<size>:<version>"}``, taken anyway before a gold build, so the estimate costs no
+    extra I/O. Use with :func:`plan_step` then :func:`run_with_fallback`.
+    """
+    size = 0
+    for token in fingerprint.values():
+        head = str(token).split(":", 1)[0]
+        size += int(head) if head.isdigit() else 0
+    return size * policy.bytes_per_silver_parquet_byte
 
 
 def _mib(n: float) -> str:

@@ -10,6 +10,7 @@ from raidlib.backend import Backend, resolve_backend
 from raidlib.gpu_memory import (
     MemoryPolicy,
     PeakDeviceMemory,
+    estimate_gold_bytes,
     is_gpu_oom,
     plan_step,
     run_with_fallback,
@@ -122,3 +123,10 @@ def test_peak_memory_is_none_without_rmm():
         import rmm  # noqa: F401
     except ImportError:
         assert peak.peak_bytes is None
+
+
+def test_gold_estimate_reads_sizes_from_the_silver_fingerprint():
+    fingerprint = {"a/part-0.parquet": "1000:1712.5", "b/part-0.parquet": "500:etag"}
+    assert (
+        estimate_gold_bytes(fingerprint, MemoryPolicy(bytes_per_silver_parquet_byte=10)) == 15_000
+    )
