@@ -10,5 +10,8 @@ python3 -m venv .venv
 # Plain-Python flow runs use Prefect's ephemeral API in ./.raidlib/prefect (no server needed).
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.raidlib/prefect}"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
+# The first start creates and migrates that database: allow more than Prefect's default 20 s
+# on a slow or busy machine.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}"
 export PREFECT_LOGGING_LEVEL="${PREFECT_LOGGING_LEVEL:-WARNING}"
 exec .venv/bin/python flows/demo.py "$@"
