@@ -10,10 +10,11 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 
-from raidlib.backend import resolve_backend, to_pandas
+from raidlib.backend import Backend, pandas_backend, resolve_backend, to_pandas
 from raidlib.gold.dims import build_dim_player, build_dim_raid
 from raidlib.gold.encounters import build_encounter_tables
 from raidlib.gold.facts import build_fact_player_raid_stats, build_fact_raid_summary
+from raidlib.gpu_memory import estimate_gold_bytes, plan_step, run_with_fallback
 from raidlib.lake import Lake
 from raidlib.lake.gold_store import (
     raids_needing_gold,
@@ -56,13 +57,26 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
     lake = Lake.from_settings(settings)
     backend = resolve_backend(settings.backend)
     fingerprint = silver_fingerprint(lake, raid_id)
-    silver = read_silver_for_raids(lake, [raid_id], backend)
-    stats = build_fact_player_raid_stats(silver)
-    summary = build_fact_raid_summary(silver, player_raid_stats=stats)
-    dim_raid = build_dim_raid(
-        silver, duration_target_ms=settings.enrage_timer_ms, player_raid_stats=stats
+    if backend.is_gpu:  # a raid too big for the GPU's free memory is built on pandas
+        plan = plan_step(f"gold {raid_id}", estimate_gold_bytes(fingerprint))
+        logger.info(plan.reason)
+        if not plan.use_gpu:
+            backend = pandas_backend(plan.reason)
+
+    def build(on: Backend) -> tuple[Any, ...]:
+        silver = read_silver_for_raids(lake, [raid_id], on)
+        stats = build_fact_player_raid_stats(silver)
+        summary = build_fact_raid_summary(silver, player_raid_stats=stats)
+        dim_raid = build_dim_raid(
+            silver, duration_target_ms=settings.enrage_timer_ms, player_raid_stats=stats
+        )
+        return (len(silver), stats, summary, dim_raid, *build_encounter_tables(silver))
+
+    (silver_rows, stats, summary, dim_raid, encounters, encounter_stats), backend = (
+        run_with_fallback(
+            f"gold {raid_id}", build, backend, lambda: pandas_backend("GPU out of memory")
+        )
     )
-    encounters, encounter_stats = build_encounter_tables(silver)
     paths = []
     for name, frame in (
         ("fact_player_raid_stats", stats),
@@ -75,7 +89,7 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
     logger.info(
         "raid %s: %d silver rows → %d player rows, %d pull(s) (%s backend)",
         raid_id,
-        len(silver),
+        silver_rows,
         len(stats),
         len(encounters),
         backend.name,
@@ -84,7 +98,8 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
         "raid_id": raid_id,
         "fingerprint": fingerprint,
         "paths": paths,
-        "silver_rows": len(silver),
+        "silver_rows": silver_rows,
+        "backend": backend.name,
         "summary": to_pandas(summary),
         "stats": to_pandas(stats),
         "encounters": to_pandas(encounters),
