@@ -120,7 +120,13 @@ def _describe_rejection(response: httpx.Response, payload: dict[str, Any] | None
         return f"HTTP {response.status_code}: {response.text[:200]}"
     message = f"HTTP {response.status_code} {payload.get('status', '')}: {payload.get('error', '')}"
     errors = payload.get("errors") or []
-    if errors and isinstance(errors[0], dict) and errors[0].get("errors"):
+    # The receiver's `error` already names the first invalid event; add it only when missing.
+    if (
+        not payload.get("error")
+        and errors
+        and isinstance(errors[0], dict)
+        and errors[0].get("errors")
+    ):
         first = errors[0]["errors"][0]
         message += f" (event {errors[0].get('index')}: {first.get('loc')} {first.get('msg')})"
     return message.strip()

@@ -32,6 +32,8 @@ def print_run_report(
     players_in_dim: int | None,
     lake_urls: dict[str, str],
     console: Console | None = None,
+    *,
+    rebuilt: int | None = None,
 ) -> None:
     """Ingest → bronze → silver → gold, as a person wants to read it after a run."""
     # Wide enough for the tables when output is piped (rich assumes 80 columns then).
@@ -53,9 +55,10 @@ def print_run_report(
         f"{silver['rows_quarantined']:,} quarantined{f' ({reasons})' if reasons else ''}, "
         f"{silver['late_events']:,} dated before their ingest day  → {lake_urls['silver']}"
     )
-    console.print(f"gold:     → {lake_urls['gold']}  (backend: {silver['backend']})")
+    note = "" if rebuilt is None else f"{rebuilt} raid(s) rebuilt in this run, "
+    console.print(f"gold:     {note}→ {lake_urls['gold']}  (backend: {silver['backend']})")
     if summary.empty:
-        console.print("No raid needed a gold rebuild (nothing new since the last run).")
+        console.print("No gold yet: nothing has reached silver.")
         return
     console.print(frame_table(raid_outcomes(summary), "Raid outcomes (fact_raid_summary)"))
     console.print(
