@@ -9,11 +9,11 @@ from prefect import flow, get_run_logger
 from prefect.concurrency.sync import concurrency
 
 from raidlib.backend import resolve_backend
+from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
 from raidlib.tasks.setup import ensure_limit
 from raidlib.tasks.silver import (
-    SILVER_LIMIT_NAME,
     data_quality_rows,
     find_unprocessed,
     independent_groups,

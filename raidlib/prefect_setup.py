@@ -1,10 +1,12 @@
-"""Idempotent Prefect set-up for raidlib: the work pool, the dim_player limit, the deployments.
+"""Idempotent Prefect set-up for raidlib: the work pool, the concurrency limits, the deployments.
 
 Everything raidlib's deployments rely on is created here, never by hand:
 
 - the process work pool ``raidlib-pool`` that ``prefect.yaml`` deploys to and workers poll;
 - the global concurrency limit ``raidlib-dim-player`` (1 slot) that serialises the
-  ``dim_player`` rebuild across concurrent flow runs.
+  ``dim_player`` rebuild across concurrent flow runs;
+- the global concurrency limit ``raidlib-bronze-to-silver`` (1 slot) held by a silver run
+  while it rewrites partitions (two runs rebuilding one partition would let the last win).
 
 Running the set-up twice changes nothing; a limit found with another slot count is put back
 to 1. ``deploy_all`` wraps ``prefect deploy --all`` for the project's ``prefect.yaml``.
@@ -24,6 +26,8 @@ WORK_POOL_NAME = "raidlib-pool"
 WORK_POOL_TYPE = "process"
 DIM_PLAYER_LIMIT_NAME = "raidlib-dim-player"
 DIM_PLAYER_LIMIT = 1
+SILVER_LIMIT_NAME = "raidlib-bronze-to-silver"
+"""Held by a bronze_to_silver run while it rewrites silver partitions (1 slot)."""
 
 
 class PrefectSetupError(RuntimeError):
@@ -44,7 +48,8 @@ class SetupReport:
         return [
             f"Prefect API: {self.api_url}",
             f"work pool {WORK_POOL_NAME!r} ({WORK_POOL_TYPE}): {pool}",
-            f"global concurrency limit {DIM_PLAYER_LIMIT_NAME!r} (limit {DIM_PLAYER_LIMIT}): {gcl}",
+            f"global concurrency limits {DIM_PLAYER_LIMIT_NAME!r} and {SILVER_LIMIT_NAME!r} "
+            f"(1 slot each): {gcl}",
         ]
 
 
@@ -128,7 +133,7 @@ def resolve_api_url(api_url: str | None = None) -> str:
 
 
 def setup_prefect(api_url: str | None = None) -> SetupReport:
-    """Create the work pool and the ``dim_player`` concurrency limit (idempotent).
+    """Create the work pool and the two concurrency limits (idempotent).
 
     Args:
         api_url: Prefect API, e.g. ``http://127.0.0.1:4200/api``; default ``PREFECT_API_URL``.
@@ -147,6 +152,7 @@ def setup_prefect(api_url: str | None = None) -> SetupReport:
         ):
             pool_created = ensure_work_pool(client)
             limit_changed = ensure_concurrency_limit(client)
+            limit_changed |= ensure_concurrency_limit(client, name=SILVER_LIMIT_NAME, limit=1)
     except PrefectSetupError:
         raise
     except Exception as exc:  # httpx connection errors, HTTP 4xx/5xx

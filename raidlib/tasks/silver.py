@@ -22,9 +22,6 @@ from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings
 from raidlib.silver.pipeline import SilverRunReport, combine_reports, process_batches
 
-SILVER_LIMIT_NAME = "raidlib-bronze-to-silver"
-"""Global concurrency limit (1 slot) held by a flow run while it rewrites silver partitions."""
-
 IO_OPTIONS: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [2, 10],
