@@ -40,14 +40,14 @@ def main() -> None:
     from prefect import serve
     from prefect.flows import load_flow_from_entrypoint
 
-    from raidlib.prefect_setup import ensure_concurrency_limit, resolve_api_url
+    from raidlib.prefect_setup import PrefectSetupError, setup_prefect
 
     os.chdir(PROJECT_DIR)  # entrypoints and the default ./lake are relative to the checkout
-    resolve_api_url()  # fail early, with a clear message, when no server is configured
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        ensure_concurrency_limit(client)
+    try:  # fail early, with a clear message, when no server is configured or reachable
+        for line in setup_prefect().lines():  # the concurrency limits the flows rely on
+            print(line)
+    except PrefectSetupError as exc:
+        raise SystemExit(f"serve_all: {exc}") from None
 
     lake_params = {"lake": args.lake} if args.lake else {}
     deployments = []
