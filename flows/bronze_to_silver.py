@@ -6,13 +6,12 @@ import argparse
 from typing import Literal
 
 from prefect import flow, get_run_logger
-from prefect.concurrency.sync import concurrency
 
 from raidlib.backend import resolve_backend
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
-from raidlib.tasks.setup import ensure_limit
+from raidlib.tasks.setup import exclusive_slot
 from raidlib.tasks.silver import (
     data_quality_rows,
     find_unprocessed,
@@ -42,8 +41,7 @@ def bronze_to_silver(
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})
 
-    ensure_limit(SILVER_LIMIT_NAME)
-    with concurrency(SILVER_LIMIT_NAME, occupy=1, strict=True, timeout_seconds=3600):
+    with exclusive_slot(SILVER_LIMIT_NAME, settings.slot_wait_s):
         batches = find_unprocessed(settings)
         futures = [
             process_batch_group.submit(settings, group, max_batches_per_task)

@@ -48,5 +48,9 @@ class Settings(BaseSettings):
     sse_queue_size: int = Field(default=10_000, ge=1)
     sse_heartbeat_s: float = Field(default=15.0, gt=0)
 
+    # Orchestration: how long a run waits for a one-at-a-time slot (silver processing, the
+    # dim_player rebuild) held by another run before failing with a clear error.
+    slot_wait_s: float = Field(default=3600.0, gt=0)
+
     # Gold.
     enrage_timer_ms: int = Field(default=360_000, ge=1)

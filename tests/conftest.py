@@ -21,6 +21,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Settings read RAIDLIB_* and .env: a developer's own configuration must not steer the tests.
 for _name in [n for n in os.environ if n.startswith("RAIDLIB_")]:
     del os.environ[_name]
+# A slot left busy by a broken test must fail that test in minutes, not hang the suite.
+os.environ["RAIDLIB_SLOT_WAIT_S"] = "120"
 
 settings.register_profile(
     "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -32,7 +32,9 @@ def _check(value: str, what: str) -> str:
 
 def bronze_partition(raid_id: str, ingest_date: str) -> str:
     """``wow_raid_events/v1/raid_id=<raid>/ingest_date=<YYYY-MM-DD>``."""
-    return f"{DATASET}/raid_id={_check(raid_id, 'raid_id')}/ingest_date={_check(ingest_date, 'date')}"
+    return (
+        f"{DATASET}/raid_id={_check(raid_id, 'raid_id')}/ingest_date={_check(ingest_date, 'date')}"
+    )
 
 
 def bronze_batch_key(raid_id: str, ingest_date: str, batch_id: str) -> str:

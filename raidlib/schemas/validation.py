@@ -25,7 +25,9 @@ class EventValidationError(ValueError):
         self.errors_by_index = dict(sorted(errors_by_index.items()))
         self.total = total
         first = next(iter(self.errors_by_index.items()), (None, []))
-        detail = f"; event {first[0]}: {first[1][0]['msg']} at {first[1][0]['loc']}" if first[1] else ""
+        detail = (
+            f"; event {first[0]}: {first[1][0]['msg']} at {first[1][0]['loc']}" if first[1] else ""
+        )
         super().__init__(f"{self.invalid_count} of {total} events are invalid{detail}")
 
     @property

@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 
 from raidlib.backend import Backend, pandas_backend, resolve_backend, to_pandas
 from raidlib.gold.dims import build_dim_player, build_dim_raid
@@ -27,7 +26,7 @@ from raidlib.lake.gold_store import (
 )
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
 from raidlib.settings import Settings
-from raidlib.tasks.setup import ensure_limit
+from raidlib.tasks.setup import exclusive_slot
 
 # Every step is idempotent, so retrying a failed I/O step is safe; results are never cached
 # (inputs are settings and frames, and a rerun must re-read the lake).
@@ -115,10 +114,9 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     overwrite each other's players: the later one sees the earlier one's facts.
     """
     logger = get_run_logger()
-    ensure_limit(DIM_PLAYER_LIMIT_NAME)
     lake = Lake.from_settings(settings)
     backend = resolve_backend(settings.backend)
-    with concurrency(DIM_PLAYER_LIMIT_NAME, occupy=1, strict=True, timeout_seconds=600):
+    with exclusive_slot(DIM_PLAYER_LIMIT_NAME, settings.slot_wait_s):
         all_stats = read_gold_table(lake, "fact_player_raid_stats", backend)
         existing = read_gold_table(lake, "dim_player", backend)
         dim_player = build_dim_player(existing, all_stats)

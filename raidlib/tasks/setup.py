@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 
@@ -24,3 +26,25 @@ def ensure_limit(name: str) -> None:
     from prefect.settings import PREFECT_API_URL
 
     _ensured(PREFECT_API_URL.value() or "ephemeral", name)
+
+
+@contextmanager
+def exclusive_slot(name: str, wait_s: float) -> Iterator[None]:
+    """Hold the only slot of limit ``name`` (created when missing) for the ``with`` block.
+
+    Waiting is bounded: after ``wait_s`` seconds the run fails with a message saying which
+    slot is busy and where to look, instead of hanging. A slot held by a process that died is
+    given back by the Prefect server when its lease (5 minutes, renewed while alive) runs out.
+    """
+    from prefect.concurrency.sync import concurrency
+
+    ensure_limit(name)
+    try:
+        with concurrency(name, occupy=1, strict=True, timeout_seconds=wait_s):
+            yield
+    except TimeoutError as exc:
+        raise TimeoutError(
+            f"waited {wait_s:g} s for the concurrency slot {name!r}, which another run holds; "
+            "see Concurrency > Global in the Prefect UI (or `prefect gcl inspect "
+            f"{name}`), or raise RAIDLIB_SLOT_WAIT_S"
+        ) from exc

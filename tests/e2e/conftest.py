@@ -147,14 +147,16 @@ def _keep_logs(stack: Stack) -> None:
 
 @pytest.fixture(scope="session")
 def prefect_client(stack: Stack) -> Iterator[Any]:
-    """A synchronous Prefect client on the stack's API (not the suite's ephemeral one)."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """A synchronous Prefect client on the stack's API (not the suite's ephemeral one).
 
-    with (
-        temporary_settings(updates={PREFECT_API_URL: stack.api_url}),
-        get_client(sync_client=True) as client,
-    ):
+    Bound to the URL explicitly: overriding ``PREFECT_API_URL`` for the session would send
+    every later in-process flow run of the suite to this server, and Prefect's process-wide
+    concurrency-slot service, already bound to the test harness, would then acquire slots on
+    one API and release them on the other, leaving later runs waiting on a slot forever.
+    """
+    from prefect.client.orchestration import SyncPrefectClient
+
+    with SyncPrefectClient(stack.api_url) as client:
         yield client
 
 
