@@ -1,14 +1,15 @@
 """Flow: the whole pipeline on the embedded default, end to end, on one machine.
 
-Starts a real receiver on 127.0.0.1, posts simulated raids to it (with duplicates, late and
-invalid events injected), then runs the incremental medallion flow and prints gold.
+Starts a real receiver on 127.0.0.1, posts simulated raids to it (a guild's raid nights and a
+pick-up group that wipes, with duplicates, late and invalid events injected), then runs the
+incremental medallion flow and prints gold.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,8 @@ from raidlib.runconfig import settings_for_run  # noqa: E402
 
 DEMO_START = datetime(2026, 11, 2, 19, 30, tzinfo=UTC)
 """A fixed evening, so a second run posts the very same events (and shows they land once)."""
+PUG_SKILL = 0.7
+"""Too weak to beat the enrage timer: the pick-up group's night shows a wipe in gold."""
 
 
 @flow(name="demo", log_prints=True)
@@ -40,23 +43,40 @@ def demo(
     late_rate: float = 0.02,
     invalid_rate: float = 0.0005,
     start: datetime = DEMO_START,
+    pug_wipe: bool = True,
 ) -> dict:
-    """Receiver → bronze → silver → gold for ``raids`` simulated raids; returns every summary."""
+    """Receiver → bronze → silver → gold for ``raids`` guild raids; returns every summary.
+
+    With ``pug_wipe``, a pick-up group (``pug001``, fresh players, too weak for the boss) raids
+    the night after the guild's last raid, so gold shows a wipe beside the kills.
+    """
     logger = get_run_logger()
     settings = settings_for_run(lake)
     lake_obj = Lake.from_settings(settings)
     with ReceiverServer(create_app(settings, lake_obj), "127.0.0.1", 0) as server:
         server.start()
         logger.info("receiver listening on %s", server.url)
-        delivered = ingest(
-            raids=raids,
-            seed=seed,
-            start=start,
-            receiver_url=server.url,
-            duplicate_rate=duplicate_rate,
-            late_rate=late_rate,
-            invalid_rate=invalid_rate,
-        )
+        faults = {
+            "duplicate_rate": duplicate_rate,
+            "late_rate": late_rate,
+            "invalid_rate": invalid_rate,
+        }
+        delivered = ingest(raids=raids, seed=seed, start=start, receiver_url=server.url, **faults)
+        if pug_wipe:
+            pug_night = ingest(
+                raids=1,
+                seed=seed + 1,  # its own seed: event ids never repeat the guild's
+                start=start + timedelta(days=raids),
+                receiver_url=server.url,
+                pug=True,
+                skill=PUG_SKILL,
+                raid_prefix="pug",
+                **faults,
+            )
+            delivered = {
+                "raids": delivered["raids"] + pug_night["raids"],
+                "delivery": _add_deliveries(delivered["delivery"], pug_night["delivery"]),
+            }
     landed = list_landed_batches(lake_obj)
     bronze = {
         "batches": len(landed),
@@ -81,23 +101,30 @@ def demo(
     }
 
 
+def _add_deliveries(a: dict, b: dict) -> dict:
+    """Sum two ``ingest`` delivery reports (the first error wins)."""
+    total = {k: a[k] + b[k] for k in a if k != "first_error"}
+    total["first_error"] = a.get("first_error") or b.get("first_error")
+    return total
+
+
 if __name__ == "__main__":
-    from raidlib.console import print_run_report
+    from raidlib.console import print_demo_result
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--raids", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     parser.add_argument("--backend", default="auto", choices=["auto", "cudf", "pandas"])
-    args = parser.parse_args()
-    out = demo(raids=args.raids, seed=args.seed, lake=args.lake, backend=args.backend)
-    print_run_report(
-        out["delivery"],
-        out["bronze"],
-        out["silver"],
-        out["gold_summary"],
-        out["gold_stats"],
-        out["players"],
-        out["lake_urls"],
-        rebuilt=len(out["gold"]["raids_built"]),
+    parser.add_argument(
+        "--no-pug-wipe", action="store_true", help="only the guild's raids, no pick-up group"
     )
+    args = parser.parse_args()
+    out = demo(
+        raids=args.raids,
+        seed=args.seed,
+        lake=args.lake,
+        backend=args.backend,
+        pug_wipe=not args.no_pug_wipe,
+    )
+    print_demo_result(out)

@@ -31,6 +31,9 @@ def ingest(
     duplicate_rate: Rate = 0.0,
     late_rate: Rate = 0.0,
     invalid_rate: Rate = 0.0,
+    pug: bool = False,
+    skill: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0,
+    raid_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = "raid",
 ) -> dict:
     """Simulate raids (reproducible from ``seed``) and deliver them.
 
@@ -39,6 +42,11 @@ def ingest(
         receiver_url: POST to this receiver (``http://127.0.0.1:8000``); ``None`` lands the
             batches directly in the bronze layer of ``lake`` with the receiver's own checks.
         duplicate_rate, late_rate, invalid_rate: fault injection (fractions of events).
+        pug: fresh players every raid instead of the seed's guild roster.
+        skill: scales the team's output; below about 0.8 the boss outlasts the enrage timer
+            and the raid wipes.
+        raid_prefix: raid ids are ``<prefix>001``, ``<prefix>002`` … (keep them distinct
+            between ingests that should not overwrite each other's raids).
     """
     logger = get_run_logger()
     start = start or (datetime.now(UTC) - timedelta(days=raids)).replace(
@@ -47,7 +55,17 @@ def ingest(
     faults = FaultConfig(
         duplicate_rate=duplicate_rate, late_rate=late_rate, invalid_rate=invalid_rate
     )
-    batches, raid_summary = generate_raid_batches(raids, seed, start, players, batch_size, faults)
+    batches, raid_summary = generate_raid_batches(
+        raids,
+        seed,
+        start,
+        players,
+        batch_size,
+        faults,
+        pug=pug,
+        skill=skill,
+        raid_prefix=raid_prefix,
+    )
     if receiver_url:
         logger.info("posting %d batch(es) to %s", len(batches), receiver_url)
         delivery = post_to_receiver(receiver_url, batches, token, concurrency)
@@ -72,6 +90,9 @@ if __name__ == "__main__":
     parser.add_argument("--lake", default=None)
     parser.add_argument("--duplicate-rate", type=float, default=0.0)
     parser.add_argument("--late-rate", type=float, default=0.0)
+    parser.add_argument("--pug", action="store_true", help="fresh players every raid")
+    parser.add_argument("--skill", type=float, default=1.0, help="below ~0.8 raids wipe")
+    parser.add_argument("--raid-prefix", default="raid")
     args = parser.parse_args()
     result = ingest(
         raids=args.raids,
@@ -80,5 +101,8 @@ if __name__ == "__main__":
         lake=args.lake,
         duplicate_rate=args.duplicate_rate,
         late_rate=args.late_rate,
+        pug=args.pug,
+        skill=args.skill,
+        raid_prefix=args.raid_prefix,
     )
     print(result["delivery"])

@@ -60,13 +60,40 @@ def print_run_report(
     if summary.empty:
         console.print("No gold yet: nothing has reached silver.")
         return
-    console.print(frame_table(raid_outcomes(summary), "Raid outcomes (fact_raid_summary)"))
+    outcomes = raid_outcomes(summary).sort_values(["event_date", "raid_id"], kind="stable")
+    order = list(outcomes["raid_id"])
+    console.print(frame_table(outcomes, "Raid outcomes (fact_raid_summary)"))
     console.print(
-        frame_table(top_players(stats, "dps"), "Top DPS per raid (fact_player_raid_stats)")
+        frame_table(
+            _in_raid_order(top_players(stats, "dps"), order),
+            "Top DPS per raid (fact_player_raid_stats)",
+        )
     )
-    console.print(frame_table(top_players(stats, "hps"), "Top HPS per raid"))
+    console.print(frame_table(_in_raid_order(top_players(stats, "hps"), order), "Top HPS per raid"))
     if players_in_dim is not None:
         console.print(f"dim_player: {players_in_dim} player(s) tracked across raids")
+
+
+def print_demo_result(out: dict[str, Any], console: Console | None = None) -> None:
+    """:func:`print_run_report` for what the ``demo`` flow returns."""
+    print_run_report(
+        out["delivery"],
+        out["bronze"],
+        out["silver"],
+        out["gold_summary"],
+        out["gold_stats"],
+        out["players"],
+        out["lake_urls"],
+        console,
+        rebuilt=len(out["gold"]["raids_built"]),
+    )
+
+
+def _in_raid_order(top: pd.DataFrame, raid_order: list[str]) -> pd.DataFrame:
+    """``top``'s rows grouped in the outcome table's raid order (stable within a raid)."""
+    rank = {raid: i for i, raid in enumerate(raid_order)}
+    position = top["raid_id"].map(rank).fillna(len(rank))
+    return top.iloc[position.argsort(kind="stable")].reset_index(drop=True)
 
 
 def _duration(ms: Any) -> str:

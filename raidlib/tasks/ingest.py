@@ -25,9 +25,24 @@ def generate_raid_batches(
     players: int,
     batch_size: int,
     faults: FaultConfig,
+    *,
+    pug: bool = False,
+    skill: float = 1.0,
+    raid_prefix: str = "raid",
 ) -> tuple[list[WireBatch], list[dict[str, Any]]]:
-    """Simulate ``raids`` raids and cut them into POST batches; returns batches and a summary."""
-    frame = generate_raids(raids, seed=seed, start=start, config=RaidConfig(n_players=players))
+    """Simulate ``raids`` raids and cut them into POST batches; returns batches and a summary.
+
+    ``pug`` draws fresh players per raid instead of the seed's guild; ``skill`` below about
+    0.8 makes the boss outlast the enrage timer, so the raid wipes.
+    """
+    frame = generate_raids(
+        raids,
+        seed=seed,
+        start=start,
+        pug=pug,
+        config=RaidConfig(n_players=players, skill=skill),
+        raid_prefix=raid_prefix,
+    )
     batches = plan_batches(frame, batch_size=batch_size, faults=faults, seed=seed)
     summary = summarize_raids(frame).astype(object).to_dict("records")
     get_run_logger().info(

@@ -1,0 +1,49 @@
+"""The README's main command (``flows/demo.py``): guild kills, a PUG wipe, and a no-op re-run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from flows.demo import demo  # noqa: E402
+from flows.ingest import ingest  # noqa: E402
+from raidlib.console import print_demo_result  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def report_text(out: dict) -> str:
+    console = Console(record=True, width=160)
+    print_demo_result(out, console)
+    return console.export_text()
+
+
+def test_demo_shows_a_guild_kill_and_a_pug_wipe_then_reruns_as_duplicates(lake_dir: Path) -> None:
+    first = demo(raids=1, lake=str(lake_dir), backend="pandas", invalid_rate=0.0)
+    summary = first["gold_summary"]
+    outcomes = dict(zip(summary["raid_id"], summary["raid_outcome"], strict=True))
+    assert outcomes == {"raid001": "success", "pug001": "wipe"}
+    assert first["delivery"]["rejected"] == 0 and first["delivery"]["duplicate"] == 0
+    assert first["players"] == 40  # 20 guild members + 20 fresh PUG players
+    text = report_text(first)
+    assert "pug001" in text and "wipe" in text and "success" in text
+    # The outcome table, then each top table, lists the guild's night before the PUG's.
+    for title in ("Raid outcomes", "Top DPS per raid", "Top HPS per raid"):
+        section = text.split(title, 1)[1]
+        assert section.index("raid001") < section.index("pug001"), title
+
+    again = demo(raids=1, lake=str(lake_dir), backend="pandas", invalid_rate=0.0)
+    assert again["delivery"]["accepted"] == 0
+    assert again["delivery"]["duplicate"] == first["delivery"]["accepted"]
+    assert again["gold"]["raids_built"] == []
+    assert again["gold_summary"].equals(first["gold_summary"])
+
+
+def test_ingest_rejects_a_raid_prefix_that_could_escape_its_partition(lake_dir: Path) -> None:
+    with pytest.raises(Exception, match="raid_prefix"):
+        ingest(raids=1, lake=str(lake_dir), raid_prefix="../x")
