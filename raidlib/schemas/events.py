@@ -17,16 +17,20 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     TypeAdapter,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 RAID_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 DEFAULT_MAX_CLOCK_SKEW_S = 300.0
 
-Role = Literal["tank", "healer", "dps"]
-PlayerClass = Literal[
+RoleName = Literal["tank", "healer", "dps"]
+PlayerClassName = Literal[
     "warrior",
     "paladin",
     "hunter",
@@ -41,21 +45,51 @@ PlayerClass = Literal[
     "demon_hunter",
     "evoker",
 ]
-School = Literal["physical", "fire", "frost", "nature", "shadow", "arcane", "holy", "chaos"]
-TargetType = Literal["player", "boss", "add", "interactive"]
-ResourceType = Literal["mana", "energy", "rage", "focus", "runic_power"]
-Difficulty = Literal["normal", "heroic", "mythic", "lfr"]
+SchoolName = Literal["physical", "fire", "frost", "nature", "shadow", "arcane", "holy", "chaos"]
+TargetTypeName = Literal["player", "boss", "add", "interactive"]
+ResourceTypeName = Literal["mana", "energy", "rage", "focus", "runic_power"]
+DifficultyName = Literal["normal", "heroic", "mythic", "lfr"]
 EventType = Literal[
     "combat_damage", "heal", "player_death", "spell_cast", "boss_phase", "mana_regeneration"
 ]
 
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
-PLAYER_ROLES: tuple[str, ...] = get_args(Role)
-PLAYER_CLASSES: tuple[str, ...] = get_args(PlayerClass)
-ABILITY_SCHOOLS: tuple[str, ...] = get_args(School)
-TARGET_TYPES: tuple[str, ...] = get_args(TargetType)
-RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
-DIFFICULTIES: tuple[str, ...] = get_args(Difficulty)
+PLAYER_ROLES: tuple[str, ...] = get_args(RoleName)
+PLAYER_CLASSES: tuple[str, ...] = get_args(PlayerClassName)
+ABILITY_SCHOOLS: tuple[str, ...] = get_args(SchoolName)
+TARGET_TYPES: tuple[str, ...] = get_args(TargetTypeName)
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceTypeName)
+DIFFICULTIES: tuple[str, ...] = get_args(DifficultyName)
+
+
+class _Trimmed:
+    """Trim a string before matching it against a ``Literal``, all inside pydantic-core.
+
+    CONTRACT §1 trims strings, but ``str_strip_whitespace`` does not reach ``Literal`` fields,
+    and a Python validator per field would cost the receiver several percent. The JSON Schema
+    stays the literal's ``enum``.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.chain_schema(
+            [core_schema.str_schema(strip_whitespace=True), handler(source)]
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(schema["steps"][-1])
+
+
+_TRIMMED = _Trimmed()
+Role = Annotated[RoleName, _TRIMMED]
+PlayerClass = Annotated[PlayerClassName, _TRIMMED]
+School = Annotated[SchoolName, _TRIMMED]
+TargetType = Annotated[TargetTypeName, _TRIMMED]
+ResourceType = Annotated[ResourceTypeName, _TRIMMED]
+Difficulty = Annotated[DifficultyName, _TRIMMED]
 
 Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
 PositiveAmount = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]

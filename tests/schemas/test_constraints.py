@@ -174,10 +174,29 @@ def test_enum_rejects_values_outside_it(field: str, data: st.DataObject) -> None
     bad = data.draw(
         st.text(max_size=15).filter(lambda s: s.strip() not in allowed)
         | st.sampled_from(allowed).map(str.upper)
-        | st.integers()
     )
     raw[field] = bad
     assert_rejected_at(raw, field, {"literal_error"})
+
+
+@pytest.mark.parametrize("field", sorted(ENUMS))
+@SCHEMAS
+@given(data=st.data())
+def test_enum_rejects_non_strings_as_a_type_error(field: str, data: st.DataObject) -> None:
+    raw = data.draw(valid_events())
+    raw[field] = data.draw(st.integers() | st.booleans() | st.lists(st.integers(), max_size=2))
+    assert_rejected_at(raw, field, {"string_type"})
+
+
+@pytest.mark.parametrize("field", sorted(ENUMS))
+@SCHEMAS
+@given(data=st.data())
+def test_enum_values_are_trimmed_like_every_string(field: str, data: st.DataObject) -> None:
+    raw = data.draw(valid_events())
+    value = data.draw(st.sampled_from(ENUMS[field]))
+    raw[field] = data.draw(padded(st.just(value)))
+    event = validate_events([raw], now=NOW)[0]
+    assert getattr(event, field) == value
 
 
 @SCHEMAS
