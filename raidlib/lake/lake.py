@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import uuid
@@ -105,11 +106,18 @@ class Lake:
         folder = posixpath.dirname(final)
         os.makedirs(folder, exist_ok=True)
         tmp = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, final)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            # A full disk or an interrupt must not leave a hidden half-file behind (a killed
+            # process still can: readers never see it, as it never had the final name).
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
         _fsync_dir(folder)
         return final
 

@@ -86,6 +86,27 @@ def test_replace_leaves_one_file_and_no_temp(lake):
     assert back["n"].dropna().unique().tolist() == [3]
 
 
+def test_a_failed_write_keeps_the_old_partition_and_leaves_no_temp(lake, monkeypatch):
+    """A rename that fails (full disk, permissions): the old file stays, no hidden half-file."""
+    rel = layout.silver_partition("raid001", "2026-11-23")
+    write_partition(lake, "silver", rel, frame(4, 1), FILE_SCHEMA)
+
+    def no_space(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    try:
+        write_partition(lake, "silver", rel, frame(4, 2), FILE_SCHEMA)
+    except OSError as exc:
+        assert exc.errno == 28
+    else:  # pragma: no cover - the write must not pretend to succeed
+        raise AssertionError("write_partition swallowed the failed rename")
+    monkeypatch.undo()
+    assert sorted(os.listdir(lake.path("silver", rel))) == [PART_FILE]
+    back = read_partition(lake, "silver", rel, FILE_SCHEMA, _pandas())
+    assert back["n"].dropna().unique().tolist() == [1]
+
+
 def test_crash_before_rename_readers_see_old_partition(lake):
     """A writer killed after writing its temp file but before the rename: old data, nothing else."""
     rel = layout.silver_partition("raid001", "2026-11-23")
