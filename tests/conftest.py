@@ -46,3 +46,28 @@ def lake_dir(tmp_path: Path) -> Path:
     path = tmp_path / "lake"
     path.mkdir()
     return path
+
+
+def cudf_or_skip():
+    """The cuDF backend, or skip the test with the probe's reason (visible with ``-rs``)."""
+    from raidlib.backend import _probe_cudf, resolve_backend
+
+    module, why_not = _probe_cudf()
+    if module is None:
+        pytest.skip(f"cuDF not available: {why_not}")
+    return resolve_backend("cudf")
+
+
+@pytest.fixture(params=["pandas", pytest.param("cudf", marks=pytest.mark.gpu)])
+def any_backend(request: pytest.FixtureRequest):
+    """Each test using this runs on pandas, and on cuDF when it is usable (skipped otherwise)."""
+    from raidlib.backend import resolve_backend
+
+    if request.param == "cudf":
+        return cudf_or_skip()
+    return resolve_backend("pandas")
+
+
+@pytest.fixture
+def gpu_backend():
+    return cudf_or_skip()

@@ -203,12 +203,27 @@ def read_batch_gpu(
             dtype=gpu_read_dtypes(backend.xdf),
             on_bad_lines="error",
         )
-        return finish_raw_frame(raw, expected, batch, backend), None, expected
-    except Exception as exc:
+    except Exception as exc:  # a malformed line: pyarrow finds and quarantines it
         if is_gpu_oom(exc):
             raise
         log.info(
+            "bronze batch %s: GPU JSON reader refused it (%s); using pyarrow", batch.batch_id, exc
+        )
+        return _read_batch_pyarrow(batch, objects, backend)
+    try:
+        return finish_raw_frame(raw, expected, batch, backend), None, expected
+    except NotExact as exc:  # expected for unusual but valid shapes
+        log.info(
             "bronze batch %s: GPU JSON reader not exact (%s); using pyarrow", batch.batch_id, exc
+        )
+    except Exception as exc:  # a cuDF behaviour this code does not expect: say so loudly
+        if is_gpu_oom(exc):
+            raise
+        log.warning(
+            "bronze batch %s: GPU post-processing failed unexpectedly (%s: %s); using pyarrow",
+            batch.batch_id,
+            type(exc).__name__,
+            exc,
         )
     return _read_batch_pyarrow(batch, objects, backend)
 

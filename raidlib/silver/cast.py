@@ -79,9 +79,20 @@ def conform(frame: Any, schema: pa.Schema = SILVER_SCHEMA) -> Any:
             elif dtype is not None and column.dtype != dtype:
                 column = column.astype(dtype)
         else:
-            column = lib.Series(None, index=frame.index, dtype=dtype or "object")
+            column = _null_column(field.type, dtype, frame.index, lib)
         columns[field.name] = column
     return lib.DataFrame(columns, index=frame.index)
+
+
+def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, lib: ModuleType) -> Any:
+    """An all-null column of ``arrow_type`` (a cuDF list column needs its Arrow type)."""
+    if dtype is not None:
+        return lib.Series(None, index=index, dtype=dtype)
+    if _is_gpu(lib):
+        column = lib.Series.from_arrow(pa.nulls(len(index), arrow_type))
+        column.index = index
+        return column
+    return lib.Series(None, index=index, dtype="object")
 
 
 def cast_bronze(frame: Any) -> Any:

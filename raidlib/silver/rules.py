@@ -94,8 +94,12 @@ def _flag(mask: Any) -> Any:
 
 
 def _blank(column: Any) -> Any:
-    """Null or empty/whitespace-only string."""
-    return _flag(column.isna() | (column.str.strip().str.len() == 0))
+    """Null or empty/whitespace-only string.
+
+    The two tests are flagged apart: cuDF's ``|`` propagates nulls (``True | <NA>`` is
+    ``<NA>``, not pandas' ``True``), so a null would otherwise pass as "not blank".
+    """
+    return _flag(column.isna()) | _flag(column.str.strip().str.len() == 0)
 
 
 def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str, Any]:

@@ -8,20 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from raidlib.backend import Backend, _probe_cudf, resolve_backend
+from raidlib.backend import Backend
 from raidlib.lake import Lake
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-def cudf_or_skip() -> Backend:
-    """The cuDF backend, or skip the test with the probe's reason."""
-    module, why_not = _probe_cudf()
-    if module is None:
-        pytest.skip(f"cuDF not available: {why_not}")
-    return resolve_backend("cudf")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake import Lake
 
-from .medallion import cudf_or_skip, land_random_raids, run_medallion
+from .medallion import land_random_raids, run_medallion
 
 SILVER_KEYS = ["raid_id", "event_date", "event_id"]
 QUARANTINE_KEYS = ["batch_id", "raw_line", "event_id", "quarantine_reason"]
@@ -69,8 +69,8 @@ def test_pandas_reference_is_sane(reference):
 
 
 @pytest.mark.gpu
-def test_cudf_matches_pandas_on_every_table(landed, reference, tmp_path):
-    gpu = cudf_or_skip()
+def test_cudf_matches_pandas_on_every_table(landed, reference, tmp_path, gpu_backend):
+    gpu = gpu_backend
     result = run_medallion(_lake_copy(landed, tmp_path), gpu)
     assert result["report"].backend == "cudf"
     for field in ("rows_in", "rows_added", "duplicates_removed", "rows_quarantined"):
