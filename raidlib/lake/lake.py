@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,6 +113,7 @@ class Lake:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, final)
+            _remove_stale_temporaries(folder)
         except BaseException:
             # A full disk or an interrupt must not leave a hidden half-file behind (a killed
             # process still can: readers never see it, as it never had the final name).
@@ -120,6 +122,20 @@ class Lake:
             raise
         _fsync_dir(folder)
         return final
+
+
+STALE_TEMPORARY_AGE_S = 3600.0
+"""A ``.tmp-*`` file this old belongs to a writer that died (a write takes seconds)."""
+
+
+def _remove_stale_temporaries(folder: str, max_age_s: float = STALE_TEMPORARY_AGE_S) -> None:
+    """Delete hidden temporaries left in ``folder`` by killed writers (never a live one)."""
+    cutoff = time.time() - max_age_s
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".tmp-") and entry.stat().st_mtime < cutoff:
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
 
 
 def _fsync_dir(folder: str) -> None:

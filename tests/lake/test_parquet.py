@@ -107,6 +107,20 @@ def test_a_failed_write_keeps_the_old_partition_and_leaves_no_temp(lake, monkeyp
     assert back["n"].dropna().unique().tolist() == [1]
 
 
+def test_the_next_write_sweeps_temporaries_of_writers_that_died(lake):
+    rel = layout.silver_partition("raid001", "2026-11-23")
+    write_partition(lake, "silver", rel, frame(4, 1), FILE_SCHEMA)
+    folder = Path(lake.path("silver", rel))
+    dead = folder / f".tmp-dead-{PART_FILE}"
+    live = folder / f".tmp-live-{PART_FILE}"  # another writer, right now
+    for path in (dead, live):
+        path.write_bytes(b"PAR1 half written")
+    two_hours_ago = time.time() - 7200
+    os.utime(dead, (two_hours_ago, two_hours_ago))
+    write_partition(lake, "silver", rel, frame(4, 2), FILE_SCHEMA)
+    assert sorted(os.listdir(folder)) == sorted([PART_FILE, live.name])
+
+
 def test_crash_before_rename_readers_see_old_partition(lake):
     """A writer killed after writing its temp file but before the rename: old data, nothing else."""
     rel = layout.silver_partition("raid001", "2026-11-23")
