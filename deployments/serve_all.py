@@ -7,7 +7,8 @@ Creates (or updates) the same five deployments as ``prefect.yaml`` — ``ingest/
 ``medallion/medallion`` (every 5 minutes), ... — but bound to this process instead of the
 ``raidlib-pool`` work pool: runs execute here, in this checkout. Do not run it next to
 ``prefect deploy --all`` with the same names, or whichever ran last owns the deployments.
-The ``raidlib-dim-player`` concurrency limit is created first (idempotent).
+The ``raidlib-dim-player`` and ``raidlib-bronze-to-silver`` concurrency limits are created
+first (idempotent).
 """
 
 from __future__ import annotations

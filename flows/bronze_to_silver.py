@@ -8,6 +8,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 
 from raidlib.backend import resolve_backend
+from raidlib.cli._common import add_backend_option
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
@@ -24,7 +25,7 @@ from raidlib.tasks.silver import (
 @flow(name="bronze_to_silver", log_prints=True)
 def bronze_to_silver(
     lake: str | None = None,
-    backend: Literal["auto", "cudf", "pandas"] = "auto",
+    backend: Literal["auto", "cudf", "pandas"] | None = None,
     max_batches_per_task: int = 200,
 ) -> dict:
     """Process every landed, unprocessed bronze batch into silver; publish data quality.
@@ -32,7 +33,7 @@ def bronze_to_silver(
     Args:
         lake: local lake folder holding ``bronze/ silver/ gold/``; default from settings
             (``RAIDLIB_*_ROOT``, which may be ``s3://`` URLs).
-        backend: dataframe backend for cleaning.
+        backend: dataframe backend for cleaning; None: ``RAIDLIB_BACKEND``, else auto.
         max_batches_per_task: bounds the memory one task needs.
     """
     logger = get_run_logger()
@@ -72,6 +73,6 @@ def bronze_to_silver(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=bronze_to_silver.__doc__)
     parser.add_argument("--lake", default=None)
-    parser.add_argument("--backend", default="auto", choices=["auto", "cudf", "pandas"])
+    add_backend_option(parser)
     args = parser.parse_args()
     print(bronze_to_silver(lake=args.lake, backend=args.backend))

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medall
 from flows.ingest import ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
 from raidlib.backend import resolve_backend  # noqa: E402
+from raidlib.cli._common import add_backend_option  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.bronze_reader import list_landed_batches  # noqa: E402
 from raidlib.lake.gold_store import read_gold_table  # noqa: E402
@@ -38,7 +39,7 @@ def demo(
     raids: int = 4,
     seed: int = 7,
     lake: str | None = None,
-    backend: Literal["auto", "cudf", "pandas"] = "auto",
+    backend: Literal["auto", "cudf", "pandas"] | None = None,
     duplicate_rate: float = 0.03,
     late_rate: float = 0.02,
     invalid_rate: float = 0.0005,
@@ -115,7 +116,7 @@ if __name__ == "__main__":
     parser.add_argument("--raids", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
-    parser.add_argument("--backend", default="auto", choices=["auto", "cudf", "pandas"])
+    add_backend_option(parser)
     parser.add_argument(
         "--no-pug-wipe", action="store_true", help="only the guild's raids, no pick-up group"
     )

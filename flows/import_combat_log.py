@@ -35,7 +35,7 @@ def import_combat_log(
     tz: str | None = None,
     token: str | None = None,
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 5_000,
-    backend: Literal["auto", "cudf", "pandas"] = "auto",
+    backend: Literal["auto", "cudf", "pandas"] | None = None,
 ) -> dict:
     """Parse a combat log (``WoWCombatLog*.txt``, plain or gzip) and deliver its events.
 
@@ -49,7 +49,8 @@ def import_combat_log(
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
         token: the receiver's bearer token.
         batch_size: events per batch.
-        backend: dataframe backend of the medallion run.
+        backend: dataframe backend of the medallion run; None: ``RAIDLIB_BACKEND``, else
+            auto.
 
     Re-importing the same log changes nothing: batch ids are content hashes (``duplicate``).
     """

@@ -16,12 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.bronze_to_silver import bronze_to_silver  # noqa: E402
 from flows.silver_to_gold import silver_to_gold  # noqa: E402
+from raidlib.cli._common import add_backend_option  # noqa: E402
 
 
 @flow(name="medallion", log_prints=True)
 def medallion(
     lake: str | None = None,
-    backend: Literal["auto", "cudf", "pandas"] = "auto",
+    backend: Literal["auto", "cudf", "pandas"] | None = None,
 ) -> dict:
     """Run ``bronze_to_silver`` then ``silver_to_gold`` as subflows (each visible in the UI).
 
@@ -36,7 +37,7 @@ def medallion(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=medallion.__doc__)
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
-    parser.add_argument("--backend", default="auto", choices=["auto", "cudf", "pandas"])
+    add_backend_option(parser)
     args = parser.parse_args()
     result = medallion(lake=args.lake, backend=args.backend)
     s, g = result["silver"], result["gold"]

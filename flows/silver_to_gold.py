@@ -8,6 +8,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 
 from raidlib.backend import resolve_backend
+from raidlib.cli._common import add_backend_option
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.gold import (
@@ -22,7 +23,7 @@ from raidlib.tasks.gold import (
 @flow(name="silver_to_gold", log_prints=True)
 def silver_to_gold(
     lake: str | None = None,
-    backend: Literal["auto", "cudf", "pandas"] = "auto",
+    backend: Literal["auto", "cudf", "pandas"] | None = None,
     raid_ids: list[str] | None = None,
 ) -> dict:
     """Gold facts per raid (one task per raid, run concurrently), then ``dim_player`` once.
@@ -30,7 +31,8 @@ def silver_to_gold(
     Args:
         lake: local lake folder holding ``bronze/ silver/ gold/``; default from settings
             (``RAIDLIB_*_ROOT``, which may be ``s3://`` URLs).
-        backend: dataframe backend for the aggregations.
+        backend: dataframe backend for the aggregations; None: ``RAIDLIB_BACKEND``, else
+            auto.
         raid_ids: restrict to these raids (still only rebuilt when their silver changed).
     """
     logger = get_run_logger()
@@ -66,7 +68,7 @@ def silver_to_gold(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=silver_to_gold.__doc__)
     parser.add_argument("--lake", default=None)
-    parser.add_argument("--backend", default="auto", choices=["auto", "cudf", "pandas"])
+    add_backend_option(parser)
     args = parser.parse_args()
     result = silver_to_gold(lake=args.lake, backend=args.backend)
     print(

@@ -27,7 +27,7 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=["auto", "cudf", "pandas"],
-        help="dataframe backend for silver/gold (env RAIDLIB_BACKEND, default auto)",
+        help="dataframe backend for silver/gold (default: env RAIDLIB_BACKEND, else auto)",
     )
 
 

@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start Prefect server, worker and receiver on 127.0.0.1 (Ctrl-C stops them all)",
         description=(
             "Start a local Prefect server (SQLite under <state-dir>/prefect), create the "
-            "raidlib-pool work pool and the raidlib-dim-player concurrency limit, optionally "
+            "raidlib-pool work pool and the raidlib-dim-player and raidlib-bronze-to-silver "
+            "concurrency limits, optionally "
             "`prefect deploy --all`, then a process worker and the receiver. Logs go to "
             "<state-dir>/logs/. Ctrl-C or SIGTERM stops everything."
         ),
@@ -40,7 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="checkout holding prefect.yaml (default: this package's checkout)",
     )
     parser.add_argument(
-        "--state-dir", type=Path, default=None, help="logs and Prefect DB (default ./.raidlib)"
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="logs and Prefect DB (default: .raidlib in the checkout)",
     )
     parser.add_argument(
         "--worker-poll-seconds", type=float, default=5.0, help="how often the worker polls"

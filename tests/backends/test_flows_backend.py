@@ -42,3 +42,21 @@ def test_pandas_run_records_the_backend(prefect_harness, lake_root, monkeypatch)
     assert '"backend"' in str(quality[0].data) and '"pandas"' in str(quality[0].data)
     outcomes = asyncio.run(artifacts("gold-raid-outcomes"))
     assert outcomes and "backend: pandas" in (outcomes[0].description or "")
+
+
+def test_flows_follow_raidlib_backend_unless_told_otherwise(
+    prefect_harness, lake_root, monkeypatch
+):
+    """No ``backend`` parameter: the environment decides (a deployment's worker, a .env)."""
+    from raidlib.backend import BackendUnavailableError, _probe_cudf
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    from flows.medallion import medallion
+
+    if _probe_cudf()[0] is None:  # without a usable GPU, forcing cuDF must fail clearly
+        monkeypatch.setenv("RAIDLIB_BACKEND", "cudf")
+        with pytest.raises(BackendUnavailableError, match="RAIDLIB_BACKEND=pandas"):
+            medallion(lake=str(lake_root))
+    monkeypatch.setenv("RAIDLIB_BACKEND", "pandas")
+    result = medallion(lake=str(lake_root))
+    assert result["silver"]["backend"] == "pandas" and result["gold"]["backend"] == "pandas"
