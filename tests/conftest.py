@@ -6,7 +6,9 @@ results and the ephemeral API database never leak between sessions or into the u
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +73,47 @@ def any_backend(request: pytest.FixtureRequest):
 @pytest.fixture
 def gpu_backend():
     return cudf_or_skip()
+
+
+BRONZE_FACTORY_MODULE = "raidlib_tests_bronze_factory"
+
+
+def _load_bronze_factory():
+    """``tests/lake/bronze_factory.py`` as one module for every test folder that writes bronze.
+
+    Registered in ``sys.modules`` under :data:`BRONZE_FACTORY_MODULE`, so a test module can
+    take it at import time with ``bronze = sys.modules[BRONZE_FACTORY_MODULE]`` (this root
+    conftest is always imported before any test module).
+    """
+    if BRONZE_FACTORY_MODULE not in sys.modules:
+        path = Path(__file__).resolve().parent / "lake" / "bronze_factory.py"
+        spec = importlib.util.spec_from_file_location(BRONZE_FACTORY_MODULE, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[BRONZE_FACTORY_MODULE] = module
+        spec.loader.exec_module(module)
+    return sys.modules[BRONZE_FACTORY_MODULE]
+
+
+_load_bronze_factory()
+
+
+@pytest.fixture
+def lake(tmp_path: Path):
+    """A local lake under ``tmp_path`` (the layers are created on first write)."""
+    from raidlib.lake import Lake
+
+    return Lake.local(tmp_path / "lake")
+
+
+@pytest.fixture
+def backend():
+    """The pandas backend (tests that run on every backend use ``any_backend``)."""
+    from raidlib.backend import resolve_backend
+
+    return resolve_backend("pandas")
+
+
+@pytest.fixture
+def factory():
+    """The bronze factory module: valid events and hand-written bronze batches."""
+    return sys.modules[BRONZE_FACTORY_MODULE]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from raidlib.lake.state import find_unprocessed_batches, processed_batch_ids
 from raidlib.silver import pipeline
 from raidlib.silver.pipeline import process_batches, process_new_bronze, read_silver_partitions
 
-from .conftest import bronze
+bronze = sys.modules["raidlib_tests_bronze_factory"]  # loaded by the root conftest
 
 T0 = bronze.T0
 

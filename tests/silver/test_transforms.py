@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -14,7 +16,7 @@ from raidlib.silver.enrich import enrich
 from raidlib.silver.rules import RuleParams, check_rules
 from raidlib.silver.schema import SILVER_COLUMNS
 
-from .conftest import bronze
+bronze = sys.modules["raidlib_tests_bronze_factory"]  # loaded by the root conftest
 
 INGEST = "2026-11-23T11:00:00Z"
 
