@@ -13,17 +13,19 @@ import pandas as pd
 import pyarrow as pa
 
 from raidlib.backend import frame_library
+from raidlib.schemas.events import SpellCastEvent
 from raidlib.silver.schema import SILVER_SCHEMA
 
-DEFAULTS: dict[str, Any] = {
-    "is_critical_hit": False,
-    "critical_multiplier": 1.0,
-    "is_resisted": False,
-    "is_blocked": False,
-    "is_absorbed": False,
-    "source_system": "wow-raid-addon-v1.2",
-}
-"""Contract defaults (CONTRACT §1) for bronze written without them (i.e. not by the receiver)."""
+_DEFAULTED = (
+    "is_critical_hit",
+    "critical_multiplier",
+    "is_resisted",
+    "is_blocked",
+    "is_absorbed",
+    "source_system",
+)
+DEFAULTS: dict[str, Any] = {name: SpellCastEvent.model_fields[name].default for name in _DEFAULTED}
+"""Contract defaults (the event models' own) for bronze written without them (not by the receiver)."""
 
 
 def _is_gpu(lib: ModuleType) -> bool:

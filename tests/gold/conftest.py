@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from raidlib.silver.cast import DEFAULTS as CONTRACT_DEFAULTS
 from raidlib.silver.schema import SILVER_SCHEMA
 
 # In memory, silver timestamps are tz-naive UTC (raidlib.backend); build with that schema.
@@ -20,13 +21,29 @@ _MEMORY_SCHEMA = pa.schema(
     ]
 )
 
+# The cast of the hand-computed raids: three players and a boss.
+TANK = {
+    "source_player_id": "T1",
+    "source_player_name": "Tanky",
+    "source_player_role": "tank",
+    "source_player_class": "warrior",
+}
+HEALER = {
+    "source_player_id": "H1",
+    "source_player_name": "Healz",
+    "source_player_role": "healer",
+    "source_player_class": "priest",
+}
+DPS = {
+    "source_player_id": "D1",
+    "source_player_name": "Stabby",
+    "source_player_role": "dps",
+    "source_player_class": "rogue",
+}
+BOSS = {"source_player_id": "B1", "source_player_name": "Ragnaros"}
+
 _DEFAULTS: dict[str, Any] = {
-    "is_critical_hit": False,
-    "critical_multiplier": 1.0,
-    "is_resisted": False,
-    "is_blocked": False,
-    "is_absorbed": False,
-    "source_system": "wow-raid-addon-v1.2",
+    **CONTRACT_DEFAULTS,
     "data_quality_flags": [],
     "batch_id": "b0",
     "is_massive_hit": False,

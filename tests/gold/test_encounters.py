@@ -21,27 +21,8 @@ from raidlib.gold import (
 )
 from raidlib.gold.schema import frame_dtypes
 
-from .conftest import make_silver
+from .conftest import BOSS, DPS, HEALER, TANK, make_silver
 
-TANK = {
-    "source_player_id": "T1",
-    "source_player_name": "Tanky",
-    "source_player_role": "tank",
-    "source_player_class": "warrior",
-}
-HEALER = {
-    "source_player_id": "H1",
-    "source_player_name": "Healz",
-    "source_player_role": "healer",
-    "source_player_class": "priest",
-}
-DPS = {
-    "source_player_id": "D1",
-    "source_player_name": "Stabby",
-    "source_player_role": "dps",
-    "source_player_class": "rogue",
-}
-BOSS = {"source_player_id": "B1", "source_player_name": "Ragnaros"}
 ONYXIA_PHASE = {"source_player_id": "Encounter-200", "source_player_name": "Onyxia"}
 AT_BOSS = {"target_entity_id": "B1", "target_entity_name": "Ragnaros", "target_entity_type": "boss"}
 AT_ADD = {"target_entity_id": "A1", "target_entity_name": "Whelp", "target_entity_type": "add"}

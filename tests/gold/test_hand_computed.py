@@ -16,27 +16,10 @@ from raidlib.gold import (
     build_gold,
 )
 
+from .conftest import BOSS, DPS, HEALER, TANK
+
 START = datetime(2026, 3, 1, 20, 0, 0)
 
-TANK = {
-    "source_player_id": "T1",
-    "source_player_name": "Tanky",
-    "source_player_role": "tank",
-    "source_player_class": "warrior",
-}
-HEALER = {
-    "source_player_id": "H1",
-    "source_player_name": "Healz",
-    "source_player_role": "healer",
-    "source_player_class": "priest",
-}
-DPS = {
-    "source_player_id": "D1",
-    "source_player_name": "Stabby",
-    "source_player_role": "dps",
-    "source_player_class": "rogue",
-}
-BOSS = {"source_player_id": "B1", "source_player_name": "Ragnaros"}
 AT_BOSS = {"target_entity_id": "B1", "target_entity_name": "Ragnaros", "target_entity_type": "boss"}
 
 
