@@ -1,4 +1,4 @@
-"""Options shared by several sub-commands (lake roots, backend) → one Settings object."""
+"""Options shared by several sub-commands (lake roots, backend, injected faults)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,39 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
         n: getattr(args, n, None) for n in ("bronze_root", "silver_root", "gold_root", "backend")
     }
     return settings_for_run(getattr(args, "lake", None), **overrides, **extra)
+
+
+def rate(text: str) -> float:
+    """An argparse type: a fraction in [0, 1]."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a rate in [0, 1]")
+    return value
+
+
+def add_fault_options(parser: argparse.ArgumentParser, title: str) -> None:
+    """The generator's fault injection; ``--duplicates`` and ``--duplicate-rate`` are one option."""
+    faults = parser.add_argument_group(title)
+    faults.add_argument("--duplicates", "--duplicate-rate", dest="duplicate_rate", type=rate,
+                        default=0.0, metavar="RATE",
+                        help="events sent again in a later batch (default 0)")  # fmt: skip
+    faults.add_argument("--late", "--late-rate", dest="late_rate", type=rate, default=0.0,
+                        metavar="RATE", help="events delivered late (default 0)")  # fmt: skip
+    faults.add_argument("--max-late-days", type=float, default=2.0,
+                        help="how late late events may be, in days (default 2)")  # fmt: skip
+    faults.add_argument("--invalid", "--invalid-rate", dest="invalid_rate", type=rate,
+                        default=0.0, metavar="RATE",
+                        help="invalid copies of events, in batches of their own that the "
+                             "receiver must reject (default 0)")  # fmt: skip
+
+
+def faults_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~raidlib.generator.FaultConfig` the fault options asked for."""
+    from raidlib.generator import FaultConfig
+
+    return FaultConfig(
+        duplicate_rate=args.duplicate_rate,
+        late_rate=args.late_rate,
+        max_late_days=args.max_late_days,
+        invalid_rate=args.invalid_rate,
+    )

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from raidlib.cli._common import add_fault_options, faults_from_args
 from raidlib.schemas.events import DIFFICULTIES
 
 
@@ -41,11 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="jsonl: <raid_id>.jsonl per raid; json: one POST body per batch, in send order",
     )
     parser.add_argument("--batch-size", type=int, default=1000, help="events per batch (json)")
-    faults = parser.add_argument_group("fault injection (json batches only)")
-    faults.add_argument("--duplicate-rate", type=float, default=0.0)
-    faults.add_argument("--late-rate", type=float, default=0.0)
-    faults.add_argument("--max-late-days", type=float, default=2.0)
-    faults.add_argument("--invalid-rate", type=float, default=0.0)
+    add_fault_options(parser, "fault injection (json batches only)")
     parser.set_defaults(func=run)
 
 
@@ -59,7 +56,6 @@ def _start(text: str | None, raids: int) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.generator import (
-        FaultConfig,
         RaidConfig,
         Roster,
         frame_to_wire_events,
@@ -87,13 +83,9 @@ def run(args: argparse.Namespace) -> int:
             (out / f"{raid_id}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         written = f"{df['raid_id'].nunique()} JSON Lines files"
     else:
-        faults = FaultConfig(
-            duplicate_rate=args.duplicate_rate,
-            late_rate=args.late_rate,
-            max_late_days=args.max_late_days,
-            invalid_rate=args.invalid_rate,
+        batches = plan_batches(
+            df, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
         )
-        batches = plan_batches(df, batch_size=args.batch_size, faults=faults, seed=args.seed)
         width = len(str(len(batches)))
         for k, batch in enumerate(batches, start=1):
             (out / f"{k:0{width}d}-{batch.batch_id}.json").write_bytes(batch.body())

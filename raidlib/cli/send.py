@@ -6,12 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 
-
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not a rate in [0, 1]")
-    return value
+from raidlib.cli._common import add_fault_options, faults_from_args
 
 
 def _start(text: str) -> datetime:
@@ -45,38 +40,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--retries", type=int, default=3, help="retries per batch (default 3)")
     parser.add_argument("--token", default=None, help="bearer token for the receiver")
     parser.add_argument("--pug", action="store_true", help="pick-up groups: fresh players per raid")
-    faults = parser.add_argument_group("fault injection (fractions of the events)")
-    faults.add_argument("--duplicates", type=_rate, default=0.0, metavar="RATE",
-                        help="events sent again in a later batch (default 0)")  # fmt: skip
-    faults.add_argument("--late", type=_rate, default=0.0, metavar="RATE",
-                        help="events delivered late (default 0)")  # fmt: skip
-    faults.add_argument("--max-late-days", type=float, default=2.0,
-                        help="how late late events may be, in days (default 2)")  # fmt: skip
-    faults.add_argument("--invalid", type=_rate, default=0.0, metavar="RATE",
-                        help="invalid copies of events, in batches of their own that the "
-                             "receiver must reject (default 0)")  # fmt: skip
+    add_fault_options(parser, "fault injection (fractions of the events)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.client import post_batches
-    from raidlib.generator import FaultConfig, generate_raids, plan_batches
+    from raidlib.generator import generate_raids, plan_batches
 
     start = args.start or (
         datetime.now(UTC).replace(hour=19, minute=0, second=0, microsecond=0)
         - timedelta(days=args.raids + 1)
     )
     frame = generate_raids(args.raids, seed=args.seed, start=start, pug=args.pug)
-    fault_config = None
-    if args.duplicates or args.late or args.invalid:
-        fault_config = FaultConfig(
-            duplicate_rate=args.duplicates,
-            late_rate=args.late,
-            max_late_days=args.max_late_days,
-            invalid_rate=args.invalid,
-        )
-    batches = plan_batches(frame, batch_size=args.batch_size, faults=fault_config, seed=args.seed)
+    batches = plan_batches(
+        frame, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
+    )
     n_events = sum(len(b.events) for b in batches)
     print(
         f"generated {args.raids} raids, {len(frame)} events → {len(batches)} batches "

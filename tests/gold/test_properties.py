@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from raidlib.gold import GOLD_SCHEMAS, build_dim_player, build_gold, merge_player_raid_stats
 from raidlib.gold.schema import frame_dtypes
+from raidlib.schemas.events import EVENT_TYPES
 
 from .conftest import make_silver
 
@@ -28,14 +29,6 @@ PLAYERS = [
 ]
 NON_PLAYERS = [("B1", "Ragnaros"), ("A1", "Core Hound")]
 START = datetime(2026, 3, 1, 23, 0, 0)  # raids often cross midnight
-EVENT_TYPES = [
-    "combat_damage",
-    "heal",
-    "player_death",
-    "spell_cast",
-    "boss_phase",
-    "mana_regeneration",
-]
 
 # Each example builds gold several times (~30 ms of fixed pandas overhead per build), so these
 # run fewer examples than the suite profile unless it asks for fewer still (or "thorough").
