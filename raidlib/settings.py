@@ -2,24 +2,36 @@
 
 Built at the edge (CLI, flow parameters, ``RAIDLIB_*`` environment variables, an optional
 ``.env`` file) and passed down; nothing in raidlib reads the environment at import time.
+``RAIDLIB_ENV_FILE`` names the dotenv file to read instead of ``./.env``; set it empty to read none.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BackendName = Literal["auto", "cudf", "pandas"]
 
+ENV_FILE_VARIABLE = "RAIDLIB_ENV_FILE"
+DEFAULT_ENV_FILE = ".env"
+
 
 class Settings(BaseSettings):
     """Every knob raidlib has, with the defaults of the embedded (local-folder) set-up."""
 
     model_config = SettingsConfigDict(
-        env_prefix="RAIDLIB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="RAIDLIB_", env_file=DEFAULT_ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
+
+    def __init__(self, **values: Any) -> None:
+        # Which dotenv file to read is chosen when settings are built, not at import: a second
+        # configuration (staging, a test run) is one variable away, and "" turns the file off.
+        if "_env_file" not in values:
+            values["_env_file"] = os.environ.get(ENV_FILE_VARIABLE, DEFAULT_ENV_FILE) or None
+        super().__init__(**values)
 
     # Lake: each root is a local folder or an s3:// URL.
     bronze_root: str = "./lake/bronze"

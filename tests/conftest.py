@@ -20,9 +20,11 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="raidlib-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-# Settings read RAIDLIB_* and .env: a developer's own configuration must not steer the tests.
+# Settings read RAIDLIB_* and .env: a developer's own configuration must not steer the tests
+# (nor the servers and flows they start, which inherit this environment).
 for _name in [n for n in os.environ if n.startswith("RAIDLIB_")]:
     del os.environ[_name]
+os.environ["RAIDLIB_ENV_FILE"] = ""
 # A slot left busy by a broken test must fail that test in minutes, not hang the suite.
 os.environ["RAIDLIB_SLOT_WAIT_S"] = "120"
 

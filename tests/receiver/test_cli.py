@@ -26,6 +26,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "serve", "--port", "0", "--lake", str(lake), "--token", "t0k", "--threads", "4",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    env["RAIDLIB_ENV_FILE"] = ""  # the developer's .env must not steer the server either
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )

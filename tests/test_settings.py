@@ -1,0 +1,67 @@
+"""Where settings come from: the environment, a dotenv file chosen by RAIDLIB_ENV_FILE, arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from raidlib.settings import Settings
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_dotenv_in_working_directory_is_read_by_default(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (in_tmp / ".env").write_text("RAIDLIB_BACKEND=pandas\nRAIDLIB_GOLD_ROOT=/data/gold\n")
+    monkeypatch.delenv("RAIDLIB_ENV_FILE")
+
+    settings = Settings()
+
+    assert settings.backend == "pandas"
+    assert settings.gold_root == "/data/gold"
+
+
+def test_env_file_variable_picks_another_file(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (in_tmp / ".env").write_text("RAIDLIB_GOLD_ROOT=/from/dot-env\n")
+    (in_tmp / "staging.env").write_text("RAIDLIB_GOLD_ROOT=s3://gold-staging/\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", str(in_tmp / "staging.env"))
+
+    assert Settings().gold_root == "s3://gold-staging/"
+
+
+def test_empty_env_file_variable_reads_no_file(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (in_tmp / ".env").write_text("RAIDLIB_GOLD_ROOT=/from/dot-env\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", "")
+
+    assert Settings().gold_root == "./lake/gold"
+
+
+def test_environment_beats_file_and_arguments_beat_both(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (in_tmp / ".env").write_text("RAIDLIB_BACKEND=cudf\nRAIDLIB_SLOT_WAIT_S=5\n")
+    monkeypatch.delenv("RAIDLIB_ENV_FILE")
+    monkeypatch.setenv("RAIDLIB_BACKEND", "pandas")
+
+    settings = Settings(slot_wait_s=7)
+
+    assert settings.backend == "pandas"
+    assert settings.slot_wait_s == 7
+
+
+def test_the_suite_never_reads_a_developers_dotenv(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (in_tmp / ".env").write_text("RAIDLIB_BRONZE_ROOT=s3://someones-real-bucket/\n")
+
+    assert Settings().bronze_root == "./lake/bronze"
