@@ -38,7 +38,8 @@ def iso(values: np.ndarray) -> np.ndarray:
     return np.char.add(np.datetime_as_string(values, unit="ms"), "Z")
 
 
-def synth(n: int, seed: int = 7) -> pd.DataFrame:
+def synth(n: int, seed: int = 7, raids: int = 20) -> pd.DataFrame:
+    """``n`` events spread evenly at random over ``raids`` raids (``raid000``…) and two UTC dates."""
     rng = np.random.default_rng(seed)
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
@@ -59,7 +60,7 @@ def synth(n: int, seed: int = 7) -> pd.DataFrame:
         ["combat_damage", "heal", "spell_cast", "player_death", "boss_phase", "mana_regeneration"]
     )
     etype = kinds[rng.choice(6, size=n, p=[0.6, 0.25, 0.1, 0.01, 0.01, 0.03])]
-    raid = rng.integers(0, 20, size=n)
+    raid = rng.integers(0, raids, size=n)
     offset_ms = rng.integers(0, 36 * 3600 * 1000, size=n)  # spans two UTC dates
     ts = T0 + offset_ms.astype("timedelta64[ms]")
     player = rng.integers(0, 20, size=n)

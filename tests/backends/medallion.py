@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from raidlib.backend import Backend
+from raidlib.gpu_memory import MemoryProbe
 from raidlib.lake import Lake
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -81,14 +82,23 @@ def _write_broken_object(lake: Lake, raid_id: str) -> None:
     )
 
 
-def run_medallion(lake: Lake, backend: Backend) -> dict[str, Any]:
-    """bronze → silver → gold on ``backend``; every silver and gold table, as frames."""
+def run_medallion(
+    lake: Lake, backend: Backend, *, memory_probe: MemoryProbe | None = None
+) -> dict[str, Any]:
+    """bronze → silver → gold on ``backend``; every silver and gold table, as frames.
+
+    ``memory_probe`` stands in for the GPU's ``(free, total)`` bytes when silver plans its
+    GPU-sized chunks (default: ask the device).
+    """
     from raidlib.gold import build_gold
+    from raidlib.gpu_memory import device_memory
     from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids
     from raidlib.lake.quarantine import read_quarantine
-    from raidlib.silver.pipeline import process_new_bronze
+    from raidlib.lake.state import find_unprocessed_batches
+    from raidlib.silver.pipeline import process_batches
 
-    report = process_new_bronze(lake, backend)
+    batches = find_unprocessed_batches(lake)
+    report = process_batches(lake, backend, batches, probe=memory_probe or device_memory)
     silver = read_silver_for_raids(lake, silver_raid_ids(lake), backend)
     quarantine = read_quarantine(lake, backend)
     gold = build_gold(silver)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Verify the cuDF path on a machine with an NVIDIA GPU: the backend tests, the memory figure the
+# GPU issue asks for, and the pandas-vs-cuDF benchmark. Works wherever cuDF imports (a laptop with
+# the gpu-cu12 extra) and on an offline machine fed by scripts/gpu/stage.sh (wheels in .gpu-site).
+#
+# Usage, from anywhere:  bash scripts/gpu/check.sh STEP [STEP ...]
+#   install   offline machine only: install .gpu-wheels (cuDF, then raidlib's deps) into .gpu-site
+#   probe     nvidia-smi, versions, and the backend `auto` picks (fails unless it is cudf)
+#   tests     every backend-parametrised test; fails if any cuDF case was skipped
+#   memory    1M events in ONE raid through silver and gold: peak GPU memory per step
+#   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios
+# Output is printed and kept in $OUT (the device tool's folder) or ./gpu-check/.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-gpu-check}
+mkdir -p "$out"
+py=${PYTHON:-python3}
+export PYTHONUNBUFFERED=1
+if [[ -d .gpu-site ]]; then export PYTHONPATH=$PWD/.gpu-site:$PWD; else export PYTHONPATH=$PWD; fi
+
+# The modules whose tests take the any_backend / gpu_backend fixtures, plus the policy and probe
+# tests; none of them needs Prefect, Flask or s3fs, so a bare GPU image can run them.
+GPU_TESTS=(
+  tests/backends/test_resolve.py
+  tests/backends/test_memory_policy.py
+  tests/backends/test_bronze_gpu_checks.py
+  tests/backends/test_readers.py
+  tests/backends/test_differential.py
+  tests/silver/test_transforms.py
+)
+
+step_install() {
+  if ! "$py" -c "import cudf" 2>/dev/null; then
+    [[ -f .gpu-wheels/p1/device-install.sh ]] || { echo "no .gpu-wheels/p1: run scripts/gpu/stage.sh and carry its parts first" >&2; return 2; }
+    bash .gpu-wheels/p1/device-install.sh || return
+  fi
+  if [[ -d .gpu-wheels/deps ]]; then
+    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target .gpu-site .gpu-wheels/deps/*.whl || return
+  fi
+  "$py" -c "import cudf, pydantic, pydantic_settings; print('installed: cudf', cudf.__version__, '| pydantic', pydantic.__version__)"
+}
+
+step_probe() {
+  nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv 2>&1 | tee "$out/nvidia-smi.csv"
+  "$py" - <<'PY' 2>&1 | tee "$out/probe.txt"
+import sys
+import numpy, pandas, pyarrow
+from raidlib.backend import resolve_backend
+from raidlib.gpu_memory import device_memory
+chosen = resolve_backend("auto")
+print("python", sys.version.split()[0], "| pandas", pandas.__version__, "| pyarrow", pyarrow.__version__, "| numpy", numpy.__version__)
+print("auto ->", chosen.name, "|", chosen.reason)
+free_total = device_memory()
+if free_total:
+    print(f"GPU memory: {free_total[0] / 2**30:.1f} GiB free of {free_total[1] / 2**30:.1f} GiB")
+sys.exit(0 if chosen.name == "cudf" else 1)
+PY
+}
+
+step_tests() {
+  "$py" -m pytest -rs -q -p no:cacheprovider "${GPU_TESTS[@]}" 2>&1 | tee "$out/gpu-tests.log"
+  local rc=${PIPESTATUS[0]}
+  if grep -q "cuDF not available" "$out/gpu-tests.log"; then
+    echo "cuDF cases were SKIPPED: this run verified nothing on the GPU" | tee -a "$out/gpu-tests.log"
+    return 1
+  fi
+  return "$rc"
+}
+
+step_memory() {
+  "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf --warmup 2>&1 \
+    | tee "$out/memory-1m-one-raid.log"
+  local rc=${PIPESTATUS[0]}
+  grep -q "peak GPU" "$out/memory-1m-one-raid.log" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
+  return "$rc"
+}
+
+step_bench() {
+  "$py" benchmarks/bench_backends.py --events "${SIZES:-1e6,1e7}" --warmup 2>&1 | tee "$out/bench.log"
+  return "${PIPESTATUS[0]}"
+}
+
+[[ $# -gt 0 ]] || { sed -n '2,12p' "$0"; exit 2; }
+status=0
+for step in "$@"; do
+  case "$step" in
+    install | probe | tests | memory | bench) ;;
+    *) echo "unknown step '$step' (install, probe, tests, memory, bench)" >&2; exit 2 ;;
+  esac
+  echo "=== $step"
+  started=$SECONDS
+  "step_$step" || { echo "=== $step FAILED"; status=1; }
+  echo "=== $step took $((SECONDS - started)) s"
+done
+exit $status
