@@ -8,9 +8,11 @@ Layout under the bronze root::
 Each line is the validated event (``exclude_none``; UTC timestamps with ``Z``) with the batch's
 ``batch_id``, ``ingest_timestamp`` and ``batch_source`` in front. Objects are written atomically
 (:meth:`Lake.write_bytes_atomic`); a crash between the objects and the manifest leaves no manifest,
-so the retry rewrites the same keys and then commits. Writers of one ``batch_id`` are serialised
-by a lock, so two concurrent identical posts land once (within one process: several receiver
-processes on one lake would need a conditional PUT or an external lock).
+so the retry rewrites the same keys and then commits. Writers of one ``batch_id`` in one process
+are serialised by a lock. Across processes (several receivers on one lake, a client retrying on
+another instance) the manifest is created exclusively (:meth:`Lake.create_bytes_exclusive`):
+the first writer commits, a racing second one finds the manifest taken, removes any object
+only it wrote (another ``ingest_date`` after midnight) and answers "duplicate".
 
 Serialisation has no per-event Python loop: each model goes through pydantic's Rust serializer
 via ``map``, and the batch fields are injected in the single ``join`` that builds the object:
@@ -19,6 +21,7 @@ each event's opening ``{`` is cut off and the separator re-opens the object with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Sequence
@@ -168,6 +171,20 @@ def _from_manifest(lake: Lake, manifest: dict[str, Any]) -> LandedBatch:
     )
 
 
+def _remove_orphans(lake: Lake, written: Sequence[str], winner: dict[str, Any]) -> None:
+    """Delete objects this writer made that the committed manifest does not list.
+
+    Same keys as the winner's are left alone (the same events under the same name); only a
+    loser that crossed midnight wrote elsewhere, and no reader would ever list those files.
+    """
+    kept = {obj["key"] for obj in winner.get("objects", [])}
+    fs = lake.fs("bronze")
+    for key in written:
+        if key not in kept:
+            with contextlib.suppress(FileNotFoundError):
+                fs.rm_file(lake.path("bronze", key))
+
+
 def land_batch(
     lake: Lake,
     events: Sequence[Any] | EncodedEvents,
@@ -227,7 +244,14 @@ def land_batch(
             "event_count": len(encoded),
             "objects": objects,
         }
-        lake.write_bytes_atomic("bronze", manifest_key, json.dumps(manifest, indent=1).encode())
+        committed = lake.create_bytes_exclusive(
+            "bronze", manifest_key, json.dumps(manifest, indent=1).encode()
+        )
+        if not committed:  # another process landed this batch while we were writing
+            winner = read_manifest(lake, batch_id)
+            if winner is not None:
+                _remove_orphans(lake, [obj["key"] for obj in objects], winner)
+                return _from_manifest(lake, winner)
 
     keys = tuple(obj["key"] for obj in objects)
     return LandedBatch(

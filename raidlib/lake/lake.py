@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import time
@@ -105,13 +106,8 @@ class Lake:
             fs.pipe_file(final, data)
             return final
         folder = posixpath.dirname(final)
-        os.makedirs(folder, exist_ok=True)
-        tmp = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}")
+        tmp = _durable_temporary(final, data)
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.replace(tmp, final)
             _remove_stale_temporaries(folder)
         except BaseException:
@@ -122,6 +118,69 @@ class Lake:
             raise
         _fsync_dir(folder)
         return final
+
+    def create_bytes_exclusive(self, layer: Layer, relative: str, data: bytes) -> bool:
+        """Like :meth:`write_bytes_atomic`, but only if nothing is at ``relative`` yet.
+
+        Returns ``True`` when this call created the object and ``False`` when one was already
+        there (left untouched). The check and the write are one atomic step, across processes
+        and machines: locally a hard link of the finished temporary file (fails if the name
+        exists); on S3 a conditional PUT (``If-None-Match: *``, AWS S3 and MinIO). A store that
+        does not implement conditional writes gets a plain PUT after an existence check.
+        """
+        fs = self.fs(layer)
+        final = self.path(layer, relative)
+        if self.is_remote(layer):
+            return _create_remote(fs, final, data)
+        folder = posixpath.dirname(final)
+        tmp = _durable_temporary(final, data)
+        try:
+            try:
+                os.link(tmp, final)
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links on this filesystem: check, then rename (not atomic)
+                if os.path.exists(final):
+                    return False
+                os.replace(tmp, final)
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        _fsync_dir(folder)
+        return True
+
+
+def _durable_temporary(final: str, data: bytes) -> str:
+    """``data`` fsynced to a hidden temporary file beside ``final`` (removed if this fails)."""
+    folder = posixpath.dirname(final)
+    os.makedirs(folder, exist_ok=True)
+    tmp = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    return tmp
+
+
+def _create_remote(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> bool:
+    try:
+        fs.pipe_file(path, data, mode="create")
+        return True
+    except FileExistsError:  # s3fs: 412 PreconditionFailed on If-None-Match
+        return False
+    except OSError as exc:
+        fs.invalidate_cache(path)
+        if fs.exists(path):  # a 412 the store worded differently
+            return False
+        if getattr(exc, "errno", None) != errno.ENOSYS:  # not "NotImplemented": a real failure
+            raise
+    fs.pipe_file(path, data)  # the store ignores conditions: best effort
+    return True
 
 
 STALE_TEMPORARY_AGE_S = 3600.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from raidlib.lake.bronze_writer import EncodedEvents, land_batch, read_manifest
+from raidlib.lake.bronze_writer import BatchLocks, EncodedEvents, land_batch, read_manifest
 from raidlib.lake.lake import Lake
 from raidlib.schemas import validate_events
 
@@ -93,23 +93,78 @@ def test_manifest_marks_landed_and_a_second_landing_writes_nothing(lake: Lake) -
 
 def test_crash_before_the_manifest_is_repaired_by_the_retry(lake: Lake, monkeypatch) -> None:
     models = _models(make_events(2, "r1") + make_events(2, "r2"))
-    real_write = Lake.write_bytes_atomic
+    real_create = Lake.create_bytes_exclusive
 
     def failing_manifest(self, layer, relative, data):
-        if relative.startswith("_batches/"):
-            raise OSError("disk full")
-        return real_write(self, layer, relative, data)
+        raise OSError("disk full")
 
-    monkeypatch.setattr(Lake, "write_bytes_atomic", failing_manifest)
+    monkeypatch.setattr(Lake, "create_bytes_exclusive", failing_manifest)
     with pytest.raises(OSError):
         land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
     assert read_manifest(lake, "crash") is None
-    monkeypatch.setattr(Lake, "write_bytes_atomic", real_write)
+    monkeypatch.setattr(Lake, "create_bytes_exclusive", real_create)
 
     retry = land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
     assert not retry.duplicate and retry.counts == {"r1": 2, "r2": 2}
     assert sum(len(_lines(Path(p))) for p in retry.paths) == 4
     assert read_manifest(lake, "crash") is not None
+
+
+def _race(monkeypatch, winner_commits) -> None:
+    """The manifest check passes (nothing landed yet); another process commits right after."""
+    import raidlib.lake.bronze_writer as writer
+
+    real_read = writer.read_manifest
+    checks = []
+
+    def read_before_the_winner(lake, batch_id):
+        if not checks:
+            checks.append(batch_id)
+            winner_commits()
+            return None
+        return real_read(lake, batch_id)
+
+    monkeypatch.setattr(writer, "read_manifest", read_before_the_winner)
+
+
+def test_a_second_process_racing_on_a_batch_answers_duplicate(lake: Lake, monkeypatch) -> None:
+    models = _models(make_events(3, "r1"))
+    first = {}
+
+    def winner() -> None:  # its own process: its own locks
+        first["landed"] = land_batch(
+            lake, models, batch_id="race", ingest_timestamp=INGEST, locks=BatchLocks()
+        )
+
+    _race(monkeypatch, winner)
+    later = INGEST.replace(microsecond=999)
+    second = land_batch(lake, models, batch_id="race", ingest_timestamp=later)
+
+    assert second.duplicate and second.keys == first["landed"].keys
+    assert read_manifest(lake, "race")["ingest_timestamp"] == first["landed"].ingest_timestamp
+    assert sum(len(_lines(Path(p))) for p in second.paths) == 3
+
+
+def test_a_racing_loser_after_midnight_leaves_no_stray_object(lake: Lake, monkeypatch) -> None:
+    models = _models(make_events(3, "r1"))
+    _race(
+        monkeypatch,
+        lambda: land_batch(
+            lake, models, batch_id="midnight", ingest_timestamp=INGEST, locks=BatchLocks()
+        ),
+    )
+    second = land_batch(
+        lake,
+        models,
+        batch_id="midnight",
+        ingest_timestamp=datetime(2026, 1, 7, 0, 0, 1, tzinfo=UTC),
+    )
+
+    assert second.duplicate
+    objects = sorted(
+        p.relative_to(lake.bronze_root).as_posix() for p in Path(lake.bronze_root).rglob("*.jsonl")
+    )
+    assert objects == ["wow_raid_events/v1/raid_id=r1/ingest_date=2026-01-06/batch=midnight.jsonl"]
 
 
 def test_no_temporary_files_are_left_behind(lake: Lake) -> None:

@@ -7,24 +7,32 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from raidlib.cli import main
 
+from .conftest import make_events
+
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    lake = tmp_path / "lake"
+@contextmanager
+def _serve(lake: Path, token: str | None = "t0k") -> Iterator[str]:
+    """``raidlib serve`` in its own process on a free loopback port; yields its URL."""
     command = [
         sys.executable, "-c", "from raidlib.cli import main; raise SystemExit(main())",
-        "serve", "--port", "0", "--lake", str(lake), "--token", "t0k", "--threads", "4",
+        "serve", "--port", "0", "--lake", str(lake), "--threads", "4",
     ]  # fmt: skip
+    if token:
+        command += ["--token", token]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
     env["RAIDLIB_ENV_FILE"] = ""  # the developer's .env must not steer the server either
     proc = subprocess.Popen(
@@ -41,7 +49,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
             url = match.group(1) if match else None
         assert url, "raidlib serve did not print its URL"
-        yield url, lake
+        yield url
     finally:
         proc.terminate()
         try:
@@ -49,6 +57,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    lake = tmp_path / "lake"
+    with _serve(lake) as url:
+        yield url, lake
 
 
 def test_send_posts_generated_raids_with_faults(served, capsys) -> None:
@@ -81,3 +96,33 @@ def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
     out = capsys.readouterr().out
     assert re.search(r"accepted: 0 ", out)
     assert "HTTP 401 unauthorized" in out
+
+
+def test_two_receivers_on_one_lake_accept_each_batch_once(tmp_path: Path) -> None:
+    """Each batch posted to two receiver processes at the same moment: one 201, one 200."""
+    import httpx
+
+    lake = tmp_path / "lake"
+    batches = [
+        {"batch_id": str(uuid.uuid4()), "events": make_events(50, f"raid{n % 3:03d}")}
+        for n in range(30)
+    ]
+    with _serve(lake, token=None) as first, _serve(lake, token=None) as second:
+
+        def post_to_both(batch: dict) -> list[int]:
+            barrier = threading.Barrier(2)
+
+            def post(url: str) -> int:
+                with httpx.Client(timeout=30) as client:
+                    barrier.wait(timeout=30)
+                    return client.post(f"{url}/events", json=batch).status_code
+
+            with ThreadPoolExecutor(2) as pool:
+                return sorted(pool.map(post, [first, second]))
+
+        statuses = [post_to_both(b) for b in batches]
+
+    assert statuses == [[200, 201]] * len(batches)
+    assert len(list((lake / "bronze" / "_batches").glob("*.json"))) == len(batches)
+    lines = sum(len(p.read_bytes().splitlines()) for p in (lake / "bronze").rglob("*.jsonl"))
+    assert lines == 50 * len(batches)

@@ -86,6 +86,15 @@ def test_write_bytes_atomic_on_s3(s3_lake: Lake, moto_s3: MotoS3) -> None:
     assert moto_s3.keys("bronze") == [key]
 
 
+def test_create_bytes_exclusive_on_s3(s3_lake: Lake, moto_s3: MotoS3) -> None:
+    """A conditional PUT (If-None-Match: *): the second writer of a key changes nothing."""
+    key = "_batches/b-1.json"
+    assert s3_lake.create_bytes_exclusive("bronze", key, b"first") is True
+    assert s3_lake.create_bytes_exclusive("bronze", key, b"second") is False
+    body = moto_s3.client().get_object(Bucket="bronze", Key=key)["Body"].read()
+    assert body == b"first"
+
+
 def test_root_with_prefix(moto_s3: MotoS3, s3_settings: Settings) -> None:
     lake = Lake.from_settings(s3_settings.model_copy(update={"silver_root": "s3://silver/lake/"}))
     lake.write_bytes_atomic("silver", "_state/x.json", b"{}")

@@ -1,0 +1,39 @@
+"""Lake.create_bytes_exclusive on a local folder: first writer wins, whole objects only."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from raidlib.lake import Lake
+
+
+def test_only_the_first_create_writes(tmp_path: Path) -> None:
+    lake = Lake.local(tmp_path)
+
+    assert lake.create_bytes_exclusive("bronze", "_batches/b-1.json", b"first") is True
+    assert lake.create_bytes_exclusive("bronze", "_batches/b-1.json", b"second") is False
+
+    folder = tmp_path / "bronze" / "_batches"
+    assert (folder / "b-1.json").read_bytes() == b"first"
+    assert [p.name for p in folder.iterdir()] == ["b-1.json"]  # no temporaries left
+
+
+def test_concurrent_creates_have_exactly_one_winner(tmp_path: Path) -> None:
+    lake = Lake.local(tmp_path)
+    results: list[bool] = []
+    start = threading.Barrier(8)
+
+    def create(n: int) -> None:
+        start.wait(timeout=30)
+        results.append(lake.create_bytes_exclusive("gold", "_state/lock.json", f"{n}".encode()))
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results) == [False] * 7 + [True]
+    content = (tmp_path / "gold" / "_state" / "lock.json").read_bytes()
+    assert content in {f"{n}".encode() for n in range(8)}
