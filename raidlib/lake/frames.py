@@ -70,3 +70,16 @@ def frame_to_table(frame: Any, schema: pa.Schema) -> pa.Table:
             column = pa.nulls(n, field.type)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def frame_to_pandas(frame: Any) -> pd.DataFrame:
+    """A host copy with exactly the pandas path's dtypes (see module doc); pandas frames as is.
+
+    Not cuDF's own ``to_pandas()``: by default it turns an int64 column holding nulls into
+    float64, which silently rounds integers past 2**53 (cuDF ``DataFrame.to_pandas``,
+    ``nullable=False``). Going through Arrow keeps ``Int64``/``boolean`` as the pandas path has
+    them. The index is not kept.
+    """
+    if is_cudf(frame):
+        return frame.to_arrow(preserve_index=False).to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return frame

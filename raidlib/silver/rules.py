@@ -93,13 +93,19 @@ def _flag(mask: Any) -> Any:
     return mask.fillna(False).astype(bool)
 
 
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+"""Python's whitespace (what the event model trims), named explicitly: a bare ``str.strip()``
+means Unicode whitespace on pandas (Arrow) but ASCII control characters on cuDF (libcudf
+strips every byte ≤ 0x20, ``cpp/include/cudf/strings/detail/strip.cuh``)."""
+
+
 def _blank(column: Any) -> Any:
-    """Null or empty/whitespace-only string.
+    """Null or empty/whitespace-only string (:data:`WHITESPACE`), the same on every backend.
 
     The two tests are flagged apart: cuDF's ``|`` propagates nulls (``True | <NA>`` is
     ``<NA>``, not pandas' ``True``), so a null would otherwise pass as "not blank".
     """
-    return _flag(column.isna()) | _flag(column.str.strip().str.len() == 0)
+    return _flag(column.isna()) | _flag(column.str.strip(WHITESPACE).str.len() == 0)
 
 
 def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str, Any]:

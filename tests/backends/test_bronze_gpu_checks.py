@@ -10,7 +10,13 @@ import pytest
 
 from raidlib.backend import resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
-from raidlib.lake.bronze_gpu import NotExact, finish_raw_frame, join_objects, line_count
+from raidlib.lake.bronze_gpu import (
+    NotExact,
+    finish_raw_frame,
+    has_raw_control_bytes,
+    join_objects,
+    line_count,
+)
 from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, BronzeBatch, _read_object
 from raidlib.lake.frames import table_to_frame
 
@@ -94,6 +100,7 @@ def test_accepted_frame_equals_the_pyarrow_read():
         ({"source_player_level": 80.5}, "source_player_level"),
         ({"is_critical_hit": "yes"}, "is_critical_hit"),
         ({"surprise": "key"}, "unknown keys"),
+        ({"timestamp": "2026-02-30T00:10:00Z"}, "timestamp"),  # no such day
     ],
 )
 def test_values_pyarrow_would_reject_or_shift_send_the_batch_to_pyarrow(change, why):
@@ -111,3 +118,11 @@ def test_objects_are_joined_newline_terminated_and_blank_lines_counted():
     data = join_objects([b'{"a":1}', b"   \n", b'{"a":2}\n\n'])
     assert data == b'{"a":1}\n{"a":2}\n\n'
     assert line_count(data) == 3  # one blank line: more lines than rows → pyarrow decides
+
+
+def test_raw_control_characters_are_left_to_pyarrow():
+    line = json.dumps(LINES[0]).encode()
+    assert not has_raw_control_bytes(line + b"\n" + line + b"\n")
+    assert not has_raw_control_bytes(json.dumps({"name": "tab\there"}).encode())  # escaped
+    assert has_raw_control_bytes(b'{"name": "tab\there"}\n')  # a raw tab byte
+    assert has_raw_control_bytes(b'{"name": "a\x00b"}\n')

@@ -54,6 +54,7 @@ def test_cast_gives_exactly_the_silver_columns():
         ({"event_type": "heal"}, "healing_amount_missing_or_not_positive"),
         ({"event_type": "player_death", "target_entity_id": None}, "death_target_missing"),
         ({"event_type": "player_death", "target_entity_name": " "}, "death_target_missing"),
+        ({"source_player_name": "\u3000\u00a0\t"}, "source_player_missing"),  # Unicode spaces
         ({"event_type": "mana_regeneration"}, "resource_type_missing"),
         ({"damage_amount": -5.0}, "negative_amount"),
         ({"damage_amount": 2e9}, "amount_out_of_range"),
@@ -76,6 +77,14 @@ def test_each_rule_quarantines_with_its_reason(overrides, reason, any_backend):
     assert clean["event_id"].tolist() == [bronze.event_id(0)]
     assert len(quarantined) == 1
     assert reason in quarantined["quarantine_reason"].iloc[0].split("; ")
+
+
+def test_control_characters_are_not_blank(any_backend):
+    """A name of control characters is odd but present: kept on every backend (cuDF's bare
+    ``strip()`` would remove them and call the name missing)."""
+    frame = from_pandas(rows(bronze.make_event(0, source_player_name="\x01\x1f")), any_backend)
+    clean, quarantined = (to_pandas(part) for part in check_rules(frame))
+    assert len(clean) == 1 and len(quarantined) == 0
 
 
 def test_several_reasons_are_all_listed_and_nothing_is_dropped():
