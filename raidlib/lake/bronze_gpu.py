@@ -37,7 +37,7 @@ import logging
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -196,9 +196,18 @@ def _is_list(column: Any, backend: Backend) -> bool:
     return not backend.is_gpu and str(dtype) == "object"
 
 
+class BatchRead(NamedTuple):
+    """One batch read for the cuDF backend; ``via_pyarrow`` when the GPU reader handed it over."""
+
+    frame: Any
+    rejected: pd.DataFrame | None
+    lines: int
+    via_pyarrow: bool
+
+
 def _read_batch_pyarrow(
     batch: BronzeBatch, objects: list[tuple[str, bytes]], backend: Backend
-) -> tuple[Any, pd.DataFrame, int]:
+) -> BatchRead:
     results = [_read_object(data, batch, path) for path, data in objects]
     tables = [t for t, _ in results if t.num_rows]
     table = (
@@ -207,16 +216,19 @@ def _read_batch_pyarrow(
     rejected = [r for _, r in results if len(r)]
     rejected_frame = pd.concat(rejected, ignore_index=True) if rejected else None
     n_rejected = 0 if rejected_frame is None else len(rejected_frame)
-    return table_to_frame(table, backend), rejected_frame, table.num_rows + n_rejected
+    return BatchRead(
+        table_to_frame(table, backend), rejected_frame, table.num_rows + n_rejected, True
+    )
 
 
 def read_batch_gpu(
     batch: BronzeBatch, objects: list[tuple[str, bytes]], backend: Backend
-) -> tuple[Any, pd.DataFrame | None, int]:
-    """One batch → ``(frame on the GPU, rejected lines or None, lines seen)``."""
+) -> BatchRead:
+    """One batch → frame on the GPU, rejected lines (or None), lines seen, and whether pyarrow
+    read it instead."""
     data = join_objects([d for _, d in objects])
     if not data:
-        return None, None, 0
+        return BatchRead(None, None, 0, False)
     expected = line_count(data)
     if has_raw_control_bytes(data):
         log.info("bronze batch %s: raw control characters; using pyarrow", batch.batch_id)
@@ -237,7 +249,7 @@ def read_batch_gpu(
         )
         return _read_batch_pyarrow(batch, objects, backend)
     try:
-        return finish_raw_frame(raw, expected, batch, backend), None, expected
+        return BatchRead(finish_raw_frame(raw, expected, batch, backend), None, expected, False)
     except NotExact as exc:  # expected for unusual but valid shapes
         log.info(
             "bronze batch %s: GPU JSON reader not exact (%s); using pyarrow", batch.batch_id, exc
@@ -264,10 +276,12 @@ def read_bronze_gpu(
 
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         contents = list(pool.map(load, batches))
-    frames, rejected_parts, lines = [], [], 0
+    frames, rejected_parts, lines, handed_over = [], [], 0, []
     for batch, objects in zip(batches, contents, strict=True):
-        frame, rejected, n = read_batch_gpu(batch, objects, backend)
+        frame, rejected, n, via_pyarrow = read_batch_gpu(batch, objects, backend)
         lines += n
+        if via_pyarrow:
+            handed_over.append(batch.batch_id)
         if frame is not None and len(frame):
             frames.append(frame)
         if rejected is not None and len(rejected):
@@ -282,4 +296,10 @@ def read_bronze_gpu(
         else pd.DataFrame({c: pd.Series(dtype="str") for c in REJECTED_COLUMNS})
     )
     files = [path for batch in batches for path in batch.paths]
-    return BronzeRead(frame, rejected_frame, lines, files)
+    if handed_over:
+        log.info(
+            "bronze: %d of %d batches read by pyarrow instead of the GPU reader",
+            len(handed_over),
+            len(batches),
+        )
+    return BronzeRead(frame, rejected_frame, lines, files, read_by_pyarrow=handed_over)

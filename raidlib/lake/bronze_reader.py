@@ -80,12 +80,16 @@ class BronzeRead:
             parsed where possible; a value that is not a timestamp is null), on the backend.
         rejected: pandas frame with :data:`REJECTED_COLUMNS`, one row per unparseable line.
         lines: total lines seen (``len(frame) + len(rejected)``).
+        files: the objects read.
+        read_by_pyarrow: on the cuDF backend, the batches the GPU JSON reader handed to
+            pyarrow (bad lines, unusual shapes; see :mod:`raidlib.lake.bronze_gpu`).
     """
 
     frame: Any
     rejected: pd.DataFrame
     lines: int
     files: list[str] = field(default_factory=list)
+    read_by_pyarrow: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- listing

@@ -13,6 +13,8 @@ from raidlib.gpu_memory import MemoryProbe
 from raidlib.lake import Lake
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
+BROKEN_BATCH = 4242
+"""``uuid.UUID(int=BROKEN_BATCH)``: the hand-written batch with a broken line."""
 
 
 @dataclass
@@ -57,7 +59,7 @@ def _write_broken_object(lake: Lake, raid_id: str) -> None:
 
     from raidlib.lake import layout
 
-    batch_id = str(uuid.UUID(int=4242))
+    batch_id = str(uuid.UUID(int=BROKEN_BATCH))
     stamp = "2026-03-05T09:00:00.000000Z"
     good = {
         "event_id": str(uuid.UUID(int=77)),

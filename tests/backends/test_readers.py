@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 
@@ -12,7 +13,7 @@ from raidlib.lake.bronze_reader import list_landed_batches, read_bronze
 from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids
 from raidlib.silver.pipeline import process_new_bronze
 
-from .medallion import land_random_raids
+from .medallion import BROKEN_BATCH, land_random_raids
 
 PANDAS = resolve_backend("pandas")
 
@@ -43,8 +44,10 @@ def test_bronze_read_is_the_same_on_every_backend(lake, any_backend, caplog):
     assert_frames_equivalent(_flat(got.frame), _flat(want.frame), keys)
     assert_frames_equivalent(got.rejected, want.rejected, ["raw_line"])
     assert len(want.rejected) == 2  # the broken line and the line with an unknown key
-    # Only the batches with those lines may leave the GPU reader, and never with a warning
+    # Only the batch holding those lines may leave the GPU reader, and never with a warning
     # (an unexpected cuDF error would otherwise hide behind the pyarrow fallback).
+    broken = {str(uuid.UUID(int=BROKEN_BATCH))}
+    assert set(got.read_by_pyarrow) == (broken if any_backend.is_gpu else set())
     assert not _gpu_fallback_warnings(caplog), caplog.text
 
 
