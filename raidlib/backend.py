@@ -17,10 +17,14 @@ from types import ModuleType
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
 BackendName = Literal["pandas", "cudf"]
+
+PANDAS_ARROW_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+"""Arrow ``int64``/``bool`` in pandas memory: nullable, so a null never turns integers into floats."""
 
 
 class BackendUnavailableError(RuntimeError):
@@ -125,9 +129,16 @@ def is_cudf(frame: Any) -> bool:
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:
-    """Host copy as pandas (tests, printing, small artifacts) — never in a hot path."""
+    """Host copy as pandas (tests, printing, small artifacts) — never in a hot path.
+
+    A cuDF frame comes back with the pandas path's dtypes (through Arrow, index kept), not
+    through cuDF's own ``to_pandas()``: by default that turns an int64 column holding nulls into
+    float64, which silently rounds integers past 2**53 (``nullable=False``).
+    """
     if is_cudf(frame):
-        return frame.to_pandas()
+        host = frame.to_arrow(preserve_index=False).to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
+        host.index = frame.index.to_pandas()
+        return host
     return frame
 
 

@@ -23,12 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
-from raidlib.backend import Backend, is_cudf
-
-_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+from raidlib.backend import PANDAS_ARROW_TYPES, Backend, is_cudf
 
 
 def strip_utc(table: pa.Table) -> pa.Table:
@@ -45,7 +42,7 @@ def table_to_frame(table: pa.Table, backend: Backend) -> Any:
     table = strip_utc(table).replace_schema_metadata(None)
     if backend.is_gpu:
         return backend.xdf.DataFrame.from_arrow(table)
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, self_destruct=True)
+    return table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get, self_destruct=True)
 
 
 def frame_to_table(frame: Any, schema: pa.Schema) -> pa.Table:
@@ -70,16 +67,3 @@ def frame_to_table(frame: Any, schema: pa.Schema) -> pa.Table:
             column = pa.nulls(n, field.type)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-def frame_to_pandas(frame: Any) -> pd.DataFrame:
-    """A host copy with exactly the pandas path's dtypes (see module doc); pandas frames as is.
-
-    Not cuDF's own ``to_pandas()``: by default it turns an int64 column holding nulls into
-    float64, which silently rounds integers past 2**53 (cuDF ``DataFrame.to_pandas``,
-    ``nullable=False``). Going through Arrow keeps ``Int64``/``boolean`` as the pandas path has
-    them. The index is not kept.
-    """
-    if is_cudf(frame):
-        return frame.to_arrow(preserve_index=False).to_pandas(types_mapper=_PANDAS_TYPES.get)
-    return frame

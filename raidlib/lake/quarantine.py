@@ -18,9 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from raidlib.backend import Backend
+from raidlib.backend import Backend, to_pandas
 from raidlib.lake import layout
-from raidlib.lake.frames import frame_to_pandas
 from raidlib.lake.lake import Lake
 from raidlib.lake.parquet import partition_files, read_partitions, write_file
 from raidlib.schemas.events import RAID_ID_PATTERN
@@ -51,7 +50,7 @@ def placement(quarantined: pd.DataFrame) -> pd.DataFrame:
 
 def write_quarantine(lake: Lake, quarantined: Any) -> list[str]:
     """File quarantined rows (any backend; small) one Parquet file per (partition, batch)."""
-    frame = frame_to_pandas(quarantined)  # exact int64s, unlike cuDF's to_pandas()
+    frame = to_pandas(quarantined)
     if len(frame) == 0:
         return []
     frame = frame.reset_index(drop=True)
