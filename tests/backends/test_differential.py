@@ -15,6 +15,7 @@ import pytest
 from raidlib.backend import resolve_backend, to_pandas
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.gold.schema import GOLD_SCHEMAS
+from raidlib.gpu_memory import DEFAULT_POLICY
 from raidlib.lake import Lake
 
 from .medallion import land_random_raids, run_medallion
@@ -46,6 +47,24 @@ def _comparable(frame) -> pd.DataFrame:
     return out
 
 
+def _assert_same_run(result: dict, reference: dict) -> None:
+    """A cuDF run agrees with the pandas reference: report counts, silver, quarantine, gold."""
+    assert result["report"].backend == "cudf"
+    for field in ("rows_in", "rows_added", "duplicates_removed", "rows_quarantined"):
+        assert getattr(result["report"], field) == getattr(reference["report"], field), field
+    assert result["report"].quarantined_by_reason == reference["report"].quarantined_by_reason
+    assert_frames_equivalent(
+        _comparable(result["silver"]), _comparable(reference["silver"]), SILVER_KEYS
+    )
+    assert_frames_equivalent(
+        _comparable(result["quarantine"]), _comparable(reference["quarantine"]), QUARANTINE_KEYS
+    )
+    for name, frame in reference.items():
+        if name in GOLD_SCHEMAS:
+            keys = list(GOLD_SCHEMAS[name].keys)
+            assert_frames_equivalent(result[name], frame, keys, rtol=1e-9)
+
+
 @pytest.fixture(scope="module")
 def reference(landed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     lake = _lake_copy(landed, tmp_path_factory.mktemp("pandas"))
@@ -70,30 +89,17 @@ def test_pandas_reference_is_sane(reference):
 
 @pytest.mark.gpu
 def test_cudf_matches_pandas_on_every_table(landed, reference, tmp_path, gpu_backend):
-    gpu = gpu_backend
-    result = run_medallion(_lake_copy(landed, tmp_path), gpu)
-    assert result["report"].backend == "cudf"
-    for field in ("rows_in", "rows_added", "duplicates_removed", "rows_quarantined"):
-        assert getattr(result["report"], field) == getattr(reference["report"], field), field
-    assert result["report"].quarantined_by_reason == reference["report"].quarantined_by_reason
-    assert_frames_equivalent(
-        _comparable(result["silver"]), _comparable(reference["silver"]), SILVER_KEYS
-    )
-    assert_frames_equivalent(
-        _comparable(result["quarantine"]), _comparable(reference["quarantine"]), QUARANTINE_KEYS
-    )
-    for name, frame in reference.items():
-        if name in GOLD_SCHEMAS:
-            keys = list(GOLD_SCHEMAS[name].keys)
-            assert_frames_equivalent(result[name], frame, keys, rtol=1e-9)
+    result = run_medallion(_lake_copy(landed, tmp_path), gpu_backend)
+    _assert_same_run(result, reference)
 
 
 @pytest.mark.gpu
 def test_cudf_in_gpu_sized_chunks_matches_pandas(landed, reference, tmp_path, gpu_backend, caplog):
     """A backlog bigger than the (pretended) free GPU memory runs on the GPU in several chunks,
     each an incremental silver step, and ends exactly where one pandas pass does."""
-    batch_bytes = 5_000 * 700 * 4  # a 5,000-event batch under the default memory policy
-    small_card = (int(batch_bytes * 3 / 0.6), 4 * 2**30)  # room for three batches at a time
+    policy = DEFAULT_POLICY  # what silver plans with
+    batch_bytes = 5_000 * policy.bytes_per_bronze_event * policy.bytes_per_bronze_byte
+    small_card = (int(batch_bytes * 3 / policy.usable_fraction), 4 * 2**30)  # three batches fit
     with caplog.at_level("INFO", logger="raidlib.silver.pipeline"):
         result = run_medallion(
             _lake_copy(landed, tmp_path), gpu_backend, memory_probe=lambda: small_card
@@ -101,12 +107,4 @@ def test_cudf_in_gpu_sized_chunks_matches_pandas(landed, reference, tmp_path, gp
 
     chunk_lines = [r.getMessage() for r in caplog.records if "GPU-sized chunks" in r.getMessage()]
     assert chunk_lines and "in 1 GPU-sized" not in chunk_lines[0], chunk_lines
-    assert result["report"].backend == "cudf"
-    for field in ("rows_in", "rows_added", "duplicates_removed", "rows_quarantined"):
-        assert getattr(result["report"], field) == getattr(reference["report"], field), field
-    assert_frames_equivalent(
-        _comparable(result["silver"]), _comparable(reference["silver"]), SILVER_KEYS
-    )
-    for name, frame in reference.items():
-        if name in GOLD_SCHEMAS:
-            assert_frames_equivalent(result[name], frame, list(GOLD_SCHEMAS[name].keys), rtol=1e-9)
+    _assert_same_run(result, reference)
