@@ -6,8 +6,10 @@ results and the ephemeral API database never leak between sessions or into the u
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +20,8 @@ from hypothesis import HealthCheck, settings
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="raidlib-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
+# Servers and flow runs the tests start are stopped by then; the folder must not pile up in /tmp.
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Settings read RAIDLIB_* and .env: a developer's own configuration must not steer the tests
