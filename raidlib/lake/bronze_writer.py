@@ -7,12 +7,17 @@ Layout under the bronze root::
 
 Each line is the validated event (``exclude_none``; UTC timestamps with ``Z``) with the batch's
 ``batch_id``, ``ingest_timestamp`` and ``batch_source`` in front. Objects are written atomically
-(:meth:`Lake.write_bytes_atomic`); a crash between the objects and the manifest leaves no manifest,
-so the retry rewrites the same keys and then commits. Writers of one ``batch_id`` in one process
-are serialised by a lock. Across processes (several receivers on one lake, a client retrying on
-another instance) the manifest is created exclusively (:meth:`Lake.create_bytes_exclusive`):
-the first writer commits, a racing second one finds the manifest taken, removes any object
-only it wrote (another ``ingest_date`` after midnight) and answers "duplicate".
+and only where nothing is yet (:meth:`Lake.create_bytes_exclusive`), so a landed object is never
+rewritten. Writers of one ``batch_id`` in one process are serialised by a lock. Across processes
+(several receivers on one lake, a client retrying on another instance):
+
+- a writer that finds one of its keys taken waits for that batch's manifest; when it appears the
+  batch landed elsewhere and the answer is "duplicate", with the other writer's objects untouched;
+- an object whose manifest has not come after :data:`LEFTOVER_AFTER_S` is the leftover of an
+  attempt that crashed before committing, and is replaced;
+- the manifest itself is created exclusively: the first writer commits, a racing second one
+  removes any object only it wrote (another ``ingest_date`` after midnight) and answers
+  "duplicate".
 
 Serialisation has no per-event Python loop: each model goes through pydantic's Rust serializer
 via ``map``, and the batch fields are injected in the single ``join`` that builds the object:
@@ -24,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +43,10 @@ from raidlib.lake.layout import bronze_batch_key, bronze_manifest_key
 
 DEFAULT_SOURCE = "receiver"
 MANIFEST_VERSION = 1
+#: How long an object may sit without its batch's manifest before it counts as the leftover of a
+#: crashed attempt; a live writer commits within moments of writing its last object.
+LEFTOVER_AFTER_S = 10.0
+_MANIFEST_POLL_S = 0.05
 
 _raid_id = attrgetter("raid_id")
 _after_brace = itemgetter(slice(1, None))
@@ -174,8 +184,8 @@ def _from_manifest(lake: Lake, manifest: dict[str, Any]) -> LandedBatch:
 def _remove_orphans(lake: Lake, written: Sequence[str], winner: dict[str, Any]) -> None:
     """Delete objects this writer made that the committed manifest does not list.
 
-    Same keys as the winner's are left alone (the same events under the same name); only a
-    loser that crossed midnight wrote elsewhere, and no reader would ever list those files.
+    Keys the winner lists are its objects (this writer never overwrites those); only a loser
+    that crossed midnight wrote elsewhere, and no reader would ever list those files.
     """
     kept = {obj["key"] for obj in winner.get("objects", [])}
     fs = lake.fs("bronze")
@@ -183,6 +193,28 @@ def _remove_orphans(lake: Lake, written: Sequence[str], winner: dict[str, Any]) 
         if key not in kept:
             with contextlib.suppress(FileNotFoundError):
                 fs.rm_file(lake.path("bronze", key))
+
+
+def _create_object(lake: Lake, key: str, data: bytes, batch_id: str) -> dict[str, Any] | None:
+    """Create one bronze object; the manifest instead if another writer landed the batch meanwhile."""
+    if lake.create_bytes_exclusive("bronze", key, data):
+        return None
+    deadline = time.monotonic() + LEFTOVER_AFTER_S
+    while (winner := read_manifest(lake, batch_id)) is None:
+        if time.monotonic() >= deadline or _is_leftover(lake, key):
+            lake.write_bytes_atomic("bronze", key, data)  # never committed: a crashed attempt's
+            return None
+        time.sleep(_MANIFEST_POLL_S)
+    return winner
+
+
+def _is_leftover(lake: Lake, key: str) -> bool:
+    """The object has sat uncommitted longer than any live writer would leave it."""
+    try:
+        modified = lake.fs("bronze").modified(lake.path("bronze", key))
+    except (FileNotFoundError, NotImplementedError, IsADirectoryError):
+        return True
+    return (datetime.now(UTC) - modified).total_seconds() >= LEFTOVER_AFTER_S
 
 
 def land_batch(
@@ -231,7 +263,10 @@ def land_batch(
         for raid_id, lines in groups.items():
             key = bronze_batch_key(raid_id, ingest_date, batch_id)
             data = render_jsonl(lines, prefix)
-            lake.write_bytes_atomic("bronze", key, data)
+            winner = _create_object(lake, key, data, batch_id)
+            if winner is not None:  # landed by another process while this one was writing
+                _remove_orphans(lake, [obj["key"] for obj in objects], winner)
+                return _from_manifest(lake, winner)
             objects.append(
                 {"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)}
             )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+import raidlib.lake.bronze_writer as writer
 from raidlib.lake.bronze_writer import BatchLocks, EncodedEvents, land_batch, read_manifest
 from raidlib.lake.lake import Lake
 from raidlib.schemas import validate_events
@@ -16,6 +19,7 @@ from raidlib.schemas import validate_events
 from .conftest import make_events
 
 INGEST = datetime(2026, 1, 6, 1, 2, 3, 4, tzinfo=UTC)
+LATER_SAME_DAY = INGEST.replace(hour=2)
 
 
 def _models(events):
@@ -92,19 +96,25 @@ def test_manifest_marks_landed_and_a_second_landing_writes_nothing(lake: Lake) -
 
 
 def test_crash_before_the_manifest_is_repaired_by_the_retry(lake: Lake, monkeypatch) -> None:
+    monkeypatch.setattr(writer, "LEFTOVER_AFTER_S", 0.3)
     models = _models(make_events(2, "r1") + make_events(2, "r2"))
     real_create = Lake.create_bytes_exclusive
 
     def failing_manifest(self, layer, relative, data):
-        raise OSError("disk full")
+        if relative.startswith("_batches/"):
+            raise OSError("disk full")
+        return real_create(self, layer, relative, data)
 
     monkeypatch.setattr(Lake, "create_bytes_exclusive", failing_manifest)
     with pytest.raises(OSError):
         land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
     assert read_manifest(lake, "crash") is None
+    assert len(list(Path(lake.bronze_root).rglob("*.jsonl"))) == 2  # objects, no commit
     monkeypatch.setattr(Lake, "create_bytes_exclusive", real_create)
 
+    started = time.monotonic()
     retry = land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
+    assert time.monotonic() - started < 5  # waited for a manifest at most LEFTOVER_AFTER_S
     assert not retry.duplicate and retry.counts == {"r1": 2, "r2": 2}
     assert sum(len(_lines(Path(p))) for p in retry.paths) == 4
     assert read_manifest(lake, "crash") is not None
@@ -112,8 +122,6 @@ def test_crash_before_the_manifest_is_repaired_by_the_retry(lake: Lake, monkeypa
 
 def _race(monkeypatch, winner_commits) -> None:
     """The manifest check passes (nothing landed yet); another process commits right after."""
-    import raidlib.lake.bronze_writer as writer
-
     real_read = writer.read_manifest
     checks = []
 
@@ -142,7 +150,46 @@ def test_a_second_process_racing_on_a_batch_answers_duplicate(lake: Lake, monkey
 
     assert second.duplicate and second.keys == first["landed"].keys
     assert read_manifest(lake, "race")["ingest_timestamp"] == first["landed"].ingest_timestamp
-    assert sum(len(_lines(Path(p))) for p in second.paths) == 3
+    lines = [line for p in second.paths for line in _lines(Path(p))]
+    assert len(lines) == 3
+    # the winner's objects are immutable: the loser did not rewrite them with its own stamp
+    assert {line["ingest_timestamp"] for line in lines} == {first["landed"].ingest_timestamp}
+
+
+def test_a_writer_finding_a_fresh_object_waits_for_its_manifest(lake: Lake) -> None:
+    """Another process has written the object and commits its manifest a moment later."""
+    models = _models(make_events(3, "r1"))
+    other = land_batch(lake, models, batch_id="slow", ingest_timestamp=INGEST)
+    manifest_path = Path(lake.bronze_root) / other.manifest_key
+    manifest = manifest_path.read_bytes()
+    manifest_path.unlink()  # as if that writer had not committed yet
+    committer = threading.Timer(0.3, manifest_path.write_bytes, args=(manifest,))
+    committer.start()
+    try:
+        mine = land_batch(lake, models, batch_id="slow", ingest_timestamp=LATER_SAME_DAY)
+    finally:
+        committer.join(timeout=10)
+    assert mine.duplicate and mine.ingest_timestamp == other.ingest_timestamp
+    assert {line["ingest_timestamp"] for line in _lines(Path(other.paths[0]))} == {
+        other.ingest_timestamp
+    }
+
+
+def test_an_old_uncommitted_object_is_replaced_without_waiting(lake: Lake) -> None:
+    models = _models(make_events(3, "r1"))
+    crashed = land_batch(lake, models, batch_id="old", ingest_timestamp=INGEST)
+    (Path(lake.bronze_root) / crashed.manifest_key).unlink()
+    hour_ago = time.time() - 3600
+    os.utime(crashed.paths[0], (hour_ago, hour_ago))
+
+    started = time.monotonic()
+    retry = land_batch(lake, models, batch_id="old", ingest_timestamp=LATER_SAME_DAY)
+    assert retry.keys == crashed.keys
+    assert time.monotonic() - started < writer.LEFTOVER_AFTER_S / 2
+    assert not retry.duplicate and read_manifest(lake, "old") is not None
+    assert {line["ingest_timestamp"] for line in _lines(Path(retry.paths[0]))} == {
+        retry.ingest_timestamp
+    }
 
 
 def test_a_racing_loser_after_midnight_leaves_no_stray_object(lake: Lake, monkeypatch) -> None:

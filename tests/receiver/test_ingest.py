@@ -287,6 +287,7 @@ def test_storage_failure_is_503_json_and_acknowledges_nothing(
         raise OSError("bucket unavailable")
 
     monkeypatch.setattr(Lake, "write_bytes_atomic", broken)
+    monkeypatch.setattr(Lake, "create_bytes_exclusive", broken)
     response = _post(client, {"batch_id": "fails", "events": make_events(2)})
     assert response.status_code == 503
     payload = response.get_json()

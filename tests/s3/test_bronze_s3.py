@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from raidlib.lake import Lake, layout
+from raidlib.schemas import validate_events
 from raidlib.settings import Settings
 
 from .conftest import MotoS3
@@ -62,6 +63,32 @@ def test_receiver_answers_503_while_s3_is_down(
         assert response.get_json()["status"] == "storage_failed"
     assert moto_s3.keys("bronze") == []  # nothing acknowledged, nothing half-landed
     assert client.post("/events", json=body).status_code == 201  # the client's retry lands it
+
+
+def test_an_uncommitted_object_on_s3_is_left_to_its_writer_or_replaced(
+    s3_lake: Lake, moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crashed attempt's object (no manifest) is replaced once its writer is plainly gone."""
+    monkeypatch.setattr(bronze_writer, "LEFTOVER_AFTER_S", 0.5)
+    models = validate_events(json.dumps(campaign()[:5]))
+    first_stamp = datetime(2026, 1, 6, 1, tzinfo=UTC)
+    crashed = bronze_writer.land_batch(
+        s3_lake, models, batch_id="b-x", ingest_timestamp=first_stamp
+    )
+    moto_s3.client().delete_object(Bucket="bronze", Key=crashed.manifest_key)
+    s3_lake.fs("bronze").invalidate_cache()
+
+    started = time.monotonic()
+    retry = bronze_writer.land_batch(
+        s3_lake, models, batch_id="b-x", ingest_timestamp=first_stamp.replace(hour=2)
+    )
+    assert 0.4 < time.monotonic() - started < 10  # waited for a manifest, then took over
+    assert not retry.duplicate and retry.keys == crashed.keys
+    body = moto_s3.client().get_object(Bucket="bronze", Key=crashed.keys[0])["Body"].read()
+    assert {json.loads(line)["ingest_timestamp"] for line in body.splitlines()} == {
+        retry.ingest_timestamp
+    }
+    assert bronze_writer.read_manifest(s3_lake, "b-x")["ingest_timestamp"] == retry.ingest_timestamp
 
 
 N_BATCHES = 1_050
