@@ -298,8 +298,10 @@ def read_bronze_gpu(
     files = [path for batch in batches for path in batch.paths]
     if handed_over:
         log.info(
-            "bronze: %d of %d batches read by pyarrow instead of the GPU reader",
+            "bronze: %d of %d batches read by pyarrow instead of the GPU reader: %s%s",
             len(handed_over),
             len(batches),
+            ", ".join(handed_over[:5]),
+            " …" if len(handed_over) > 5 else "",
         )
     return BronzeRead(frame, rejected_frame, lines, files, read_by_pyarrow=handed_over)

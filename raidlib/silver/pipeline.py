@@ -79,6 +79,8 @@ class SilverRunReport:
     quarantine_files: list[str] = field(default_factory=list)
     backend: str = ""
     """Backend(s) that did the work, e.g. ``cudf``, ``pandas`` or ``cudf + pandas (…why…)``."""
+    read_by_pyarrow: list[str] = field(default_factory=list)
+    """On a GPU backend: batches whose JSON the GPU reader handed to pyarrow (see bronze_gpu)."""
 
 
 def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -> PreparedBronze:
@@ -216,6 +218,7 @@ def combine_reports(reports: list[SilverRunReport]) -> SilverRunReport:
         total.late_events += r.late_events
         total.partitions_written += r.partitions_written
         total.quarantine_files += r.quarantine_files
+        total.read_by_pyarrow += r.read_by_pyarrow
         for reason, n in r.quarantined_by_reason.items():
             total.quarantined_by_reason[reason] = total.quarantined_by_reason.get(reason, 0) + n
     total.backend = " + ".join(dict.fromkeys(r.backend for r in reports if r.backend))
@@ -228,7 +231,9 @@ def _process_chunk(
     report = SilverRunReport(batches=[b.batch_id for b in batches], backend=backend.name)
     if not batches:
         return report
-    prepared = prepare_bronze(read_bronze(lake, batches, backend), params)
+    read = read_bronze(lake, batches, backend)
+    report.read_by_pyarrow = list(read.read_by_pyarrow)
+    prepared = prepare_bronze(read, params)
     keys = touched_partitions(prepared.clean) if len(prepared.clean) else []
     existing = read_silver_partitions(lake, keys, backend)
     rebuilt = build_silver_partitions(existing, prepared.clean)

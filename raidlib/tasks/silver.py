@@ -112,6 +112,13 @@ def data_quality_rows(report: SilverRunReport) -> list[dict[str, Any]]:
         {"metric": "silver partitions written", "value": len(report.partitions_written)},
         {"metric": "backend", "value": report.backend or "none (no batches)"},
     ]
+    if report.read_by_pyarrow:
+        rows.append(
+            {
+                "metric": "batches the GPU JSON reader handed to pyarrow",
+                "value": len(report.read_by_pyarrow),
+            }
+        )
     rows += [
         {"metric": f"quarantined: {reason}", "value": n}
         for reason, n in sorted(report.quarantined_by_reason.items())

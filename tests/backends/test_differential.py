@@ -7,6 +7,7 @@ probe's reason where cuDF or a GPU is missing.
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.gpu_memory import DEFAULT_POLICY
 from raidlib.lake import Lake
 
-from .medallion import land_random_raids, run_medallion
+from .medallion import BROKEN_BATCH, land_random_raids, run_medallion
 
 SILVER_KEYS = ["raid_id", "event_date", "event_id"]
 QUARANTINE_KEYS = ["batch_id", "raw_line", "event_id", "quarantine_reason"]
@@ -50,6 +51,8 @@ def _comparable(frame) -> pd.DataFrame:
 def _assert_same_run(result: dict, reference: dict) -> None:
     """A cuDF run agrees with the pandas reference: report counts, silver, quarantine, gold."""
     assert result["report"].backend == "cudf"
+    # only the hand-written batch with the broken line leaves the GPU JSON reader
+    assert result["report"].read_by_pyarrow == [str(uuid.UUID(int=BROKEN_BATCH))]
     for field in ("rows_in", "rows_added", "duplicates_removed", "rows_quarantined"):
         assert getattr(result["report"], field) == getattr(reference["report"], field), field
     assert result["report"].quarantined_by_reason == reference["report"].quarantined_by_reason
@@ -74,6 +77,7 @@ def reference(landed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_pandas_reference_is_sane(reference):
     report = reference["report"]
     assert report.backend == "pandas"
+    assert report.read_by_pyarrow == []  # that list is about the GPU reader only
     assert report.duplicates_removed == 300
     assert report.rows_quarantined == 2  # the broken line and the line with an unknown key
     assert report.rows_in == report.rows_added + report.rows_quarantined + 300

@@ -60,3 +60,22 @@ def test_flows_follow_raidlib_backend_unless_told_otherwise(
     monkeypatch.setenv("RAIDLIB_BACKEND", "pandas")
     result = medallion(lake=str(lake_root))
     assert result["silver"]["backend"] == "pandas" and result["gold"]["backend"] == "pandas"
+
+
+def test_data_quality_table_counts_batches_the_gpu_reader_handed_over():
+    """A cuDF run says how many bronze batches its JSON reader passed to pyarrow; pandas runs
+    (which read everything with pyarrow anyway) show no such row."""
+    from raidlib.silver.pipeline import SilverRunReport, combine_reports
+    from raidlib.tasks.silver import data_quality_rows
+
+    metric = "batches the GPU JSON reader handed to pyarrow"
+    gpu = combine_reports(
+        [
+            SilverRunReport(batches=["a", "b"], backend="cudf", read_by_pyarrow=["b"]),
+            SilverRunReport(batches=["c"], backend="cudf", read_by_pyarrow=["c"]),
+        ]
+    )
+    rows = {row["metric"]: row["value"] for row in data_quality_rows(gpu)}
+    assert rows[metric] == 2 and rows["bronze batches processed"] == 3
+    cpu = data_quality_rows(SilverRunReport(batches=["a"], backend="pandas"))
+    assert metric not in {row["metric"] for row in cpu}
