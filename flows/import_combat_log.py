@@ -15,6 +15,11 @@ from pydantic import Field
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.medallion import medallion  # noqa: E402
+from raidlib.cli._common import (  # noqa: E402
+    MAX_BATCH_SIZE,
+    add_backend_option,
+    add_combatlog_options,
+)
 from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.tasks.combatlog import (  # noqa: E402
     import_combat_log_file,
@@ -29,13 +34,14 @@ def import_combat_log(
     lake: str | None = None,
     receiver_url: str | None = None,
     year: int | None = None,
-    utc_offset_hours: int | None = None,
+    utc_offset_hours: Annotated[float, Field(ge=-14, le=14)] | None = None,
     scope: Literal["encounter", "all"] = "encounter",
     run_medallion: bool = False,
     tz: str | None = None,
     token: str | None = None,
-    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 5_000,
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] = 5_000,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
+    raid_id: str | None = None,
 ) -> dict:
     """Parse a combat log (``WoWCombatLog*.txt``, plain or gzip) and deliver its events.
 
@@ -44,13 +50,15 @@ def import_combat_log(
             relative to the project folder for deployed runs).
         lake: local lake folder holding ``bronze/ silver/ gold/`` (default from settings).
         receiver_url: POST to this receiver instead of landing in bronze directly.
-        year, utc_offset_hours, tz: only for logs whose time stamps carry no UTC offset.
+        year, utc_offset_hours, tz: only for logs whose time stamps carry no UTC offset
+            (``utc_offset_hours`` may be fractional: 5.5 for India).
         scope: ``encounter`` keeps rows inside boss pulls only; ``all`` every row.
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
         token: the receiver's bearer token.
         batch_size: events per batch.
         backend: dataframe backend of the medallion run; None: ``RAIDLIB_BACKEND``, else
             auto.
+        raid_id: the raid id of every event (default: slug of the file name + UTC date).
 
     Re-importing the same log changes nothing: batch ids are content hashes (``duplicate``).
     """
@@ -68,6 +76,7 @@ def import_combat_log(
         tz=tz,
         scope=scope,
         batch_size=batch_size,
+        raid_id=raid_id,
     )
     publish_import_report(result)
     summary = import_summary(result)
@@ -79,23 +88,31 @@ def import_combat_log(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=import_combat_log.__doc__)
+    parser = argparse.ArgumentParser(
+        description="Run the import_combat_log flow once, here (see `raidlib import-log`)."
+    )
     parser.add_argument("path")
-    parser.add_argument("--lake", default=None)
-    parser.add_argument("--receiver-url", default=None)
-    parser.add_argument("--year", type=int, default=None)
-    parser.add_argument("--utc-offset-hours", type=int, default=None)
-    parser.add_argument("--scope", default="encounter", choices=["encounter", "all"])
-    parser.add_argument("--run-medallion", action="store_true")
+    parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
+    parser.add_argument("--receiver", "--receiver-url", dest="receiver_url", metavar="URL",
+                        default=None, help="POST to this receiver instead of bronze")  # fmt: skip
+    parser.add_argument("--token", default=None, help="bearer token for the receiver")
+    add_combatlog_options(parser)
+    parser.add_argument("--run-medallion", action="store_true", help="then build silver and gold")
+    add_backend_option(parser)
     args = parser.parse_args()
     out = import_combat_log(
         path=args.path,
         lake=args.lake,
         receiver_url=args.receiver_url,
+        token=args.token,
         year=args.year,
         utc_offset_hours=args.utc_offset_hours,
+        tz=args.tz,
         scope=args.scope,
+        batch_size=args.batch_size,
+        raid_id=args.raid_id,
         run_medallion=args.run_medallion,
+        backend=args.backend,
     )
     print(
         f"{out['lines']} lines, {out['malformed_lines']} malformed, {out['events']} events, "

@@ -1,4 +1,5 @@
-"""Options shared by several sub-commands (lake roots, backend, injected faults)."""
+"""Options shared by several sub-commands and flow scripts (lake roots, backend, injected faults,
+combat-log import)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,36 @@ def faults_from_args(args: argparse.Namespace) -> Any:
         max_late_days=args.max_late_days,
         invalid_rate=args.invalid_rate,
     )
+
+
+MAX_BATCH_SIZE = 10_000
+"""The receiver's default limit on events per request (CONTRACT §2)."""
+
+
+def batch_size(text: str) -> int:
+    """An argparse type: events per batch, 1 … :data:`MAX_BATCH_SIZE`."""
+    value = int(text)
+    if not 1 <= value <= MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 and {MAX_BATCH_SIZE}")
+    return value
+
+
+def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
+    """How a combat log is read and cut into batches: ``raidlib import-log`` and the flow script."""
+    clock = parser.add_argument_group(
+        "time stamps (only for logs whose time stamps carry no UTC offset: before 11.1 / Classic)"
+    )
+    clock.add_argument("--year", type=int, default=None, help="year, for logs without one")
+    zone = clock.add_mutually_exclusive_group()
+    zone.add_argument("--utc-offset", dest="utc_offset_hours", type=float, default=None,
+                      metavar="H", help="recorder's UTC offset, hours (e.g. 5.5)")  # fmt: skip
+    zone.add_argument("--tz", default=None, metavar="NAME", help="recorder's IANA time zone")
+    parser.add_argument(
+        "--scope",
+        choices=["encounter", "all"],
+        default="encounter",
+        help="encounter: only rows inside boss pulls (default); all: every row",
+    )
+    parser.add_argument("--batch-size", type=batch_size, default=5_000,
+                        help=f"events per batch (default 5000, max {MAX_BATCH_SIZE})")  # fmt: skip
+    parser.add_argument("--raid-id", default=None, help="raid id (default: file name + date)")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from raidlib.cli._common import add_lake_options, settings_from_args
+from raidlib.cli._common import add_combatlog_options, add_lake_options, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,25 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--concurrency", type=int, default=4, help="parallel POSTs to the receiver (default 4)"
     )
     add_lake_options(parser)
-    clock = parser.add_argument_group(
-        "time stamps (only for logs whose time stamps carry no UTC offset: before 11.1 / Classic)"
-    )
-    clock.add_argument("--year", type=int, default=None, help="year, for logs without one")
-    zone = clock.add_mutually_exclusive_group()
-    zone.add_argument(
-        "--utc-offset", type=float, default=None, metavar="H", help="recorder's UTC offset, hours"
-    )
-    zone.add_argument("--tz", default=None, metavar="NAME", help="recorder's IANA time zone")
-    parser.add_argument(
-        "--scope",
-        choices=["encounter", "all"],
-        default="encounter",
-        help="encounter: only rows inside boss pulls (default); all: every row",
-    )
-    parser.add_argument(
-        "--batch-size", type=int, default=5_000, help="events per batch (default 5000, max 10000)"
-    )
-    parser.add_argument("--raid-id", default=None, help="raid id (default: file name + date)")
+    add_combatlog_options(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -62,9 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.path.is_file():
         print(f"no such file: {args.path}", file=sys.stderr)
-        return 2
-    if not 1 <= args.batch_size <= 10_000:
-        print("--batch-size must be between 1 and 10000", file=sys.stderr)
         return 2
     settings = settings_from_args(args)
     lake = None if args.receiver else Lake.from_settings(settings)
@@ -88,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 raid_id=args.raid_id,
                 year=args.year,
-                utc_offset_hours=args.utc_offset,
+                utc_offset_hours=args.utc_offset_hours,
                 tz=args.tz,
                 scope=args.scope,
                 on_progress=progress,

@@ -30,6 +30,7 @@ def import_combat_log_file(
     tz: str | None = None,
     scope: str = "encounter",
     batch_size: int = DEFAULT_BATCH_SIZE,
+    raid_id: str | None = None,
 ) -> ImportResult:
     """Parse ``path`` and deliver it (see :func:`raidlib.combatlog.delivery.import_log`).
 
@@ -55,6 +56,7 @@ def import_combat_log_file(
         token=token,
         max_clock_skew_s=settings.max_clock_skew_s,
         batch_size=batch_size,
+        raid_id=raid_id,
         year=year,
         utc_offset_hours=utc_offset_hours,
         tz=tz,

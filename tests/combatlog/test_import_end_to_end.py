@@ -24,7 +24,7 @@ from raidlib.lake import Lake
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids
 from raidlib.runconfig import settings_for_run
 
-from .conftest import ALICE, BOB, BOSS
+from .conftest import ALICE, BOB, BOSS, HDR9_CLASSIC, block16, unit, write_log
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from flows.medallion import medallion  # noqa: E402
@@ -205,3 +205,60 @@ def test_cli_reports_malformed_lines_and_exits_0(
     # Same log again: nothing new lands.
     assert main(["import-log", str(log), "--lake", str(lake), "--no-progress"]) == 0
     assert "0 landed" in capsys.readouterr().out
+
+
+def _classic_log(tmp_path: Path) -> Path:
+    """A Classic log: time stamps without year or UTC offset."""
+    boss = "Creature-0-4469-531-1-15509-00001"
+    src = unit(ALICE, "Alice", boss, "Princess Huhuran")
+    return write_log(
+        tmp_path / "WoWCombatLog-123119_235959.txt",
+        [
+            f"12/31 23:59:59.000  {HDR9_CLASSIC}",
+            '12/31 23:59:59.100  ENCOUNTER_START,714,"Princess Huhuran",9,40,531,2',
+            f"12/31 23:59:59.500  SWING_DAMAGE,{src},{block16(boss)},300,310,-1,1,0,0,0,1,nil,nil",
+            '1/1 00:00:02.000  ENCOUNTER_END,714,"Princess Huhuran",9,40,1',
+        ],
+    )
+
+
+def _bronze_lines(root: Path) -> list[dict[str, Any]]:
+    import json
+
+    return [
+        json.loads(line)
+        for path in sorted((root / "bronze").rglob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+
+
+def test_flow_takes_a_half_hour_offset_and_a_raid_id(prefect_harness: None, tmp_path: Path):
+    """India is UTC+5:30: the flow (and so its deployments) take a fractional offset."""
+    from flows.import_combat_log import import_combat_log
+
+    root = tmp_path / "lake"
+    out = import_combat_log(
+        path=str(_classic_log(tmp_path)),
+        lake=str(root),
+        year=2019,
+        utc_offset_hours=5.5,
+        raid_id="huhuran-night",
+    )
+    assert out["events"] >= 1 and out["batches_landed"] == 1
+    [damage] = [e for e in _bronze_lines(root) if e["event_type"] == "combat_damage"]
+    assert damage["raid_id"] == "huhuran-night"
+    assert damage["timestamp"] == "2019-12-31T18:29:59.500000Z"  # 23:59:59.5 − 5 h 30 min
+    assert list((root / "bronze").rglob("raid_id=huhuran-night/*/*.jsonl"))
+
+
+def test_cli_clock_and_batch_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log, root = _classic_log(tmp_path), tmp_path / "lake"
+    args = ["import-log", str(log), "--lake", str(root), "--no-progress", "--year", "2019"]
+    assert main([*args, "--utc-offset", "5.5", "--raid-id", "cli-night"]) == 0
+    [damage] = [e for e in _bronze_lines(root) if e["event_type"] == "combat_damage"]
+    assert (damage["raid_id"], damage["timestamp"]) == ("cli-night", "2019-12-31T18:29:59.500000Z")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--batch-size", "0"])
+    assert refused.value.code == 2
+    assert "--batch-size: 0 is not between 1 and 10000" in capsys.readouterr().err
