@@ -133,10 +133,12 @@ def to_pandas(frame: Any) -> pd.DataFrame:
 
     A cuDF frame comes back with the pandas path's dtypes (through Arrow, index kept), not
     through cuDF's own ``to_pandas()``: by default that turns an int64 column holding nulls into
-    float64, which silently rounds integers past 2**53 (``nullable=False``).
+    float64, which silently rounds integers past 2**53 (``nullable=False``). The pandas metadata
+    cuDF attaches is dropped: it labels float columns with nulls ``Float64``, not ``float64``.
     """
     if is_cudf(frame):
-        host = frame.to_arrow(preserve_index=False).to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
+        table = frame.to_arrow(preserve_index=False).replace_schema_metadata(None)
+        host = table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
         host.index = frame.index.to_pandas()
         return host
     return frame

@@ -228,14 +228,15 @@ def _release_device_memory() -> None:
 class PeakDeviceMemory:
     """Context manager: peak bytes allocated through RMM inside the block (``None`` if unknown).
 
-    Uses ``rmm.statistics`` (a ``StatisticsResourceAdaptor`` pushed for the block). cuDF
-    allocates through RMM, so this is the device memory the dataframe work needed.
+    Uses ``rmm.statistics`` (a ``StatisticsResourceAdaptor`` pushed for the block, and taken
+    away again afterwards if this block put it there). cuDF allocates through RMM, so this is
+    the device memory the dataframe work needed.
     """
 
     def __init__(self) -> None:
         self.peak_bytes: int | None = None
         self._stats: Any = None
-        self._enabled_here = False
+        self._prior_resource: Any = None
 
     def __enter__(self) -> PeakDeviceMemory:
         try:
@@ -243,8 +244,10 @@ class PeakDeviceMemory:
 
             self._stats = stats
             if stats.push_statistics() is None:  # statistics were off: turn them on
+                import rmm.mr  # noqa: PLC0415
+
+                self._prior_resource = rmm.mr.get_current_device_resource()
                 stats.enable_statistics()
-                self._enabled_here = True
                 stats.push_statistics()
         except Exception:
             self._stats = None
@@ -258,3 +261,8 @@ class PeakDeviceMemory:
             self.peak_bytes = None if counters is None else int(counters.peak_bytes)
         except Exception:
             self.peak_bytes = None
+        if self._prior_resource is not None:  # leave later allocations as they were
+            import rmm.mr  # noqa: PLC0415
+
+            rmm.mr.set_current_device_resource(self._prior_resource)
+            self._prior_resource = None

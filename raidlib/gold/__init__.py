@@ -6,7 +6,7 @@ declared schema (:mod:`raidlib.gold.schema`) sorted by its keys.
 
 from __future__ import annotations
 
-from raidlib.gold.build import GoldTables, build_gold
+from raidlib.gold.build import GoldTables, RaidTables, build_gold, build_raid_tables
 from raidlib.gold.dims import (
     DEFAULT_DURATION_TARGET_MS,
     build_dim_player,
@@ -41,6 +41,7 @@ __all__ = [
     "GOLD_SCHEMAS",
     "GoldTable",
     "GoldTables",
+    "RaidTables",
     "build_dim_player",
     "build_dim_raid",
     "build_encounter_tables",
@@ -49,5 +50,6 @@ __all__ = [
     "build_fact_player_raid_stats",
     "build_fact_raid_summary",
     "build_gold",
+    "build_raid_tables",
     "merge_player_raid_stats",
 ]

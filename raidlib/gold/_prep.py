@@ -90,7 +90,9 @@ def summarise_events(silver: Any) -> EventSummary:
     missing = [c for c in EVENT_COLUMNS if c not in silver.columns]
     if missing:
         raise ValueError(f"silver frame lacks columns {missing}")
-    ev = silver[list(EVENT_COLUMNS)].copy()
+    # A column selection is a new frame on both backends (pandas 3 is copy-on-write): adding
+    # columns to it never touches ``silver``, so no deep copy of the strings is needed.
+    ev = silver[list(EVENT_COLUMNS)]
     etype, ttype = ev["event_type"], ev["target_entity_type"]
     is_damage = _flag(etype == "combat_damage")
     is_heal = _flag(etype == "heal")

@@ -47,6 +47,37 @@ class GoldTables:
         return out
 
 
+@dataclass(frozen=True)
+class RaidTables:
+    """The per-raid gold frames of some raids: everything but the lake-wide ``dim_player``."""
+
+    dim_raid: Any
+    fact_raid_summary: Any
+    fact_player_raid_stats: Any
+    fact_encounter_summary: Any = None
+    fact_player_encounter_stats: Any = None
+
+
+def build_raid_tables(
+    silver_for_raids: Any, *, duration_target_ms: int = DEFAULT_DURATION_TARGET_MS
+) -> RaidTables:
+    """The per-raid tables of the raids in ``silver_for_raids`` (all their silver rows), from
+    one shared pass over the events (plus one over the rows inside pulls)."""
+    events = summarise_events(silver_for_raids)
+    stats = _player_stats(events)
+    encounter_summary = encounter_stats = None
+    if {"encounter_id", "encounter_duration_ms"} <= set(silver_for_raids.columns):
+        # Reduced frames (benchmarks, SQL peers) may carry only the raid-level columns.
+        encounter_summary, encounter_stats = build_encounter_tables(silver_for_raids)
+    return RaidTables(
+        dim_raid=_dim_raid(events, duration_target_ms, stats),
+        fact_raid_summary=_raid_summary(events, stats),
+        fact_player_raid_stats=stats,
+        fact_encounter_summary=encounter_summary,
+        fact_player_encounter_stats=encounter_stats,
+    )
+
+
 def build_gold(
     silver_for_raids: Any,
     existing_dim_player: Any = None,
@@ -70,21 +101,13 @@ def build_gold(
         :class:`GoldTables`; the facts and ``dim_raid`` cover only the raids built, while
         ``dim_player`` is the complete table.
     """
-    events = summarise_events(silver_for_raids)  # once, shared by the per-raid builders
-    stats = _player_stats(events)
-    summary = _raid_summary(events, stats)
-    dim_raid = _dim_raid(events, duration_target_ms, stats)
-    all_stats = merge_player_raid_stats(existing_player_raid_stats, stats)
-    dim_player = build_dim_player(existing_dim_player, all_stats)
-    encounter_summary = encounter_stats = None
-    if {"encounter_id", "encounter_duration_ms"} <= set(silver_for_raids.columns):
-        # Reduced frames (benchmarks, SQL peers) may carry only the raid-level columns.
-        encounter_summary, encounter_stats = build_encounter_tables(silver_for_raids)
+    raids = build_raid_tables(silver_for_raids, duration_target_ms=duration_target_ms)
+    all_stats = merge_player_raid_stats(existing_player_raid_stats, raids.fact_player_raid_stats)
     return GoldTables(
-        dim_player=dim_player,
-        dim_raid=dim_raid,
-        fact_raid_summary=summary,
-        fact_player_raid_stats=stats,
-        fact_encounter_summary=encounter_summary,
-        fact_player_encounter_stats=encounter_stats,
+        dim_player=build_dim_player(existing_dim_player, all_stats),
+        dim_raid=raids.dim_raid,
+        fact_raid_summary=raids.fact_raid_summary,
+        fact_player_raid_stats=raids.fact_player_raid_stats,
+        fact_encounter_summary=raids.fact_encounter_summary,
+        fact_player_encounter_stats=raids.fact_player_encounter_stats,
     )

@@ -37,20 +37,13 @@ from __future__ import annotations
 from typing import Any
 
 from raidlib.gold._prep import EVENT_COLUMNS, EventSummary, most_frequent, summarise_events
-from raidlib.gold.facts import _player_stats
+from raidlib.gold.facts import _player_stats, per_second
 from raidlib.gold.schema import FACT_ENCOUNTER_SUMMARY, FACT_PLAYER_ENCOUNTER_STATS, conform
 
 _SEP = "\x1f"
 """Joins raid_id and encounter_id into one internal pull key; raid ids never contain it."""
 
 _PULL_COLUMNS = list(dict.fromkeys([*EVENT_COLUMNS, "encounter_id", "encounter_duration_ms"]))
-
-
-def _per_second(amount: Any, duration_ms: Any) -> Any:
-    """``amount / (duration_ms / 1000)``, 0.0 where the duration is 0 (CONTRACT §4)."""
-    seconds = duration_ms.astype("float64") / 1000.0
-    safe = seconds.where(seconds != 0, 1.0)
-    return (amount / safe).where(seconds != 0, 0.0).astype("float64")
 
 
 def _pull_events(silver: Any) -> tuple[Any, Any]:
@@ -115,8 +108,8 @@ def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
         on="raid_id",
         how="left",
     )
-    stats["dps"] = _per_second(stats["damage_total"], stats["duration_ms"])
-    stats["hps"] = _per_second(stats["healing_total"], stats["duration_ms"])
+    stats["dps"] = per_second(stats["damage_total"], stats["duration_ms"])
+    stats["hps"] = per_second(stats["healing_total"], stats["duration_ms"])
     stats["deaths"] = stats["player_deaths"]
 
     totals = (
@@ -134,8 +127,8 @@ def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
         out[column] = out[column].fillna(0).astype("int64")
     for column in ("total_damage", "total_healing"):
         out[column] = out[column].fillna(0.0).astype("float64")
-    out["raid_dps"] = _per_second(out["total_damage"], out["duration_ms"])
-    out["raid_hps"] = _per_second(out["total_healing"], out["duration_ms"])
+    out["raid_dps"] = per_second(out["total_damage"], out["duration_ms"])
+    out["raid_hps"] = per_second(out["total_healing"], out["duration_ms"])
     out = out.merge(_boss_names(summary, ev), on="raid_id", how="left")
     out = out.merge(
         most_frequent(summary.difficulties, "difficulty", "difficulty"), on="raid_id", how="left"

@@ -13,6 +13,7 @@ from typing import Any
 from raidlib.gold._prep import (
     KEY,
     EventSummary,
+    _flag,
     player_attributes,
     players_frame,
     summarise_events,
@@ -21,12 +22,18 @@ from raidlib.gold.schema import FACT_PLAYER_RAID_STATS, FACT_RAID_SUMMARY, UNKNO
 
 
 def _ratio(numerator: Any, denominator: Any) -> Any:
-    """``numerator / denominator``, 0.0 where the denominator is 0 (CONTRACT §4)."""
-    safe = denominator.where(denominator != 0, 1)
-    return (numerator / safe).where(denominator != 0, 0.0).astype("float64")
+    """``numerator / denominator``, 0.0 where the denominator is 0 (CONTRACT §4).
+
+    A null denominator gives null on both backends (cuDF's ``null != 0`` is null, which
+    ``where`` would read as false, so the zero test goes through :func:`_flag`).
+    """
+    zero = _flag(denominator == 0)
+    safe = denominator.where(~zero, 1)
+    return (numerator / safe).where(~zero, 0.0).astype("float64")
 
 
-def _per_second(amount: Any, duration_ms: Any) -> Any:
+def per_second(amount: Any, duration_ms: Any) -> Any:
+    """``amount / (duration_ms / 1000)``, 0.0 where the duration is 0 (CONTRACT §4)."""
     return _ratio(amount, duration_ms.astype("float64") / 1000.0)
 
 
@@ -91,8 +98,8 @@ def _player_stats(summary: EventSummary) -> Any:
     stats["crit_rate"] = _ratio(
         stats["crit_events"], stats["damage_events"] + stats["healing_events"]
     )
-    stats["dps"] = _per_second(stats["damage_total"], stats["duration_ms"])
-    stats["hps"] = _per_second(stats["healing_total"], stats["duration_ms"])
+    stats["dps"] = per_second(stats["damage_total"], stats["duration_ms"])
+    stats["hps"] = per_second(stats["healing_total"], stats["duration_ms"])
     stats["damage_share"] = _ratio(stats["damage_total"], stats["raid_damage"])
     stats["healing_share"] = _ratio(stats["healing_total"], stats["raid_healing"])
     return conform(stats, FACT_PLAYER_RAID_STATS)
@@ -149,8 +156,8 @@ def _raid_summary(summary: EventSummary, player_raid_stats: Any) -> Any:
     for column in ["total_damage", "total_healing"]:
         out[column] = out[column].fillna(0.0).astype("float64")
     out["boss_min_hp_pct"] = out["boss_min_hp_pct"].astype("float64").fillna(100.0)
-    out["raid_dps"] = _per_second(out["total_damage"], out["duration_ms"])
-    out["raid_hps"] = _per_second(out["total_healing"], out["duration_ms"])
+    out["raid_dps"] = per_second(out["total_damage"], out["duration_ms"])
+    out["raid_hps"] = per_second(out["total_healing"], out["duration_ms"])
     won = (out["boss_min_hp_pct"] == 0.0) | (out["any_success"].fillna(0) > 0)
     out["raid_outcome"] = "wipe"
     out["raid_outcome"] = out["raid_outcome"].where(~won, "success")

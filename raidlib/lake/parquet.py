@@ -142,8 +142,8 @@ def _read_partitions_gpu(
     on the GPU, then every column cast to the dtype ``DataFrame.from_arrow`` gives the declared
     type (the frame equals the pyarrow branch's frame)."""
     xdf = backend.xdf
-    target = strip_utc(_target_schema(file_schema, partitions, schema))
-    reference = xdf.DataFrame.from_arrow(target.empty_table())
+    target = _target_schema(file_schema, partitions, schema)
+    reference = xdf.DataFrame.from_arrow(strip_utc(target.empty_table()))
     fs = lake.fs(layer)
     frames = []
     for partition in partitions:

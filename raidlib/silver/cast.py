@@ -61,8 +61,9 @@ def to_utc_naive(column: Any, lib: ModuleType) -> Any:
             # cuDF's to_datetime has no ``format="ISO8601"`` nor offset handling. Only frames
             # built by hand carry string timestamps (the readers parse them), so parse those
             # on the host and move the result back.
-            parsed = to_utc_naive(column.to_pandas(), pd)
-            return lib.Series(parsed, index=column.index)
+            parsed = lib.Series.from_pandas(to_utc_naive(column.to_pandas(), pd))
+            parsed.index = column.index  # set, not passed: ``index=`` would reindex (a join)
+            return parsed
         column = lib.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     return column.astype("datetime64[us]")
@@ -83,17 +84,25 @@ def conform(frame: Any, schema: pa.Schema = SILVER_SCHEMA) -> Any:
         else:
             column = _null_column(field.type, dtype, frame.index, lib)
         columns[field.name] = column
-    return lib.DataFrame(columns, index=frame.index)
+    # Every column already carries ``frame.index``; passing ``index=`` would make cuDF reindex
+    # each one (a join per column).
+    return lib.DataFrame(columns)
 
 
 def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, lib: ModuleType) -> Any:
-    """An all-null column of ``arrow_type`` (a cuDF list column needs its Arrow type)."""
-    if dtype is not None:
-        return lib.Series(None, index=index, dtype=dtype)
+    """An all-null column of ``arrow_type``.
+
+    On cuDF it is built from Arrow nulls: ``Series(None, index=…, dtype="int64")`` reindexes an
+    empty column and so comes back float64, and a list column needs its Arrow type anyway.
+    """
     if _is_gpu(lib):
+        if pa.types.is_timestamp(arrow_type):
+            arrow_type = pa.timestamp(arrow_type.unit)  # the in-memory convention: naive UTC
         column = lib.Series.from_arrow(pa.nulls(len(index), arrow_type))
         column.index = index
-        return column
+        return column if dtype is None or column.dtype == dtype else column.astype(dtype)
+    if dtype is not None:
+        return lib.Series(None, index=index, dtype=dtype)
     return lib.Series(None, index=index, dtype="object")
 
 

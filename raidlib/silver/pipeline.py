@@ -125,8 +125,8 @@ def write_silver_partitions(lake: Lake, silver: Any, *, max_workers: int = 8) ->
     if len(silver) == 0:
         return []
     table = frame_to_table(silver, SILVER_SCHEMA)
-    # First row of each partition; sort by position because cuDF's drop_duplicates does not
-    # promise to keep row order.
+    # First row of each partition (its position); sorted by position so the slices below
+    # never depend on the order drop_duplicates returns them in.
     keys = to_pandas(silver[["raid_id", "event_date"]].drop_duplicates()).sort_index()
     starts = keys.index.to_list() + [table.num_rows]
     file_table = table.select(SILVER_FILE_SCHEMA.names)

@@ -10,9 +10,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from raidlib.backend import Backend, pandas_backend, resolve_backend, to_pandas
-from raidlib.gold.dims import build_dim_player, build_dim_raid
-from raidlib.gold.encounters import build_encounter_tables
-from raidlib.gold.facts import build_fact_player_raid_stats, build_fact_raid_summary
+from raidlib.gold.build import RaidTables, build_raid_tables
+from raidlib.gold.dims import build_dim_player
 from raidlib.gpu_memory import estimate_gold_bytes, plan_step, run_with_fallback
 from raidlib.lake import Lake
 from raidlib.lake.gold_store import (
@@ -62,25 +61,20 @@ def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
         if not plan.use_gpu:
             backend = pandas_backend(plan.reason)
 
-    def build(on: Backend) -> tuple[Any, ...]:
+    def build(on: Backend) -> tuple[int, RaidTables]:
         silver = read_silver_for_raids(lake, [raid_id], on)
-        stats = build_fact_player_raid_stats(silver)
-        summary = build_fact_raid_summary(silver, player_raid_stats=stats)
-        dim_raid = build_dim_raid(
-            silver, duration_target_ms=settings.enrage_timer_ms, player_raid_stats=stats
-        )
-        return (len(silver), stats, summary, dim_raid, *build_encounter_tables(silver))
+        return len(silver), build_raid_tables(silver, duration_target_ms=settings.enrage_timer_ms)
 
-    (silver_rows, stats, summary, dim_raid, encounters, encounter_stats), backend = (
-        run_with_fallback(
-            f"gold {raid_id}", build, backend, lambda: pandas_backend("GPU out of memory")
-        )
+    (silver_rows, tables), backend = run_with_fallback(
+        f"gold {raid_id}", build, backend, lambda: pandas_backend("GPU out of memory")
     )
+    stats, summary = tables.fact_player_raid_stats, tables.fact_raid_summary
+    encounters, encounter_stats = tables.fact_encounter_summary, tables.fact_player_encounter_stats
     paths = []
     for name, frame in (
         ("fact_player_raid_stats", stats),
         ("fact_raid_summary", summary),
-        ("dim_raid", dim_raid),
+        ("dim_raid", tables.dim_raid),
         ("fact_encounter_summary", encounters),
         ("fact_player_encounter_stats", encounter_stats),
     ):
@@ -116,12 +110,20 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     logger = get_run_logger()
     lake = Lake.from_settings(settings)
     backend = resolve_backend(settings.backend)
+
+    def build(on: Backend) -> Any:
+        all_stats = read_gold_table(lake, "fact_player_raid_stats", on)
+        return build_dim_player(read_gold_table(lake, "dim_player", on), all_stats)
+
     with exclusive_slot(DIM_PLAYER_LIMIT_NAME, settings.slot_wait_s):
-        all_stats = read_gold_table(lake, "fact_player_raid_stats", backend)
-        existing = read_gold_table(lake, "dim_player", backend)
-        dim_player = build_dim_player(existing, all_stats)
+        # Every raid's player rows at once: on a small GPU this may not fit, and pandas can.
+        dim_player, backend = run_with_fallback(
+            "dim_player", build, backend, lambda: pandas_backend("GPU out of memory")
+        )
         path = write_dim_player(lake, dim_player)
-    logger.info("dim_player: %d players written to %s", len(dim_player), path)
+    logger.info(
+        "dim_player: %d players written to %s (%s backend)", len(dim_player), path, backend.name
+    )
     return {"path": path, "players": len(dim_player)}
 
 

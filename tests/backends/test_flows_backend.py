@@ -79,3 +79,66 @@ def test_data_quality_table_counts_batches_the_gpu_reader_handed_over():
     assert rows[metric] == 2 and rows["bronze batches processed"] == 3
     cpu = data_quality_rows(SilverRunReport(batches=["a"], backend="pandas"))
     assert metric not in {row["metric"] for row in cpu}
+
+
+FALLBACK_LOGGERS = ("raidlib.lake", "raidlib.gpu_memory", "raidlib.silver", "raidlib.tasks")
+
+
+def _land_second_night(root: Path) -> None:
+    """Another raid (a new raid id) landed two days later."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from raidlib.generator import generate_raids
+    from raidlib.generator.wire import frame_to_wire_events
+    from raidlib.lake import Lake
+    from raidlib.lake.bronze_writer import land_batch
+    from raidlib.schemas import validate_events
+
+    frame = generate_raids(1, seed=11, start=datetime(2026, 3, 8, 20, tzinfo=UTC), raid_prefix="b")
+    models = validate_events(frame_to_wire_events(frame), now=datetime(2030, 1, 1, tzinfo=UTC))
+    for n, start in enumerate(range(0, len(models), 5_000)):
+        land_batch(
+            Lake.local(root),
+            models[start : start + 5_000],
+            batch_id=str(uuid.UUID(int=20_000 + n)),
+            ingest_timestamp=datetime(2026, 3, 9, 8, tzinfo=UTC),
+        )
+
+
+def test_cudf_flows_write_the_gold_pandas_writes(
+    gpu_backend, prefect_harness, tmp_path, monkeypatch, caplog
+):
+    """The Prefect task path on cuDF (per-raid gold written to the lake, dim_player rebuilt
+    from the lake's facts, then a second night merged in) leaves the lake pandas leaves."""
+    import logging
+
+    from raidlib.backend import resolve_backend
+    from raidlib.gold.compare import assert_frames_equivalent
+    from raidlib.gold.schema import GOLD_SCHEMAS
+    from raidlib.lake import Lake
+    from raidlib.lake.gold_store import read_gold_table
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    from flows.medallion import medallion
+
+    caplog.set_level(logging.WARNING, logger="raidlib")
+    runs, lakes = {}, {}
+    for name in ("pandas", gpu_backend.name):
+        root = tmp_path / name
+        land_random_raids(root, n_raids=2)
+        first = medallion(lake=str(root), backend=name)
+        _land_second_night(root)
+        runs[name] = (first, medallion(lake=str(root), backend=name))
+        lakes[name] = Lake.local(root)
+    # no GPU reader or memory fallback on the way
+    assert not [r for r in caplog.records if r.name.startswith(FALLBACK_LOGGERS)], caplog.text
+    for first, second in [runs[gpu_backend.name]]:
+        assert first["gold"]["backend"] == second["gold"]["backend"] == gpu_backend.name
+        assert len(second["gold"]["raids_built"]) == 1
+    host = resolve_backend("pandas")
+    for name, table in GOLD_SCHEMAS.items():
+        got = read_gold_table(lakes[gpu_backend.name], name, host)
+        want = read_gold_table(lakes["pandas"], name, host)
+        assert len(want), name
+        assert_frames_equivalent(got, want, list(table.keys), rtol=1e-9)

@@ -450,3 +450,20 @@ def test_boss_name_tie_is_alphabetical(silver_factory) -> None:
         ]
     )
     assert build_dim_raid(silver)["boss_name"].tolist() == ["Garr"]
+
+
+def test_rates_are_zero_for_a_zero_duration_and_null_for_an_unknown_one(any_backend):
+    """CONTRACT §4's 0.0 for an empty fight; an unknown duration must not pass for one (cuDF
+    reads ``null != 0`` as null, which ``where`` alone would turn into 0.0)."""
+    from raidlib.backend import from_pandas, to_pandas
+    from raidlib.gold.facts import per_second
+
+    frame = pd.DataFrame(
+        {
+            "amount": [1000.0, 1000.0, 1000.0],
+            "duration_ms": pd.array([0, None, 2000], dtype="Int64"),
+        }
+    )
+    on = from_pandas(frame, any_backend)
+    rates = to_pandas(per_second(on["amount"], on["duration_ms"]).to_frame("rate"))["rate"]
+    assert rates[0] == 0.0 and pd.isna(rates[1]) and rates[2] == 500.0
