@@ -44,7 +44,8 @@ from raidlib.lake.layout import bronze_batch_key, bronze_manifest_key
 DEFAULT_SOURCE = "receiver"
 MANIFEST_VERSION = 1
 #: How long an object may sit without its batch's manifest before it counts as the leftover of a
-#: crashed attempt; a live writer commits within moments of writing its last object.
+#: crashed attempt; a live writer commits within moments of writing its last object. (S3 dates
+#: objects to the whole second, so an object may look up to 1 s older than it is.)
 LEFTOVER_AFTER_S = 10.0
 _MANIFEST_POLL_S = 0.05
 
