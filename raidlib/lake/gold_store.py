@@ -16,12 +16,16 @@ another run, without any shared journal between the silver and gold steps.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from raidlib.backend import Backend, frame_library
+import pyarrow.compute as pc
+
+from raidlib.backend import Backend
 from raidlib.gold.schema import GOLD_SCHEMAS, GoldTable
+from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
 from raidlib.lake.layout import DATASET, gold_partition, silver_partition
 from raidlib.lake.parquet import (
@@ -30,6 +34,7 @@ from raidlib.lake.parquet import (
     partition_files,
     read_partitions,
     write_partition,
+    write_partition_table,
 )
 from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
 
@@ -135,20 +140,17 @@ def write_gold_table_for_raids(
     ``frame`` no longer has (e.g. an older first ``event_date``) are removed.
     """
     table = GOLD_SCHEMAS[name]
-    keys = table.partition_columns
-    lib = frame_library(frame)
+    keys = list(table.partition_columns)
+    # One host copy of the (small: players × raids) table on either backend; the partitions
+    # are cut from it with Arrow rather than with a device mask and copy per partition.
+    rows = frame_to_table(frame, table.schema)
+    distinct = rows.select(keys).group_by(keys).aggregate([])
     written: list[str] = []
-    groups = frame[list(keys)].drop_duplicates().sort_values(list(keys))
-    if lib.__name__ != "pandas":
-        groups = groups.to_pandas()
-    for values in groups.itertuples(index=False):  # one iteration per partition, not per row
-        selector = dict(zip(keys, values, strict=True))
-        mask = None
-        for key, value in selector.items():
-            cond = frame[key] == value
-            mask = cond if mask is None else (mask & cond)
+    for selector in distinct.sort_by([(k, "ascending") for k in keys]).to_pylist():
+        mask = functools.reduce(pc.and_, (pc.equal(rows[k], v) for k, v in selector.items()))
+        part = rows.filter(mask).select(table.file_schema.names)
         partition = gold_partition(name, **selector)
-        written.append(write_partition(lake, "gold", partition, frame[mask], table.file_schema))
+        written.append(write_partition_table(lake, "gold", partition, part))
     keep = {p.rsplit("/", 1)[0] for p in written}
     for raid in raid_ids:
         for partition in gold_table_partitions(lake, table, raid):
