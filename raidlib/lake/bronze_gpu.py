@@ -15,6 +15,8 @@ that batch alone goes through the pyarrow path (bad lines quarantined with their
   what the receiver writes); the fraction is padded to 6 digits and parsed with
   ``%Y-%m-%dT%H:%M:%S.%f``. Any other offset or shape → pyarrow (which converts to UTC).
 * a key outside the bronze schema → pyarrow (it rejects unknown keys);
+* a text field whose value starts with ``{`` or ``[`` → pyarrow (a nested object or array
+  there is an error for pyarrow; the GPU reader may return its raw text);
 * the row count must equal the line count (blank or broken lines → pyarrow).
 
 * raw control characters (bytes below 0x20 other than the line feed) → pyarrow: cuDF's reader
@@ -178,6 +180,11 @@ def finish_raw_frame(raw: Any, expected_rows: int, batch: BronzeBatch, backend: 
                 raise NotExact(f"{name}: values other than true/false")
             column = (column == "true").astype(memory_dtype(arrow_type, lib)).mask(column.isna())
         else:
+            # A JSON object or array where text is declared: pyarrow rejects the line, while
+            # the GPU reader may hand back its raw text. (A real string starting with { or [
+            # only costs this batch the pyarrow path.)
+            if bool(_flag(column.str.startswith(("{", "["))).any()):
+                raise NotExact(f"{name}: a value that may be a JSON object or array")
             column = column.astype(memory_dtype(arrow_type, lib))
         columns[name] = column
     frame = lib.DataFrame(columns)

@@ -101,6 +101,8 @@ def test_accepted_frame_equals_the_pyarrow_read():
         ({"is_critical_hit": "yes"}, "is_critical_hit"),
         ({"surprise": "key"}, "unknown keys"),
         ({"timestamp": "2026-02-30T00:10:00Z"}, "timestamp"),  # no such day
+        ({"source_player_name": '{"nested": 1}'}, "source_player_name"),  # an object's text
+        ({"raid_id": "[1, 2]"}, "raid_id"),  # an array's text
     ],
 )
 def test_values_pyarrow_would_reject_or_shift_send_the_batch_to_pyarrow(change, why):
