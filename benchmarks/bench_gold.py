@@ -198,10 +198,11 @@ WITH raids AS (
          (max(ts_us) - min(ts_us)) // 1000 AS duration_ms,
          coalesce(min(target_entity_health_pct_after)
                     FILTER (WHERE target_entity_type = 'boss'), 100.0) AS boss_min_hp_pct,
-         bool_or(success) AS any_success
+         bool_or(success) AS any_success,
+         sum(healing) AS total_healing
   FROM ev GROUP BY raid_id
 ), p AS (
-  SELECT raid_id, sum(damage_total) AS total_damage, sum(healing_total) AS total_healing,
+  SELECT raid_id, sum(damage_total) AS total_damage,
          sum(player_deaths) AS total_player_deaths, count(*) AS n_players,
          count(*) FILTER (WHERE player_role = 'tank') AS n_tanks,
          count(*) FILTER (WHERE player_role = 'healer') AS n_healers,

@@ -62,7 +62,8 @@ class EventSummary:
     """Small frames that hold everything gold needs from a silver frame.
 
     * ``raids``: one row per raid — ``raid_id, event_date, duration_ms, boss_min_hp_pct``
-      (null when no boss health was seen), ``any_success``.
+      (null when no boss health was seen), ``any_success``, ``all_healing`` (Σ of every
+      ``heal`` event, whoever the healer).
     * ``sources``: one row per (raid, source id, name, class, role) — ``ts`` (latest event),
       ``damage_total, healing_total, damage_events, healing_events, crit_events``.
     * ``targets``: one row per (raid, target id, name, type) — ``n`` (events), ``player_hits``
@@ -122,6 +123,7 @@ def summarise_events(silver: Any) -> EventSummary:
             last_ts=("timestamp", "max"),
             boss_min_hp_pct=("boss_hp", "min"),
             any_success=("success", "max"),
+            all_healing=("healing", "sum"),
         )
         .reset_index()
     )
@@ -156,7 +158,16 @@ def summarise_events(silver: Any) -> EventSummary:
     targets = targets.loc[targets["target_entity_id"].notna()].reset_index(drop=True)
     difficulties = ev.groupby(["raid_id", "difficulty"]).agg(n=("timestamp", "count")).reset_index()
     return EventSummary(
-        raids=raids[["raid_id", "event_date", "duration_ms", "boss_min_hp_pct", "any_success"]],
+        raids=raids[
+            [
+                "raid_id",
+                "event_date",
+                "duration_ms",
+                "boss_min_hp_pct",
+                "any_success",
+                "all_healing",
+            ]
+        ],
         sources=sources,
         targets=targets,
         difficulties=difficulties,

@@ -14,6 +14,8 @@ from raidlib.gold.dims import (
 )
 from raidlib.gold.encounters import build_encounter_tables
 from raidlib.gold.facts import _player_stats, _raid_summary
+from raidlib.silver.dedup import ORDER as DEDUP_ORDER
+from raidlib.silver.dedup import deduplicate
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,14 @@ def build_raid_tables(
     silver_for_raids: Any, *, duration_target_ms: int = DEFAULT_DURATION_TARGET_MS
 ) -> RaidTables:
     """The per-raid tables of the raids in ``silver_for_raids`` (all their silver rows), from
-    one shared pass over the events (plus one over the rows inside pulls)."""
+    one shared pass over the events (plus one over the rows inside pulls).
+
+    Silver deduplicates within a partition (CONTRACT §3). An ``event_id`` re-sent with a
+    corrected timestamp on another UTC date lives in two partitions of its raid; only its
+    latest ingest counts here, so gold never counts one event twice.
+    """
+    if {"event_id", *DEDUP_ORDER} <= set(silver_for_raids.columns):
+        silver_for_raids = deduplicate(silver_for_raids, key=("raid_id", "event_id"))
     events = summarise_events(silver_for_raids)
     stats = _player_stats(events)
     encounter_summary = encounter_stats = None

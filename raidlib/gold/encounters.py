@@ -18,8 +18,9 @@ Per pull:
 * ``event_date``: UTC date of the pull's first event (its Hive partition).
 * ``outcome``: ``"kill"`` when an event of the pull has ``encounter_success`` true (the combat
   log's ENCOUNTER_END with success=1, the generator's killing blow); ``"wipe"`` when the pull
-  has an end event (non-null ``encounter_success``) and none is true; ``"unknown"`` when the
-  pull has no end event at all (the log stops mid-pull: disconnect, ``/combatlog`` off). An
+  has an end event (non-null ``encounter_success``) and none is true. Without an end event
+  (the log stops mid-pull: disconnect, ``/combatlog`` off): ``"kill"`` when a boss target
+  reached 0 % health in the pull (as ``raid_outcome`` reads it), else ``"unknown"`` — an
   unfinished pull is not called a wipe because nothing says the raid died.
 * ``duration_ms``: ``encounter_duration_ms`` of the end event (the combat log's fightTime) when
   there is one, else last − first event timestamp of the pull.
@@ -36,7 +37,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from raidlib.gold._prep import EVENT_COLUMNS, EventSummary, most_frequent, summarise_events
+from raidlib.gold._prep import (
+    EVENT_COLUMNS,
+    EventSummary,
+    _flag,
+    most_frequent,
+    summarise_events,
+)
 from raidlib.gold.facts import _player_stats, per_second
 from raidlib.gold.schema import FACT_ENCOUNTER_SUMMARY, FACT_PLAYER_ENCOUNTER_STATS, conform
 
@@ -116,13 +123,13 @@ def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
         stats.groupby("raid_id")
         .agg(
             total_damage=("damage_total", "sum"),
-            total_healing=("healing_total", "sum"),
             player_deaths=("player_deaths", "sum"),
             n_players=("player_id", "count"),
         )
         .reset_index()
     )
     out = pulls.merge(totals, on="raid_id", how="left")
+    out["total_healing"] = out["all_healing"]  # every heal of the pull, as for the raid
     for column in ("player_deaths", "n_players"):
         out[column] = out[column].fillna(0).astype("int64")
     for column in ("total_damage", "total_healing"):
@@ -133,8 +140,10 @@ def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
     out = out.merge(
         most_frequent(summary.difficulties, "difficulty", "difficulty"), on="raid_id", how="left"
     )
-    won = out["any_success"].fillna(0) > 0
     ended = out["has_end"].fillna(0) > 0
+    # no end event but the boss reached 0 %: a kill, as the raid table says (CONTRACT §4)
+    boss_died = ~ended & _flag(out["boss_min_hp_pct"] == 0.0)
+    won = (out["any_success"].fillna(0) > 0) | boss_died
     out["outcome"] = "unknown"
     out["outcome"] = out["outcome"].where(~ended, "wipe")
     out["outcome"] = out["outcome"].where(~won, "kill")
@@ -150,7 +159,8 @@ def build_fact_encounter_summary(silver: Any) -> Any:
     Columns: ``raid_id, event_date, encounter_id, boss_name`` (most frequent boss target name
     in the pull, else the name on its ``boss_phase`` events), ``difficulty`` (most frequent),
     ``outcome`` (kill / wipe / unknown, see the module docstring), ``duration_ms``,
-    ``raid_dps, raid_hps, total_damage, total_healing`` (Σ over the pull's players),
+    ``raid_dps, raid_hps, total_damage`` (Σ over the pull's players), ``total_healing`` (Σ of
+    every heal in the pull, as for the raid),
     ``player_deaths``, ``n_players``.
     """
     return build_encounter_tables(silver)[0]

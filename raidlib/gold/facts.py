@@ -109,9 +109,10 @@ def build_fact_raid_summary(silver: Any, *, player_raid_stats: Any = None) -> An
     """One row per raid (:data:`~raidlib.gold.schema.FACT_RAID_SUMMARY`).
 
     * ``duration_ms`` = last − first event timestamp; ``event_date`` = UTC date of the first.
-    * ``total_damage`` / ``total_healing``: Σ ``combat_damage`` / Σ ``heal`` amounts whose
-      source is a player (a boss healing itself is not raid healing), i.e. exactly the sums of
-      the players' ``damage_total`` / ``healing_total``, so the shares add up to 1.
+    * ``total_damage``: Σ ``combat_damage`` amounts whose source is a player (the sum of the
+      players' ``damage_total``). ``total_healing``: Σ of every ``heal`` event, as CONTRACT §4
+      words it (not only by players: a boss or add healing itself counts; the players'
+      ``healing_share`` stays their share of the players' healing).
     * ``total_player_deaths``: ``player_death`` events whose victim is a player.
     * ``n_players`` and ``n_tanks`` / ``n_healers`` / ``n_dps`` by ``player_role``.
     * ``raid_dps`` / ``raid_hps``: totals / duration in seconds (0.0 for a zero duration).
@@ -141,7 +142,6 @@ def _raid_summary(summary: EventSummary, player_raid_stats: Any) -> Any:
         stats.groupby("raid_id")
         .agg(
             total_damage=("damage_total", "sum"),
-            total_healing=("healing_total", "sum"),
             total_player_deaths=("player_deaths", "sum"),
             n_players=("player_role", "count"),
             n_tanks=("is_tank", "sum"),
@@ -151,6 +151,7 @@ def _raid_summary(summary: EventSummary, player_raid_stats: Any) -> Any:
         .reset_index()
     )
     out = summary.raids.merge(per_raid, on="raid_id", how="left")
+    out["total_healing"] = out["all_healing"]
     for column in ["total_player_deaths", "n_players", "n_tanks", "n_healers", "n_dps"]:
         out[column] = out[column].fillna(0).astype("int64")
     for column in ["total_damage", "total_healing"]:

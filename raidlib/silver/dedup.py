@@ -16,8 +16,8 @@ then the later position in the input (bronze is concatenated after existing silv
 re-read batch replaces its own earlier copy with identical content)."""
 
 
-def deduplicate(frame: Any) -> Any:
-    """One row per :data:`DEDUP_KEY`, the copy chosen by :data:`ORDER`.
+def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
+    """One row per ``key`` (default :data:`DEDUP_KEY`), the copy chosen by :data:`ORDER`.
 
     Only rows whose ``event_id`` occurs more than once are sorted, so the common case (few
     duplicates) costs one hash pass. Row order of survivors is not specified (callers sort).
@@ -32,8 +32,8 @@ def deduplicate(frame: Any) -> Any:
     # The input position breaks ties (see ORDER). ``reset_index()`` turns the 0..n-1 index into
     # a column on both backends (``Index.to_series(index=...)`` is pandas-only).
     dups = frame[candidates].reset_index().rename(columns={"index": "_row"})
-    dups = dups.sort_values([*DEDUP_KEY, *ORDER, "_row"], na_position="first")
-    dups = dups.drop_duplicates(subset=list(DEDUP_KEY), keep="last").drop(columns=["_row"])
+    dups = dups.sort_values([*key, *ORDER, "_row"], na_position="first")
+    dups = dups.drop_duplicates(subset=list(key), keep="last").drop(columns=["_row"])
     return lib.concat([unique, dups]).reset_index(drop=True)
 
 

@@ -58,6 +58,7 @@ RULES = (
     "damage_amount_missing_or_not_positive",
     "healing_amount_missing_or_not_positive",
     "death_target_missing",
+    "death_target_not_player",
     "resource_type_missing",
     "negative_amount",
     "amount_out_of_range",
@@ -134,6 +135,10 @@ def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str
     )
     masks["death_target_missing"] = _flag(etype == "player_death") & (
         _blank(f["target_entity_id"]) | _blank(f["target_entity_name"])
+    )
+    # §1: a player_death's target is the player who died; a boss or add there is not one.
+    masks["death_target_not_player"] = _flag(etype == "player_death") & _flag(
+        f["target_entity_type"].notna() & (f["target_entity_type"] != "player")
     )
     masks["resource_type_missing"] = _flag(etype == "mana_regeneration") & f["resource_type"].isna()
     negative = lib.Series(False, index=f.index)

@@ -212,3 +212,29 @@ def test_synthetic_raids_have_one_pull_each() -> None:
     per_raid = gold.fact_player_raid_stats
     assert len(per_pull) == len(per_raid)
     assert list(per_pull["damage_total"]) == pytest.approx(list(per_raid["damage_total"]))
+
+
+def test_a_pull_without_end_event_whose_boss_reached_zero_is_a_kill() -> None:
+    """The log stopped right after the killing blow: the boss at 0 % says kill, as the raid's
+    ``raid_outcome`` does; without that the same pull stays ``unknown``."""
+    pull = {"encounter_id": "100-1", "difficulty": "heroic"}
+    killing_blow = ev(
+        PULL1,
+        5,
+        "combat_damage",
+        DPS,
+        **pull,
+        **AT_BOSS,
+        damage_amount=1000.0,
+        target_entity_health_pct_before=3.0,
+        target_entity_health_pct_after=0.0,
+    )
+    start = ev(PULL1, 0, "boss_phase", BOSS, **pull, encounter_duration_ms=0)
+    [row] = build_fact_encounter_summary(make_silver([start, killing_blow])).to_dict("records")
+    assert row["outcome"] == "kill"
+    assert build_fact_raid_summary(make_silver([start, killing_blow]))["raid_outcome"].tolist() == [
+        "success"
+    ]
+    alive = {**killing_blow, "target_entity_health_pct_after": 1.0}
+    [row] = build_fact_encounter_summary(make_silver([start, alive])).to_dict("records")
+    assert row["outcome"] == "unknown"

@@ -16,7 +16,7 @@ from raidlib.gold import (
     build_gold,
 )
 
-from .conftest import BOSS, DPS, HEALER, TANK
+from .conftest import BOSS, DPS, HEALER, TANK, make_silver
 
 START = datetime(2026, 3, 1, 20, 0, 0)
 
@@ -195,15 +195,15 @@ def test_fact_raid_summary_by_hand(success_silver) -> None:
             "raid_id": "r1",
             "event_date": "2026-03-01",
             "duration_ms": 15_000,
-            "total_damage": 12_100.0,  # boss damage on players and its self-heal are not raid output
-            "total_healing": 4_500.0,
+            "total_damage": 12_100.0,  # by players only: the boss's damage on them is not output
+            "total_healing": 4_500.0 + 9_999.0,  # Σ heal (§4): the boss's self-heal counts too
             "total_player_deaths": 1,
             "n_players": 3,
             "n_tanks": 1,
             "n_healers": 1,
             "n_dps": 1,
             "raid_dps": 12_100.0 / 15.0,
-            "raid_hps": 300.0,
+            "raid_hps": (4_500.0 + 9_999.0) / 15.0,
             "boss_min_hp_pct": 0.0,
             "raid_outcome": "success",
         }
@@ -467,3 +467,36 @@ def test_rates_are_zero_for_a_zero_duration_and_null_for_an_unknown_one(any_back
     on = from_pandas(frame, any_backend)
     rates = to_pandas(per_second(on["amount"], on["duration_ms"]).to_frame("rate"))["rate"]
     assert rates[0] == 0.0 and pd.isna(rates[1]) and rates[2] == 500.0
+
+
+def test_an_event_resent_with_a_corrected_date_counts_once() -> None:
+    """Silver dedups per partition, so an event_id re-sent with a timestamp on the next UTC day
+    sits in two partitions of its raid; gold counts only the latest ingest of it."""
+    hit = {"raid_id": "r1", "event_type": "combat_damage", **DPS, **AT_BOSS}
+    first_ingest = datetime(2026, 3, 2, 8, 0, 0)
+    rows = [
+        {**hit, "event_id": "keep", "timestamp": "2026-03-01T23:58:00", "damage_amount": 50.0},
+        {
+            **hit,
+            "event_id": "resent",
+            "timestamp": "2026-03-01T23:59:00",
+            "damage_amount": 100.0,
+            "ingest_timestamp": first_ingest,
+            "batch_id": "b1",
+        },
+        {
+            **hit,
+            "event_id": "resent",
+            "timestamp": "2026-03-02T00:00:01",
+            "damage_amount": 999.0,
+            "ingest_timestamp": first_ingest + timedelta(hours=1),
+            "batch_id": "b2",
+        },
+    ]
+    silver = make_silver(rows)
+    assert sorted(silver["event_date"]) == ["2026-03-01", "2026-03-01", "2026-03-02"]
+    gold = build_gold(silver)
+    [player] = gold.fact_player_raid_stats.to_dict("records")
+    assert (player["damage_events"], player["damage_total"]) == (2, 50.0 + 999.0)
+    [raid] = gold.fact_raid_summary.to_dict("records")
+    assert raid["total_damage"] == 1049.0 and raid["duration_ms"] == 121_000

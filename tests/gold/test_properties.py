@@ -120,8 +120,10 @@ def oracle(silver: pd.DataFrame) -> dict[str, dict[str, float]]:
         acc["n_players"] = len(mine)
         if r["event_type"] == "combat_damage" and r["source_player_id"] in mine:
             acc["damage"] += r["damage_amount"]
-        if r["event_type"] == "heal" and r["source_player_id"] in mine:
+        if r["event_type"] == "heal":  # Σ heal (§4), whoever healed
             acc["healing"] += r["healing_amount"]
+            if r["source_player_id"] in mine:
+                acc["player_healing"] += r["healing_amount"]
         if r["event_type"] == "player_death" and r["target_entity_type"] in ("player", None):
             acc["deaths"] += 1
     return out
@@ -139,12 +141,16 @@ def test_gold_totals_equal_silver_sums(silver: pd.DataFrame) -> None:
         mine = stats[stats["raid_id"] == raid_id]
         row = summary.loc[raid_id]
         assert row["total_damage"] == want["damage"] == mine["damage_total"].sum()
-        assert row["total_healing"] == want["healing"] == mine["healing_total"].sum()
+        assert row["total_healing"] == want["healing"]
+        assert want["player_healing"] == mine["healing_total"].sum()
         assert row["total_player_deaths"] == want["deaths"] == mine["player_deaths"].sum()
         assert row["n_players"] == want["n_players"] == len(mine)
         assert row["n_players"] >= row["n_tanks"] + row["n_healers"] + row["n_dps"]
-        for share, total in (("damage_share", "total_damage"), ("healing_share", "total_healing")):
-            expected_sum = 1.0 if row[total] > 0 else 0.0
+        for share, total in (
+            ("damage_share", row["total_damage"]),
+            ("healing_share", want["player_healing"]),  # shares of the players' healing
+        ):
+            expected_sum = 1.0 if total > 0 else 0.0
             assert math.isclose(mine[share].sum(), expected_sum, rel_tol=1e-9, abs_tol=1e-12)
         assert ((mine["crit_rate"] >= 0) & (mine["crit_rate"] <= 1)).all()
         assert row["raid_outcome"] in ("success", "wipe")

@@ -54,6 +54,10 @@ def test_cast_gives_exactly_the_silver_columns():
         ({"event_type": "heal"}, "healing_amount_missing_or_not_positive"),
         ({"event_type": "player_death", "target_entity_id": None}, "death_target_missing"),
         ({"event_type": "player_death", "target_entity_name": " "}, "death_target_missing"),
+        (
+            {"event_type": "player_death", "target_entity_type": "add"},
+            "death_target_not_player",
+        ),
         ({"source_player_name": "\u3000\u00a0\t"}, "source_player_missing"),  # Unicode spaces
         ({"event_type": "mana_regeneration"}, "resource_type_missing"),
         ({"damage_amount": -5.0}, "negative_amount"),
