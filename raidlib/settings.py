@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     auth_token: str | None = None
     sse_queue_size: int = Field(default=10_000, ge=1)
     sse_heartbeat_s: float = Field(default=15.0, gt=0)
+    # Each stream client holds a server thread for as long as it is connected; the served
+    # receiver adds this many threads to its pool, so stream clients can never take the ones
+    # that answer POST /events and /health. One more client gets 503.
+    sse_max_clients: int = Field(default=8, ge=0)
 
     # Orchestration: how long a run waits for a one-at-a-time slot (silver processing, the
     # dim_player rebuild) held by another run before failing with a clear error.

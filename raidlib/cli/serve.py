@@ -23,7 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--port", type=int, default=None, help="port (env RAIDLIB_RECEIVER_PORT, default 8000)"
     )
-    parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="threads answering POST /events and /health (default 8); stream clients get "
+        "RAIDLIB_SSE_MAX_CLIENTS (default 8) threads of their own",
+    )
     parser.add_argument(
         "--token",
         default=None,

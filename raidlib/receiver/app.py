@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, lake: Lake | None = None) -> Fl
         lake=lake,
         writer=BronzeWriter(lake),
         parser=BatchParser(settings.max_events_per_request),
-        broker=EventBroker(settings.sse_queue_size),
+        broker=EventBroker(settings.sse_queue_size, max_subscribers=settings.sse_max_clients),
     )
     app.register_blueprint(ingest.bp)
     app.register_blueprint(stream.bp)

@@ -66,18 +66,29 @@ class Subscription:
             self._cond.notify_all()
 
 
-class EventBroker:
-    """Subscribers and the frames published to them; safe to use from any thread."""
+class TooManySubscribers(RuntimeError):
+    """The broker already serves its maximum number of subscribers."""
 
-    def __init__(self, capacity: int) -> None:
+
+class EventBroker:
+    """Subscribers and the frames published to them; safe to use from any thread.
+
+    ``max_subscribers`` (None: unlimited) bounds the concurrent subscriptions.
+    """
+
+    def __init__(self, capacity: int, max_subscribers: int | None = None) -> None:
         self.capacity = capacity
+        self.max_subscribers = max_subscribers
         self._subs: set[Subscription] = set()
         self._lock = threading.Lock()
         self._dropped_closed = 0
 
     def subscribe(self) -> Subscription:
+        """A new subscription; :class:`TooManySubscribers` when the broker is full."""
         sub = Subscription(self.capacity)
         with self._lock:
+            if self.max_subscribers is not None and len(self._subs) >= self.max_subscribers:
+                raise TooManySubscribers(f"{self.max_subscribers} stream clients already connected")
             self._subs.add(sub)
         return sub
 

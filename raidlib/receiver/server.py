@@ -19,7 +19,11 @@ DEFAULT_THREADS = 8
 
 
 class ReceiverServer:
-    """A waitress server around a receiver app."""
+    """A waitress server around a receiver app.
+
+    ``threads`` answer ``POST /events`` and ``/health``; the pool gets ``sse_max_clients`` more
+    for stream clients, which hold theirs while connected (see :mod:`raidlib.receiver.stream`).
+    """
 
     def __init__(
         self,
@@ -34,7 +38,7 @@ class ReceiverServer:
         settings = receiver_state(app).settings
         self._map: dict[int, Any] = {}
         options: dict[str, Any] = {
-            "threads": threads,
+            "threads": threads + settings.sse_max_clients,
             "ident": "raidlib-receiver",
             # Waitress buffers a whole body before calling the app and spills bodies over 512 KiB
             # to a temporary file: keep typical batches (5,000 events ≈ 3.3 MB) in memory, and

@@ -4,15 +4,21 @@ Frames are published by the ingest blueprint only after bronze confirmed the wri
 ``: heartbeat`` goes out when nothing happened for ``sse_heartbeat_s`` (it keeps proxies from
 closing the connection and lets the server notice a vanished client), and ``: dropped N`` tells a
 client that its bounded buffer overflowed and N events were skipped for it.
+
+A stream client keeps a server thread for as long as it stays connected (WSGI), even when it
+stops reading. At most ``sse_max_clients`` are served at once (more get ``503`` JSON), and the
+served receiver (:mod:`raidlib.receiver.server`) adds that many threads to its pool, so stream
+clients — slow, stalled or many — never hold up ``POST /events`` or ``/health``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
+from raidlib.receiver.broker import TooManySubscribers
 from raidlib.receiver.state import receiver_state
 
 bp = Blueprint("stream", __name__)
@@ -25,7 +31,19 @@ def stream_events() -> ResponseReturnValue:
     state = receiver_state()
     broker = state.broker
     heartbeat_s = state.settings.sse_heartbeat_s
-    sub = broker.subscribe()
+    try:
+        sub = broker.subscribe()
+    except TooManySubscribers as exc:  # each client holds a thread: never take ingest's
+        response = jsonify(
+            {
+                "status": "too_many_stream_clients",
+                "error": f"{exc}; retry later (RAIDLIB_SSE_MAX_CLIENTS raises the limit)",
+                "max_clients": broker.max_subscribers,
+            }
+        )
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     def frames() -> Iterator[bytes]:
         try:

@@ -15,6 +15,7 @@ import pytest
 from raidlib.client import EventBatch, post_batch, post_batches
 from raidlib.lake.lake import Lake
 from raidlib.receiver import ReceiverServer, create_app, make_server
+from raidlib.receiver.state import receiver_state
 from raidlib.settings import Settings
 
 from .conftest import make_events
@@ -154,3 +155,31 @@ def test_unreachable_receiver_fails_after_bounded_retries() -> None:
         )
     assert result.outcome == "failed" and result.attempts == 3 and len(sleeps) == 2
     assert "ConnectError" in (result.error or "")
+
+
+def test_stream_clients_never_take_the_threads_that_ingest(lake: Lake) -> None:
+    """Stalled stream clients (connected, never reading) fill their own threads; POST /events
+    and /health still answer at once, and one stream client too many gets 503 JSON."""
+    import socket
+
+    settings = Settings(sse_heartbeat_s=0.2, sse_max_clients=3)
+    stalled: list[socket.socket] = []
+    with make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2).start() as srv:
+        try:
+            for _ in range(3):
+                sock = socket.create_connection(("127.0.0.1", srv.port), timeout=WAIT_S)
+                sock.sendall(b"GET /stream/events HTTP/1.1\r\nHost: x\r\n\r\n")
+                stalled.append(sock)  # never read from
+            broker = receiver_state(srv.app).broker
+            _wait_for(lambda: broker.client_count == 3, "three stream clients")
+            with httpx.Client(base_url=srv.url, timeout=5.0) as client:
+                extra = client.get("/stream/events")
+                assert extra.status_code == 503 and extra.headers["Retry-After"] == "5"
+                assert extra.json()["status"] == "too_many_stream_clients"
+                started = time.monotonic()
+                assert client.post("/events", json=make_events(3)).status_code == 201
+                assert client.get("/health").status_code == 200
+                assert time.monotonic() - started < 5.0
+        finally:
+            for sock in stalled:
+                sock.close()
