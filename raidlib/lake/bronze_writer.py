@@ -19,6 +19,9 @@ rewritten. Writers of one ``batch_id`` in one process are serialised by a lock. 
   removes any object only it wrote (another ``ingest_date`` after midnight) and answers
   "duplicate".
 
+A storage error part-way (one raid's object written, the next refused) removes the objects this
+call wrote before the error is raised, so only a killed process leaves an uncommitted object.
+
 Serialisation has no per-event Python loop: each model goes through pydantic's Rust serializer
 via ``map``, and the batch fields are injected in the single ``join`` that builds the object:
 each event's opening ``{`` is cut off and the separator re-opens the object with the fields.
@@ -196,6 +199,18 @@ def _remove_orphans(lake: Lake, written: Sequence[str], winner: dict[str, Any]) 
                 fs.rm_file(lake.path("bronze", key))
 
 
+def _remove_uncommitted(lake: Lake, batch_id: str, written: Sequence[str]) -> None:
+    """Best effort: delete the objects of a failed landing unless its manifest exists after
+    all (then they are committed). A retry then has no leftover to wait for."""
+    with contextlib.suppress(Exception):
+        if read_manifest(lake, batch_id) is not None:
+            return
+        fs = lake.fs("bronze")
+        for key in written:
+            with contextlib.suppress(FileNotFoundError):
+                fs.rm_file(lake.path("bronze", key))
+
+
 def _create_object(lake: Lake, key: str, data: bytes, batch_id: str) -> dict[str, Any] | None:
     """Create one bronze object; the manifest instead if another writer landed the batch meanwhile."""
     if lake.create_bytes_exclusive("bronze", key, data):
@@ -260,34 +275,38 @@ def land_batch(
 
         prefix = batch_prefix(batch_id, stamp, source)
         groups = encoded.group_by_raid()
-        objects = []
-        for raid_id, lines in groups.items():
-            key = bronze_batch_key(raid_id, ingest_date, batch_id)
-            data = render_jsonl(lines, prefix)
-            winner = _create_object(lake, key, data, batch_id)
-            if winner is not None:  # landed by another process while this one was writing
-                _remove_orphans(lake, [obj["key"] for obj in objects], winner)
-                return _from_manifest(lake, winner)
-            objects.append(
-                {"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)}
-            )
+        objects: list[dict[str, Any]] = []
+        try:
+            for raid_id, lines in groups.items():
+                key = bronze_batch_key(raid_id, ingest_date, batch_id)
+                data = render_jsonl(lines, prefix)
+                winner = _create_object(lake, key, data, batch_id)
+                if winner is not None:  # landed by another process while this one was writing
+                    _remove_orphans(lake, [obj["key"] for obj in objects], winner)
+                    return _from_manifest(lake, winner)
+                objects.append(
+                    {"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)}
+                )
 
-        manifest = {
-            "manifest_version": MANIFEST_VERSION,
-            "batch_id": batch_id,
-            "source": source,
-            "ingest_timestamp": stamp,
-            "event_count": len(encoded),
-            "objects": objects,
-        }
-        committed = lake.create_bytes_exclusive(
-            "bronze", manifest_key, json.dumps(manifest, indent=1).encode()
-        )
-        if not committed:  # another process landed this batch while we were writing
-            winner = read_manifest(lake, batch_id)
-            if winner is not None:
-                _remove_orphans(lake, [obj["key"] for obj in objects], winner)
-                return _from_manifest(lake, winner)
+            manifest = {
+                "manifest_version": MANIFEST_VERSION,
+                "batch_id": batch_id,
+                "source": source,
+                "ingest_timestamp": stamp,
+                "event_count": len(encoded),
+                "objects": objects,
+            }
+            committed = lake.create_bytes_exclusive(
+                "bronze", manifest_key, json.dumps(manifest, indent=1).encode()
+            )
+            if not committed:  # another process landed this batch while we were writing
+                winner = read_manifest(lake, batch_id)
+                if winner is not None:
+                    _remove_orphans(lake, [obj["key"] for obj in objects], winner)
+                    return _from_manifest(lake, winner)
+        except Exception:  # storage failed: take back what this call wrote, then report it
+            _remove_uncommitted(lake, batch_id, [obj["key"] for obj in objects])
+            raise
 
     keys = tuple(obj["key"] for obj in objects)
     return LandedBatch(

@@ -9,7 +9,9 @@ input, where a second ``json.loads`` to describe the problem is affordable.
 
 from __future__ import annotations
 
+import codecs
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -22,6 +24,18 @@ BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 """A UUID, or any id that is a safe file-name component (it becomes ``batch=<id>.jsonl``)."""
 
 MAX_REPORTED_EVENTS = 20
+
+
+def canonical_batch_id(batch_id: str) -> str:
+    """A UUID in its one canonical spelling (lower case, hyphenated), any other id as given.
+
+    ``D4D8F006-…`` and ``d4d8f006…`` (no hyphens) are the same batch as ``d4d8f006-…``: a retry
+    that respells it must still answer "duplicate".
+    """
+    try:
+        return str(uuid.UUID(batch_id))
+    except ValueError:
+        return batch_id
 
 
 class BadBatch(Exception):
@@ -89,15 +103,23 @@ class BatchParser:
             envelope = self._envelope.model_validate_json(body, context=context)
         except ValidationError as exc:
             raise self._explain(exc, body, enveloped=head == b"{") from None
-        return ParsedBatch(envelope.events, envelope.batch_id, envelope.source)
+        batch_id = None if envelope.batch_id is None else canonical_batch_id(envelope.batch_id)
+        return ParsedBatch(envelope.events, batch_id, envelope.source)
 
     # -- error path -------------------------------------------------------------------------
 
     @staticmethod
     def _reject_non_container(body: bytes) -> None:
+        if body.startswith(codecs.BOM_UTF8):
+            raise BadBatch(
+                400,
+                {"status": "invalid_json", "error": "the body must be UTF-8 JSON without a BOM"},
+            )
         try:
-            value = json.loads(body)
-        except ValueError as exc:
+            # Strict UTF-8 (``json.loads(bytes)`` would also guess UTF-16/32); nesting too deep
+            # for Python's parser is malformed input too, never a 500.
+            value = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
             raise BadBatch(
                 400, {"status": "invalid_json", "error": f"malformed JSON: {exc}"}
             ) from None
@@ -184,7 +206,7 @@ def _count_events(body: bytes, enveloped: bool) -> int:
     """Number of events in the request (error path only)."""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return 0
     if enveloped and isinstance(value, dict):
         value = value.get("events")

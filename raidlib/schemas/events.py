@@ -95,7 +95,7 @@ Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
 PositiveAmount = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1)]  # what bronze (int64) holds
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -95,18 +95,47 @@ def test_manifest_marks_landed_and_a_second_landing_writes_nothing(lake: Lake) -
     assert len(list(Path(lake.bronze_root).rglob("*.jsonl"))) == 1
 
 
+class ProcessKilled(BaseException):
+    """Stands in for SIGKILL between two writes."""
+
+
+def test_a_failed_write_takes_back_its_objects_and_the_retry_lands_at_once(
+    lake: Lake, monkeypatch
+) -> None:
+    """The second raid's object fails (storage error): the first raid's object is removed,
+    so nothing uncommitted stays where tools look, and the retry has no leftover to wait for."""
+    models = _models(make_events(2, "r1") + make_events(2, "r2"))
+    real_create = Lake.create_bytes_exclusive
+
+    def failing_second_raid(self, layer, relative, data):
+        if "raid_id=r2" in relative:
+            raise OSError("bucket unavailable")
+        return real_create(self, layer, relative, data)
+
+    monkeypatch.setattr(Lake, "create_bytes_exclusive", failing_second_raid)
+    with pytest.raises(OSError, match="bucket unavailable"):
+        land_batch(lake, models, batch_id="flaky", ingest_timestamp=INGEST)
+    assert list(Path(lake.bronze_root).rglob("*.jsonl")) == []
+    monkeypatch.undo()
+
+    started = time.monotonic()
+    retry = land_batch(lake, models, batch_id="flaky", ingest_timestamp=INGEST)
+    assert time.monotonic() - started < 1.0
+    assert not retry.duplicate and retry.counts == {"r1": 2, "r2": 2}
+
+
 def test_crash_before_the_manifest_is_repaired_by_the_retry(lake: Lake, monkeypatch) -> None:
     monkeypatch.setattr(writer, "LEFTOVER_AFTER_S", 0.3)
     models = _models(make_events(2, "r1") + make_events(2, "r2"))
     real_create = Lake.create_bytes_exclusive
 
-    def failing_manifest(self, layer, relative, data):
+    def dying_before_the_manifest(self, layer, relative, data):
         if relative.startswith("_batches/"):
-            raise OSError("disk full")
+            raise ProcessKilled  # no except clause of the writer runs: like a killed process
         return real_create(self, layer, relative, data)
 
-    monkeypatch.setattr(Lake, "create_bytes_exclusive", failing_manifest)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(Lake, "create_bytes_exclusive", dying_before_the_manifest)
+    with pytest.raises(ProcessKilled):
         land_batch(lake, models, batch_id="crash", ingest_timestamp=INGEST)
     assert read_manifest(lake, "crash") is None
     assert len(list(Path(lake.bronze_root).rglob("*.jsonl"))) == 2  # objects, no commit

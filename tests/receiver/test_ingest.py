@@ -78,6 +78,17 @@ def test_server_fills_event_id_when_absent(client: FlaskClient, lake: Lake) -> N
     assert len(set(ids)) == 2 and all(len(i) == 36 for i in ids)
 
 
+def test_a_uuid_batch_id_respelt_is_still_a_duplicate(client: FlaskClient, lake: Lake) -> None:
+    """Upper case or without hyphens, it is the same UUID: the same batch."""
+    batch_id = "d4d8f006-105f-4c3a-9d0e-2f1b6a7c8e90"
+    first = _post(client, {"batch_id": batch_id.upper(), "events": make_events(2)})
+    assert first.status_code == 201 and first.get_json()["batch_id"] == batch_id
+    for spelling in (batch_id, batch_id.replace("-", "")):
+        again = _post(client, {"batch_id": spelling, "events": make_events(2)})
+        assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
+    assert len(_bronze_files(lake)) == 1
+
+
 def test_repost_of_a_landed_batch_id_is_a_200_duplicate(client: FlaskClient, lake: Lake) -> None:
     envelope = {"batch_id": "again", "events": make_events(4)}
     first = _post(client, envelope)
@@ -162,6 +173,11 @@ def test_future_timestamps_beyond_the_clock_skew_are_rejected(client: FlaskClien
         (b'{"events": []}', "empty_batch", "no events"),
         (b'{"events": {"a": 1}}', "invalid_envelope", "events"),
         (b'{"batch": "x"}', "invalid_envelope", "events"),
+        # a byte-order mark, UTF-16, nesting deeper than Python's parser: 400, never a 500
+        (b"\xef\xbb\xbf" + b"[" * 100_000, "invalid_json", "without a BOM"),
+        (b"\xef\xbb\xbf" + json.dumps(make_events(1)).encode(), "invalid_json", "BOM"),
+        (json.dumps(make_events(1)).encode("utf-16"), "invalid_json", "utf-8"),
+        (b" 7" + b"[" * 100_000, "invalid_json", "malformed"),
     ],
 )
 def test_bad_bodies_get_400_json_naming_the_problem(
@@ -325,3 +341,14 @@ def test_health_is_200_json(client: FlaskClient) -> None:
     assert body["status"] == "ok"
     assert body["ingest"]["events_accepted"] == 2
     assert body["stream"] == {"clients": 0, "dropped_events": 0, "queue_size": 10_000}
+
+
+def test_an_integer_bronze_cannot_hold_is_refused(client: FlaskClient, lake: Lake) -> None:
+    """Bronze columns are int64: a bigger value is a 400 now, not a quarantined line later."""
+    [event] = make_events(1)
+    response = _post(client, [{**event, "encounter_duration_ms": 2**63}])
+    assert response.status_code == 400
+    [problem] = response.get_json()["errors"][0]["errors"]
+    assert problem["loc"] == ["encounter_duration_ms"] and problem["type"] == "less_than_equal"
+    assert _bronze_files(lake) == []
+    assert _post(client, [{**event, "encounter_duration_ms": 2**63 - 1}]).status_code == 201
