@@ -33,10 +33,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lake", help="local lake folder passed to every flow (default: settings)")
     parser.add_argument(
-        "--paused", action="store_true", help="create the medallion schedule paused"
+        "--paused", action="store_true", help="create the medallion deployment paused"
     )
     parser.add_argument("--limit", type=int, default=4, help="max concurrent runs (default 4)")
+    parser.add_argument("--api-url", help="Prefect API URL (default: PREFECT_API_URL)")
     args = parser.parse_args()
+    if args.api_url:  # before Prefect is imported: it reads its settings then
+        os.environ["PREFECT_API_URL"] = args.api_url
 
     from prefect import serve
     from prefect.flows import load_flow_from_entrypoint

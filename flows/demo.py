@@ -62,7 +62,14 @@ def demo(
             "late_rate": late_rate,
             "invalid_rate": invalid_rate,
         }
-        delivered = ingest(raids=raids, seed=seed, start=start, receiver_url=server.url, **faults)
+        delivered = ingest(
+            raids=raids,
+            seed=seed,
+            start=start,
+            receiver_url=server.url,
+            raid_prefix="raid",  # the demo's own fixed nights: raid001, raid002, …
+            **faults,
+        )
         if pug_wipe:
             pug_night = ingest(
                 raids=1,

@@ -9,7 +9,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from raidlib.generator import FaultConfig
+from raidlib.generator import FaultConfig, dated_raid_prefix
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_table
 from raidlib.tasks.ingest import generate_raid_batches, land_directly, post_to_receiver
@@ -33,7 +33,7 @@ def ingest(
     invalid_rate: Rate = 0.0,
     pug: bool = False,
     skill: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0,
-    raid_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = "raid",
+    raid_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None,
 ) -> dict:
     """Simulate raids (reproducible from ``seed``) and deliver them.
 
@@ -45,13 +45,15 @@ def ingest(
         pug: fresh players every raid instead of the seed's guild roster.
         skill: scales the team's output; below about 0.8 the boss outlasts the enrage timer
             and the raid wipes.
-        raid_prefix: raid ids are ``<prefix>001``, ``<prefix>002`` … (keep them distinct
-            between ingests that should not overwrite each other's raids).
+        raid_prefix: raid ids are ``<prefix>001``, ``<prefix>002`` …; default
+            ``raid<YYYYMMDD>-`` after the first raid's date, so ingests of other nights never
+            merge into earlier raids (give the same prefix only to re-deliver the same raids).
     """
     logger = get_run_logger()
     start = start or (datetime.now(UTC) - timedelta(days=raids)).replace(
         hour=19, minute=30, second=0, microsecond=0
     )
+    raid_prefix = raid_prefix or dated_raid_prefix(start)
     faults = FaultConfig(
         duplicate_rate=duplicate_rate, late_rate=late_rate, invalid_rate=invalid_rate
     )
@@ -92,7 +94,9 @@ if __name__ == "__main__":
     parser.add_argument("--late-rate", type=float, default=0.0)
     parser.add_argument("--pug", action="store_true", help="fresh players every raid")
     parser.add_argument("--skill", type=float, default=1.0, help="below ~0.8 raids wipe")
-    parser.add_argument("--raid-prefix", default="raid")
+    parser.add_argument(
+        "--raid-prefix", default=None, help="raid ids <prefix>001 … (default raid<YYYYMMDD>-)"
+    )
     args = parser.parse_args()
     result = ingest(
         raids=args.raids,

@@ -4,6 +4,7 @@ combat-log import)."""
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from raidlib.runconfig import settings_for_run
@@ -38,6 +39,15 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
         n: getattr(args, n, None) for n in ("bronze_root", "silver_root", "gold_root", "backend")
     }
     return settings_for_run(getattr(args, "lake", None), **overrides, **extra)
+
+
+def raid_prefix(text: str) -> str:
+    """An argparse type: a raid-id prefix (raid ids are ``<prefix>001`` …, CONTRACT §1)."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a raid-id prefix (letters, digits, _ and -; at most 32)"
+        )
+    return text
 
 
 def rate(text: str) -> float:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 
-from raidlib.cli._common import add_fault_options, faults_from_args
+from raidlib.cli._common import add_fault_options, faults_from_args, raid_prefix
 
 
 def _start(text: str) -> datetime:
@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--retries", type=int, default=3, help="retries per batch (default 3)")
     parser.add_argument("--token", default=None, help="bearer token for the receiver")
     parser.add_argument("--pug", action="store_true", help="pick-up groups: fresh players per raid")
+    parser.add_argument(
+        "--raid-prefix",
+        type=raid_prefix,
+        default=None,
+        help="raid ids <prefix>001 … (default raid<YYYYMMDD>- after the first raid's date, so "
+        "other nights never merge into earlier raids)",
+    )
     add_fault_options(parser, "fault injection (fractions of the events)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -47,13 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.client import post_batches
-    from raidlib.generator import generate_raids, plan_batches
+    from raidlib.generator import dated_raid_prefix, generate_raids, plan_batches
 
     start = args.start or (
         datetime.now(UTC).replace(hour=19, minute=0, second=0, microsecond=0)
         - timedelta(days=args.raids + 1)
     )
-    frame = generate_raids(args.raids, seed=args.seed, start=start, pug=args.pug)
+    prefix = args.raid_prefix or dated_raid_prefix(start)
+    frame = generate_raids(
+        args.raids, seed=args.seed, start=start, pug=args.pug, raid_prefix=prefix
+    )
     batches = plan_batches(
         frame, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
     )

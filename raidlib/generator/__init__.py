@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from raidlib.generator.batches import FaultConfig, WireBatch, plan_batches
 from raidlib.generator.config import RaidConfig, default_boss_max_hp
-from raidlib.generator.raid import generate_raid, generate_raids, summarize_raids
+from raidlib.generator.raid import (
+    dated_raid_prefix,
+    generate_raid,
+    generate_raids,
+    summarize_raids,
+)
 from raidlib.generator.roster import Player, Roster, role_counts
 from raidlib.generator.wire import frame_to_wire_events
 
@@ -19,6 +24,7 @@ __all__ = [
     "RaidConfig",
     "Roster",
     "WireBatch",
+    "dated_raid_prefix",
     "default_boss_max_hp",
     "frame_to_wire_events",
     "generate_raid",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,17 @@ def generate_raid(
     return raid.fb.build(
         start=start, rng=rng, last_event_success=raid.killed, latency_ms=(client, server)
     )
+
+
+def dated_raid_prefix(start: datetime) -> str:
+    """``raid<YYYYMMDD>-``: raid ids named after the first raid's UTC date.
+
+    Simulations started on different days (a daily ``ingest``, ``raidlib send`` today after the
+    demo) then never reuse a raid id: a lake would otherwise merge unrelated nights into one
+    raid, with a duration of days and twice the players.
+    """
+    day = start.astimezone(UTC) if start.tzinfo else start
+    return f"raid{day:%Y%m%d}-"
 
 
 def generate_raids(

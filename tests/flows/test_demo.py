@@ -44,6 +44,16 @@ def test_demo_shows_a_guild_kill_and_a_pug_wipe_then_reruns_as_duplicates(lake_d
     assert again["gold_summary"].equals(first["gold_summary"])
 
 
+def test_ingest_names_raids_after_their_date_unless_told(lake_dir: Path) -> None:
+    from datetime import UTC, datetime
+
+    night = datetime(2026, 3, 1, 19, 30, tzinfo=UTC)
+    first = ingest(raids=2, lake=str(lake_dir), start=night)
+    assert [r["raid_id"] for r in first["raids"]] == ["raid20260301-001", "raid20260301-002"]
+    named = ingest(raids=1, lake=str(lake_dir), start=night, raid_prefix="guild")
+    assert [r["raid_id"] for r in named["raids"]] == ["guild001"]
+
+
 def test_ingest_rejects_a_raid_prefix_that_could_escape_its_partition(lake_dir: Path) -> None:
     with pytest.raises(Exception, match="raid_prefix"):
         ingest(raids=1, lake=str(lake_dir), raid_prefix="../x")

@@ -87,6 +87,9 @@ def test_send_posts_generated_raids_with_faults(served, capsys) -> None:
     events_accepted = int(re.search(r"events accepted: (\d+)", out).group(1))
     lines = sum(len(p.read_bytes().splitlines()) for p in (lake / "bronze").rglob("*.jsonl"))
     assert landed == events_accepted == lines
+    # raid ids carry the first raid's date, so another night never merges into these raids
+    raids = {p.name for p in (lake / "bronze" / "wow_raid_events" / "v1").iterdir()}
+    assert len(raids) == 1 and re.fullmatch(r"raid_id=raid\d{8}-001", raids.pop())
 
 
 def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
