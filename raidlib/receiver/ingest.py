@@ -88,6 +88,18 @@ def post_events() -> ResponseReturnValue:
             "unsupported_content_type",
             f"Content-Type must be application/json, got {request.mimetype or 'none'!r}",
         )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        state.stats.add(batches_rejected=1)
+        return _error(400, "unsupported_content_type", f"the body must be UTF-8, not {charset}")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # never guess: a compressed body is not JSON text
+        state.stats.add(batches_rejected=1)
+        return _error(
+            415,
+            "unsupported_content_encoding",
+            f"Content-Encoding {encoding!r} is not supported; send the JSON uncompressed",
+        )
     try:
         body = _read_body(state)
         batch = state.parser.parse(body, validation_context(state.settings.max_clock_skew_s))

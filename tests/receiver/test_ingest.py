@@ -224,6 +224,23 @@ def test_non_json_content_type_is_400(client: FlaskClient, content_type) -> None
     assert response.get_json()["status"] == "unsupported_content_type"
 
 
+def test_compressed_or_non_utf8_bodies_are_refused_by_name(client: FlaskClient, lake: Lake) -> None:
+    import gzip
+
+    body = json.dumps(make_events(1)).encode()
+    zipped = client.post(
+        "/events",
+        data=gzip.compress(body),
+        content_type="application/json",
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert zipped.status_code == 415
+    assert zipped.get_json()["status"] == "unsupported_content_encoding"
+    latin = client.post("/events", data=body, content_type="application/json; charset=latin-1")
+    assert latin.status_code == 400 and "UTF-8" in latin.get_json()["error"]
+    assert _bronze_files(lake) == []
+
+
 def test_json_content_type_with_charset_is_fine(client: FlaskClient) -> None:
     data = json.dumps(make_events(1))
     response = client.post("/events", data=data, content_type="application/json; charset=utf-8")
