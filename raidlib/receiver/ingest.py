@@ -6,7 +6,6 @@ read (413) → validation (400/413) → landing (201, 200 duplicate, 503 when st
 
 from __future__ import annotations
 
-import hmac
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from raidlib.lake.bronze_writer import EncodedEvents, format_ingest_timestamp
+from raidlib.receiver.auth import check_auth
 from raidlib.receiver.parsing import BadBatch
 from raidlib.receiver.state import ReceiverState, receiver_state
 from raidlib.schemas.validation import validation_context
@@ -29,18 +29,6 @@ bp = Blueprint("ingest", __name__)
 def _error(status_code: int, status: str, message: str, **extra: Any) -> Response:
     response = jsonify({"status": status, "error": message, **extra})
     response.status_code = status_code
-    return response
-
-
-def _check_auth(state: ReceiverState) -> Response | None:
-    token = state.settings.auth_token
-    if not token:
-        return None
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
-        return None
-    response = _error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required")
-    response.headers["WWW-Authenticate"] = 'Bearer realm="raidlib"'
     return response
 
 
@@ -78,7 +66,7 @@ def _read_body(state: ReceiverState) -> bytes:
 @bp.post("/events")
 def post_events() -> ResponseReturnValue:
     state = receiver_state()
-    denied = _check_auth(state)
+    denied = check_auth(state)
     if denied is not None:
         return denied
     if not _is_json(request.mimetype):

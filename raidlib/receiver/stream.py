@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
+from raidlib.receiver.auth import check_auth
 from raidlib.receiver.broker import TooManySubscribers
 from raidlib.receiver.state import receiver_state
 
@@ -29,6 +30,9 @@ RETRY_MS = 2000
 @bp.get("/stream/events")
 def stream_events() -> ResponseReturnValue:
     state = receiver_state()
+    denied = check_auth(state)  # the stream carries every accepted event
+    if denied is not None:
+        return denied
     broker = state.broker
     heartbeat_s = state.settings.sse_heartbeat_s
     try:

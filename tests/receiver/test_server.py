@@ -38,7 +38,8 @@ def server(lake: Lake) -> Iterator[ReceiverServer]:
 def _read_sse(url: str, frames: queue.Queue, comments: queue.Queue, stop: threading.Event) -> None:
     """Collect ``data:`` payloads until the server ends the stream or ``stop`` is set."""
     timeout = httpx.Timeout(WAIT_S, read=WAIT_S)
-    with httpx.stream("GET", f"{url}/stream/events", timeout=timeout) as response:
+    auth = {"Authorization": "Bearer tok"}
+    with httpx.stream("GET", f"{url}/stream/events", timeout=timeout, headers=auth) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
             if stop.is_set():
@@ -61,6 +62,8 @@ def _wait_for(predicate, what: str) -> None:
 def test_posts_stream_and_bronze_agree_line_by_line(server: ReceiverServer, lake: Lake) -> None:
     auth = {"Authorization": "Bearer tok"}
     assert httpx.get(f"{server.url}/health", timeout=WAIT_S).json()["status"] == "ok"
+    # with a token configured the stream, which carries every accepted event, needs it too
+    assert httpx.get(f"{server.url}/stream/events", timeout=WAIT_S).status_code == 401
 
     frames: queue.Queue[str] = queue.Queue()
     comments: queue.Queue[str] = queue.Queue()
