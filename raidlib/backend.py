@@ -114,6 +114,12 @@ def pandas_backend(reason: str) -> Backend:
     return Backend("pandas", pd, reason)
 
 
+def null_safe_flag(mask: Any) -> Any:
+    """A boolean column with nulls read as false, the same on both backends (cuDF comparisons
+    and ``|`` propagate nulls, which ``where`` and masks would otherwise treat differently)."""
+    return mask.fillna(False).astype(bool)
+
+
 def frame_library(frame: Any) -> ModuleType:
     """The dataframe module (pandas or cudf) that produced ``frame``."""
     if isinstance(frame, (pd.DataFrame, pd.Series)):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from raidlib.backend import frame_library
+from raidlib.backend import null_safe_flag as _flag
 
 KEY = ["raid_id", "player_id"]
 
@@ -76,11 +77,6 @@ class EventSummary:
     sources: Any
     targets: Any
     difficulties: Any
-
-
-def _flag(series: Any) -> Any:
-    """A null-safe boolean column (nulls are false)."""
-    return series.fillna(False).astype("bool")
 
 
 def summarise_events(silver: Any) -> EventSummary:

@@ -37,10 +37,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from raidlib.backend import null_safe_flag as _flag
 from raidlib.gold._prep import (
     EVENT_COLUMNS,
     EventSummary,
-    _flag,
     most_frequent,
     summarise_events,
 )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from raidlib.backend import null_safe_flag as _flag
 from raidlib.gold._prep import (
     KEY,
     EventSummary,
-    _flag,
     player_attributes,
     players_frame,
     summarise_events,
@@ -25,7 +25,7 @@ def _ratio(numerator: Any, denominator: Any) -> Any:
     """``numerator / denominator``, 0.0 where the denominator is 0 (CONTRACT §4).
 
     A null denominator gives null on both backends (cuDF's ``null != 0`` is null, which
-    ``where`` would read as false, so the zero test goes through :func:`_flag`).
+    ``where`` would read as false, so the zero test goes through :func:`~raidlib.backend.null_safe_flag`).
     """
     zero = _flag(denominator == 0)
     safe = denominator.where(~zero, 1)

@@ -45,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 
 from raidlib.backend import Backend
+from raidlib.backend import null_safe_flag as _flag
 from raidlib.gpu_memory import is_gpu_oom
 from raidlib.lake.bronze_reader import (
     BRONZE_LINE_SCHEMA,
@@ -106,10 +107,6 @@ def has_raw_control_bytes(data: bytes) -> bool:
 def line_count(data: bytes) -> int:
     """Lines in a newline-terminated buffer (blank lines included, so they force pyarrow)."""
     return data.count(b"\n")
-
-
-def _flag(mask: Any) -> Any:
-    return mask.fillna(False).astype(bool)
 
 
 def _check(column: Any, pattern: str, name: str) -> None:

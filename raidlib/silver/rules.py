@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from raidlib.backend import frame_library
+from raidlib.backend import null_safe_flag as _flag
 from raidlib.schemas.events import (
     ABILITY_SCHOOLS,
     DEFAULT_MAX_CLOCK_SKEW_S,
@@ -88,10 +89,6 @@ class RuleParams:
 
 
 DEFAULT_RULE_PARAMS = RuleParams()
-
-
-def _flag(mask: Any) -> Any:
-    return mask.fillna(False).astype(bool)
 
 
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
