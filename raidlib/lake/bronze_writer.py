@@ -192,23 +192,23 @@ def _remove_orphans(lake: Lake, written: Sequence[str], winner: dict[str, Any]) 
     that crossed midnight wrote elsewhere, and no reader would ever list those files.
     """
     kept = {obj["key"] for obj in winner.get("objects", [])}
-    fs = lake.fs("bronze")
-    for key in written:
-        if key not in kept:
-            with contextlib.suppress(FileNotFoundError):
-                fs.rm_file(lake.path("bronze", key))
+    _delete_objects(lake, [key for key in written if key not in kept])
 
 
 def _remove_uncommitted(lake: Lake, batch_id: str, written: Sequence[str]) -> None:
     """Best effort: delete the objects of a failed landing unless its manifest exists after
     all (then they are committed). A retry then has no leftover to wait for."""
     with contextlib.suppress(Exception):
-        if read_manifest(lake, batch_id) is not None:
-            return
-        fs = lake.fs("bronze")
-        for key in written:
-            with contextlib.suppress(FileNotFoundError):
-                fs.rm_file(lake.path("bronze", key))
+        if read_manifest(lake, batch_id) is None:
+            _delete_objects(lake, written)
+
+
+def _delete_objects(lake: Lake, keys: Sequence[str]) -> None:
+    """Delete bronze objects; one already gone is fine."""
+    fs = lake.fs("bronze")
+    for key in keys:
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm_file(lake.path("bronze", key))
 
 
 def _create_object(lake: Lake, key: str, data: bytes, batch_id: str) -> dict[str, Any] | None:
