@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Response, jsonify, request
+from flask import Response, request
 
+from raidlib.receiver.responses import json_error
 from raidlib.receiver.state import ReceiverState
 
 
@@ -18,9 +19,8 @@ def check_auth(state: ReceiverState) -> Response | None:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
         return None
-    response = jsonify(
-        {"status": "unauthorized", "error": "a valid 'Authorization: Bearer <token>' is required"}
+    response = json_error(
+        401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required"
     )
-    response.status_code = 401
     response.headers["WWW-Authenticate"] = 'Bearer realm="raidlib"'
     return response

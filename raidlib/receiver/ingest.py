@@ -9,27 +9,21 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from raidlib.lake.bronze_writer import EncodedEvents, format_ingest_timestamp
 from raidlib.receiver.auth import check_auth
 from raidlib.receiver.parsing import BadBatch
+from raidlib.receiver.responses import json_error
 from raidlib.receiver.state import ReceiverState, receiver_state
 from raidlib.schemas.validation import validation_context
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("ingest", __name__)
-
-
-def _error(status_code: int, status: str, message: str, **extra: Any) -> Response:
-    response = jsonify({"status": status, "error": message, **extra})
-    response.status_code = status_code
-    return response
 
 
 def _is_json(mimetype: str) -> bool:
@@ -71,7 +65,7 @@ def post_events() -> ResponseReturnValue:
         return denied
     if not _is_json(request.mimetype):
         state.stats.add(batches_rejected=1)
-        return _error(
+        return json_error(
             400,
             "unsupported_content_type",
             f"Content-Type must be application/json, got {request.mimetype or 'none'!r}",
@@ -79,11 +73,11 @@ def post_events() -> ResponseReturnValue:
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         state.stats.add(batches_rejected=1)
-        return _error(400, "unsupported_content_type", f"the body must be UTF-8, not {charset}")
+        return json_error(400, "unsupported_content_type", f"the body must be UTF-8, not {charset}")
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):  # never guess: a compressed body is not JSON text
         state.stats.add(batches_rejected=1)
-        return _error(
+        return json_error(
             415,
             "unsupported_content_encoding",
             f"Content-Encoding {encoding!r} is not supported; send the JSON uncompressed",
@@ -107,7 +101,7 @@ def post_events() -> ResponseReturnValue:
     except Exception as exc:  # any storage error: nothing is acknowledged, the client retries
         log.exception("storage failed for batch %s", batch_id)
         state.stats.add(storage_failures=1)
-        response = _error(
+        response = json_error(
             503,
             "storage_failed",
             f"the batch could not be written to bronze ({type(exc).__name__}); retry later",

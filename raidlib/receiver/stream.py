@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 from raidlib.receiver.auth import check_auth
 from raidlib.receiver.broker import TooManySubscribers
+from raidlib.receiver.responses import json_error
 from raidlib.receiver.state import receiver_state
 
 bp = Blueprint("stream", __name__)
@@ -38,14 +39,12 @@ def stream_events() -> ResponseReturnValue:
     try:
         sub = broker.subscribe()
     except TooManySubscribers as exc:  # each client holds a thread: never take ingest's
-        response = jsonify(
-            {
-                "status": "too_many_stream_clients",
-                "error": f"{exc}; retry later (RAIDLIB_SSE_MAX_CLIENTS raises the limit)",
-                "max_clients": broker.max_subscribers,
-            }
+        response = json_error(
+            503,
+            "too_many_stream_clients",
+            f"{exc}; retry later (RAIDLIB_SSE_MAX_CLIENTS raises the limit)",
+            max_clients=broker.max_subscribers,
         )
-        response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
 
