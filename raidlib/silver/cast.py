@@ -101,9 +101,7 @@ def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, lib: ModuleTyp
         column = lib.Series.from_arrow(pa.nulls(len(index), arrow_type))
         column.index = index
         return column if dtype is None or column.dtype == dtype else column.astype(dtype)
-    if dtype is not None:
-        return lib.Series(None, index=index, dtype=dtype)
-    return lib.Series(None, index=index, dtype="object")
+    return lib.Series(None, index=index, dtype=dtype or "object")
 
 
 def cast_bronze(frame: Any) -> Any:
