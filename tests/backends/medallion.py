@@ -23,25 +23,38 @@ class LandedRaids:
     events: int
 
 
-def land_random_raids(root: Path, *, n_raids: int = 2, seed: int = 11) -> LandedRaids:
-    """Generated raids landed as receiver batches, plus a re-posted batch (duplicates) and a
-    hand-written object with a broken line (quarantine), in ``root``'s bronze."""
-    from raidlib.generator import generate_raids
+def land_generated(
+    lake: Lake, frame: Any, *, first_batch: int, ingest_timestamp: datetime
+) -> list[Any]:
+    """A generated frame validated and landed as receiver batches of 5,000 events, with batch
+    ids ``uuid.UUID(int=first_batch)``, ``…+1`` …; returns the validated events."""
     from raidlib.generator.wire import frame_to_wire_events
     from raidlib.lake.bronze_writer import land_batch
     from raidlib.schemas import validate_events
 
-    lake = Lake.local(root)
-    frame = generate_raids(n_raids, seed=seed, start=datetime(2026, 3, 1, 23, tzinfo=UTC), pug=True)
     models = validate_events(frame_to_wire_events(frame), now=NOW)
     size = 5_000
     for number, start in enumerate(range(0, len(models), size)):
         land_batch(
             lake,
             models[start : start + size],
-            batch_id=str(uuid.UUID(int=number + 1)),
-            ingest_timestamp=datetime(2026, 3, 4, 8, tzinfo=UTC),
+            batch_id=str(uuid.UUID(int=first_batch + number)),
+            ingest_timestamp=ingest_timestamp,
         )
+    return models
+
+
+def land_random_raids(root: Path, *, n_raids: int = 2, seed: int = 11) -> LandedRaids:
+    """Generated raids landed as receiver batches, plus a re-posted batch (duplicates) and a
+    hand-written object with a broken line (quarantine), in ``root``'s bronze."""
+    from raidlib.generator import generate_raids
+    from raidlib.lake.bronze_writer import land_batch
+
+    lake = Lake.local(root)
+    frame = generate_raids(n_raids, seed=seed, start=datetime(2026, 3, 1, 23, tzinfo=UTC), pug=True)
+    models = land_generated(
+        lake, frame, first_batch=1, ingest_timestamp=datetime(2026, 3, 4, 8, tzinfo=UTC)
+    )
     # A retried POST under a new batch id, landed later: every event a duplicate.
     land_batch(
         lake,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .medallion import land_random_raids
+from .medallion import land_generated, land_random_raids
 
 
 @pytest.fixture
@@ -86,24 +86,18 @@ FALLBACK_LOGGERS = ("raidlib.lake", "raidlib.gpu_memory", "raidlib.silver", "rai
 
 def _land_second_night(root: Path) -> None:
     """Another raid (a new raid id) landed two days later."""
-    import uuid
     from datetime import UTC, datetime
 
     from raidlib.generator import generate_raids
-    from raidlib.generator.wire import frame_to_wire_events
     from raidlib.lake import Lake
-    from raidlib.lake.bronze_writer import land_batch
-    from raidlib.schemas import validate_events
 
     frame = generate_raids(1, seed=11, start=datetime(2026, 3, 8, 20, tzinfo=UTC), raid_prefix="b")
-    models = validate_events(frame_to_wire_events(frame), now=datetime(2030, 1, 1, tzinfo=UTC))
-    for n, start in enumerate(range(0, len(models), 5_000)):
-        land_batch(
-            Lake.local(root),
-            models[start : start + 5_000],
-            batch_id=str(uuid.UUID(int=20_000 + n)),
-            ingest_timestamp=datetime(2026, 3, 9, 8, tzinfo=UTC),
-        )
+    land_generated(
+        Lake.local(root),
+        frame,
+        first_batch=20_000,
+        ingest_timestamp=datetime(2026, 3, 9, 8, tzinfo=UTC),
+    )
 
 
 def test_cudf_flows_write_the_gold_pandas_writes(
