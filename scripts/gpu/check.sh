@@ -61,6 +61,14 @@ sys.exit(0 if chosen.name == "cudf" else 1)
 PY
 }
 
+# run CMD..., its output shown and kept in $out/LOG; the status is CMD's, not tee's
+logged() {
+  local log=$1
+  shift
+  "$@" 2>&1 | tee "$out/$log"
+  return "${PIPESTATUS[0]}"
+}
+
 step_tests() {
   local selected=("${GPU_TESTS[@]}")
   if "$py" -c "import prefect" 2>/dev/null; then
@@ -68,8 +76,8 @@ step_tests() {
   else
     echo "prefect is not installed here: ${FLOW_TESTS[*]} not run" | tee "$out/gpu-tests-not-run.txt"
   fi
-  "$py" -m pytest -rs -q -p no:cacheprovider "${selected[@]}" 2>&1 | tee "$out/gpu-tests.log"
-  local rc=${PIPESTATUS[0]}
+  logged gpu-tests.log "$py" -m pytest -rs -q -p no:cacheprovider "${selected[@]}"
+  local rc=$?
   if grep -q "cuDF not available" "$out/gpu-tests.log"; then
     echo "cuDF cases were SKIPPED: this run verified nothing on the GPU" | tee -a "$out/gpu-tests.log"
     return 1
@@ -78,16 +86,15 @@ step_tests() {
 }
 
 step_memory() {
-  "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf --warmup 2>&1 \
-    | tee "$out/memory-1m-one-raid.log"
-  local rc=${PIPESTATUS[0]}
+  logged memory-1m-one-raid.log \
+    "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf --warmup
+  local rc=$?
   grep -q "peak GPU" "$out/memory-1m-one-raid.log" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
   return "$rc"
 }
 
 step_bench() {
-  "$py" benchmarks/bench_backends.py --events "${SIZES:-1e6,1e7}" --warmup 2>&1 | tee "$out/bench.log"
-  return "${PIPESTATUS[0]}"
+  logged bench.log "$py" benchmarks/bench_backends.py --events "${SIZES:-1e6,1e7}" --warmup
 }
 
 [[ $# -gt 0 ]] || { sed -n '2,12p' "$0"; exit 2; }
