@@ -225,11 +225,17 @@ def _create_object(lake: Lake, key: str, data: bytes, batch_id: str) -> dict[str
 
 
 def _is_leftover(lake: Lake, key: str) -> bool:
-    """The object has sat uncommitted longer than any live writer would leave it."""
+    """The object has sat uncommitted longer than any live writer would leave it.
+
+    An object gone meanwhile counts (write it); a store that cannot date it does not (the
+    caller then waits :data:`LEFTOVER_AFTER_S` before replacing it).
+    """
     try:
         modified = lake.fs("bronze").modified(lake.path("bronze", key))
-    except (FileNotFoundError, NotImplementedError, IsADirectoryError):
+    except FileNotFoundError:
         return True
+    except (NotImplementedError, IsADirectoryError):  # no modification time on this store
+        return False
     return (datetime.now(UTC) - modified).total_seconds() >= LEFTOVER_AFTER_S
 
 

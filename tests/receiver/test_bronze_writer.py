@@ -204,6 +204,26 @@ def test_a_writer_finding_a_fresh_object_waits_for_its_manifest(lake: Lake) -> N
     }
 
 
+def test_an_object_a_store_cannot_date_is_replaced_only_after_the_wait(
+    lake: Lake, monkeypatch
+) -> None:
+    monkeypatch.setattr(writer, "LEFTOVER_AFTER_S", 0.3)
+    models = _models(make_events(3, "r1"))
+    crashed = land_batch(lake, models, batch_id="undated", ingest_timestamp=INGEST)
+    (Path(lake.bronze_root) / crashed.manifest_key).unlink()
+    hour_ago = time.time() - 3600
+    os.utime(crashed.paths[0], (hour_ago, hour_ago))  # old, but the store will not say so
+
+    def undated(self, path):
+        raise NotImplementedError
+
+    monkeypatch.setattr(type(lake.fs("bronze")), "modified", undated)
+    started = time.monotonic()
+    retry = land_batch(lake, models, batch_id="undated", ingest_timestamp=LATER_SAME_DAY)
+    assert time.monotonic() - started >= 0.3
+    assert not retry.duplicate and retry.keys == crashed.keys
+
+
 def test_an_old_uncommitted_object_is_replaced_without_waiting(lake: Lake) -> None:
     models = _models(make_events(3, "r1"))
     crashed = land_batch(lake, models, batch_id="old", ingest_timestamp=INGEST)
