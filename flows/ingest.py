@@ -11,6 +11,7 @@ from pydantic import Field
 
 from raidlib.generator import FaultConfig, dated_raid_prefix
 from raidlib.runconfig import settings_for_run
+from raidlib.schemas.events import RAID_PREFIX_PATTERN
 from raidlib.tasks.artifacts import publish_table
 from raidlib.tasks.ingest import generate_raid_batches, land_directly, post_to_receiver
 
@@ -33,7 +34,7 @@ def ingest(
     invalid_rate: Rate = 0.0,
     pug: bool = False,
     skill: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0,
-    raid_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None,
+    raid_prefix: Annotated[str, Field(pattern=RAID_PREFIX_PATTERN)] | None = None,
 ) -> dict:
     """Simulate raids (reproducible from ``seed``) and deliver them.
 

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from raidlib.runconfig import settings_for_run
+from raidlib.schemas.events import RAID_PREFIX_PATTERN
 from raidlib.settings import Settings
 
 
@@ -43,9 +44,10 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
 
 def raid_prefix(text: str) -> str:
     """An argparse type: a raid-id prefix (raid ids are ``<prefix>001`` …, CONTRACT §1)."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", text):
+    if not re.fullmatch(RAID_PREFIX_PATTERN, text):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a raid-id prefix (letters, digits, _ and -; at most 32)"
+            f"{text!r} is not a raid-id prefix (a letter or digit, then letters, digits, _ and -;"
+            " at most 32)"
         )
     return text
 

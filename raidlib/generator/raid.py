@@ -32,7 +32,7 @@ def generate_raid(
     roster, fresh players drawn from ``seed``. The last row carries ``encounter_success``: a
     killing blow (boss health after = 0, ``True``) or the last player death of a wipe (``False``).
     """
-    if not re.match(RAID_ID_PATTERN, raid_id):
+    if not re.fullmatch(RAID_ID_PATTERN, raid_id):
         raise ValueError(f"raid_id {raid_id!r} does not match {RAID_ID_PATTERN}")
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")

@@ -27,6 +27,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 RAID_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# A prefix that generated ids ``<prefix>001`` … get: short enough that they stay valid raid ids.
+RAID_PREFIX_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 DEFAULT_MAX_CLOCK_SKEW_S = 300.0
 
 RoleName = Literal["tank", "healer", "dps"]

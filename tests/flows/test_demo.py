@@ -54,6 +54,12 @@ def test_ingest_names_raids_after_their_date_unless_told(lake_dir: Path) -> None
     assert [r["raid_id"] for r in named["raids"]] == ["guild001"]
 
 
-def test_ingest_rejects_a_raid_prefix_that_could_escape_its_partition(lake_dir: Path) -> None:
+@pytest.mark.parametrize("prefix", ["../x", "_x", "x" * 33])
+def test_ingest_rejects_a_raid_prefix_before_generating_anything(
+    lake_dir: Path, prefix: str
+) -> None:
+    # Escaping the partition, or ids the receiver would refuse (they must start with a letter
+    # or digit): refused as a parameter, the same rule as `raidlib send --raid-prefix`.
     with pytest.raises(Exception, match="raid_prefix"):
-        ingest(raids=1, lake=str(lake_dir), raid_prefix="../x")
+        ingest(raids=1, lake=str(lake_dir), raid_prefix=prefix)
+    assert not any(lake_dir.rglob("*.jsonl"))

@@ -50,3 +50,13 @@ def test_generate_json_batches_with_faults(
     assert "meant to be rejected" in capsys.readouterr().out
     bodies = [json.loads(p.read_bytes()) for p in sorted(out.iterdir())]
     assert bodies and all(set(b) == {"batch_id", "source", "events"} for b in bodies)
+
+
+@pytest.mark.parametrize("prefix", ["_x", "a/b", "x" * 33])
+def test_send_refuses_a_raid_prefix_that_makes_invalid_raid_ids(
+    prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["send", "--raid-prefix", prefix, "--url", "http://127.0.0.1:9"])
+    assert exit_info.value.code == 2
+    assert "is not a raid-id prefix" in capsys.readouterr().err
