@@ -9,6 +9,8 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
+from raidlib.cli._common import raid_prefix as raid_prefix_type
+from raidlib.cli._common import rate
 from raidlib.generator import FaultConfig, dated_raid_prefix
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN
@@ -91,12 +93,15 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--receiver-url", default=None)
     parser.add_argument("--lake", default=None)
-    parser.add_argument("--duplicate-rate", type=float, default=0.0)
-    parser.add_argument("--late-rate", type=float, default=0.0)
+    parser.add_argument("--duplicate-rate", type=rate, default=0.0)
+    parser.add_argument("--late-rate", type=rate, default=0.0)
     parser.add_argument("--pug", action="store_true", help="fresh players every raid")
     parser.add_argument("--skill", type=float, default=1.0, help="below ~0.8 raids wipe")
     parser.add_argument(
-        "--raid-prefix", default=None, help="raid ids <prefix>001 … (default raid<YYYYMMDD>-)"
+        "--raid-prefix",
+        type=raid_prefix_type,
+        default=None,
+        help="raid ids <prefix>001 … (default raid<YYYYMMDD>-)",
     )
     args = parser.parse_args()
     result = ingest(
