@@ -66,7 +66,8 @@ class EventSummary:
       (null when no boss health was seen), ``any_success``, ``all_healing`` (Σ of every
       ``heal`` event, whoever the healer).
     * ``sources``: one row per (raid, source id, name, class, role) — ``ts`` (latest event),
-      ``damage_total, healing_total, damage_events, healing_events, crit_events``.
+      ``damage_total, healing_total, damage_events, healing_events, crit_events``,
+      ``phase_events`` (``boss_phase`` events it is the source of: the boss, by its name).
     * ``targets``: one row per (raid, target id, name, type) — ``n`` (events), ``player_hits``
       (events on which the target is a player), ``player_ts`` (latest of those),
       ``player_deaths``, ``total_damage_received``.
@@ -101,6 +102,7 @@ def summarise_events(silver: Any) -> EventSummary:
     # Flags are summed as int64: summing booleans is not equally supported by both backends.
     ev["is_damage"] = is_damage.astype("int64")
     ev["is_heal"] = is_heal.astype("int64")
+    ev["is_phase"] = _flag(etype == "boss_phase").astype("int64")
     ev["damage"] = ev["damage_amount"].astype("float64").fillna(0.0).where(is_damage, 0.0)
     ev["healing"] = ev["healing_amount"].astype("float64").fillna(0.0).where(is_heal, 0.0)
     ev["is_crit"] = (_flag(ev["is_critical_hit"]) & (is_damage | is_heal)).astype("int64")
@@ -137,6 +139,7 @@ def summarise_events(silver: Any) -> EventSummary:
             damage_events=("is_damage", "sum"),
             healing_events=("is_heal", "sum"),
             crit_events=("is_crit", "sum"),
+            phase_events=("is_phase", "sum"),
         )
         .reset_index()
     )
@@ -221,6 +224,23 @@ def player_attributes(summary: EventSummary, players: Any) -> Any:
     out = out.merge(tgt_name, on=KEY, how="left")
     out["player_name"] = out["src_name"].where(out["src_name"].notna(), out["tgt_name"])
     return out.drop(columns=["src_name", "tgt_name"])
+
+
+def boss_names(summary: EventSummary) -> Any:
+    """Per raid, ``boss_name``: the most frequent ``boss`` target name, else the most frequent
+    name among the sources of ``boss_phase`` events (a boss nobody hit, or one a combat log did
+    not type as ``boss``, is still named); missing when neither exists."""
+    targets = summary.targets
+    bosses = targets.loc[targets["target_entity_type"] == "boss"]
+    by_target = most_frequent(bosses, "target_entity_name", "boss_name")
+    sources = summary.sources
+    phases = sources.loc[
+        sources["phase_events"] > 0, ["raid_id", "source_player_name", "phase_events"]
+    ].rename(columns={"phase_events": "n"})
+    by_phase = most_frequent(phases, "source_player_name", "phase_name")
+    names = by_target.merge(by_phase, on="raid_id", how="outer")
+    names["boss_name"] = names["boss_name"].where(names["boss_name"].notna(), names["phase_name"])
+    return names[["raid_id", "boss_name"]]
 
 
 def most_frequent(counts: Any, column: str, out: str) -> Any:

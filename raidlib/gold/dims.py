@@ -20,6 +20,7 @@ from typing import Any
 from raidlib.backend import frame_library
 from raidlib.gold._prep import (
     EventSummary,
+    boss_names,
     latest_value,
     most_frequent,
     players_frame,
@@ -47,7 +48,8 @@ def build_dim_raid(
 
     * ``event_date``: UTC date of the raid's first event.
     * ``boss_name``: the most frequent ``target_entity_name`` among events whose
-      ``target_entity_type`` is ``boss`` (ties: alphabetically first; null when none).
+      ``target_entity_type`` is ``boss``, else the most frequent source name of ``boss_phase``
+      events (ties: alphabetically first; null when neither exists).
     * ``difficulty``: the most frequent non-null ``difficulty`` (same tie rule; null if none).
     * ``raid_size``: the number of players (= ``fact_raid_summary.n_players``).
     * ``duration_target_ms``: the enrage timer passed in.
@@ -63,11 +65,7 @@ def build_dim_raid(
 
 def _dim_raid(summary: EventSummary, duration_target_ms: int, player_raid_stats: Any) -> Any:
     out = summary.raids[["raid_id", "event_date"]]
-    targets = summary.targets
-    bosses = targets.loc[targets["target_entity_type"] == "boss"]
-    out = out.merge(
-        most_frequent(bosses, "target_entity_name", "boss_name"), on="raid_id", how="left"
-    )
+    out = out.merge(boss_names(summary), on="raid_id", how="left")
     difficulty = most_frequent(summary.difficulties, "difficulty", "difficulty")
     out = out.merge(difficulty, on="raid_id", how="left")
     players = players_frame(summary) if player_raid_stats is None else player_raid_stats

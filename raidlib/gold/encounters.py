@@ -40,7 +40,7 @@ from typing import Any
 from raidlib.backend import null_safe_flag as _flag
 from raidlib.gold._prep import (
     EVENT_COLUMNS,
-    EventSummary,
+    boss_names,
     most_frequent,
     summarise_events,
 )
@@ -80,19 +80,6 @@ def _pull_ends(ev: Any) -> Any:
         .agg(has_end=("has_end", "max"), end_duration_ms=("end_duration_ms", "max"))
         .reset_index()
     )
-
-
-def _boss_names(summary: EventSummary, ev: Any) -> Any:
-    """Per pull key: the most frequent boss target name, else the boss_phase source name."""
-    targets = summary.targets
-    bosses = targets.loc[targets["target_entity_type"] == "boss"]
-    by_target = most_frequent(bosses, "target_entity_name", "boss_name")
-    phases = ev.loc[ev["event_type"] == "boss_phase", ["raid_id", "source_player_name"]].copy()
-    phases["n"] = 1
-    by_phase = most_frequent(phases, "source_player_name", "phase_name")
-    names = by_target.merge(by_phase, on="raid_id", how="outer")
-    names["boss_name"] = names["boss_name"].where(names["boss_name"].notna(), names["phase_name"])
-    return names[["raid_id", "boss_name"]]
 
 
 def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
@@ -136,7 +123,7 @@ def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
         out[column] = out[column].fillna(0.0).astype("float64")
     out["raid_dps"] = per_second(out["total_damage"], out["duration_ms"])
     out["raid_hps"] = per_second(out["total_healing"], out["duration_ms"])
-    out = out.merge(_boss_names(summary, ev), on="raid_id", how="left")
+    out = out.merge(boss_names(summary), on="raid_id", how="left")
     out = out.merge(
         most_frequent(summary.difficulties, "difficulty", "difficulty"), on="raid_id", how="left"
     )

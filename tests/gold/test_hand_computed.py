@@ -337,7 +337,8 @@ def test_encounter_success_without_boss_health(silver_factory) -> None:
     summary = build_fact_raid_summary(silver)
     assert summary["boss_min_hp_pct"].tolist() == [100.0]
     assert summary["raid_outcome"].tolist() == ["success"]
-    assert build_dim_raid(silver)["boss_name"].isna().all()  # a boss target without a name
+    # The boss target has no name; its boss_phase event names it.
+    assert build_dim_raid(silver)["boss_name"].tolist() == ["Ragnaros"]
     assert build_dim_raid(silver)["difficulty"].isna().all()
 
 
@@ -450,6 +451,24 @@ def test_boss_name_tie_is_alphabetical(silver_factory) -> None:
         ]
     )
     assert build_dim_raid(silver)["boss_name"].tolist() == ["Garr"]
+
+
+def test_boss_never_typed_as_a_target_is_named_by_its_phase_events(silver_factory) -> None:
+    # A council fight a combat log did not type as "boss": dim_raid names it as the per-pull
+    # table does, by the most frequent boss_phase source; a raid with neither stays null.
+    garr = {"source_player_id": "B2", "source_player_name": "Garr"}
+    silver = silver_factory(
+        [
+            ev(0, "combat_damage", DPS, raid="c", damage_amount=1.0, target_entity_id="B1"),
+            ev(1, "boss_phase", BOSS, raid="c"),
+            ev(2, "boss_phase", garr, raid="c"),
+            ev(3, "boss_phase", garr, raid="c"),
+            ev(4, "spell_cast", DPS, raid="d"),
+        ]
+    )
+    dim = build_dim_raid(silver).set_index("raid_id")["boss_name"]
+    assert dim["c"] == "Garr"
+    assert pd.isna(dim["d"])
 
 
 def test_rates_are_zero_for_a_zero_duration_and_null_for_an_unknown_one(any_backend):
