@@ -4,7 +4,8 @@ Validation runs once, in pydantic-core, straight from the request bytes: a bare 
 through ``list[Event]``, an object through the envelope ``{"batch_id", "source", "events"}``.
 Both cap the list length in the schema, so an oversized batch stops at the first event past the
 cap (413) instead of being validated in full. Everything below the happy path only runs for bad
-input, where a second ``json.loads`` to describe the problem is affordable.
+input, where a second ``json.loads`` to describe the problem is affordable, and so does the one
+retry with ``event_type``/``event_id``/timestamps trimmed (pydantic-core cannot trim those).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from raidlib.schemas.events import Event
-from raidlib.schemas.validation import EventValidationError, normalise_error
+from raidlib.schemas.validation import EventValidationError, normalise_error, trimmed_json
 
 BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 """A UUID, or any id that is a safe file-name component (it becomes ``batch=<id>.jsonl``)."""
@@ -97,12 +98,27 @@ class BatchParser:
             raise BadBatch(400, {"status": "empty_body", "error": "the request body is empty"})
         if head not in (b"[", b"{"):
             self._reject_non_container(body)
+        enveloped = head == b"{"
         try:
-            if head == b"[":
-                return ParsedBatch(events=self._bare.validate_json(body, context=context))
-            envelope = self._envelope.model_validate_json(body, context=context)
+            return self._validate(body, enveloped, context)
         except ValidationError as exc:
-            raise self._explain(exc, body, enveloped=head == b"{") from None
+            bad = self._explain(exc, body, enveloped=enveloped)
+        # Events that fail only for spaces around event_type, event_id or a timestamp are
+        # valid once trimmed (CONTRACT §1); only a failed batch pays for this second pass.
+        retry = (
+            _trimmed_body(body, enveloped) if bad.payload["status"] == "validation_failed" else None
+        )
+        if retry is None:
+            raise bad
+        try:
+            return self._validate(retry, enveloped, context)
+        except ValidationError as exc:
+            raise self._explain(exc, retry, enveloped=enveloped) from None
+
+    def _validate(self, body: bytes, enveloped: bool, context: dict[str, Any]) -> ParsedBatch:
+        if not enveloped:
+            return ParsedBatch(events=self._bare.validate_json(body, context=context))
+        envelope = self._envelope.model_validate_json(body, context=context)
         batch_id = None if envelope.batch_id is None else canonical_batch_id(envelope.batch_id)
         return ParsedBatch(envelope.events, batch_id, envelope.source)
 
@@ -200,6 +216,15 @@ def _group_by_index(
         index = loc[offset]
         grouped.setdefault(index, []).append(normalise_error({**err, "loc": loc[offset + 1 :]}))
     return grouped
+
+
+def _trimmed_body(body: bytes, enveloped: bool) -> bytes | None:
+    """The body with the events' untrimmed fields trimmed, or ``None`` when nothing changes."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return trimmed_json(document, "events" if enveloped else None)
 
 
 def _count_events(body: bytes, enveloped: bool) -> int:

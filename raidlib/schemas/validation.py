@@ -3,10 +3,16 @@
 Errors are reported per event index with a ``loc`` that names the field as a user sent it: the
 discriminated union's tag (``combat_damage`` …) is dropped from the location, and a bad or
 missing ``event_type`` is reported at ``["event_type"]`` rather than at the object.
+
+CONTRACT §1 trims every string. The models trim inside pydantic-core, except in
+:data:`UNTRIMMED_FIELDS`, whose types (the union tag, UUID, datetimes) take no trimming there;
+a batch that fails validation is therefore validated once more with those fields trimmed
+(:func:`trim_untrimmed_fields`), so valid batches pay nothing for it.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +22,50 @@ from pydantic import ValidationError
 from raidlib.schemas.events import DEFAULT_MAX_CLOCK_SKEW_S, EVENT_TYPES, EventListAdapter
 
 _TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
+
+UNTRIMMED_FIELDS = ("event_type", "event_id", "timestamp", "ingestion_timestamp")
+"""Event fields pydantic-core cannot trim before parsing them (see the module doc)."""
+
+
+def trim_untrimmed_fields(events: Any) -> list[Any] | None:
+    """``events`` with the string values of :data:`UNTRIMMED_FIELDS` stripped, or ``None`` when
+    there is nothing to strip (or ``events`` is not a list). The input is not modified."""
+    if not isinstance(events, list):
+        return None
+    trimmed, changed = [], False
+    for event in events:
+        if isinstance(event, dict):
+            fixes = {
+                key: value.strip()
+                for key in UNTRIMMED_FIELDS
+                if isinstance(value := event.get(key), str) and value != value.strip()
+            }
+            if fixes:
+                event, changed = {**event, **fixes}, True
+        trimmed.append(event)
+    return trimmed if changed else None
+
+
+def trimmed_json(document: Any, events_of: Any = None) -> bytes | None:
+    """JSON text of ``document`` with its events trimmed, or ``None`` when nothing changes.
+
+    ``events_of`` names the key holding the events (an envelope); ``None``: the document is the
+    list. Values JSON cannot carry back (NaN, infinities) also give ``None``.
+    """
+    if events_of is None:
+        events = trim_untrimmed_fields(document)
+        value: Any = events
+    else:
+        if not isinstance(document, dict):
+            return None
+        events = trim_untrimmed_fields(document.get(events_of))
+        value = {**document, events_of: events}
+    if events is None:
+        return None
+    try:
+        return json.dumps(value, allow_nan=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return None
 
 
 class EventValidationError(ValueError):
@@ -88,26 +138,44 @@ def validate_events(
     """
     context = validation_context(max_clock_skew_s, now)
     try:
-        if isinstance(data, (bytes, str)):
-            return EventListAdapter.validate_json(data, context=context)
-        return EventListAdapter.validate_python(data, context=context)
+        return _validate_list(data, context)
     except ValidationError as exc:
-        grouped = group_list_errors(exc)
-        if not grouped:
-            first = exc.errors(include_url=False)[0]
-            raise ValueError(f"not a JSON array of events: {first['msg']}") from exc
-        total = _count_elements(data)
-        raise EventValidationError(grouped, total) from exc
+        failure = exc
+    retry = _trimmed(data)
+    if retry is not None:
+        try:
+            return _validate_list(retry, context)
+        except ValidationError as exc:  # what is still wrong once trimmed
+            failure, data = exc, retry
+    grouped = group_list_errors(failure)
+    if not grouped:
+        first = failure.errors(include_url=False)[0]
+        raise ValueError(f"not a JSON array of events: {first['msg']}") from failure
+    raise EventValidationError(grouped, _count_elements(data)) from failure
+
+
+def _validate_list(data: bytes | str | list[Any], context: dict[str, Any]) -> list[Any]:
+    if isinstance(data, (bytes, str)):
+        return EventListAdapter.validate_json(data, context=context)
+    return EventListAdapter.validate_python(data, context=context)
+
+
+def _trimmed(data: bytes | str | list[Any]) -> bytes | list[Any] | None:
+    """``data`` with :data:`UNTRIMMED_FIELDS` trimmed, in the same form (error path only)."""
+    if isinstance(data, list):
+        return trim_untrimmed_fields(data)
+    try:
+        return trimmed_json(json.loads(data))
+    except (ValueError, RecursionError):
+        return None
 
 
 def _count_elements(data: bytes | str | list[Any]) -> int:
     """Length of the array (error path only, so a second parse is affordable)."""
     if isinstance(data, list):
         return len(data)
-    import json
-
     try:
         parsed = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return 0
     return len(parsed) if isinstance(parsed, list) else 0

@@ -369,3 +369,38 @@ def test_an_integer_bronze_cannot_hold_is_refused(client: FlaskClient, lake: Lak
     assert problem["loc"] == ["encounter_duration_ms"] and problem["type"] == "less_than_equal"
     assert _bronze_files(lake) == []
     assert _post(client, [{**event, "encounter_duration_ms": 2**63 - 1}]).status_code == 201
+
+
+def test_spaces_around_untrimmable_fields_are_trimmed_like_any_string(
+    client: FlaskClient, lake: Lake
+) -> None:
+    # CONTRACT §1 trims strings; the union tag, the UUID and the timestamps are parsed by types
+    # pydantic-core cannot trim, so these reach the receiver's retry.
+    events = make_events(3)
+    keys = ("event_type", "event_id", "timestamp")
+    padded = [{**e, **{k: f" {e[k]}\t" for k in keys}} for e in events]
+    padded[1]["ingestion_timestamp"] = " 2026-01-05T20:00:00Z "
+    response = _post(client, {"events": padded, "source": "padded"})
+    assert response.status_code == 201, response.get_json()
+    [path] = _bronze_files(lake)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["event_type"] for line in lines] == [e["event_type"] for e in events]
+    assert [line["event_id"] for line in lines] == [e["event_id"] for e in events]
+    assert lines[1]["ingestion_timestamp"].startswith("2026-01-05T20:00:00")
+
+
+def test_a_padded_batch_with_a_real_error_reports_only_the_real_error(
+    client: FlaskClient, lake: Lake
+) -> None:
+    events = make_events(3)
+    events[0]["event_type"] = f"  {events[0]['event_type']} "
+    events[2]["source_player_name"] = ""
+    response = _post(client, events)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["status"] == "validation_failed"
+    assert (body["valid_count"], body["invalid_count"]) == (2, 1)
+    assert [(e["index"], e["errors"][0]["loc"]) for e in body["errors"]] == [
+        (2, ["source_player_name"])
+    ]
+    assert _bronze_files(lake) == []

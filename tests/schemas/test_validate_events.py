@@ -233,3 +233,28 @@ def test_exception_message_summarises_the_first_error() -> None:
         "1 of 2 events are invalid; event 1: Input should be greater than 0 at ['damage_amount']"
     )
     assert (info.value.valid_count, info.value.invalid_count) == (1, 1)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["dicts", "json"])
+def test_spaces_around_the_tag_id_and_timestamps_are_trimmed(as_json: bool) -> None:
+    event_id = "6f1c1a8e-3a43-4a36-9f0e-0e7c1c6a1f00"
+    raw = _event(
+        event_type=" combat_damage\n",
+        event_id=f"\t{event_id} ",
+        timestamp=" 2024-05-01T20:15:00+02:00 ",
+        ingestion_timestamp=" 2024-05-01T18:15:01Z",
+    )
+    data: Any = json.dumps([raw]) if as_json else [raw]
+    [event] = validate_events(data, now=NOW)
+    assert event.event_type == "combat_damage"
+    assert str(event.event_id) == event_id
+    assert event.timestamp.isoformat() == "2024-05-01T18:15:00+00:00"
+    assert raw["event_type"] == " combat_damage\n"  # the caller's dict is left as it was
+
+
+def test_trimming_does_not_hide_what_is_still_wrong() -> None:
+    errors = _errors(_event(event_type=" heal "), _event(event_type=" dance "))
+    assert [(e["index"], [x["loc"] for x in e["errors"]]) for e in errors] == [
+        (0, [["healing_amount"]]),
+        (1, [["event_type"]]),
+    ]
