@@ -60,8 +60,9 @@ def to_utc_naive(column: Any, lib: ModuleType) -> Any:
         if _is_gpu(lib):
             # cuDF's to_datetime has no ``format="ISO8601"`` nor offset handling. Only frames
             # built by hand carry string timestamps (the readers parse them), so parse those
-            # on the host and move the result back.
-            parsed = lib.Series.from_pandas(to_utc_naive(column.to_pandas(), pd))
+            # on the host and move the result back (cuDF 26 has only the module-level
+            # ``from_pandas``, no ``Series.from_pandas``).
+            parsed = lib.from_pandas(to_utc_naive(column.to_pandas(), pd))
             parsed.index = column.index  # set, not passed: ``index=`` would reindex (a join)
             return parsed
         column = lib.to_datetime(column, utc=True, errors="coerce", format="ISO8601")

@@ -21,6 +21,7 @@ if [[ -d .gpu-site ]]; then export PYTHONPATH=$PWD/.gpu-site:$PWD; else export P
 # The modules whose tests take the any_backend / gpu_backend fixtures, plus the policy and probe
 # tests; none of them needs Prefect, Flask or s3fs, so a bare GPU image can run them.
 GPU_TESTS=(
+  tests/backends/test_cudf_api.py
   tests/backends/test_resolve.py
   tests/backends/test_memory_policy.py
   tests/backends/test_bronze_gpu_checks.py
