@@ -55,7 +55,7 @@ from raidlib.lake.bronze_reader import (
     _read_object,
     _utc,
 )
-from raidlib.lake.frames import table_to_frame
+from raidlib.lake.frames import null_frame, table_to_frame
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +128,6 @@ def _timestamps(column: Any, name: str, lib: Any) -> Any:
     return parsed.astype("datetime64[us]")
 
 
-def _null_columns(fields: list[pa.Field], n: int, backend: Backend) -> Any:
-    """All-null columns of the declared types, built the way the pyarrow path builds them."""
-    table = pa.table({f.name: pa.nulls(n, f.type) for f in fields})
-    return table_to_frame(table, backend)
-
-
 def finish_raw_frame(raw: Any, expected_rows: int, batch: BronzeBatch, backend: Backend) -> Any:
     """``read_json``'s all-string frame → the typed bronze frame of the pyarrow path.
 
@@ -150,7 +144,7 @@ def finish_raw_frame(raw: Any, expected_rows: int, batch: BronzeBatch, backend: 
         raise NotExact(f"unknown keys {unknown}")
     raw = raw.reset_index(drop=True)
     absent = [f for f in BRONZE_LINE_SCHEMA if f.name not in raw.columns]
-    nulls = _null_columns(absent, len(raw), backend) if absent else None
+    nulls = null_frame(absent, len(raw), backend) if absent else None
     columns: dict[str, Any] = {}
     for field in BRONZE_LINE_SCHEMA:
         name, arrow_type = field.name, field.type
@@ -162,7 +156,7 @@ def finish_raw_frame(raw: Any, expected_rows: int, batch: BronzeBatch, backend: 
             if not _is_list(column, backend):
                 if bool(column.notna().any()):
                     raise NotExact(f"{name}: not a list in every line")
-                column = _null_columns([field], len(raw), backend)[name]
+                column = null_frame([field], len(raw), backend)[name]
         elif pa.types.is_timestamp(arrow_type):
             column = _timestamps(column, name, lib)
         elif pa.types.is_floating(arrow_type):

@@ -45,6 +45,15 @@ def table_to_frame(table: pa.Table, backend: Backend) -> Any:
     return table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get, self_destruct=True)
 
 
+def null_frame(fields: list[pa.Field], n: int, backend: Backend) -> Any:
+    """``n`` rows of all-null columns of the declared types, as a read would give them.
+
+    Built from Arrow nulls rather than by reindexing an empty column, which on cuDF is a join
+    and turns an empty int64 column into float64.
+    """
+    return table_to_frame(pa.table({f.name: pa.nulls(n, f.type) for f in fields}), backend)
+
+
 def frame_to_table(frame: Any, schema: pa.Schema) -> pa.Table:
     """A frame → an Arrow table with exactly ``schema``'s columns, order and types.
 

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from raidlib.backend import Backend
 from raidlib.gpu_memory import is_gpu_oom
-from raidlib.lake.frames import frame_to_table, strip_utc, table_to_frame
+from raidlib.lake.frames import frame_to_table, null_frame, strip_utc, table_to_frame
 from raidlib.lake.lake import Lake, Layer
 from raidlib.lake.layout import parse_hive_parts
 
@@ -104,7 +104,11 @@ def read_partitions(
     *,
     schema: pa.Schema | None = None,
 ) -> Any:
-    """Several partitions as one frame on ``backend``; ``schema`` orders the final columns."""
+    """Several partitions as one frame on ``backend``.
+
+    ``schema`` (default: ``file_schema`` plus the Hive columns) gives the final columns, order
+    and types; a column that no file holds (written before the schema grew) comes back null.
+    """
     partitions = list(partitions)
     if backend.is_gpu:
         try:
@@ -116,11 +120,23 @@ def read_partitions(
     tables = [read_partition_table(lake, layer, p, file_schema) for p in partitions]
     tables = [t for t in tables if t.num_rows]
     if schema is not None:
-        tables = [t.select(schema.names).cast(schema) for t in tables]
+        tables = [_with_schema(t, schema) for t in tables]
         table = pa.concat_tables(tables) if tables else schema.empty_table()
     else:
         table = pa.concat_tables(tables) if tables else file_schema.empty_table()
     return table_to_frame(table, backend)
+
+
+def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` as ``schema``: columns cast and ordered, and nulls for a column its file lacks
+    (a file written before the schema grew reads with that column empty)."""
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _target_schema(file_schema: pa.Schema, partitions: list[str], schema: pa.Schema | None):
@@ -158,10 +174,13 @@ def _read_partitions_gpu(
     if not frames:
         return reference
     frame = xdf.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = frame.reset_index(drop=True)  # the null columns below are positional
+    absent = [f for f in target if f.name not in frame.columns]
+    nulls = null_frame(absent, len(frame), backend) if absent else None
     columns = {}
     for name in target.names:
         want = reference[name].dtype
-        column = frame[name] if name in frame.columns else reference[name].reindex(frame.index)
+        column = frame[name] if nulls is None or name not in nulls.columns else nulls[name]
         if getattr(column.dtype, "tz", None) is not None:  # timestamp[us, UTC] → naive UTC
             column = column.dt.tz_convert(None)
         if column.dtype != want:

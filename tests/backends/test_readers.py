@@ -13,8 +13,11 @@ import pytest
 from raidlib.backend import PANDAS_ARROW_TYPES, Backend, resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.lake.bronze_reader import list_landed_batches, read_bronze
-from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids
+from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids, silver_raid_partitions
+from raidlib.lake.layout import silver_partition
+from raidlib.lake.parquet import read_partitions
 from raidlib.silver.pipeline import process_new_bronze
+from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
 
 from .medallion import BROKEN_BATCH, land_random_raids
 
@@ -72,13 +75,16 @@ class _HostFrame(pd.DataFrame):
         return table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
 
 
+_STAND_IN = SimpleNamespace(DataFrame=_HostFrame, read_parquet=pd.read_parquet, concat=pd.concat)
+POSING = Backend("cudf", _STAND_IN, "pandas posing as cuDF")  # type: ignore[arg-type]
+
+
 def test_gpu_parquet_branch_plumbing_runs_on_any_machine(lake, caplog):
     """The cuDF branch of the Parquet reader, driven with pandas standing in for cuDF, gives
     the pyarrow branch's frame. This checks only raidlib's own code in that branch (a typo
     there is otherwise hidden by the pyarrow fallback until a GPU runs it); the cuDF cases
     above check cuDF itself."""
-    stand_in = SimpleNamespace(DataFrame=_HostFrame, read_parquet=pd.read_parquet, concat=pd.concat)
-    posing = Backend("cudf", stand_in, "pandas posing as cuDF")  # type: ignore[arg-type]
+    posing = POSING
     caplog.set_level(logging.WARNING, logger="raidlib.lake")
     raids = silver_raid_ids(lake)
     got = read_silver_for_raids(lake, raids, posing)
@@ -87,3 +93,44 @@ def test_gpu_parquet_branch_plumbing_runs_on_any_machine(lake, caplog):
     assert list(got.columns) == list(want.columns)
     assert dict(got.dtypes) == dict(want.dtypes)
     assert_frames_equivalent(_flat(got), _flat(want), ["raid_id", "event_date", "event_id"])
+
+
+def _read_grown(lake, backend):
+    """Silver read with a schema that has grown two columns its files (written before) lack."""
+    grown = SILVER_SCHEMA.append(pa.field("assist_count", pa.int64())).append(
+        pa.field("assist_names", pa.list_(pa.string()))
+    )
+    partitions = [
+        silver_partition(p["raid_id"], p["event_date"])
+        for raid in silver_raid_ids(lake)
+        for p in silver_raid_partitions(lake, raid)
+    ]
+    frame = read_partitions(lake, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=grown)
+    assert list(frame.columns) == grown.names
+    return frame
+
+
+def test_a_column_older_files_lack_reads_as_typed_nulls(lake, any_backend, caplog):
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    got, want = _read_grown(lake, any_backend), _read_grown(lake, PANDAS)
+    assert not _gpu_fallback_warnings(caplog), caplog.text
+    assert str(want["assist_count"].dtype) == "Int64"
+    if any_backend.is_gpu:
+        assert str(got["assist_count"].dtype) == "int64"  # cuDF ints are nullable as they are
+        assert str(got["assist_names"].dtype).startswith("list")
+    for column in ("assist_count", "assist_names"):
+        assert int(got[column].isna().sum()) == len(want) > 0
+    assert_frames_equivalent(
+        _flat(got).drop(columns=["assist_names"]),
+        _flat(want).drop(columns=["assist_names"]),
+        ["raid_id", "event_date", "event_id"],
+    )
+
+
+def test_the_gpu_branch_fills_absent_columns_on_any_machine(lake, caplog):
+    """The same read through the cuDF branch with pandas posing as cuDF (see above)."""
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    got, want = _read_grown(lake, POSING), _read_grown(lake, PANDAS)
+    assert not _gpu_fallback_warnings(caplog), caplog.text
+    assert dict(got.dtypes) == dict(want.dtypes)
+    assert int(got["assist_count"].isna().sum()) == len(want) > 0
