@@ -51,7 +51,9 @@ def land_random_raids(root: Path, *, n_raids: int = 2, seed: int = 11) -> Landed
     from raidlib.lake.bronze_writer import land_batch
 
     lake = Lake.local(root)
-    frame = generate_raids(n_raids, seed=seed, start=datetime(2026, 3, 1, 23, tzinfo=UTC), pug=True)
+    frame = with_non_ascii_names(
+        generate_raids(n_raids, seed=seed, start=datetime(2026, 3, 1, 23, tzinfo=UTC), pug=True)
+    )
     models = land_generated(
         lake, frame, first_batch=1, ingest_timestamp=datetime(2026, 3, 4, 8, tzinfo=UTC)
     )
@@ -64,6 +66,21 @@ def land_random_raids(root: Path, *, n_raids: int = 2, seed: int = 11) -> Landed
     )
     _write_broken_object(lake, models[0].raid_id)
     return LandedRaids(lake, len(models) + 300)
+
+
+# Real raiders are called Zoë, Bjørn or 龍騎士: multi-byte UTF-8 in bronze, which cuDF's JSON
+# tokenizer must read as the pyarrow path does (2-, 3- and 4-byte sequences).
+_NON_ASCII = str.maketrans({"e": "é", "o": "ø", "K": "龍", "X": "𝒳"})
+
+
+def with_non_ascii_names(frame: Any) -> Any:
+    """``frame`` with player, target and ability names spelt in non-ASCII letters."""
+    out = frame.copy()
+    for column in ("source_player_name", "target_entity_name", "ability_name"):
+        out[column] = out[column].map(
+            lambda s: s.translate(_NON_ASCII) if isinstance(s, str) else s
+        )
+    return out
 
 
 def _write_broken_object(lake: Lake, raid_id: str) -> None:
