@@ -83,35 +83,50 @@ def with_non_ascii_names(frame: Any) -> Any:
     return out
 
 
-def _write_broken_object(lake: Lake, raid_id: str) -> None:
-    """A batch not written by the receiver: one good line, one broken, one with an unknown key."""
-    import json
+HAND_STAMP = "2026-03-05T09:00:00.000000Z"
 
-    from raidlib.lake import layout
 
-    batch_id = str(uuid.UUID(int=BROKEN_BATCH))
-    stamp = "2026-03-05T09:00:00.000000Z"
-    good = {
-        "event_id": str(uuid.UUID(int=77)),
+def hand_line(raid_id: str, batch: int, number: int, **fields: Any) -> dict[str, Any]:
+    """A valid bronze line as another tool might write it (event ``uuid.UUID(int=number)``)."""
+    return {
+        "event_id": str(uuid.UUID(int=number)),
         "event_type": "spell_cast",
         "timestamp": "2026-03-02T00:10:00.5Z",
         "raid_id": raid_id,
         "source_player_id": "hand-1",
         "source_player_name": "Hand",
-        "batch_id": batch_id,
-        "ingest_timestamp": stamp,
+        "batch_id": str(uuid.UUID(int=batch)),
+        "ingest_timestamp": HAND_STAMP,
+        **fields,
     }
+
+
+def write_hand_batch(lake: Lake, raid_id: str, batch: int, lines: list[str]) -> None:
+    """Bronze lines (JSON text, as given) and their manifest, not written by the receiver."""
+    import json
+
+    from raidlib.lake import layout
+
+    batch_id = str(uuid.UUID(int=batch))
+    key = layout.bronze_batch_key(raid_id, HAND_STAMP[:10], batch_id)
+    lake.write_bytes_atomic("bronze", key, ("\n".join(lines) + "\n").encode())
+    manifest = {"batch_id": batch_id, "ingest_timestamp": HAND_STAMP, "objects": [{"key": key}]}
+    lake.write_bytes_atomic(
+        "bronze", layout.bronze_manifest_key(batch_id), json.dumps(manifest).encode()
+    )
+
+
+def _write_broken_object(lake: Lake, raid_id: str) -> None:
+    """A batch not written by the receiver: one good line, one broken, one with an unknown key."""
+    import json
+
+    good = hand_line(raid_id, BROKEN_BATCH, 77)
     lines = [
         json.dumps(good),
         '{"event_id": "broken", "event_type": ',
         json.dumps({**good, "event_id": str(uuid.UUID(int=78)), "surprise": 1}),
     ]
-    key = layout.bronze_batch_key(raid_id, stamp[:10], batch_id)
-    lake.write_bytes_atomic("bronze", key, ("\n".join(lines) + "\n").encode())
-    manifest = {"batch_id": batch_id, "ingest_timestamp": stamp, "objects": [{"key": key}]}
-    lake.write_bytes_atomic(
-        "bronze", layout.bronze_manifest_key(batch_id), json.dumps(manifest).encode()
-    )
+    write_hand_batch(lake, raid_id, BROKEN_BATCH, lines)
 
 
 def run_medallion(
