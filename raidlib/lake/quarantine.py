@@ -12,7 +12,6 @@ is missing or unparseable (or ``1970-01-01`` when both are).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +26,6 @@ from raidlib.silver.schema import PARTITION_COLUMNS, QUARANTINE_FILE_SCHEMA
 
 UNKNOWN_RAID = "unknown"
 UNKNOWN_DATE = "1970-01-01"
-_RAID = re.compile(RAID_ID_PATTERN)
 
 
 def quarantine_file_key(raid_id: str, event_date: str, batch_id: str) -> str:
