@@ -7,6 +7,7 @@ ends SSE streams, stops the worker threads and closes every socket.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -78,9 +79,16 @@ class ReceiverServer:
     def close(self, timeout_s: float = 5.0) -> None:
         receiver_state(self.app).broker.close()
         self._server.task_dispatcher.shutdown(timeout=timeout_s)  # type: ignore[union-attr]
-        wasyncore.close_all(self._map)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout_s)
+        loop = self._thread
+        if loop is not None and loop.is_alive() and loop is not threading.current_thread():
+            # Close the sockets in the loop's own thread: closed from here, they can vanish
+            # between the loop listing them and its select(), which then fails with EBADF in
+            # the server thread. With the map empty the loop ends by itself.
+            # (An OSError: the trigger is closed already, the loop is winding down by itself.)
+            with contextlib.suppress(OSError):
+                self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))  # type: ignore[union-attr]
+            loop.join(timeout_s)
+        wasyncore.close_all(self._map)  # not started, or the loop did not stop in time
 
     def __enter__(self) -> ReceiverServer:
         return self

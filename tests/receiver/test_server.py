@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -186,3 +187,28 @@ def test_stream_clients_never_take_the_threads_that_ingest(lake: Lake) -> None:
         finally:
             for sock in stalled:
                 sock.close()
+
+
+def _hammer_health(url: str, stop: threading.Event) -> None:
+    with httpx.Client(timeout=1.0) as client:
+        while not stop.is_set():
+            with contextlib.suppress(httpx.HTTPError):
+                client.get(url + "/health")
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_closing_a_busy_server_raises_nothing_in_its_thread(settings: Settings, lake: Lake) -> None:
+    # close() used to close the sockets from the caller's thread while the serving loop was
+    # about to select() on them: now and then an EBADF traceback from the server thread.
+    for _ in range(20):
+        srv = make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2).start()
+        stop = threading.Event()
+        clients = [threading.Thread(target=_hammer_health, args=(srv.url, stop)) for _ in range(3)]
+        for thread in clients:
+            thread.start()
+        time.sleep(0.05)
+        srv.close()
+        stop.set()
+        for thread in clients:
+            thread.join(5)
+        assert srv._thread is not None and not srv._thread.is_alive()
