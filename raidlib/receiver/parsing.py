@@ -106,7 +106,9 @@ class BatchParser:
         # Events that fail only for spaces around event_type, event_id or a timestamp are
         # valid once trimmed (CONTRACT §1); only a failed batch pays for this second pass.
         retry = (
-            _trimmed_body(body, enveloped) if bad.payload["status"] == "validation_failed" else None
+            trimmed_json(body, "events" if enveloped else None)
+            if bad.payload["status"] == "validation_failed"
+            else None
         )
         if retry is None:
             raise bad
@@ -216,15 +218,6 @@ def _group_by_index(
         index = loc[offset]
         grouped.setdefault(index, []).append(normalise_error({**err, "loc": loc[offset + 1 :]}))
     return grouped
-
-
-def _trimmed_body(body: bytes, enveloped: bool) -> bytes | None:
-    """The body with the events' untrimmed fields trimmed, or ``None`` when nothing changes."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    return trimmed_json(document, "events" if enveloped else None)
 
 
 def _count_events(body: bytes, enveloped: bool) -> int:

@@ -46,12 +46,17 @@ def trim_untrimmed_fields(events: Any) -> list[Any] | None:
     return trimmed if changed else None
 
 
-def trimmed_json(document: Any, events_of: Any = None) -> bytes | None:
-    """JSON text of ``document`` with its events trimmed, or ``None`` when nothing changes.
+def trimmed_json(text: bytes | str, events_of: str | None = None) -> bytes | None:
+    """The JSON ``text`` with its events trimmed, or ``None`` when nothing changes (error path).
 
     ``events_of`` names the key holding the events (an envelope); ``None``: the document is the
-    list. Values JSON cannot carry back (NaN, infinities) also give ``None``.
+    list. Text that does not parse, or values JSON cannot carry back (NaN, infinities), also
+    give ``None``.
     """
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
     if events_of is None:
         events = trim_untrimmed_fields(document)
         value: Any = events
@@ -162,12 +167,7 @@ def _validate_list(data: bytes | str | list[Any], context: dict[str, Any]) -> li
 
 def _trimmed(data: bytes | str | list[Any]) -> bytes | list[Any] | None:
     """``data`` with :data:`UNTRIMMED_FIELDS` trimmed, in the same form (error path only)."""
-    if isinstance(data, list):
-        return trim_untrimmed_fields(data)
-    try:
-        return trimmed_json(json.loads(data))
-    except (ValueError, RecursionError):
-        return None
+    return trim_untrimmed_fields(data) if isinstance(data, list) else trimmed_json(data)
 
 
 def _count_elements(data: bytes | str | list[Any]) -> int:
