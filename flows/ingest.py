@@ -9,8 +9,8 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
+from raidlib.cli._common import MAX_BATCH_SIZE, rate
 from raidlib.cli._common import raid_prefix as raid_prefix_type
-from raidlib.cli._common import rate
 from raidlib.generator import FaultConfig, dated_raid_prefix
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN
@@ -29,7 +29,7 @@ def ingest(
     receiver_url: str | None = None,
     token: str | None = None,
     lake: str | None = None,
-    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 2_000,
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] = 2_000,
     concurrency: Annotated[int, Field(ge=1, le=64)] = 4,
     duplicate_rate: Rate = 0.0,
     late_rate: Rate = 0.0,
