@@ -185,14 +185,16 @@ def _from_manifest(lake: Lake, manifest: dict[str, Any]) -> LandedBatch:
     )
 
 
-def _remove_orphans(lake: Lake, written: Sequence[str], winner: dict[str, Any]) -> None:
-    """Delete objects this writer made that the committed manifest does not list.
+def _yield_to(lake: Lake, winner: dict[str, Any], written: Sequence[str]) -> LandedBatch:
+    """Another writer committed this batch: delete the objects this one made that the winner's
+    manifest does not list, and answer with the winner's landing ("duplicate").
 
     Keys the winner lists are its objects (this writer never overwrites those); only a loser
     that crossed midnight wrote elsewhere, and no reader would ever list those files.
     """
     kept = {obj["key"] for obj in winner.get("objects", [])}
     _delete_objects(lake, [key for key in written if key not in kept])
+    return _from_manifest(lake, winner)
 
 
 def _remove_uncommitted(lake: Lake, batch_id: str, written: Sequence[str]) -> None:
@@ -282,14 +284,15 @@ def land_batch(
         prefix = batch_prefix(batch_id, stamp, source)
         groups = encoded.group_by_raid()
         objects: list[dict[str, Any]] = []
+        written: list[str] = []  # the keys of ``objects``
         try:
             for raid_id, lines in groups.items():
                 key = bronze_batch_key(raid_id, ingest_date, batch_id)
                 data = render_jsonl(lines, prefix)
                 winner = _create_object(lake, key, data, batch_id)
                 if winner is not None:  # landed by another process while this one was writing
-                    _remove_orphans(lake, [obj["key"] for obj in objects], winner)
-                    return _from_manifest(lake, winner)
+                    return _yield_to(lake, winner, written)
+                written.append(key)
                 objects.append(
                     {"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)}
                 )
@@ -308,13 +311,12 @@ def land_batch(
             if not committed:  # another process landed this batch while we were writing
                 winner = read_manifest(lake, batch_id)
                 if winner is not None:
-                    _remove_orphans(lake, [obj["key"] for obj in objects], winner)
-                    return _from_manifest(lake, winner)
+                    return _yield_to(lake, winner, written)
         except Exception:  # storage failed: take back what this call wrote, then report it
-            _remove_uncommitted(lake, batch_id, [obj["key"] for obj in objects])
+            _remove_uncommitted(lake, batch_id, written)
             raise
 
-    keys = tuple(obj["key"] for obj in objects)
+    keys = tuple(written)
     return LandedBatch(
         batch_id=batch_id,
         keys=keys,
