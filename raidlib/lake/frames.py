@@ -65,7 +65,12 @@ def frame_to_table(frame: Any, schema: pa.Schema) -> pa.Table:
         table = frame.to_arrow(preserve_index=False)
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    n = table.num_rows
+    return conform_table(table, schema)
+
+
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with exactly ``schema``'s columns, order and types; a column it lacks (a file
+    written before the schema grew, a frame without it) becomes nulls of its type."""
     columns = []
     for field in schema:
         if field.name in table.column_names:
@@ -73,6 +78,6 @@ def frame_to_table(frame: Any, schema: pa.Schema) -> pa.Table:
             if column.type != field.type:
                 column = column.cast(field.type)
         else:
-            column = pa.nulls(n, field.type)
+            column = pa.nulls(table.num_rows, field.type)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)

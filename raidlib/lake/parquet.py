@@ -25,7 +25,13 @@ import pyarrow.parquet as pq
 
 from raidlib.backend import Backend
 from raidlib.gpu_memory import is_gpu_oom
-from raidlib.lake.frames import frame_to_table, null_frame, strip_utc, table_to_frame
+from raidlib.lake.frames import (
+    conform_table,
+    frame_to_table,
+    null_frame,
+    strip_utc,
+    table_to_frame,
+)
 from raidlib.lake.lake import Lake, Layer
 from raidlib.lake.layout import parse_hive_parts
 
@@ -120,23 +126,11 @@ def read_partitions(
     tables = [read_partition_table(lake, layer, p, file_schema) for p in partitions]
     tables = [t for t in tables if t.num_rows]
     if schema is not None:
-        tables = [_with_schema(t, schema) for t in tables]
+        tables = [conform_table(t, schema) for t in tables]
         table = pa.concat_tables(tables) if tables else schema.empty_table()
     else:
         table = pa.concat_tables(tables) if tables else file_schema.empty_table()
     return table_to_frame(table, backend)
-
-
-def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """``table`` as ``schema``: columns cast and ordered, and nulls for a column its file lacks
-    (a file written before the schema grew reads with that column empty)."""
-    columns = [
-        table.column(f.name).cast(f.type)
-        if f.name in table.column_names
-        else pa.nulls(table.num_rows, f.type)
-        for f in schema
-    ]
-    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _target_schema(file_schema: pa.Schema, partitions: list[str], schema: pa.Schema | None):
