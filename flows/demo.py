@@ -11,16 +11,17 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger
+from pydantic import Field
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medallion.py
 
 from flows.ingest import ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
 from raidlib.backend import resolve_backend  # noqa: E402
-from raidlib.cli._common import add_backend_option  # noqa: E402
+from raidlib.cli._common import MAX_RAIDS, add_backend_option, int_in  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.bronze_reader import list_landed_batches  # noqa: E402
 from raidlib.lake.gold_store import read_gold_table  # noqa: E402
@@ -36,7 +37,7 @@ PUG_SKILL = 0.7
 
 @flow(name="demo", log_prints=True)
 def demo(
-    raids: int = 4,
+    raids: Annotated[int, Field(ge=1, le=MAX_RAIDS)] = 4,
     seed: int = 7,
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
@@ -120,7 +121,7 @@ if __name__ == "__main__":
     from raidlib.console import print_demo_result
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--raids", type=int, default=4)
+    parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     add_backend_option(parser)

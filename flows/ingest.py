@@ -9,7 +9,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from raidlib.cli._common import MAX_BATCH_SIZE, rate
+from raidlib.cli._common import MAX_BATCH_SIZE, MAX_RAIDS, int_in, rate
 from raidlib.cli._common import raid_prefix as raid_prefix_type
 from raidlib.generator import FaultConfig, dated_raid_prefix
 from raidlib.runconfig import settings_for_run
@@ -22,7 +22,7 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 @flow(name="ingest", log_prints=True)
 def ingest(
-    raids: Annotated[int, Field(ge=1, le=1000)] = 3,
+    raids: Annotated[int, Field(ge=1, le=MAX_RAIDS)] = 3,
     seed: int = 0,
     players: Annotated[int, Field(ge=1, le=40)] = 20,
     start: datetime | None = None,
@@ -89,7 +89,7 @@ def ingest(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=ingest.__doc__)
-    parser.add_argument("--raids", type=int, default=3)
+    parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--receiver-url", default=None)
     parser.add_argument("--lake", default=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BackendName = Literal["auto", "cudf", "pandas"]
@@ -70,3 +70,23 @@ class Settings(BaseSettings):
 
     # Gold.
     enrage_timer_ms: int = Field(default=360_000, ge=1)
+
+
+_SECRET_WORDS = ("token", "secret", "key")
+
+
+def describe_invalid_settings(exc: ValidationError) -> str:
+    """What is wrong with the settings, one line per field, named as the user set it.
+
+    A setting comes from a ``RAIDLIB_*`` variable, ``.env`` or a command-line option, so each
+    line names the variable too; values of secrets are never echoed.
+    """
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        line = f"setting {field} (env {Settings.model_config['env_prefix']}{field.upper()}): "
+        line += error["msg"]
+        if not any(word in field for word in _SECRET_WORDS):
+            line += f", got {error['input']!r}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from raidlib.settings import Settings
+from raidlib.settings import Settings, describe_invalid_settings
 
 
 @pytest.fixture
@@ -65,3 +66,11 @@ def test_the_suite_never_reads_a_developers_dotenv(
     (in_tmp / ".env").write_text("RAIDLIB_BRONZE_ROOT=s3://someones-real-bucket/\n")
 
     assert Settings().bronze_root == "./lake/bronze"
+
+
+def test_an_invalid_setting_is_described_by_its_variable_and_never_echoes_a_secret() -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(max_clock_skew_s=-5, auth_token=31337)
+    text = describe_invalid_settings(bad.value)
+    assert "setting max_clock_skew_s (env RAIDLIB_MAX_CLOCK_SKEW_S)" in text and "-5" in text
+    assert "setting auth_token (env RAIDLIB_AUTH_TOKEN)" in text and "31337" not in text

@@ -12,6 +12,10 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
+from raidlib.settings import Settings, describe_invalid_settings
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -40,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise  # a bug, not a bad setting: keep the traceback
+        print(f"raidlib {args.command}: {describe_invalid_settings(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from raidlib.runconfig import settings_for_run
@@ -68,7 +70,7 @@ def add_fault_options(parser: argparse.ArgumentParser, title: str) -> None:
                         help="events sent again in a later batch (default 0)")  # fmt: skip
     faults.add_argument("--late", "--late-rate", dest="late_rate", type=rate, default=0.0,
                         metavar="RATE", help="events delivered late (default 0)")  # fmt: skip
-    faults.add_argument("--max-late-days", type=float, default=2.0,
+    faults.add_argument("--max-late-days", type=positive_float, default=2.0,
                         help="how late late events may be, in days (default 2)")  # fmt: skip
     faults.add_argument("--invalid", "--invalid-rate", dest="invalid_rate", type=rate,
                         default=0.0, metavar="RATE",
@@ -91,13 +93,53 @@ def faults_from_args(args: argparse.Namespace) -> Any:
 MAX_BATCH_SIZE = 10_000
 """The receiver's default limit on events per request (CONTRACT §2)."""
 
+MAX_RAIDS = 1000
+"""The most raids the ingest flow simulates in one run (and so the demo's limit)."""
 
-def batch_size(text: str) -> int:
-    """An argparse type: events per batch, 1 … :data:`MAX_BATCH_SIZE`."""
-    value = int(text)
-    if not 1 <= value <= MAX_BATCH_SIZE:
-        raise argparse.ArgumentTypeError(f"{text} is not between 1 and {MAX_BATCH_SIZE}")
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` to ``high`` (no upper bound when ``None``).
+
+    A count of 0 or less would otherwise surface as a traceback deep in the command, or as a
+    command that quietly does nothing.
+    """
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"{text} is less than {low}")
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+    return parse
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a number above 0 (a duration, a skill factor)."""
+    value = float(text)
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is not above 0")
     return value
+
+
+positive_float.__name__ = "float"
+
+batch_size = int_in(1, MAX_BATCH_SIZE)
+"""An argparse type: events per batch, 1 … :data:`MAX_BATCH_SIZE`."""
+
+port = int_in(0, 65535)
+"""An argparse type: a TCP port; 0 lets the system pick a free one."""
+
+
+def iso_datetime(text: str) -> datetime:
+    """An argparse type: an ISO-8601 moment; one without an offset is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date-time ({exc})") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def add_combatlog_options(parser: argparse.ArgumentParser) -> None:

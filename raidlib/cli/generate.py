@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from raidlib.cli._common import add_fault_options, faults_from_args
+from raidlib.cli._common import (
+    add_fault_options,
+    faults_from_args,
+    int_in,
+    iso_datetime,
+    positive_float,
+)
 from raidlib.schemas.events import DIFFICULTIES
 
 
@@ -17,13 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="generate synthetic raid events (reproducible from --seed)",
         description="Simulate raids and write their wire events: JSON Lines per raid, or batches.",
     )
-    parser.add_argument("--raids", type=int, default=1, help="number of raids, one per day (1)")
+    parser.add_argument(
+        "--raids", type=int_in(1), default=1, help="number of raids, one per day (1)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed: same seed, same events")
     parser.add_argument(
         "--start",
+        type=iso_datetime,
         help="ISO-8601 start of the first raid (default: 20:00 UTC, --raids days ago)",
     )
-    parser.add_argument("--players", type=int, default=20, help="raid size (20)")
+    parser.add_argument("--players", type=int_in(1), default=20, help="raid size (20)")
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--pug", action="store_true", help="fresh players every raid")
     who.add_argument(
@@ -31,9 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--difficulty", choices=DIFFICULTIES, default="heroic")
     parser.add_argument(
-        "--skill", type=float, default=1.0, help="raid skill: about 0.8 or less wipes (1.0)"
+        "--skill",
+        type=positive_float,
+        default=1.0,
+        help="raid skill: about 0.8 or less wipes (1.0)",
     )
-    parser.add_argument("--enrage-ms", type=int, default=360_000, help="enrage timer (360000)")
+    parser.add_argument(
+        "--enrage-ms", type=int_in(1), default=360_000, help="enrage timer (360000)"
+    )
     parser.add_argument("--out", default="generated", help="output folder (./generated)")
     parser.add_argument(
         "--format",
@@ -41,17 +56,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="jsonl",
         help="jsonl: <raid_id>.jsonl per raid; json: one POST body per batch, in send order",
     )
-    parser.add_argument("--batch-size", type=int, default=1000, help="events per batch (json)")
+    parser.add_argument(
+        "--batch-size", type=int_in(1), default=1000, help="events per batch (json)"
+    )
     add_fault_options(parser, "fault injection (json batches only)")
     parser.set_defaults(func=run)
 
 
-def _start(text: str | None, raids: int) -> datetime:
-    if not text:
-        today = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
-        return today - timedelta(days=max(raids, 1))
-    start = datetime.fromisoformat(text)
-    return start if start.tzinfo else start.replace(tzinfo=UTC)
+def _start(given: datetime | None, raids: int) -> datetime:
+    if given is not None:
+        return given
+    today = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=raids)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +86,13 @@ def run(args: argparse.Namespace) -> int:
         skill=args.skill,
         enrage_timer_ms=args.enrage_ms,
     )
-    roster = Roster.load_or_create(args.roster, args.players, args.seed) if args.roster else None
+    try:
+        roster = (
+            Roster.load_or_create(args.roster, args.players, args.seed) if args.roster else None
+        )
+    except (OSError, ValueError) as exc:
+        print(f"raidlib generate: cannot use roster {args.roster}: {exc}", file=sys.stderr)
+        return 2
     df = generate_raids(
         args.raids, seed=args.seed, start=_start(args.start, args.raids), roster=roster,
         pug=args.pug, config=config,

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from raidlib.cli._common import add_combatlog_options, add_lake_options, settings_from_args
+from raidlib.cli._common import (
+    add_combatlog_options,
+    add_lake_options,
+    int_in,
+    settings_from_args,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--receiver", metavar="URL", help="POST to this receiver instead")
     where.add_argument("--token", default=None, help="bearer token for the receiver")
     where.add_argument(
-        "--concurrency", type=int, default=4, help="parallel POSTs to the receiver (default 4)"
+        "--concurrency",
+        type=int_in(1),
+        default=4,
+        help="parallel POSTs to the receiver (default 4)",
     )
     add_lake_options(parser)
     add_combatlog_options(parser)

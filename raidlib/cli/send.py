@@ -6,12 +6,13 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 
-from raidlib.cli._common import add_fault_options, faults_from_args, raid_prefix
-
-
-def _start(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+from raidlib.cli._common import (
+    add_fault_options,
+    faults_from_args,
+    int_in,
+    iso_datetime,
+    raid_prefix,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,18 +27,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--url", default="http://127.0.0.1:8000", help="receiver base URL (default %(default)s)"
     )
-    parser.add_argument("--raids", type=int, default=3, help="raids to generate (default 3)")
+    parser.add_argument("--raids", type=int_in(1), default=3, help="raids to generate (default 3)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
         "--start",
-        type=_start,
+        type=iso_datetime,
         default=None,
         help="UTC start of the first raid, ISO-8601; raids follow on consecutive days "
         "(default: 19:00 UTC, RAIDS + 1 days ago, so no event lies in the future)",
     )
-    parser.add_argument("--batch-size", type=int, default=1000, help="events per POST")
-    parser.add_argument("--concurrency", type=int, default=4, help="parallel posts (default 4)")
-    parser.add_argument("--retries", type=int, default=3, help="retries per batch (default 3)")
+    parser.add_argument("--batch-size", type=int_in(1), default=1000, help="events per POST")
+    parser.add_argument(
+        "--concurrency", type=int_in(1), default=4, help="parallel posts (default 4)"
+    )
+    parser.add_argument(
+        "--retries", type=int_in(0), default=3, help="retries per batch (default 3)"
+    )
     parser.add_argument("--token", default=None, help="bearer token for the receiver")
     parser.add_argument("--pug", action="store_true", help="pick-up groups: fresh players per raid")
     parser.add_argument(

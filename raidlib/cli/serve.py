@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from raidlib.cli._common import add_lake_options, settings_from_args
+from raidlib.cli._common import add_lake_options, int_in, port, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,11 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--host", default=None, help="bind address (env RAIDLIB_RECEIVER_HOST, default 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=None, help="port (env RAIDLIB_RECEIVER_PORT, default 8000)"
+        "--port", type=port, default=None, help="port (env RAIDLIB_RECEIVER_PORT, default 8000)"
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=int_in(1),
         default=8,
         help="threads answering POST /events and /health (default 8); stream clients get "
         "RAIDLIB_SSE_MAX_CLIENTS (default 8) threads of their own",
@@ -36,10 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="require 'Authorization: Bearer TOKEN' (env RAIDLIB_AUTH_TOKEN)",
     )
     parser.add_argument(
-        "--max-events", type=int, default=None, help="events per request (default 10000)"
+        "--max-events", type=int_in(1), default=None, help="events per request (default 10000)"
     )
     parser.add_argument(
-        "--max-bytes", type=int, default=None, help="bytes per request (default 16 MiB)"
+        "--max-bytes", type=int_in(1), default=None, help="bytes per request (default 16 MiB)"
     )
     add_lake_options(parser)
     parser.set_defaults(func=run)

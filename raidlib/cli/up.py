@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from raidlib.cli._common import int_in, positive_float
 from raidlib.prefect_setup import PrefectSetupError
 from raidlib.stack import Stack, StackConfig, StackError, project_root, run_until_stopped
 
@@ -22,8 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--prefect-port", type=int, default=4200, help="Prefect UI/API port")
-    parser.add_argument("--receiver-port", type=int, default=8000, help="receiver port")
+    parser.add_argument(
+        "--prefect-port", type=int_in(1, 65535), default=4200, help="Prefect UI/API port"
+    )
+    parser.add_argument(
+        "--receiver-port", type=int_in(1, 65535), default=8000, help="receiver port"
+    )
     parser.add_argument("--no-worker", action="store_true", help="do not start a worker")
     parser.add_argument("--no-receiver", action="store_true", help="do not start the receiver")
     parser.add_argument(
@@ -47,10 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="logs and Prefect DB (default: .raidlib in the checkout)",
     )
     parser.add_argument(
-        "--worker-poll-seconds", type=float, default=5.0, help="how often the worker polls"
+        "--worker-poll-seconds", type=positive_float, default=5.0, help="how often the worker polls"
     )
     parser.add_argument(
-        "--startup-timeout", type=float, default=90.0, help="seconds each component may take"
+        "--startup-timeout",
+        type=positive_float,
+        default=90.0,
+        help="seconds each component may take",
     )
     parser.set_defaults(func=run)
 

@@ -131,13 +131,25 @@ class Roster:
 
     @classmethod
     def from_json(cls, text: str) -> Roster:
+        """The roster :meth:`to_json` wrote; anything else raises ``ValueError`` saying why."""
         body = json.loads(text)
+        if not isinstance(body, dict):
+            raise ValueError("a roster is a JSON object with format_version and players")
         version = body.get("format_version")
         if version != ROSTER_FORMAT_VERSION:
             raise ValueError(f"unsupported roster format_version {version!r}")
-        players = [Player(**p) for p in body["players"]]
-        for p in players:
-            p.spec  # noqa: B018 — fails fast on a class/spec pair the game does not have
+        entries = body.get("players")
+        if not isinstance(entries, list):
+            raise ValueError("a roster's players must be a JSON list")
+        players = []
+        for k, entry in enumerate(entries):
+            try:
+                player = Player(**entry)
+                player.spec  # noqa: B018 — fails fast on a class/spec pair the game does not have
+            except (TypeError, KeyError) as exc:  # not an object, unknown or missing keys, no spec
+                reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+                raise ValueError(f"roster player {k}: {reason}") from exc
+            players.append(player)
         return cls(players, name=body.get("name", "guild"))
 
     def save(self, path: str | Path) -> None:

@@ -60,3 +60,59 @@ def test_send_refuses_a_raid_prefix_that_makes_invalid_raid_ids(
         main(["send", "--raid-prefix", prefix, "--url", "http://127.0.0.1:9"])
     assert exit_info.value.code == 2
     assert "is not a raid-id prefix" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", "--raids", "0"], "--raids: 0 is less than 1"),
+        (["generate", "--players", "-3"], "--players: -3 is less than 1"),
+        (["generate", "--skill", "0"], "--skill: 0 is not above 0"),
+        (["generate", "--batch-size", "0", "--format", "json"], "--batch-size: 0 is less than 1"),
+        (["generate", "--start", "garbage"], "--start: 'garbage' is not an ISO-8601 date-time"),
+        (["send", "--concurrency", "0"], "--concurrency: 0 is less than 1"),
+        (["send", "--retries", "-1"], "--retries: -1 is less than 0"),
+        (["serve", "--port", "70000"], "--port: 70000 is not between 0 and 65535"),
+        (["serve", "--threads", "0"], "--threads: 0 is less than 1"),
+        (["up", "--startup-timeout", "-1"], "--startup-timeout: -1 is not above 0"),
+    ],
+)
+def test_an_impossible_number_is_a_usage_error_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{not json", "Expecting property name"),
+        ("[]", "a roster is a JSON object"),
+        ('{"format_version": 1, "players": [{"player_id": "p1"}]}', "roster player 0"),
+    ],
+)
+def test_generate_names_the_roster_and_the_reason_it_cannot_be_used(
+    tmp_path: Path, text: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.json"
+    roster.write_text(text)
+    out = tmp_path / "out"
+    assert main(["generate", "--roster", str(roster), "--out", str(out), *_SMALL]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot use roster {roster}" in err and reason in err
+    assert roster.read_text() == text  # the user's file is left as it was
+    assert not out.exists()
+
+
+def test_a_bad_setting_names_its_variable_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "eighty")
+    monkeypatch.setenv("RAIDLIB_AUTH_TOKEN", "")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "setting receiver_port (env RAIDLIB_RECEIVER_PORT)" in err and "'eighty'" in err
+    assert "Traceback" not in err

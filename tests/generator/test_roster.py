@@ -77,7 +77,7 @@ def test_load_rejects_bad_files(tmp_path: Path) -> None:
     body["players"][0]["player_spec"] = "beast_mastery"
     body["players"][0]["player_class"] = "mage"
     path.write_text(json.dumps(body))
-    with pytest.raises(KeyError, match="mage has no spec"):
+    with pytest.raises(ValueError, match="roster player 0: mage has no spec 'beast_mastery'"):
         Roster.load(path)
     body["format_version"] = 99
     path.write_text(json.dumps(body))
