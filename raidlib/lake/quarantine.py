@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from raidlib.backend import Backend, to_pandas
+from raidlib.backend import Backend, null_safe_flag, to_pandas
 from raidlib.lake import layout
 from raidlib.lake.lake import Lake
 from raidlib.lake.parquet import partition_files, read_partitions, write_file
@@ -35,7 +35,7 @@ def quarantine_file_key(raid_id: str, event_date: str, batch_id: str) -> str:
 def placement(quarantined: pd.DataFrame) -> pd.DataFrame:
     """``(raid_id, event_date)`` folder each quarantined row is filed under (see module doc)."""
     raid = quarantined["raid_id"].astype("str")
-    valid = raid.str.match(RAID_ID_PATTERN).fillna(False).astype(bool)
+    valid = null_safe_flag(raid.str.match(RAID_ID_PATTERN))
     ts = pd.to_datetime(quarantined["timestamp"], errors="coerce")
     ingest = pd.to_datetime(quarantined["ingest_timestamp"], errors="coerce", utc=True)
     ingest = ingest.dt.tz_localize(None)
