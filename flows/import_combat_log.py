@@ -19,6 +19,7 @@ from raidlib.cli._common import (  # noqa: E402
     MAX_BATCH_SIZE,
     add_backend_option,
     add_combatlog_options,
+    parse_flow_args,
 )
 from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.tasks.combatlog import (  # noqa: E402
@@ -99,7 +100,7 @@ if __name__ == "__main__":
     add_combatlog_options(parser)
     parser.add_argument("--run-medallion", action="store_true", help="then build silver and gold")
     add_backend_option(parser)
-    args = parser.parse_args()
+    args = parse_flow_args(parser)
     out = import_combat_log(
         path=args.path,
         lake=args.lake,

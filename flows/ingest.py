@@ -9,7 +9,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from raidlib.cli._common import MAX_BATCH_SIZE, MAX_RAIDS, int_in, rate
+from raidlib.cli._common import MAX_BATCH_SIZE, MAX_RAIDS, int_in, parse_flow_args, rate
 from raidlib.cli._common import raid_prefix as raid_prefix_type
 from raidlib.generator import FaultConfig, dated_raid_prefix
 from raidlib.runconfig import settings_for_run
@@ -103,7 +103,7 @@ if __name__ == "__main__":
         default=None,
         help="raid ids <prefix>001 … (default raid<YYYYMMDD>-)",
     )
-    args = parser.parse_args()
+    args = parse_flow_args(parser)
     result = ingest(
         raids=args.raids,
         seed=args.seed,

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.bronze_to_silver import bronze_to_silver  # noqa: E402
 from flows.silver_to_gold import silver_to_gold  # noqa: E402
-from raidlib.cli._common import add_backend_option  # noqa: E402
+from raidlib.cli._common import add_backend_option, parse_flow_args  # noqa: E402
 
 
 @flow(name="medallion", log_prints=True)
@@ -38,7 +38,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=medallion.__doc__)
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     add_backend_option(parser)
-    args = parser.parse_args()
+    args = parse_flow_args(parser)
     result = medallion(lake=args.lake, backend=args.backend)
     s, g = result["silver"], result["gold"]
     print(

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN
-from raidlib.settings import Settings
+from raidlib.settings import Settings, describe_invalid_settings
 
 
 def add_lake_options(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +44,22 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
         n: getattr(args, n, None) for n in ("bronze_root", "silver_root", "gold_root", "backend")
     }
     return settings_for_run(getattr(args, "lake", None), **overrides, **extra)
+
+
+def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse a flow script's options, then check the settings they combine with.
+
+    A bad ``RAIDLIB_*`` value is the user's to fix: it gets argparse's usage error (exit 2)
+    naming the variable, before any flow run starts, rather than a failed run and a traceback.
+    """
+    args = parser.parse_args()
+    try:
+        settings_from_args(args)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise  # a bug, not a bad setting: keep the traceback
+        parser.exit(2, f"{parser.prog}: {describe_invalid_settings(exc)}\n")
+    return args
 
 
 def raid_prefix(text: str) -> str:

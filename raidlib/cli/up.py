@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from raidlib.cli._common import int_in, positive_float
+from raidlib.cli._common import int_in, positive_float, settings_from_args
 from raidlib.prefect_setup import PrefectSetupError
 from raidlib.stack import Stack, StackConfig, StackError, project_root, run_until_stopped
 
@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The worker's flows and the receiver read these settings too: a bad value is a usage
+    # error now, not a receiver that dies after the Prefect server has started.
+    settings_from_args(args)
     config = StackConfig(
         project_dir=(args.project_dir or project_root()).resolve(),
         state_dir=args.state_dir,

@@ -107,11 +107,12 @@ def test_generate_names_the_roster_and_the_reason_it_cannot_be_used(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", [["serve"], ["up", "--no-worker"]], ids=" ".join)
 def test_a_bad_setting_names_its_variable_without_a_traceback(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "eighty")
-    assert main(["serve"]) == 2
+    assert main(command) == 2
     err = capsys.readouterr().err
     assert "setting receiver_port (env RAIDLIB_RECEIVER_PORT)" in err and "'eighty'" in err
     assert "Traceback" not in err

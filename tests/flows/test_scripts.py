@@ -1,0 +1,32 @@
+"""The flow scripts as a user starts them: ``python flows/<name>.py``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = sorted(p for p in (ROOT / "flows").glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_a_bad_setting_stops_the_script_before_any_flow_run(script: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "RAIDLIB_BACKEND": "gpu", "PREFECT_HOME": str(tmp_path / "prefect")}
+    args = [str(tmp_path / "missing.txt")] if script.stem == "import_combat_log" else []
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{script.name}: setting backend (env RAIDLIB_BACKEND)" in done.stderr
+    assert "'gpu'" in done.stderr and "Traceback" not in done.stderr
+    # No flow ran: no temporary Prefect server, no failed run, nothing written to the lake.
+    assert "flow run" not in done.stdout + done.stderr
+    assert not (tmp_path / "lake").exists()
