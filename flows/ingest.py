@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from prefect import flow, get_run_logger
@@ -11,7 +11,7 @@ from pydantic import Field
 
 from raidlib.cli._common import MAX_BATCH_SIZE, MAX_RAIDS, int_in, parse_flow_args, rate
 from raidlib.cli._common import raid_prefix as raid_prefix_type
-from raidlib.generator import FaultConfig, dated_raid_prefix
+from raidlib.generator import FaultConfig, dated_raid_prefix, default_first_raid_start
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN
 from raidlib.tasks.artifacts import publish_table
@@ -53,9 +53,7 @@ def ingest(
             merge into earlier raids (give the same prefix only to re-deliver the same raids).
     """
     logger = get_run_logger()
-    start = start or (datetime.now(UTC) - timedelta(days=raids)).replace(
-        hour=19, minute=30, second=0, microsecond=0
-    )
+    start = start or default_first_raid_start(raids)
     raid_prefix = raid_prefix or dated_raid_prefix(start)
     faults = FaultConfig(
         duplicate_rate=duplicate_rate, late_rate=late_rate, invalid_rate=invalid_rate

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from raidlib.cli._common import (
@@ -31,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--start",
         type=iso_datetime,
-        help="ISO-8601 start of the first raid (default: 20:00 UTC, --raids days ago)",
+        help="ISO-8601 start of the first raid (default: 19:30 UTC, --raids days ago)",
     )
     parser.add_argument("--players", type=int_in(1), default=20, help="raid size (20)")
     who = parser.add_mutually_exclusive_group()
@@ -63,17 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _start(given: datetime | None, raids: int) -> datetime:
-    if given is not None:
-        return given
-    today = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=raids)
-
-
 def run(args: argparse.Namespace) -> int:
     from raidlib.generator import (
         RaidConfig,
         Roster,
+        default_first_raid_start,
         frame_to_wire_events,
         generate_raids,
         plan_batches,
@@ -93,10 +86,10 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"raidlib generate: cannot use roster {args.roster}: {exc}", file=sys.stderr)
         return 2
+    start = args.start or default_first_raid_start(args.raids)
     df = generate_raids(
-        args.raids, seed=args.seed, start=_start(args.start, args.raids), roster=roster,
-        pug=args.pug, config=config,
-    )  # fmt: skip
+        args.raids, seed=args.seed, start=start, roster=roster, pug=args.pug, config=config
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.format == "jsonl":

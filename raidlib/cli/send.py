@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
 
 from raidlib.cli._common import (
     add_fault_options,
@@ -34,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=iso_datetime,
         default=None,
         help="UTC start of the first raid, ISO-8601; raids follow on consecutive days "
-        "(default: 19:00 UTC, RAIDS + 1 days ago, so no event lies in the future)",
+        "(default: 19:30 UTC, RAIDS days ago: the last raid was yesterday evening)",
     )
     parser.add_argument("--batch-size", type=int_in(1), default=1000, help="events per POST")
     parser.add_argument(
@@ -59,12 +58,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.client import post_batches
-    from raidlib.generator import dated_raid_prefix, generate_raids, plan_batches
-
-    start = args.start or (
-        datetime.now(UTC).replace(hour=19, minute=0, second=0, microsecond=0)
-        - timedelta(days=args.raids + 1)
+    from raidlib.generator import (
+        dated_raid_prefix,
+        default_first_raid_start,
+        generate_raids,
+        plan_batches,
     )
+
+    start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
     frame = generate_raids(
         args.raids, seed=args.seed, start=start, pug=args.pug, raid_prefix=prefix

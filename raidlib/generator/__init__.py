@@ -11,6 +11,7 @@ from raidlib.generator.batches import FaultConfig, WireBatch, plan_batches
 from raidlib.generator.config import RaidConfig, default_boss_max_hp
 from raidlib.generator.raid import (
     dated_raid_prefix,
+    default_first_raid_start,
     generate_raid,
     generate_raids,
     summarize_raids,
@@ -25,6 +26,7 @@ __all__ = [
     "Roster",
     "WireBatch",
     "dated_raid_prefix",
+    "default_first_raid_start",
     "default_boss_max_hp",
     "frame_to_wire_events",
     "generate_raid",

@@ -51,6 +51,23 @@ def generate_raid(
     )
 
 
+RAID_NIGHT_START_UTC = (19, 30)
+"""When a simulated raid night starts by default (hour, minute UTC)."""
+
+
+def default_first_raid_start(raids: int, now: datetime | None = None) -> datetime:
+    """19:30 UTC ``raids`` days before today: one raid a night, the last one yesterday.
+
+    One rule for ``raidlib generate``, ``raidlib send`` and the ``ingest`` flow, so their raids
+    fall on the same evenings. Every event lies in the past (a raid lasts minutes), so the
+    receiver's clock-skew check never rejects one.
+    """
+    hour, minute = RAID_NIGHT_START_UTC
+    today = (now or datetime.now(UTC)).astimezone(UTC)
+    evening = today.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return evening - timedelta(days=raids)
+
+
 def dated_raid_prefix(start: datetime) -> str:
     """``raid<YYYYMMDD>-``: raid ids named after the first raid's UTC date.
 

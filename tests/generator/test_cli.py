@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from raidlib.cli import main
-from raidlib.generator import Roster
+from raidlib.generator import Roster, default_first_raid_start
 from raidlib.schemas import validate_events
 
 from .conftest import FAR_FUTURE
@@ -50,6 +51,16 @@ def test_generate_json_batches_with_faults(
     assert "meant to be rejected" in capsys.readouterr().out
     bodies = [json.loads(p.read_bytes()) for p in sorted(out.iterdir())]
     assert bodies and all(set(b) == {"batch_id", "source", "events"} for b in bodies)
+
+
+def test_generate_without_start_uses_the_shared_default(tmp_path: Path) -> None:
+    before = default_first_raid_start(2)
+    out = tmp_path / "out"
+    assert main(["generate", "--raids", "2", "--players", "5", "--out", str(out)]) == 0
+    after = default_first_raid_start(2)  # differs from before only across midnight UTC
+    first = json.loads((out / "raid001.jsonl").read_text().splitlines()[0])
+    began = datetime.fromisoformat(first["timestamp"])
+    assert any(start <= began < start + timedelta(minutes=1) for start in (before, after))
 
 
 @pytest.mark.parametrize("prefix", ["_x", "a/b", "x" * 33])

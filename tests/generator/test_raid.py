@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from raidlib.generator import RaidConfig, Roster, generate_raid, generate_raids, summarize_raids
+from raidlib.generator import (
+    RaidConfig,
+    Roster,
+    default_first_raid_start,
+    generate_raid,
+    generate_raids,
+    summarize_raids,
+)
 from raidlib.schemas import validate_events
 from raidlib.schemas.events import EVENT_FIELDS, EVENT_TYPES
 
@@ -185,6 +193,21 @@ def test_generate_raids_spreads_over_consecutive_days(small: RaidConfig) -> None
     assert (firsts.diff().dropna() == pd.Timedelta(days=1)).all()
     again = generate_raids(3, seed=9, start=START, config=small)
     pd.testing.assert_frame_equal(df, again)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 12, 2, 0, 5, tzinfo=UTC),
+        datetime(2026, 12, 2, 23, 59, tzinfo=UTC),
+        datetime(2026, 12, 3, 1, 0, tzinfo=timezone(timedelta(hours=5))),  # 20:00 UTC the 2nd
+    ],
+)
+def test_default_start_puts_the_last_raid_yesterday_evening_utc(now: datetime) -> None:
+    start = default_first_raid_start(3, now=now)
+    assert start == datetime(2026, 11, 29, 19, 30, tzinfo=UTC)
+    last_raid_ends = start + timedelta(days=2, milliseconds=RaidConfig().enrage_timer_ms)
+    assert last_raid_ends < now  # nothing the receiver's clock-skew check could reject
 
 
 def test_roster_persists_across_raids(small: RaidConfig) -> None:
