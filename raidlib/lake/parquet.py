@@ -63,10 +63,9 @@ def write_partition(
     return write_partition_table(lake, layer, partition, frame_to_table(frame, file_schema))
 
 
-def write_file(lake: Lake, layer: Layer, relative: str, frame: Any, file_schema: pa.Schema) -> str:
+def write_table_file(lake: Lake, layer: Layer, relative: str, table: pa.Table) -> str:
     """Write one named Parquet file atomically (e.g. a quarantine file per batch)."""
-    data = table_to_parquet_bytes(frame_to_table(frame, file_schema))
-    return lake.write_bytes_atomic(layer, relative, data)
+    return lake.write_bytes_atomic(layer, relative, table_to_parquet_bytes(table))
 
 
 def partition_files(lake: Lake, layer: Layer, partition: str) -> list[str]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from raidlib.backend import frame_library, to_pandas
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from raidlib.backend import frame_library, is_cudf, to_pandas
 from raidlib.silver.cast import conform
 from raidlib.silver.dedup import PARTITION_KEY, deduplicate
 
@@ -13,8 +16,17 @@ SORT_KEY = (*PARTITION_KEY, "timestamp", "event_id")
 
 
 def sort_silver(frame: Any) -> Any:
-    """Rows in :data:`SORT_KEY` order with a fresh 0..n-1 index."""
-    return frame.sort_values(list(SORT_KEY)).reset_index(drop=True)
+    """Rows in :data:`SORT_KEY` order (nulls last, stable) with a fresh 0..n-1 index.
+
+    On pandas the order is computed by Arrow: pandas factorises every string key first, which
+    made this sort a quarter of bronze → silver; Arrow's multi-key sort gives the same order
+    (stable, nulls last, as ``sort_values``) in a fraction of the time.
+    """
+    if is_cudf(frame):
+        return frame.sort_values(list(SORT_KEY)).reset_index(drop=True)
+    keys = pa.Table.from_pandas(frame[list(SORT_KEY)], preserve_index=False)
+    order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in SORT_KEY])
+    return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
 def touched_partitions(frame: Any) -> list[tuple[str, str]]:

@@ -81,6 +81,31 @@ def test_exact_paths_counts_and_conservation(lake, factory, backend):
     assert q["raw_line"].dropna().tolist() == ["{oops"]
 
 
+def test_each_quarantine_file_holds_its_own_batch_and_partition(lake, factory, backend):
+    def bad(i: int, raid_id: str) -> dict:
+        return factory.make_event(i, raid_id=raid_id, damage_amount=-1.0)
+
+    first = [bad(0, "raid001"), bad(1, "raid002"), bad(2, "raid001"), factory.make_event(3)]
+    factory.write_batch(lake, first, batch_id="b1", validate=False)
+    factory.write_batch(lake, [bad(4, "raid002")], batch_id="b2", validate=False)
+    report = process_new_bronze(lake, backend)
+    assert report.rows_quarantined == 4
+    filed = {}
+    for path in report.quarantine_files:
+        rows = pd.read_parquet(path)
+        folder, name = os.path.split(os.path.relpath(path, lake.silver_root))
+        filed[(os.path.basename(os.path.dirname(folder)), name)] = sorted(
+            zip(rows["batch_id"], rows["event_id"], strict=True)
+        )
+    assert filed == {
+        ("raid_id=raid001", "batch=b1.parquet"): sorted(
+            [("b1", factory.event_id(0)), ("b1", factory.event_id(2))]
+        ),
+        ("raid_id=raid002", "batch=b1.parquet"): [("b1", factory.event_id(1))],
+        ("raid_id=raid002", "batch=b2.parquet"): [("b2", factory.event_id(4))],
+    }
+
+
 def test_late_events_land_in_their_own_date(lake, factory, backend):
     ingest = T0 + timedelta(days=3)
     late = factory.make_event(0, timestamp=(T0 - timedelta(days=2)).isoformat())
