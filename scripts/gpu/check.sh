@@ -16,7 +16,8 @@ out=${OUT:-gpu-check}
 mkdir -p "$out"
 py=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1
-if [[ -d .gpu-site ]]; then export PYTHONPATH=$PWD/.gpu-site:$PWD; else export PYTHONPATH=$PWD; fi
+# Unconditionally: `install` creates .gpu-site, and the steps after it in the same call need it.
+export PYTHONPATH=$PWD/.gpu-site:$PWD
 
 # The modules whose tests take the any_backend / gpu_backend fixtures, plus the policy and probe
 # tests; none of them needs Prefect, Flask or s3fs, so a bare GPU image can run them.
@@ -34,6 +35,11 @@ GPU_TESTS=(
 FLOW_TESTS=(tests/backends/test_flows_backend.py)
 
 step_install() {
+  # Older numba/numpy for cuDF (stage.sh --compat), before cuDF so that its import check uses them.
+  if compgen -G ".gpu-wheels/compat*/*.whl" >/dev/null; then
+    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target .gpu-site .gpu-wheels/compat*/*.whl || return
+  fi
   if ! "$py" -c "import cudf" 2>/dev/null; then
     [[ -f .gpu-wheels/p1/device-install.sh ]] || { echo "no .gpu-wheels/p1: run scripts/gpu/stage.sh and carry its parts first" >&2; return 2; }
     bash .gpu-wheels/p1/device-install.sh || return
@@ -42,7 +48,7 @@ step_install() {
     "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
       --target .gpu-site .gpu-wheels/deps/*.whl || return
   fi
-  "$py" -c "import cudf, pydantic, pydantic_settings; print('installed: cudf', cudf.__version__, '| pydantic', pydantic.__version__)"
+  "$py" -c "import cudf, numba, numpy, pydantic, pydantic_settings; print('installed: cudf', cudf.__version__, '| numba', numba.__version__, '| numpy', numpy.__version__, '| pydantic', pydantic.__version__)"
 }
 
 step_probe() {

@@ -5,10 +5,31 @@
 #   .gpu-wheels/deps     raidlib's own runtime needs: pydantic, pydantic-settings, python-dotenv …
 # Both are git-ignored (.gitignore), so they travel only when named in a call's carry. Then carry one part per call, the deps with the first part, and
 # run `bash scripts/gpu/check.sh install` once everything has arrived.
-# Usage, from the project root:  bash scripts/gpu/stage.sh [--deps-only]
+#   .gpu-wheels/compat1, compat2  only with --compat: numba 0.64, numba-cuda 0.30, llvmlite 0.46 and
+#                        numpy 2.4, for a machine whose numba is too new for cuDF 26.10 (it needs
+#                        numba < 0.65, and numba 0.64 needs numpy < 2.5); carry them only if
+#                        `check.sh install` fails importing numba or cuDF.
+# Usage, from the project root:  bash scripts/gpu/stage.sh [--deps-only | --compat]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dest=.gpu-wheels
+download() {  # DIR SPEC...: CPython 3.12 x86-64 wheels, no dependencies
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$dir" "$@"
+}
+
+if [[ "${1:-}" == "--compat" ]]; then
+  rm -rf "$dest/compat1" "$dest/compat2"
+  download "$dest/compat1" 'llvmlite>=0.46,<0.47'  # 54 MiB: a call of its own
+  download "$dest/compat2" numba==0.64.0 'numba-cuda>=0.30,<0.31' 'numpy>=2.4,<2.5'
+  du -sh "$dest"/compat* | sed 's/^/staged /'
+  echo "carry compat1, then compat2, then run: bash scripts/gpu/check.sh install"
+  exit 0
+fi
 
 if [[ "${1:-}" != "--deps-only" ]]; then
   stager=../shared/gpu/stage-cudf.sh
