@@ -144,8 +144,10 @@ def late_event_count(clean: Any) -> int:
     """Rows whose event date differs from the UTC date they were ingested on."""
     if len(clean) == 0:
         return 0
-    ingest_date = clean["ingest_timestamp"].dt.strftime("%Y-%m-%d")
-    return int((clean["event_date"] != ingest_date).sum())
+    # event_date is the UTC date of timestamp (enrich): comparing days spares formatting
+    # every ingest time as text, which cost a third of a second per million rows.
+    event_day = clean["timestamp"].dt.floor("D")
+    return int((event_day != clean["ingest_timestamp"].dt.floor("D")).sum())
 
 
 def estimate_batch_bytes(lake: Lake, batch: BronzeBatch, policy: MemoryPolicy) -> float:

@@ -221,3 +221,15 @@ def test_any_split_and_arrival_order_gives_identical_silver(copies, rnd, runs):
             results.append(silver_all(lake, backend))
         pd.testing.assert_frame_equal(results[0], results[1])
         assert sorted(results[0]["event_id"]) == sorted({EVENTS[n]["event_id"] for n, _ in copies})
+
+
+def test_late_events_are_counted_by_utc_day_at_midnight_edges():
+    stamps = ["2026-11-23T23:59:59.999999", "2026-11-24T00:00:00", "2026-11-24T00:00:00"]
+    ingests = ["2026-11-24T00:00:00", "2026-11-24T23:59:59", "2026-11-23T23:59:59"]
+    clean = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(stamps, format="ISO8601"),
+            "ingest_timestamp": pd.to_datetime(ingests, format="ISO8601"),
+        }
+    )
+    assert pipeline.late_event_count(clean) == 2  # the first and the last cross midnight
