@@ -44,10 +44,12 @@ step_install() {
     [[ -f .gpu-wheels/p1/device-install.sh ]] || { echo "no .gpu-wheels/p1: run scripts/gpu/stage.sh and carry its parts first" >&2; return 2; }
     bash .gpu-wheels/p1/device-install.sh || return
   fi
-  if [[ -d .gpu-wheels/deps ]]; then
+  local extra
+  for extra in deps flow-deps; do  # raidlib's own needs; Prefect only after stage.sh --prefect
+    compgen -G ".gpu-wheels/$extra/*.whl" >/dev/null || continue
     "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-      --target .gpu-site .gpu-wheels/deps/*.whl || return
-  fi
+      --target .gpu-site ".gpu-wheels/$extra"/*.whl || return
+  done
   "$py" -c "import cudf, numba, numpy, pydantic, pydantic_settings; print('installed: cudf', cudf.__version__, '| numba', numba.__version__, '| numpy', numpy.__version__, '| pydantic', pydantic.__version__)"
 }
 

@@ -9,7 +9,9 @@
 #                        numpy 2.4, for a machine whose numba is too new for cuDF 26.10 (it needs
 #                        numba < 0.65, and numba 0.64 needs numpy < 2.5); carry them only if
 #                        `check.sh install` fails importing numba or cuDF.
-# Usage, from the project root:  bash scripts/gpu/stage.sh [--deps-only | --compat]
+#   .gpu-wheels/flow-deps  only with --prefect: Prefect and what it needs beyond the machine's image
+#                        (~32 MiB, one call), so that check.sh also runs the flows on cuDF.
+# Usage, from the project root:  bash scripts/gpu/stage.sh [--deps-only | --compat | --prefect]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dest=.gpu-wheels
@@ -28,6 +30,37 @@ if [[ "${1:-}" == "--compat" ]]; then
   download "$dest/compat2" numba==0.64.0 'numba-cuda>=0.30,<0.31' 'numpy>=2.4,<2.5'
   du -sh "$dest"/compat* | sed 's/^/staged /'
   echo "carry compat1, then compat2, then run: bash scripts/gpu/check.sh install"
+  exit 0
+fi
+
+# What the lent machine's image already holds (as read there on 2026-11-17): not carried again.
+IMAGE_HAS="aiofiles aiohappyeyeballs aiohttp aiosignal annotated-doc anyio attrs certifi
+charset-normalizer click cloudpickle colorama filelock frozenlist fsspec h11 httpcore httpx
+idna jinja2 markdown-it-py markupsafe mdurl multidict numpy packaging pandas pathspec pluggy
+prometheus-client propcache protobuf psutil pyarrow pygments python-dateutil pyyaml regex
+requests rich setuptools shellingham six sortedcontainers toolz typer typing-extensions
+urllib3 uvloop werkzeug wrapt yarl zipp"
+
+if [[ "${1:-}" == "--prefect" ]]; then
+  python=.venv/bin/python
+  [[ -x "$python" ]] || python=python3
+  version=$("$python" -c "import importlib.metadata as m; print(m.version('prefect'))")
+  rm -rf "$dest/flow-deps" && mkdir -p "$dest/flow-deps"
+  # With dependencies, pinned as pyproject pins them; then drop what the image or deps/ has.
+  python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 -d "$dest/flow-deps" \
+    "prefect==$version" 'fastapi<0.151' 'sqlalchemy>=2.0,<2.1'
+  have=" $(echo $IMAGE_HAS) "
+  for w in "$dest"/deps/*.whl; do [[ -e "$w" ]] && have+="$(basename "$w" | cut -d- -f1) "; done
+  for w in "$dest"/flow-deps/*.whl; do
+    name=$(basename "$w" | cut -d- -f1 | tr '_.' '--' | tr 'A-Z' 'a-z')
+    for h in $have; do
+      [[ "$name" == "$(echo "$h" | tr '_.' '--' | tr 'A-Z' 'a-z')" ]] && rm "$w" && break
+    done
+  done
+  du -sh "$dest/flow-deps" | sed 's/^/staged /'
+  echo "carry .gpu-wheels/flow-deps in a call of its own before check.sh install"
   exit 0
 fi
 
