@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Stage, on a machine WITH internet, every wheel an offline GPU machine (Python 3.12, CUDA 13,
 # NumPy/pyarrow/pytest/hypothesis already there) needs to run scripts/gpu/check.sh:
-#   .gpu-wheels/p1 … pN  cuDF and its libraries (../shared/gpu/stage-cudf.sh, parts ≤ 48 MiB)
+#   .gpu-wheels/p1 … pN  cuDF and its libraries (../shared/gpu/stage-cudf.sh, parts ≤ 56 MiB)
 #   .gpu-wheels/deps     raidlib's own runtime needs: pydantic, pydantic-settings, python-dotenv …
-# Both are git-ignored (.gitignore), so they travel only when named in a call's carry. Then carry one part per call, the deps with the first part, and
-# run `bash scripts/gpu/check.sh install` once everything has arrived.
 #   .gpu-wheels/compat1, compat2  only with --compat: numba 0.64, numba-cuda 0.30, llvmlite 0.46 and
-#                        numpy 2.4, for a machine whose numba is too new for cuDF 26.10 (it needs
-#                        numba < 0.65, and numba 0.64 needs numpy < 2.5); carry them only if
-#                        `check.sh install` fails importing numba or cuDF.
+#                        NumPy 2.4, for a machine whose NumPy (2.5) or numba is too new for
+#                        cuDF 26.10 (numba-cuda < 0.31 fails at `import cudf` under NumPy 2.5)
 #   .gpu-wheels/flow-deps  only with --prefect: Prefect and what it needs beyond the machine's image
-#                        (~32 MiB, one call), so that check.sh also runs the flows on cuDF.
+#                        (~30 MiB), so that check.sh also runs the flows on cuDF
+# All are git-ignored, so they travel only when named in a call's carry: scripts/gpu/README.md
+# plans the calls; `bash scripts/gpu/check.sh install` runs once everything has arrived.
 # Usage, from the project root:  bash scripts/gpu/stage.sh [--deps-only | --compat | --prefect]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -87,4 +86,4 @@ python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implement
   "$(pin pydantic)" "$(pin pydantic-settings)" "$(pin python-dotenv)"
 du -sh "$dest/deps" | sed 's/^/staged /'
 ls "$dest/deps"
-echo "carry .gpu-wheels/deps together with the first part; then: bash scripts/gpu/check.sh install probe tests"
+echo "next: carry the parts as scripts/gpu/README.md plans (deps with p1), then scripts/gpu/check.sh"
