@@ -14,19 +14,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dest=.gpu-wheels
-download() {  # DIR SPEC...: CPython 3.12 x86-64 wheels, no dependencies
+# The versions this checkout is tested with (its .venv), so the GPU run checks the same code paths.
+python=.venv/bin/python
+[[ -x "$python" ]] || python=python3
+pin() { "$python" -c "import importlib.metadata as m, sys; print(sys.argv[1] + '==' + m.version(sys.argv[1]))" "$1"; }
+# download DIR PIP-ARGS...: CPython 3.12 x86-64 wheels into DIR (emptied first). --only-binary
+# lets pip resolve dependencies for that platform (pydantic-core, typing-*); --no-deps skips them.
+download() {
   local dir=$1
   shift
-  mkdir -p "$dir"
-  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  rm -rf "$dir" && mkdir -p "$dir"
+  python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$dir" "$@"
 }
+norm() { tr '_.A-Z' '--a-z'; }  # a distribution name as pip compares it
 
 if [[ "${1:-}" == "--compat" ]]; then
-  rm -rf "$dest/compat1" "$dest/compat2"
-  download "$dest/compat1" 'llvmlite>=0.46,<0.47'  # 54 MiB: a call of its own
-  download "$dest/compat2" numba==0.64.0 'numba-cuda>=0.30,<0.31' 'numpy>=2.4,<2.5'
+  download "$dest/compat1" --no-deps 'llvmlite>=0.46,<0.47'  # 54 MiB: a call of its own
+  download "$dest/compat2" --no-deps numba==0.64.0 'numba-cuda>=0.30,<0.31' 'numpy>=2.4,<2.5'
   du -sh "$dest"/compat* | sed 's/^/staged /'
   echo "carry compat1, then compat2, then run: bash scripts/gpu/check.sh install"
   exit 0
@@ -41,22 +47,12 @@ requests rich setuptools shellingham six sortedcontainers toolz typer typing-ext
 urllib3 uvloop werkzeug wrapt yarl zipp"
 
 if [[ "${1:-}" == "--prefect" ]]; then
-  python=.venv/bin/python
-  [[ -x "$python" ]] || python=python3
-  version=$("$python" -c "import importlib.metadata as m; print(m.version('prefect'))")
-  rm -rf "$dest/flow-deps" && mkdir -p "$dest/flow-deps"
   # With dependencies, pinned as pyproject pins them; then drop what the image or deps/ has.
-  python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux2014_x86_64 -d "$dest/flow-deps" \
-    "prefect==$version" 'fastapi<0.151' 'sqlalchemy>=2.0,<2.1'
-  have=" $(echo $IMAGE_HAS) "
-  for w in "$dest"/deps/*.whl; do [[ -e "$w" ]] && have+="$(basename "$w" | cut -d- -f1) "; done
+  download "$dest/flow-deps" "$(pin prefect)" 'fastapi<0.151' 'sqlalchemy>=2.0,<2.1'
+  have=" $(for w in "$dest"/deps/*.whl; do basename "$w" | cut -d- -f1; done | tr '\n' ' ')"
+  have=" $(echo $IMAGE_HAS $have | norm) "
   for w in "$dest"/flow-deps/*.whl; do
-    name=$(basename "$w" | cut -d- -f1 | tr '_.' '--' | tr 'A-Z' 'a-z')
-    for h in $have; do
-      [[ "$name" == "$(echo "$h" | tr '_.' '--' | tr 'A-Z' 'a-z')" ]] && rm "$w" && break
-    done
+    [[ "$have" == *" $(basename "$w" | cut -d- -f1 | norm) "* ]] && rm "$w"
   done
   du -sh "$dest/flow-deps" | sed 's/^/staged /'
   echo "carry .gpu-wheels/flow-deps in a call of its own before check.sh install"
@@ -72,18 +68,7 @@ if [[ "${1:-}" != "--deps-only" ]]; then
   PART_MIB=${PART_MIB:-56} bash "$stager" "$dest"
 fi
 
-# The versions this checkout is tested with (its .venv), so the GPU run checks the same code paths.
-python=.venv/bin/python
-[[ -x "$python" ]] || python=python3
-pin() { "$python" -c "import importlib.metadata as m, sys; print(sys.argv[1] + '==' + m.version(sys.argv[1]))" "$1"; }
-
-rm -rf "$dest/deps" && mkdir -p "$dest/deps"
-platforms=()
-for p in manylinux_2_28_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64; do platforms+=(--platform "$p"); done
-# --only-binary lets pip resolve the dependencies for the other platform (pydantic-core, typing-*).
-python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
-  "${platforms[@]}" -d "$dest/deps" \
-  "$(pin pydantic)" "$(pin pydantic-settings)" "$(pin python-dotenv)"
+download "$dest/deps" "$(pin pydantic)" "$(pin pydantic-settings)" "$(pin python-dotenv)"
 du -sh "$dest/deps" | sed 's/^/staged /'
 ls "$dest/deps"
 echo "next: carry the parts as scripts/gpu/README.md plans (deps with p1), then scripts/gpu/check.sh"
