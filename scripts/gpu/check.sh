@@ -34,22 +34,23 @@ GPU_TESTS=(
 # Needs Prefect (flows on cuDF, gold written and read back through the lake): run where it is.
 FLOW_TESTS=(tests/backends/test_flows_backend.py)
 
+# install_wheels GLOB: the staged wheels it matches (if any) into .gpu-site, offline
+install_wheels() {
+  compgen -G "$1" >/dev/null || return 0
+  # shellcheck disable=SC2086  # the glob is meant to expand here
+  "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target .gpu-site $1
+}
+
 step_install() {
   # Older numba/numpy for cuDF (stage.sh --compat), before cuDF so that its import check uses them.
-  if compgen -G ".gpu-wheels/compat*/*.whl" >/dev/null; then
-    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-      --target .gpu-site .gpu-wheels/compat*/*.whl || return
-  fi
+  install_wheels ".gpu-wheels/compat*/*.whl" || return
   if ! "$py" -c "import cudf" 2>/dev/null; then
     [[ -f .gpu-wheels/p1/device-install.sh ]] || { echo "no .gpu-wheels/p1: run scripts/gpu/stage.sh and carry its parts first" >&2; return 2; }
     bash .gpu-wheels/p1/device-install.sh || return
   fi
-  local extra
-  for extra in deps flow-deps; do  # raidlib's own needs; Prefect only after stage.sh --prefect
-    compgen -G ".gpu-wheels/$extra/*.whl" >/dev/null || continue
-    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-      --target .gpu-site ".gpu-wheels/$extra"/*.whl || return
-  done
+  install_wheels ".gpu-wheels/deps/*.whl" || return  # raidlib's own needs
+  install_wheels ".gpu-wheels/flow-deps/*.whl" || return  # Prefect, after stage.sh --prefect
   "$py" -c "import cudf, numba, numpy, pydantic, pydantic_settings; print('installed: cudf', cudf.__version__, '| numba', numba.__version__, '| numpy', numpy.__version__, '| pydantic', pydantic.__version__)"
 }
 
