@@ -48,12 +48,13 @@ from raidlib.backend import Backend
 from raidlib.backend import null_safe_flag as _flag
 from raidlib.gpu_memory import is_gpu_oom
 from raidlib.lake.bronze_reader import (
+    _NO_REJECTED,
     BRONZE_LINE_SCHEMA,
-    REJECTED_COLUMNS,
     BronzeBatch,
     BronzeRead,
     _read_object,
     _utc,
+    concat_parsed,
 )
 from raidlib.lake.frames import null_frame, table_to_frame
 
@@ -207,10 +208,7 @@ def _read_batch_pyarrow(
     batch: BronzeBatch, objects: list[tuple[str, bytes]], backend: Backend
 ) -> BatchRead:
     results = [_read_object(data, batch, path) for path, data in objects]
-    tables = [t for t, _ in results if t.num_rows]
-    table = (
-        pa.concat_tables(tables) if tables else BRONZE_LINE_SCHEMA.empty_table()
-    ).combine_chunks()
+    table = concat_parsed([t for t, _ in results])
     rejected = [r for _, r in results if len(r)]
     rejected_frame = pd.concat(rejected, ignore_index=True) if rejected else None
     n_rejected = 0 if rejected_frame is None else len(rejected_frame)
@@ -289,9 +287,7 @@ def read_bronze_gpu(
     else:
         frame = table_to_frame(BRONZE_LINE_SCHEMA.empty_table(), backend)
     rejected_frame = (
-        pd.concat(rejected_parts, ignore_index=True)
-        if rejected_parts
-        else pd.DataFrame({c: pd.Series(dtype="str") for c in REJECTED_COLUMNS})
+        pd.concat(rejected_parts, ignore_index=True) if rejected_parts else _NO_REJECTED.copy()
     )
     files = [path for batch in batches for path in batch.paths]
     if handed_over:

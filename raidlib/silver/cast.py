@@ -86,8 +86,11 @@ def conform(frame: Any, schema: pa.Schema = SILVER_SCHEMA) -> Any:
             column = _null_column(field.type, dtype, frame.index, lib)
         columns[field.name] = column
     # Every column already carries ``frame.index``; passing ``index=`` would make cuDF reindex
-    # each one (a join per column).
-    return lib.DataFrame(columns)
+    # each one (a join per column). pandas would otherwise copy same-typed columns into 2-D
+    # blocks (0.8 s per million rows); cuDF's constructor has no ``copy`` and copies nothing.
+    if _is_gpu(lib):
+        return lib.DataFrame(columns)
+    return lib.DataFrame(columns, copy=False)
 
 
 def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, lib: ModuleType) -> Any:

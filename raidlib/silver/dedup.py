@@ -16,25 +16,36 @@ then the later position in the input (bronze is concatenated after existing silv
 re-read batch replaces its own earlier copy with identical content)."""
 
 
+def superseded_rows(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any | None:
+    """Boolean mask of the copies :data:`ORDER` loses (``frame`` indexed 0..n-1); None if none.
+
+    A mask rather than a new frame, so a caller that reorders the rows anyway (silver's sort)
+    moves every column once. Only rows whose ``event_id`` occurs more than once are looked at,
+    and only their key and order columns are sorted, so the common case costs one hash pass.
+    """
+    candidates = frame["event_id"].duplicated(keep=False)
+    if not bool(candidates.any()):
+        return None
+    columns = list(dict.fromkeys([*key, *ORDER]))
+    # The input position breaks ties (see ORDER); ``reset_index()`` turns it into a column on
+    # both backends (``Index.to_series(index=...)`` is pandas-only).
+    copies = frame.loc[candidates, columns].reset_index()
+    copies = copies.sort_values([*key, *ORDER, "index"], na_position="first")
+    losers = copies["index"][copies.duplicated(subset=list(key), keep="last")]
+    return frame_library(frame).Series(frame.index.isin(losers), index=frame.index)
+
+
 def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
     """One row per ``key`` (default :data:`DEDUP_KEY`), the copy chosen by :data:`ORDER`.
 
-    Only rows whose ``event_id`` occurs more than once are sorted, so the common case (few
-    duplicates) costs one hash pass. Row order of survivors is not specified (callers sort).
-    Idempotent: ``deduplicate(deduplicate(f))`` equals ``deduplicate(f)``.
+    Survivors keep their input order and get a fresh 0..n-1 index. Idempotent:
+    ``deduplicate(deduplicate(f))`` equals ``deduplicate(f)``.
     """
-    lib = frame_library(frame)
     frame = frame.reset_index(drop=True)
-    candidates = frame.duplicated(subset=["event_id"], keep=False)
-    if not bool(candidates.any()):
+    superseded = superseded_rows(frame, key)
+    if superseded is None:
         return frame
-    unique = frame[~candidates]
-    # The input position breaks ties (see ORDER). ``reset_index()`` turns the 0..n-1 index into
-    # a column on both backends (``Index.to_series(index=...)`` is pandas-only).
-    dups = frame[candidates].reset_index().rename(columns={"index": "_row"})
-    dups = dups.sort_values([*key, *ORDER, "_row"], na_position="first")
-    dups = dups.drop_duplicates(subset=list(key), keep="last").drop(columns=["_row"])
-    return lib.concat([unique, dups]).reset_index(drop=True)
+    return frame[~superseded].reset_index(drop=True)
 
 
 def count_duplicates(frame: Any) -> int:

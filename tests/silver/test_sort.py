@@ -12,7 +12,7 @@ from raidlib.silver.build import SORT_KEY, sort_silver
 
 _text = st.one_of(st.none(), st.sampled_from(["", "a", "b", "B", "raid002", "é", "a\x00"]))
 _when = st.one_of(st.none(), st.datetimes(datetime(2026, 1, 1), datetime(2026, 1, 3)))
-_row = st.tuples(_text, _text, _when, _text)
+_row = st.tuples(_text, _text, _when, _text, st.booleans())
 
 
 @given(st.lists(_row, max_size=40))
@@ -29,3 +29,8 @@ def test_order_is_sort_values_order_nulls_last_and_stable(rows: list[tuple]) -> 
     )
     expected = frame.sort_values(list(SORT_KEY), kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(sort_silver(frame), expected)
+
+    # Rows dropped in the same step (superseded copies) are simply absent from that order.
+    drop = pd.Series([r[4] for r in rows], index=frame.index, dtype=bool)
+    expected = frame[~drop].sort_values(list(SORT_KEY), kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(sort_silver(frame, drop=drop), expected)
