@@ -27,7 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--url", default="http://127.0.0.1:8000", help="receiver base URL (default %(default)s)"
     )
     parser.add_argument("--raids", type=int_in(1), default=3, help="raids to generate (default 3)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: same seed, same events (default 0, as generate and the ingest flow)",
+    )
     parser.add_argument(
         "--start",
         type=iso_datetime,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from raidlib.cli import main
+from flows.ingest import ingest
+from raidlib.cli import build_parser, main
 from raidlib.generator import Roster, default_first_raid_start
 from raidlib.schemas import validate_events
 
@@ -127,3 +129,10 @@ def test_a_bad_setting_names_its_variable_without_a_traceback(
     err = capsys.readouterr().err
     assert "setting receiver_port (env RAIDLIB_RECEIVER_PORT)" in err and "'eighty'" in err
     assert "Traceback" not in err
+
+
+def test_generate_send_and_the_ingest_flow_share_one_default_seed() -> None:
+    """Without ``--seed`` the three ways of making raids make the same raids."""
+    parser = build_parser()
+    flow_default = inspect.signature(ingest.fn).parameters["seed"].default
+    assert parser.parse_args(["generate"]).seed == parser.parse_args(["send"]).seed == flow_default
