@@ -4,6 +4,7 @@ combat-log import)."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -59,7 +60,21 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
         if exc.title != Settings.__name__:
             raise  # a bug, not a bad setting: keep the traceback
         parser.exit(2, f"{parser.prog}: {describe_invalid_settings(exc)}\n")
+    quiet_temporary_prefect_server()
     return args
+
+
+def quiet_temporary_prefect_server() -> None:
+    """Start Prefect's temporary server without its usage telemetry, unless the user chose.
+
+    A flow script run without ``PREFECT_API_URL`` starts a temporary server in a subprocess that
+    inherits this environment. Its telemetry logs an ERROR on every start without internet
+    ("Failed to send telemetry") and, on the first start with a fresh ``PREFECT_HOME``, a
+    "database is locked" traceback: noise that looks like a failed run. ``raidlib up`` and the
+    demo start Prefect with it off too. A value set in the environment or the Prefect profile
+    wins (the profile's is passed to the subprocess after this one).
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def raid_prefix(text: str) -> str:

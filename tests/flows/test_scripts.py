@@ -30,3 +30,21 @@ def test_a_bad_setting_stops_the_script_before_any_flow_run(script: Path, tmp_pa
     # No flow ran: no temporary Prefect server, no failed run, nothing written to the lake.
     assert "flow run" not in done.stdout + done.stderr
     assert not (tmp_path / "lake").exists()
+
+
+def test_a_first_run_on_a_temporary_server_logs_no_error(tmp_path: Path) -> None:
+    """A fresh ``PREFECT_HOME`` and no API URL: the script starts Prefect's temporary server,
+    whose telemetry used to log an ERROR (offline) or a "database is locked" traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAIDLIB_"))}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "flows" / "bronze_to_silver.py"), "--lake", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Starting temporary server" in output and "Finished in state Completed()" in output
+    assert "ERROR" not in output and "Traceback" not in output, output
