@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_silver import synth, write_bronze  # noqa: E402
+from bench_silver import arrow_allocator_line, synth, write_bronze  # noqa: E402
 
 from raidlib.backend import Backend, BackendUnavailableError, resolve_backend  # noqa: E402
 from raidlib.gold import build_gold  # noqa: E402
@@ -113,6 +113,7 @@ def main() -> None:
             print(f"cuDF unavailable: {exc}")
     if not backends:
         sys.exit("no backend left to run")
+    print(arrow_allocator_line())
     memory = device_memory()
     if memory:
         print(f"GPU memory: {memory[0] / 2**30:.1f} GiB free of {memory[1] / 2**30:.1f} GiB")

@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from raidlib.backend import resolve_backend
 from raidlib.lake import Lake, layout
@@ -39,6 +40,14 @@ T0 = np.datetime64("2026-11-23T10:00:00", "ms")
 
 def iso(values: np.ndarray) -> np.ndarray:
     return np.char.add(np.datetime_as_string(values, unit="ms"), "Z")
+
+
+def arrow_allocator_line() -> str:
+    """Which allocator Arrow uses: it moves bronze → silver by 10-25 % (see README, Benchmark)."""
+    return (
+        f"Arrow host allocator: {pa.default_memory_pool().backend_name} "
+        "(set ARROW_DEFAULT_MEMORY_POOL=system|jemalloc|mimalloc to change)"
+    )
 
 
 def synth(n: int, seed: int = 7, raids: int = 20) -> pd.DataFrame:
@@ -197,6 +206,7 @@ def main() -> None:
     parser.add_argument("--duckdb-threads", type=int, default=None)
     args = parser.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="raidlib-bench-")
+    print(arrow_allocator_line())
     try:
         lake = Lake.local(work)
         started = time.perf_counter()
