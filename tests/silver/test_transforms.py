@@ -141,6 +141,15 @@ def test_dedup_keeps_latest_ingest_then_largest_batch():
         assert out["damage_amount"].tolist() == [3.0]
 
 
+def test_dedup_full_tie_keeps_the_later_row():
+    """Same ingest and batch (a batch read again after a crash): the later position wins."""
+    first = rows(bronze.make_event(0, damage_amount=1.0), batch_id="b", ingest="2026-11-23T11:00Z")
+    again = rows(bronze.make_event(0, damage_amount=2.0), batch_id="b", ingest="2026-11-23T11:00Z")
+    other = rows(bronze.make_event(1, damage_amount=5.0), batch_id="b", ingest="2026-11-23T11:00Z")
+    out = deduplicate(enrich(pd.concat([first, other, again], ignore_index=True)))
+    assert out["damage_amount"].tolist() == [5.0, 2.0]  # survivors keep their input order
+
+
 copies = st.lists(
     st.tuples(st.integers(0, 5), st.integers(0, 3), st.sampled_from(["b1", "b2", "b3"])),
     min_size=1,
