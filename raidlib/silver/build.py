@@ -58,10 +58,8 @@ def build_silver_partitions(existing_silver: Any, new_rows: Any) -> Any:
     batches, in any order, gives the same frame.
     """
     lib = frame_library(new_rows)
-    parts = [conform(frame) for frame in (existing_silver, new_rows) if len(frame)]
-    # A new partition has no stored rows: concatenating with an empty frame copies every column.
-    if len(parts) == 1:
-        union = parts[0].reset_index(drop=True)
-    else:
-        union = lib.concat(parts or [conform(new_rows)], ignore_index=True)
+    # Empty inputs left out: a new partition has no stored rows, and concatenating with an
+    # empty frame copied every column (pandas does not copy a lone frame).
+    parts = [frame for frame in (existing_silver, new_rows) if len(frame)] or [new_rows]
+    union = lib.concat([conform(frame) for frame in parts], ignore_index=True)
     return sort_silver(union, drop=superseded_rows(union))
