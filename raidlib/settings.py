@@ -75,6 +75,11 @@ class Settings(BaseSettings):
 _SECRET_WORDS = ("token", "secret", "key")
 
 
+def is_invalid_settings(exc: ValidationError) -> bool:
+    """Whether ``exc`` rejects the user's settings (a usage error), not another model (a bug)."""
+    return exc.title == Settings.__name__
+
+
 def describe_invalid_settings(exc: ValidationError) -> str:
     """What is wrong with the settings, one line per field, named as the user set it.
 

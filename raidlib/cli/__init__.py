@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from raidlib.settings import Settings, describe_invalid_settings
+from raidlib.settings import describe_invalid_settings, is_invalid_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except ValidationError as exc:
-        if exc.title != Settings.__name__:
+        if not is_invalid_settings(exc):
             raise  # a bug, not a bad setting: keep the traceback
         print(f"raidlib {args.command}: {describe_invalid_settings(exc)}", file=sys.stderr)
         return 2

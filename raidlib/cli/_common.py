@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN
-from raidlib.settings import Settings, describe_invalid_settings
+from raidlib.settings import Settings, describe_invalid_settings, is_invalid_settings
 
 
 def add_lake_options(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +57,7 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     try:
         settings_from_args(args)
     except ValidationError as exc:
-        if exc.title != Settings.__name__:
+        if not is_invalid_settings(exc):
             raise  # a bug, not a bad setting: keep the traceback
         parser.exit(2, f"{parser.prog}: {describe_invalid_settings(exc)}\n")
     quiet_temporary_prefect_server()
