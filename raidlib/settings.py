@@ -48,8 +48,12 @@ class Settings(BaseSettings):
     # Dataframe backend for silver and gold.
     backend: BackendName = "auto"
 
-    # Event validation.
+    # Event validation (the receiver and silver's rules).
     max_clock_skew_s: float = Field(default=300.0, ge=0)
+    # Silver quarantines an event more than this many days older than its ingest time
+    # (``timestamp_too_old``): the epoch or a wrong year is a bug, an old log is not. Raise it
+    # before importing combat logs older than five years (at most 36,525 days: a century).
+    max_event_age_days: float = Field(default=5 * 365.25, gt=0, le=36_525)
 
     # Receiver.
     receiver_host: str = "127.0.0.1"

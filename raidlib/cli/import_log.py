@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from raidlib.combatlog import TimestampContextError
-    from raidlib.combatlog.delivery import import_log
+    from raidlib.combatlog.delivery import age_limit_warning, import_log
     from raidlib.console import print_import_report
     from raidlib.lake import Lake
 
@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"cannot date this log: {exc}", file=sys.stderr)
         return 2
     print_import_report(result)
+    too_old = age_limit_warning(result, settings.max_event_age_days)
+    if too_old:
+        print(f"warning: {too_old}", file=sys.stderr)
     if not result.ok:
         print(f"{result.rejected + result.failed} batch(es) were not delivered", file=sys.stderr)
         return 1

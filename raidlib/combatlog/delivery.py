@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -114,6 +116,7 @@ class ImportResult:
     first_error: str | None = None
     bytes_total: int = 0
     seconds: float = 0.0
+    earliest_event: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -272,8 +275,10 @@ def import_log(
     raids: set[str] = set()
     produced = 0
 
+    earliest: datetime | None = None
+
     def tracked() -> Iterator[LogBatch]:
-        nonlocal produced
+        nonlocal produced, earliest
         for batch in iter_log_batches(
             path,
             batch_size=batch_size,
@@ -287,6 +292,10 @@ def import_log(
             on_progress=on_progress,
         ):
             produced += len(batch.events)
+            for event in batch.events[:1] + batch.events[-1:]:
+                when = _event_time(event)
+                if when is not None and (earliest is None or when < earliest):
+                    earliest = when
             raids.update(e["raid_id"] for e in batch.events[:1] + batch.events[-1:])
             seen.observe(batch.events)
             yield batch
@@ -303,6 +312,36 @@ def import_log(
     result.encounters = seen.frame()
     result.raid_ids = sorted(raids)
     result.events = produced
+    result.earliest_event = earliest
     result.bytes_total = os.path.getsize(path)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(event.get("timestamp")))
+    except ValueError:
+        return None
+
+
+def age_limit_warning(
+    result: ImportResult, max_event_age_days: float, now: datetime | None = None
+) -> str | None:
+    """Why silver will quarantine (part of) this import as too old, and which setting to raise.
+
+    Silver quarantines events more than ``RAIDLIB_MAX_EVENT_AGE_DAYS`` before their ingest time
+    (``timestamp_too_old``); a log from years ago lands in bronze fine and would otherwise only
+    show up as an empty silver.
+    """
+    if result.earliest_event is None or result.accepted + result.duplicate == 0:
+        return None
+    age_days = ((now or datetime.now(UTC)) - result.earliest_event).total_seconds() / 86_400
+    if age_days <= max_event_age_days:
+        return None
+    return (
+        f"this log starts on {result.earliest_event:%Y-%m-%d}, {age_days:,.0f} days ago: silver "
+        f"quarantines events more than {max_event_age_days:,.0f} days older than their ingest "
+        f"time (timestamp_too_old). Set RAIDLIB_MAX_EVENT_AGE_DAYS={math.ceil(age_days) + 1} "
+        "(or more) before building silver."
+    )

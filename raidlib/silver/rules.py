@@ -90,6 +90,8 @@ class RuleParams:
 
 DEFAULT_RULE_PARAMS = RuleParams()
 
+_CENTURY_S = 100 * 365.25 * 86_400
+
 
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 """Python's whitespace (what the event model trims), named explicitly: a bare ``str.strip()``
@@ -158,8 +160,10 @@ def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str
     masks["source_player_level_out_of_range"] = _flag(level < 1) | _flag(level > 90)
     mult = f["critical_multiplier"]
     masks["critical_multiplier_out_of_range"] = _flag(mult < 1) | _flag(mult > 5)
-    skew = pd.Timedelta(seconds=params.max_clock_skew_s)
-    age = pd.Timedelta(seconds=params.max_event_age_s)
+    # Capped: a limit of a century already lets every real timestamp through, and a larger
+    # one (``inf`` is a valid skew for the receiver) does not fit a Timedelta.
+    skew = pd.Timedelta(seconds=min(params.max_clock_skew_s, _CENTURY_S))
+    age = pd.Timedelta(seconds=min(params.max_event_age_s, _CENTURY_S))
     masks["timestamp_in_future"] = _flag(ts > ingest + skew)
     masks["timestamp_too_old"] = _flag(ts < ingest - age)
     return {code: _flag(masks[code]) for code in RULES}

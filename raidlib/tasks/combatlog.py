@@ -13,7 +13,12 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.combatlog.delivery import DEFAULT_BATCH_SIZE, ImportResult, import_log
+from raidlib.combatlog.delivery import (
+    DEFAULT_BATCH_SIZE,
+    ImportResult,
+    age_limit_warning,
+    import_log,
+)
 from raidlib.gold.summary import records
 from raidlib.lake import Lake
 from raidlib.settings import Settings
@@ -80,6 +85,9 @@ def import_combat_log_file(
         result.failed,
         result.seconds,
     )
+    too_old = age_limit_warning(result, settings.max_event_age_days)
+    if too_old:
+        logger.warning(too_old)
     if not result.ok:
         raise RuntimeError(
             f"{result.rejected + result.failed} batch(es) not delivered: {result.first_error}"

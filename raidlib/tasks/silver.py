@@ -21,12 +21,21 @@ from raidlib.lake.layout import parse_hive_parts
 from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings
 from raidlib.silver.pipeline import SilverRunReport, combine_reports, process_batches
+from raidlib.silver.rules import RuleParams
 
 IO_OPTIONS: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [2, 10],
     "cache_policy": NO_CACHE,
 }
+
+
+def rule_params(settings: Settings) -> RuleParams:
+    """Silver's limits from the settings, so silver accepts what the receiver was told to."""
+    return RuleParams(
+        max_clock_skew_s=settings.max_clock_skew_s,
+        max_event_age_s=settings.max_event_age_days * 86_400,
+    )
 
 
 def batch_raids(batch: BronzeBatch) -> set[str]:
@@ -75,9 +84,10 @@ def process_batch_group(
     """
     lake = Lake.from_settings(settings)
     backend = resolve_backend(settings.backend)
+    params = rule_params(settings)
     report = merge_reports(
         [
-            process_batches(lake, backend, batches[i : i + max_batches])
+            process_batches(lake, backend, batches[i : i + max_batches], params)
             for i in range(0, len(batches), max_batches)
         ]
     )

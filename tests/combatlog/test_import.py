@@ -374,3 +374,24 @@ def test_year_from_file_name(tmp_path):
 def test_bob_is_healer(v22_log):
     events, _ = _events(v22_log)
     assert {e["source_player_role"] for e in events if e["source_player_id"] == BOB} == {"healer"}
+
+
+def test_age_warning_only_for_a_log_older_than_the_silver_limit() -> None:
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from raidlib.combatlog.delivery import ImportResult, age_limit_warning
+    from raidlib.combatlog.report import ParseReport
+
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    result = ImportResult("log.txt", "bronze", ParseReport(), pd.DataFrame(), accepted=1)
+    result.earliest_event = datetime(2021, 12, 1, tzinfo=UTC)  # 1,827 days before now
+    assert age_limit_warning(result, 1826.25, now) == (
+        "this log starts on 2021-12-01, 1,827 days ago: silver quarantines events more than "
+        "1,826 days older than their ingest time (timestamp_too_old). Set "
+        "RAIDLIB_MAX_EVENT_AGE_DAYS=1828 (or more) before building silver."
+    )
+    assert age_limit_warning(result, 2000, now) is None
+    result.accepted = 0  # nothing landed (all rejected): nothing for silver to quarantine
+    assert age_limit_warning(result, 1826.25, now) is None
