@@ -52,14 +52,22 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
     A bad ``RAIDLIB_*`` value is the user's to fix: it gets argparse's usage error (exit 2)
     naming the variable, before any flow run starts, rather than a failed run and a traceback.
+    So does forcing the cuDF backend where it cannot run.
     """
+    from raidlib.backend import BackendUnavailableError, resolve_backend  # noqa: PLC0415
+
     args = parser.parse_args()
     try:
-        settings_from_args(args)
+        settings = settings_from_args(args)
     except ValidationError as exc:
         if not is_invalid_settings(exc):
             raise  # a bug, not a bad setting: keep the traceback
         parser.exit(2, f"{parser.prog}: {describe_invalid_settings(exc)}\n")
+    if settings.backend == "cudf" and hasattr(args, "backend"):  # a flow that uses a backend
+        try:
+            resolve_backend("cudf")  # probed once per process: the flow reuses the answer
+        except BackendUnavailableError as exc:
+            parser.exit(2, f"{parser.prog}: {exc}\n")
     quiet_temporary_prefect_server()
     return args
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from raidlib.backend import resolve_backend
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(p for p in (ROOT / "flows").glob("*.py") if p.name != "__init__.py")
 
@@ -28,6 +30,32 @@ def test_a_bad_setting_stops_the_script_before_any_flow_run(script: Path, tmp_pa
     assert f"{script.name}: setting backend (env RAIDLIB_BACKEND)" in done.stderr
     assert "'gpu'" in done.stderr and "Traceback" not in done.stderr
     # No flow ran: no temporary Prefect server, no failed run, nothing written to the lake.
+    assert "flow run" not in done.stdout + done.stderr
+    assert not (tmp_path / "lake").exists()
+
+
+BACKEND_SCRIPTS = [p for p in SCRIPTS if "add_backend_option" in p.read_text()]
+
+
+@pytest.mark.parametrize("script", BACKEND_SCRIPTS, ids=lambda p: p.stem)
+def test_forcing_cudf_without_a_gpu_stops_the_script_before_any_flow_run(
+    script: Path, tmp_path: Path
+) -> None:
+    if resolve_backend("auto").is_gpu:
+        pytest.skip("cuDF runs here: forcing it is not an error")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("RAIDLIB_BACKEND", None)
+    args = [str(tmp_path / "missing.txt")] if script.stem == "import_combat_log" else []
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake"), "--backend", "cudf"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{script.name}: backend 'cudf' was requested but" in done.stderr
+    assert "--backend pandas" in done.stderr and "Traceback" not in done.stderr
     assert "flow run" not in done.stdout + done.stderr
     assert not (tmp_path / "lake").exists()
 
