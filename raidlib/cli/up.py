@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         worker=not args.no_worker,
         receiver=not args.no_receiver,
         deploy=args.deploy,
-        lake=args.lake,
+        lake=str(Path(args.lake).resolve()) if args.lake else None,  # the user's folder, like serve
         worker_poll_s=args.worker_poll_seconds,
         startup_timeout_s=args.startup_timeout,
     )

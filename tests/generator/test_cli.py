@@ -6,6 +6,7 @@ import inspect
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,26 @@ def test_generate_send_and_the_ingest_flow_share_one_default_seed() -> None:
     parser = build_parser()
     flow_default = inspect.signature(ingest.fn).parameters["seed"].default
     assert parser.parse_args(["generate"]).seed == parser.parse_args(["send"]).seed == flow_default
+
+
+def test_up_resolves_a_relative_lake_against_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Like ``serve --lake``: the user's folder, not the checkout the stack runs from."""
+    import raidlib.cli.up as up
+    from raidlib.stack import StackError
+
+    seen = {}
+
+    class RecordingStack:
+        def __init__(self, config: Any, echo: Any) -> None:
+            seen["lake"] = config.lake
+
+        def start(self) -> None:
+            raise StackError("not starting anything in this test")
+
+    monkeypatch.setattr(up, "Stack", RecordingStack)
+    monkeypatch.chdir(tmp_path)
+    assert main(["up", "--no-worker", "--lake", "mylake"]) == 1
+    assert seen["lake"] == str(tmp_path.resolve() / "mylake")
+    assert "not starting anything" in capsys.readouterr().out
