@@ -55,7 +55,7 @@ def import_combat_log(
             (``utc_offset_hours`` may be fractional: 5.5 for India).
         scope: ``encounter`` keeps rows inside boss pulls only; ``all`` every row.
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
-        token: the receiver's bearer token.
+        token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
         batch_size: events per batch.
         backend: dataframe backend of the medallion run; None: ``RAIDLIB_BACKEND``, else
             auto.
@@ -71,7 +71,7 @@ def import_combat_log(
         settings,
         path,
         receiver_url=receiver_url,
-        token=token,
+        token=token or settings.auth_token,
         year=year,
         utc_offset_hours=utc_offset_hours,
         tz=tz,
@@ -96,7 +96,11 @@ if __name__ == "__main__":
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     parser.add_argument("--receiver", "--receiver-url", dest="receiver_url", metavar="URL",
                         default=None, help="POST to this receiver instead of bronze")  # fmt: skip
-    parser.add_argument("--token", default=None, help="bearer token for the receiver")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="bearer token for the receiver (default: RAIDLIB_AUTH_TOKEN, the receiver's own)",
+    )
     add_combatlog_options(parser)
     parser.add_argument("--run-medallion", action="store_true", help="then build silver and gold")
     add_backend_option(parser)

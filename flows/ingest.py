@@ -44,6 +44,7 @@ def ingest(
         raids: how many raids, on consecutive days ending yesterday unless ``start`` is given.
         receiver_url: POST to this receiver (``http://127.0.0.1:8000``); ``None`` lands the
             batches directly in the bronze layer of ``lake`` with the receiver's own checks.
+        token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
         duplicate_rate, late_rate, invalid_rate: fault injection (fractions of events).
         pug: fresh players every raid instead of the seed's guild roster.
         skill: scales the team's output; below about 0.8 the boss outlasts the enrage timer
@@ -71,6 +72,7 @@ def ingest(
     )
     if receiver_url:
         logger.info("posting %d batch(es) to %s", len(batches), receiver_url)
+        token = token or settings_for_run(lake).auth_token  # the receiver's own setting
         delivery = post_to_receiver(receiver_url, batches, token, concurrency)
     else:
         settings = settings_for_run(lake)

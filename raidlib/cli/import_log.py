@@ -29,7 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="the combat log file (.txt, .log or .gz)")
     where = parser.add_argument_group("delivery (default: the lake's bronze layer)")
     where.add_argument("--receiver", metavar="URL", help="POST to this receiver instead")
-    where.add_argument("--token", default=None, help="bearer token for the receiver")
+    where.add_argument(
+        "--token",
+        default=None,
+        help="bearer token for the receiver (default: RAIDLIB_AUTH_TOKEN, the receiver's own)",
+    )
     where.add_argument(
         "--concurrency",
         type=int_in(1),
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 args.path,
                 lake=lake,
                 receiver_url=args.receiver,
-                token=args.token,
+                token=args.token or settings.auth_token,
                 max_clock_skew_s=settings.max_clock_skew_s,
                 concurrency=args.concurrency,
                 batch_size=args.batch_size,

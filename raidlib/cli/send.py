@@ -11,6 +11,7 @@ from raidlib.cli._common import (
     int_in,
     iso_datetime,
     raid_prefix,
+    settings_from_args,
 )
 
 
@@ -47,7 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--retries", type=int_in(0), default=3, help="retries per batch (default 3)"
     )
-    parser.add_argument("--token", default=None, help="bearer token for the receiver")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="bearer token for the receiver (default: RAIDLIB_AUTH_TOKEN, the receiver's own)",
+    )
     parser.add_argument("--pug", action="store_true", help="pick-up groups: fresh players per raid")
     parser.add_argument(
         "--raid-prefix",
@@ -89,15 +94,24 @@ def run(args: argparse.Namespace) -> int:
         batches,
         concurrency=args.concurrency,
         retries=args.retries,
-        token=args.token,
+        token=args.token or settings_from_args(args).auth_token,
         progress=not args.no_progress,
         total_events=n_events,
     )
-    expected_rejections = sum(1 for b in batches if not getattr(b, "expect_valid", True))
+    built_invalid = {b.batch_id for b in batches if not b.expect_valid}
     print(summary.describe())
-    if expected_rejections or summary.rejected:
-        print(f"batches built to be rejected (--invalid): {expected_rejections}")
-    if summary.failed:
-        print(f"{summary.failed} batches could not be delivered", file=sys.stderr)
+    if built_invalid or summary.rejected:
+        print(f"batches built to be rejected (--invalid): {len(built_invalid)}")
+    # A valid batch turned away (a missing token, a receiver with other limits) is a failure
+    # to deliver as much as a network error: scripts must not see exit 0.
+    refused = [
+        r for r in summary.results if r.outcome == "rejected" and r.batch_id not in built_invalid
+    ]
+    if summary.failed or refused:
+        print(
+            f"{summary.failed + len(refused)} batches could not be delivered "
+            f"({summary.failed} failed, {len(refused)} valid ones rejected)",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -95,10 +95,10 @@ def test_send_posts_generated_raids_with_faults(served, capsys) -> None:
 def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
     url, _ = served
     argv = ["send", "--url", url, "--raids", "1", "--batch-size", "5000", "--no-progress"]
-    assert main(argv) == 0
-    out = capsys.readouterr().out
+    assert main(argv) == 1  # valid batches turned away: a failed send, whatever the cause
+    out, err = capsys.readouterr()
     assert re.search(r"accepted: 0 ", out)
-    assert "HTTP 401 unauthorized" in out
+    assert "HTTP 401 unauthorized" in out and "valid ones rejected" in err
 
 
 def test_two_receivers_on_one_lake_accept_each_batch_once(tmp_path: Path) -> None:

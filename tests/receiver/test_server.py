@@ -212,3 +212,16 @@ def test_closing_a_busy_server_raises_nothing_in_its_thread(settings: Settings, 
         for thread in clients:
             thread.join(5)
         assert srv._thread is not None and not srv._thread.is_alive()
+
+
+def test_send_takes_the_receivers_token_from_the_settings(
+    server: ReceiverServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One ``RAIDLIB_AUTH_TOKEN`` serves both ends: ``raidlib send`` needs no ``--token``."""
+    from raidlib.cli import main
+
+    args = ["send", "--url", server.url, "--raids", "1", "--no-progress", "--retries", "0"]
+    monkeypatch.setenv("RAIDLIB_AUTH_TOKEN", "tok")
+    assert main(args) == 0
+    assert "duplicate: 0  rejected(4xx): 0  failed: 0" in capsys.readouterr().out
+
