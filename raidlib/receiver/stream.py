@@ -2,8 +2,14 @@
 
 Frames are published by the ingest blueprint only after bronze confirmed the write. A comment
 ``: heartbeat`` goes out when nothing happened for ``sse_heartbeat_s`` (it keeps proxies from
-closing the connection and lets the server notice a vanished client), and ``: dropped N`` tells a
-client that its bounded buffer overflowed and N events were skipped for it.
+closing the connection), and ``: dropped N`` tells a client that its bounded buffer overflowed and
+N events were skipped for it.
+
+A client that goes away frees its slot within about a second under waitress, which reports a
+closed connection (``waitress.client_disconnected``, see :mod:`raidlib.receiver.server`);
+elsewhere only a failed write shows it, one or two heartbeats later. Clients are told to
+reconnect after 2 s, so a stream at the client limit would otherwise answer 503 to its own
+clients after a network blip.
 
 A stream client keeps a server thread for as long as it stays connected (WSGI), even when it
 stops reading. At most ``sse_max_clients`` are served at once (more get ``503`` JSON), and the
@@ -13,9 +19,10 @@ clients — slow, stalled or many — never hold up ``POST /events`` or ``/healt
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from raidlib.receiver.auth import check_auth
@@ -26,6 +33,7 @@ from raidlib.receiver.state import receiver_state
 bp = Blueprint("stream", __name__)
 
 RETRY_MS = 2000
+DISCONNECT_POLL_S = 1.0
 
 
 @bp.get("/stream/events")
@@ -36,6 +44,8 @@ def stream_events() -> ResponseReturnValue:
         return denied
     broker = state.broker
     heartbeat_s = state.settings.sse_heartbeat_s
+    gone = request.environ.get("waitress.client_disconnected")
+    wait_s = min(heartbeat_s, DISCONNECT_POLL_S) if gone else heartbeat_s
     try:
         sub = broker.subscribe()
     except TooManySubscribers as exc:  # each client holds a thread: never take ingest's
@@ -51,16 +61,19 @@ def stream_events() -> ResponseReturnValue:
     def frames() -> Iterator[bytes]:
         try:
             yield b"retry: %d\n: connected\n\n" % RETRY_MS
-            while True:
-                delivery = sub.take(timeout=heartbeat_s)
+            last_write = time.monotonic()
+            while not (gone and gone()):
+                delivery = sub.take(timeout=wait_s)
+                out = list(delivery.chunks)
                 if delivery.dropped:
-                    yield b": dropped %d events (client too slow)\n\n" % delivery.dropped
-                if delivery.chunks:
-                    yield b"".join(delivery.chunks)
-                elif delivery.closed:
+                    out.insert(0, b": dropped %d events (client too slow)\n\n" % delivery.dropped)
+                if not out and delivery.closed:
                     return
-                elif not delivery.dropped:
-                    yield b": heartbeat\n\n"
+                if not out and time.monotonic() - last_write >= heartbeat_s:
+                    out.append(b": heartbeat\n\n")
+                if out:
+                    yield b"".join(out)
+                    last_write = time.monotonic()
         finally:
             broker.unsubscribe(sub)
 

@@ -225,3 +225,17 @@ def test_send_takes_the_receivers_token_from_the_settings(
     assert main(args) == 0
     assert "duplicate: 0  rejected(4xx): 0  failed: 0" in capsys.readouterr().out
 
+
+def test_a_stream_client_that_goes_away_frees_its_slot_at_once(lake: Lake) -> None:
+    """Clients reconnect after 2 s: at the client limit, a vanished client's slot must be free by
+    then, not after the next failed heartbeat write (15 s by default, often two of them)."""
+    settings = Settings(sse_max_clients=1)  # the default 15 s heartbeat
+    with make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2).start() as srv:
+        broker = receiver_state(srv.app).broker
+        with httpx.stream("GET", f"{srv.url}/stream/events", timeout=WAIT_S) as response:
+            assert response.status_code == 200
+            next(response.iter_lines())  # connected
+            assert broker.client_count == 1
+        _wait_for(lambda: broker.client_count == 0, "the vanished client's slot to be freed")
+        with httpx.stream("GET", f"{srv.url}/stream/events", timeout=WAIT_S) as again:
+            assert again.status_code == 200
