@@ -13,6 +13,7 @@ from raidlib.cli._common import (
     int_in,
     iso_datetime,
     positive_float,
+    raid_prefix,
 )
 from raidlib.schemas.events import DIFFICULTIES
 
@@ -37,6 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--pug", action="store_true", help="fresh players every raid")
     who.add_argument(
         "--roster", help="guild roster JSON: loaded if present, else created there and kept"
+    )
+    parser.add_argument(
+        "--raid-prefix",
+        type=raid_prefix,
+        default="raid",
+        help="raid ids <prefix>001 … (default raid: the demo's ids; give another prefix before "
+        "posting the files into a lake that has those raids)",
     )
     parser.add_argument("--difficulty", choices=DIFFICULTIES, default="heroic")
     parser.add_argument(
@@ -88,7 +96,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     start = args.start or default_first_raid_start(args.raids)
     df = generate_raids(
-        args.raids, seed=args.seed, start=start, roster=roster, pug=args.pug, config=config
+        args.raids,
+        seed=args.seed,
+        start=start,
+        roster=roster,
+        pug=args.pug,
+        config=config,
+        raid_prefix=args.raid_prefix,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

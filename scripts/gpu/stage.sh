@@ -55,7 +55,7 @@ if [[ "${1:-}" == "--prefect" ]]; then
     [[ "$have" == *" $(basename "$w" | cut -d- -f1 | norm) "* ]] && rm "$w"
   done
   du -sh "$dest/flow-deps" | sed 's/^/staged /'
-  echo "carry .gpu-wheels/flow-deps in a call of its own before check.sh install"
+  echo "carry .gpu-wheels/flow-deps before check.sh install (scripts/gpu/README.md: call 8, with compat2)"
   exit 0
 fi
 

@@ -160,3 +160,12 @@ def test_up_resolves_a_relative_lake_against_the_current_folder(
     assert main(["up", "--no-worker", "--lake", "mylake"]) == 1
     assert seen["lake"] == str(tmp_path.resolve() / "mylake")
     assert "not starting anything" in capsys.readouterr().out
+
+
+def test_generate_takes_a_raid_prefix(tmp_path: Path) -> None:
+    """Files meant for a lake that already has ``raid001``… get ids of their own."""
+    out = tmp_path / "out"
+    assert main(["generate", "--raid-prefix", "tue-", "--out", str(out), *_SMALL]) == 0
+    assert [p.name for p in out.iterdir()] == ["tue-001.jsonl"]
+    first = json.loads((out / "tue-001.jsonl").read_text().splitlines()[0])
+    assert first["raid_id"] == "tue-001"
