@@ -16,21 +16,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.bronze_to_silver import bronze_to_silver  # noqa: E402
 from flows.silver_to_gold import silver_to_gold  # noqa: E402
-from raidlib.cli._common import add_backend_option, parse_flow_args  # noqa: E402
+from raidlib.cli._common import add_backend_option, add_dask_option, parse_flow_args  # noqa: E402
+from raidlib.task_runners import on_dask  # noqa: E402
 
 
 @flow(name="medallion", log_prints=True)
 def medallion(
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
+    dask_address: str | None = None,
 ) -> dict:
     """Run ``bronze_to_silver`` then ``silver_to_gold`` as subflows (each visible in the UI).
 
     Only new bronze batches are read and only the raids whose silver changed are rebuilt, so a
     scheduled run with nothing new finishes in seconds and changes nothing.
+
+    Args:
+        lake: local lake folder holding ``bronze/ silver/ gold/`` (default from settings).
+        backend: dataframe backend; None: ``RAIDLIB_BACKEND``, else auto.
+        dask_address: run the subflows' tasks (silver batch groups, gold raids) on the Dask
+            scheduler at this address, e.g. ``tcp://127.0.0.1:8786`` (``dask`` extra); None:
+            Prefect's thread pool in this process.
     """
-    silver = bronze_to_silver(lake=lake, backend=backend)
-    gold = silver_to_gold(lake=lake, backend=backend)
+    silver = on_dask(bronze_to_silver, dask_address)(lake=lake, backend=backend)
+    gold = on_dask(silver_to_gold, dask_address)(lake=lake, backend=backend)
     return {"silver": silver, "gold": gold}
 
 
@@ -38,8 +47,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=medallion.__doc__)
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     add_backend_option(parser)
+    add_dask_option(parser)
     args = parse_flow_args(parser)
-    result = medallion(lake=args.lake, backend=args.backend)
+    result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
     s, g = result["silver"], result["gold"]
     print(
         f"silver: {s['batches']} batch(es), {s['rows_added']} rows added, "

@@ -39,6 +39,14 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_dask_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dask-address",
+        metavar="URL",
+        help="run the tasks on this Dask scheduler (tcp://host:8786; needs the dask extra)",
+    )
+
+
 def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     """Environment/.env first, then whatever the command line says explicitly."""
     overrides = {
@@ -55,6 +63,7 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     So does forcing the cuDF backend where it cannot run.
     """
     from raidlib.backend import BackendUnavailableError, resolve_backend  # noqa: PLC0415
+    from raidlib.task_runners import TaskRunnerUnavailableError, dask_task_runner  # noqa: PLC0415
 
     args = parser.parse_args()
     try:
@@ -67,6 +76,11 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
         try:
             resolve_backend("cudf")  # probed once per process: the flow reuses the answer
         except BackendUnavailableError as exc:
+            parser.exit(2, f"{parser.prog}: {exc}\n")
+    if getattr(args, "dask_address", None):
+        try:
+            dask_task_runner(args.dask_address)
+        except TaskRunnerUnavailableError as exc:
             parser.exit(2, f"{parser.prog}: {exc}\n")
     quiet_temporary_prefect_server()
     return args

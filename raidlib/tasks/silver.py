@@ -2,7 +2,7 @@
 
 Unprocessed bronze batches are grouped into *independent* sets — batches that touch disjoint
 raids share no silver partition — and each set is one task, so sets run concurrently (and fan
-out unchanged on a Dask task runner). Whole silver runs are serialised by a global concurrency
+out on a Dask task runner: see :mod:`raidlib.task_runners`). Whole silver runs are serialised by a global concurrency
 limit: two runs rebuilding the same partition at once would otherwise let the last writer win.
 """
 

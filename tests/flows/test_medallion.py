@@ -128,3 +128,25 @@ def test_flow_parameters_are_validated(lake_dir: Path) -> None:
 
     with pytest.raises(ParameterTypeError, match="backend"):
         medallion(lake=str(lake_dir), backend="spark")
+
+
+def test_medallion_fans_out_on_a_dask_cluster_with_the_same_gold(tmp_path: Path) -> None:
+    """``dask_address`` puts the subflows' tasks (silver batch groups, gold raids) on Dask."""
+    pytest.importorskip("prefect_dask")
+    from distributed import LocalCluster
+
+    frame = generate_raids(2, seed=11, start=START, config=CONFIG)
+    here, there = Lake.local(tmp_path / "here"), Lake.local(tmp_path / "there")
+    land(here, frame)
+    land(there, frame)
+    medallion(lake=str(tmp_path / "here"), backend="pandas")
+    with LocalCluster(
+        n_workers=1, processes=False, threads_per_worker=2, dashboard_address=None
+    ) as cluster:
+        out = medallion(
+            lake=str(tmp_path / "there"), backend="pandas", dask_address=cluster.scheduler_address
+        )
+        ran = set(cluster.scheduler.task_prefixes)
+    assert out["gold"]["raids_built"] == ["raid001", "raid002"]
+    assert {"process_batch_group", "build_raid_gold"} <= ran  # the tasks ran on Dask
+    assert_gold_equal(gold(there), gold(here))

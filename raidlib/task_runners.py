@@ -1,0 +1,38 @@
+"""Where a flow's tasks run: Prefect's default thread pool, or an existing Dask cluster.
+
+Silver's independent batch groups and gold's per-raid builds are ordinary submitted tasks, so
+putting a flow on a Dask task runner spreads them over the cluster's workers (dask-cuda workers
+for GPUs) without touching the tasks. Prefect fixes a flow's task runner when the flow is
+defined, so the choice is made by the flow that calls it: ``medallion`` passes it to its two
+subflows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+F = TypeVar("F")
+
+DASK_EXTRA_HINT = "install it with: pip install 'raidlib[dask]' (prefect-dask)"
+
+
+class TaskRunnerUnavailableError(RuntimeError):
+    """A Dask scheduler was given but prefect-dask is not installed."""
+
+
+def dask_task_runner(address: str) -> Any:
+    """A Prefect task runner that submits to the Dask scheduler at ``address`` (``tcp://…``)."""
+    try:
+        from prefect_dask import DaskTaskRunner  # noqa: PLC0415 — optional extra
+    except ImportError as exc:
+        raise TaskRunnerUnavailableError(
+            f"a Dask scheduler ({address}) was given but prefect-dask is missing; {DASK_EXTRA_HINT}"
+        ) from exc
+    return DaskTaskRunner(address=address)
+
+
+def on_dask(flow: F, address: str | None) -> F:
+    """``flow`` with its tasks on the Dask scheduler at ``address``; ``flow`` itself if None."""
+    if not address:
+        return flow
+    return flow.with_options(task_runner=dask_task_runner(address))  # type: ignore[attr-defined]
