@@ -292,11 +292,10 @@ def import_log(
             on_progress=on_progress,
         ):
             produced += len(batch.events)
-            for event in batch.events[:1] + batch.events[-1:]:
-                when = _event_time(event)
-                if when is not None and (earliest is None or when < earliest):
-                    earliest = when
-            raids.update(e["raid_id"] for e in batch.events[:1] + batch.events[-1:])
+            ends = batch.events[:1] + batch.events[-1:]  # a log is in time order
+            raids.update(e["raid_id"] for e in ends)
+            for when in filter(None, map(_event_time, ends)):
+                earliest = when if earliest is None else min(earliest, when)
             seen.observe(batch.events)
             yield batch
 
@@ -319,10 +318,12 @@ def import_log(
 
 
 def _event_time(event: dict[str, Any]) -> datetime | None:
+    """An event's time stamp as an aware datetime (UTC when it carries no offset), or None."""
     try:
-        return datetime.fromisoformat(str(event.get("timestamp")))
+        when = datetime.fromisoformat(str(event.get("timestamp")))
     except ValueError:
         return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def age_limit_warning(

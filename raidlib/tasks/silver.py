@@ -2,8 +2,9 @@
 
 Unprocessed bronze batches are grouped into *independent* sets — batches that touch disjoint
 raids share no silver partition — and each set is one task, so sets run concurrently (and fan
-out on a Dask task runner: see :mod:`raidlib.task_runners`). Whole silver runs are serialised by a global concurrency
-limit: two runs rebuilding the same partition at once would otherwise let the last writer win.
+out on a Dask task runner: see :mod:`raidlib.task_runners`). Whole silver runs are serialised by
+a global concurrency limit: two runs rebuilding the same partition at once would otherwise let
+the last writer win.
 """
 
 from __future__ import annotations
