@@ -15,23 +15,33 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(p for p in (ROOT / "flows").glob("*.py") if p.name != "__init__.py")
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
-def test_a_bad_setting_stops_the_script_before_any_flow_run(script: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "RAIDLIB_BACKEND": "gpu", "PREFECT_HOME": str(tmp_path / "prefect")}
+def stopped_before_any_flow_run(
+    script: Path, tmp_path: Path, env: dict[str, str], *options: str
+) -> str:
+    """Run ``script`` expecting a usage stop: exit 2, no traceback, no flow run, no lake.
+
+    Returns stderr, which should say why.
+    """
     args = [str(tmp_path / "missing.txt")] if script.stem == "import_combat_log" else []
     done = subprocess.run(
-        [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake")],
-        env=env,
+        [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake"), *options],
+        env={**env, "PREFECT_HOME": str(tmp_path / "prefect")},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 2, done.stderr
-    assert f"{script.name}: setting backend (env RAIDLIB_BACKEND)" in done.stderr
-    assert "'gpu'" in done.stderr and "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr
     # No flow ran: no temporary Prefect server, no failed run, nothing written to the lake.
     assert "flow run" not in done.stdout + done.stderr
     assert not (tmp_path / "lake").exists()
+    return done.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_a_bad_setting_stops_the_script_before_any_flow_run(script: Path, tmp_path: Path) -> None:
+    err = stopped_before_any_flow_run(script, tmp_path, {**os.environ, "RAIDLIB_BACKEND": "gpu"})
+    assert f"{script.name}: setting backend (env RAIDLIB_BACKEND)" in err and "'gpu'" in err
 
 
 BACKEND_SCRIPTS = [p for p in SCRIPTS if "add_backend_option" in p.read_text()]
@@ -43,21 +53,9 @@ def test_forcing_cudf_without_a_gpu_stops_the_script_before_any_flow_run(
 ) -> None:
     if resolve_backend("auto").is_gpu:
         pytest.skip("cuDF runs here: forcing it is not an error")
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
-    env.pop("RAIDLIB_BACKEND", None)
-    args = [str(tmp_path / "missing.txt")] if script.stem == "import_combat_log" else []
-    done = subprocess.run(
-        [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake"), "--backend", "cudf"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    assert f"{script.name}: backend 'cudf' was requested but" in done.stderr
-    assert "--backend pandas" in done.stderr and "Traceback" not in done.stderr
-    assert "flow run" not in done.stdout + done.stderr
-    assert not (tmp_path / "lake").exists()
+    env = {k: v for k, v in os.environ.items() if k != "RAIDLIB_BACKEND"}
+    err = stopped_before_any_flow_run(script, tmp_path, env, "--backend", "cudf")
+    assert f"{script.name}: backend 'cudf' was requested but" in err and "--backend pandas" in err
 
 
 def test_a_first_run_on_a_temporary_server_logs_no_error(tmp_path: Path) -> None:
