@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e .
+# setuptools warns on every editable install of a flat layout ("Editable installation ... be
+# careful with folders ... same name as your package"): noise for a user, not a problem here.
+PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e .
 # Plain-Python flow runs use Prefect's ephemeral API in ./.raidlib/prefect (no server needed).
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.raidlib/prefect}"
 mkdir -p "$PREFECT_HOME"  # Prefect creates only the last folder of the path itself

@@ -4,5 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+# setuptools warns on every editable install of a flat layout ("Editable installation ... be
+# careful with folders ... same name as your package"): noise for a user, not a problem here.
+PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e '.[dev]'
 exec .venv/bin/python -m pytest "$@"
