@@ -49,10 +49,6 @@ class ReceiverServer:
             # Bodies up to twice the cap reach the app, which answers 413 in JSON; larger ones
             # are refused by waitress itself from the Content-Length (plain text), unbuffered.
             "max_request_body_size": 2 * settings.max_request_bytes + 65536,
-            # Keep reading a connection while its request runs, so waitress notices a stream
-            # client that went away (``waitress.client_disconnected``) and its slot is freed
-            # at once rather than after a failed heartbeat write.
-            "channel_request_lookahead": 1,
         }
         options.update(waitress_options)
         self._server = create_server(app, map=self._map, host=host, port=port, **options)

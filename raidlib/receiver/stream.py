@@ -5,11 +5,13 @@ Frames are published by the ingest blueprint only after bronze confirmed the wri
 closing the connection), and ``: dropped N`` tells a client that its bounded buffer overflowed and
 N events were skipped for it.
 
-A client that goes away frees its slot within about a second under waitress, which reports a
-closed connection (``waitress.client_disconnected``, see :mod:`raidlib.receiver.server`);
-elsewhere only a failed write shows it, one or two heartbeats later. Clients are told to
-reconnect after 2 s, so a stream at the client limit would otherwise answer 503 to its own
-clients after a network blip.
+A WSGI app learns that a client went away only when a write to it fails, usually the second
+write after the close. So an idle stream also writes an empty comment (``:``, ignored by SSE
+clients) every :data:`PROBE_S`: a vanished client frees its thread and its slot within about
+3 s instead of two or three heartbeats (40-50 s by default). Clients are told to reconnect
+after 2 s, so at the client limit a network blip would otherwise get them 503 for most of a
+minute. (Waitress can report a closed connection itself, but only by reading the socket while
+a request runs, which drops the response of a client that half-closes after its POST.)
 
 A stream client keeps a server thread for as long as it stays connected (WSGI), even when it
 stops reading. At most ``sse_max_clients`` are served at once (more get ``503`` JSON), and the
@@ -22,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 from raidlib.receiver.auth import check_auth
@@ -33,7 +35,7 @@ from raidlib.receiver.state import receiver_state
 bp = Blueprint("stream", __name__)
 
 RETRY_MS = 2000
-DISCONNECT_POLL_S = 1.0
+PROBE_S = 1.0
 
 
 @bp.get("/stream/events")
@@ -44,8 +46,7 @@ def stream_events() -> ResponseReturnValue:
         return denied
     broker = state.broker
     heartbeat_s = state.settings.sse_heartbeat_s
-    gone = request.environ.get("waitress.client_disconnected")
-    wait_s = min(heartbeat_s, DISCONNECT_POLL_S) if gone else heartbeat_s
+    wait_s = min(heartbeat_s, PROBE_S)
     try:
         sub = broker.subscribe()
     except TooManySubscribers as exc:  # each client holds a thread: never take ingest's
@@ -61,19 +62,19 @@ def stream_events() -> ResponseReturnValue:
     def frames() -> Iterator[bytes]:
         try:
             yield b"retry: %d\n: connected\n\n" % RETRY_MS
-            last_write = time.monotonic()
-            while not (gone and gone()):
+            last_beat = time.monotonic()  # last data, notice or heartbeat (not probes)
+            while True:
                 delivery = sub.take(timeout=wait_s)
                 out = list(delivery.chunks)
                 if delivery.dropped:
                     out.insert(0, b": dropped %d events (client too slow)\n\n" % delivery.dropped)
                 if not out and delivery.closed:
                     return
-                if not out and time.monotonic() - last_write >= heartbeat_s:
-                    out.append(b": heartbeat\n\n")
-                if out:
-                    yield b"".join(out)
-                    last_write = time.monotonic()
+                if out or time.monotonic() - last_beat >= heartbeat_s:
+                    yield b"".join(out) or b": heartbeat\n\n"
+                    last_beat = time.monotonic()
+                else:
+                    yield b":\n\n"  # the probe: fails once the client is gone
         finally:
             broker.unsubscribe(sub)
 
