@@ -8,7 +8,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 
 from raidlib.backend import resolve_backend
-from raidlib.cli._common import add_backend_option, parse_flow_args
+from raidlib.cli._common import add_backend_option, flow_script_settings, parse_flow_args
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
@@ -75,4 +75,5 @@ if __name__ == "__main__":
     parser.add_argument("--lake", default=None)
     add_backend_option(parser)
     args = parse_flow_args(parser)
-    print(bronze_to_silver(lake=args.lake, backend=args.backend))
+    with flow_script_settings():
+        print(bronze_to_silver(lake=args.lake, backend=args.backend))

@@ -21,7 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medall
 from flows.ingest import ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
 from raidlib.backend import resolve_backend  # noqa: E402
-from raidlib.cli._common import MAX_RAIDS, add_backend_option, int_in, parse_flow_args  # noqa: E402
+from raidlib.cli._common import (  # noqa: E402
+    MAX_RAIDS,
+    add_backend_option,
+    flow_script_settings,
+    int_in,
+    parse_flow_args,
+)
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.bronze_reader import list_landed_batches  # noqa: E402
 from raidlib.lake.gold_store import read_gold_table  # noqa: E402
@@ -129,11 +135,12 @@ if __name__ == "__main__":
         "--no-pug-wipe", action="store_true", help="only the guild's raids, no pick-up group"
     )
     args = parse_flow_args(parser)
-    out = demo(
-        raids=args.raids,
-        seed=args.seed,
-        lake=args.lake,
-        backend=args.backend,
-        pug_wipe=not args.no_pug_wipe,
-    )
-    print_demo_result(out)
+    with flow_script_settings():
+        out = demo(
+            raids=args.raids,
+            seed=args.seed,
+            lake=args.lake,
+            backend=args.backend,
+            pug_wipe=not args.no_pug_wipe,
+        )
+        print_demo_result(out)

@@ -19,6 +19,7 @@ from raidlib.cli._common import (  # noqa: E402
     MAX_BATCH_SIZE,
     add_backend_option,
     add_combatlog_options,
+    flow_script_settings,
     parse_flow_args,
 )
 from raidlib.runconfig import settings_for_run  # noqa: E402
@@ -105,22 +106,23 @@ if __name__ == "__main__":
     parser.add_argument("--run-medallion", action="store_true", help="then build silver and gold")
     add_backend_option(parser)
     args = parse_flow_args(parser)
-    out = import_combat_log(
-        path=args.path,
-        lake=args.lake,
-        receiver_url=args.receiver_url,
-        token=args.token,
-        year=args.year,
-        utc_offset_hours=args.utc_offset_hours,
-        tz=args.tz,
-        scope=args.scope,
-        batch_size=args.batch_size,
-        raid_id=args.raid_id,
-        run_medallion=args.run_medallion,
-        backend=args.backend,
-    )
-    print(
-        f"{out['lines']} lines, {out['malformed_lines']} malformed, {out['events']} events, "
-        f"{out['batches_landed']} batch(es) landed, {out['batches_duplicate']} duplicate; "
-        f"pulls: {[(e['boss'], e['outcome'], e['duration_s']) for e in out['encounters']]}"
-    )
+    with flow_script_settings():
+        out = import_combat_log(
+            path=args.path,
+            lake=args.lake,
+            receiver_url=args.receiver_url,
+            token=args.token,
+            year=args.year,
+            utc_offset_hours=args.utc_offset_hours,
+            tz=args.tz,
+            scope=args.scope,
+            batch_size=args.batch_size,
+            raid_id=args.raid_id,
+            run_medallion=args.run_medallion,
+            backend=args.backend,
+        )
+        print(
+            f"{out['lines']} lines, {out['malformed_lines']} malformed, {out['events']} events, "
+            f"{out['batches_landed']} batch(es) landed, {out['batches_duplicate']} duplicate; "
+            f"pulls: {[(e['boss'], e['outcome'], e['duration_s']) for e in out['encounters']]}"
+        )

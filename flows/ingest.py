@@ -9,7 +9,14 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from raidlib.cli._common import MAX_BATCH_SIZE, MAX_RAIDS, int_in, parse_flow_args, rate
+from raidlib.cli._common import (
+    MAX_BATCH_SIZE,
+    MAX_RAIDS,
+    flow_script_settings,
+    int_in,
+    parse_flow_args,
+    rate,
+)
 from raidlib.cli._common import raid_prefix as raid_prefix_type
 from raidlib.generator import FaultConfig, dated_raid_prefix, default_first_raid_start
 from raidlib.runconfig import settings_for_run
@@ -104,15 +111,16 @@ if __name__ == "__main__":
         help="raid ids <prefix>001 … (default raid<YYYYMMDD>-)",
     )
     args = parse_flow_args(parser)
-    result = ingest(
-        raids=args.raids,
-        seed=args.seed,
-        receiver_url=args.receiver_url,
-        lake=args.lake,
-        duplicate_rate=args.duplicate_rate,
-        late_rate=args.late_rate,
-        pug=args.pug,
-        skill=args.skill,
-        raid_prefix=args.raid_prefix,
-    )
-    print(result["delivery"])
+    with flow_script_settings():
+        result = ingest(
+            raids=args.raids,
+            seed=args.seed,
+            receiver_url=args.receiver_url,
+            lake=args.lake,
+            duplicate_rate=args.duplicate_rate,
+            late_rate=args.late_rate,
+            pug=args.pug,
+            skill=args.skill,
+            raid_prefix=args.raid_prefix,
+        )
+        print(result["delivery"])

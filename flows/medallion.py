@@ -16,7 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.bronze_to_silver import bronze_to_silver  # noqa: E402
 from flows.silver_to_gold import silver_to_gold  # noqa: E402
-from raidlib.cli._common import add_backend_option, add_dask_option, parse_flow_args  # noqa: E402
+from raidlib.cli._common import (  # noqa: E402
+    add_backend_option,
+    add_dask_option,
+    flow_script_settings,
+    parse_flow_args,
+)
 from raidlib.task_runners import on_dask  # noqa: E402
 
 
@@ -49,14 +54,15 @@ if __name__ == "__main__":
     add_backend_option(parser)
     add_dask_option(parser)
     args = parse_flow_args(parser)
-    result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
-    s, g = result["silver"], result["gold"]
-    print(
-        f"silver: {s['batches']} batch(es), {s['rows_added']} rows added, "
-        f"{s['duplicates_removed']} duplicates removed, {s['rows_quarantined']} quarantined; "
-        f"gold: {len(g['raids_built'])} raid(s) rebuilt"
-    )
-    # Every pull of the raids rebuilt in this run, as a raider reads it.
-    from raidlib.console import print_pull_reports
+    with flow_script_settings():
+        result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
+        s, g = result["silver"], result["gold"]
+        print(
+            f"silver: {s['batches']} batch(es), {s['rows_added']} rows added, "
+            f"{s['duplicates_removed']} duplicates removed, {s['rows_quarantined']} quarantined; "
+            f"gold: {len(g['raids_built'])} raid(s) rebuilt"
+        )
+        # Every pull of the raids rebuilt in this run, as a raider reads it.
+        from raidlib.console import print_pull_reports
 
-    print_pull_reports(g.get("encounters"), g.get("encounter_stats"))
+        print_pull_reports(g.get("encounters"), g.get("encounter_stats"))

@@ -8,7 +8,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 
 from raidlib.backend import resolve_backend
-from raidlib.cli._common import add_backend_option, parse_flow_args
+from raidlib.cli._common import add_backend_option, flow_script_settings, parse_flow_args
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.gold import (
@@ -70,7 +70,8 @@ if __name__ == "__main__":
     parser.add_argument("--lake", default=None)
     add_backend_option(parser)
     args = parse_flow_args(parser)
-    result = silver_to_gold(lake=args.lake, backend=args.backend)
-    print(
-        f"gold rebuilt for {len(result['raids_built'])} raid(s); {result['files_written']} files written"
-    )
+    with flow_script_settings():
+        result = silver_to_gold(lake=args.lake, backend=args.backend)
+        print(
+            f"gold rebuilt for {len(result['raids_built'])} raid(s); {result['files_written']} files written"
+        )

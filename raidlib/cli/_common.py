@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,6 +98,31 @@ def quiet_temporary_prefect_server() -> None:
     wins (the profile's is passed to the subprocess after this one).
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+TEMPORARY_SERVER_STARTUP_S = 90
+"""How long a flow script waits for Prefect's temporary server to answer, unless the user set
+``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``. Prefect's own default, 20 s, is shorter than
+a first start takes on a slow machine (it creates the database): the run then failed with
+"Timed out while attempting to connect to ephemeral Prefect API server". 90 s matches the
+startup bound of ``raidlib up``."""
+
+
+@contextmanager
+def flow_script_settings() -> Iterator[None]:
+    """Prefect settings for running a flow script once, here; a value the user set still wins.
+
+    Prefect reads its settings when it is imported, so this is a settings context around the
+    flow call rather than an environment variable.
+    """
+    from prefect.settings import (  # noqa: PLC0415
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: TEMPORARY_SERVER_STARTUP_S}
+    with temporary_settings(set_defaults=defaults):
+        yield
 
 
 def raid_prefix(text: str) -> str:

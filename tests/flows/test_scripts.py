@@ -74,3 +74,18 @@ def test_a_first_run_on_a_temporary_server_logs_no_error(tmp_path: Path) -> None
     assert done.returncode == 0, output
     assert "Starting temporary server" in output and "Finished in state Completed()" in output
     assert "ERROR" not in output and "Traceback" not in output, output
+
+
+def test_scripts_give_a_first_temporary_server_time_to_start() -> None:
+    """Prefect's 20 s was shorter than a first start (it creates the database) on a slow machine:
+    the demo and every flow script failed with "Timed out ... ephemeral Prefect API server"."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
+    from prefect.settings import temporary_settings
+
+    from raidlib.cli._common import TEMPORARY_SERVER_STARTUP_S, flow_script_settings
+
+    with flow_script_settings():
+        assert STARTUP.value() == TEMPORARY_SERVER_STARTUP_S == 90
+    with temporary_settings(updates={STARTUP: 7}), flow_script_settings():
+        assert STARTUP.value() == 7  # the user's own value wins
+    assert not [p.name for p in SCRIPTS if "with flow_script_settings():" not in p.read_text()]
