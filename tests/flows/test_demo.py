@@ -48,9 +48,9 @@ def test_ingest_names_raids_after_their_date_unless_told(lake_dir: Path) -> None
     from datetime import UTC, datetime
 
     night = datetime(2026, 3, 1, 19, 30, tzinfo=UTC)
-    first = ingest(raids=2, lake=str(lake_dir), start=night)
+    first = ingest(raids=2, players=2, lake=str(lake_dir), start=night)
     assert [r["raid_id"] for r in first["raids"]] == ["raid20260301-001", "raid20260301-002"]
-    named = ingest(raids=1, lake=str(lake_dir), start=night, raid_prefix="guild")
+    named = ingest(raids=1, players=2, lake=str(lake_dir), start=night, raid_prefix="guild")
     assert [r["raid_id"] for r in named["raids"]] == ["guild001"]
 
 
