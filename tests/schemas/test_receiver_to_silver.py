@@ -1,0 +1,56 @@
+"""Schema-on-write and silver agree: every event shape the receiver accepts reaches silver.
+
+The receiver's 201 is a promise that the batch is in bronze; silver then has to read every
+accepted line and pass it, except for the rules the wire contract leaves to silver (README,
+"Silver"): those, and only those, may quarantine an accepted event.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from raidlib.backend import Backend
+from raidlib.lake.lake import Lake
+from raidlib.receiver import create_app
+from raidlib.settings import Settings
+from raidlib.silver.pipeline import process_new_bronze
+
+from .strategies import valid_events
+
+SILVER_ONLY_RULES = {
+    "timestamp_too_old",  # the receiver bounds only future timestamps
+    "health_pct_increased_on_hit",
+    "death_target_not_player",
+    "player_target_without_id",
+}
+
+PIPELINE = settings(
+    settings.default,
+    max_examples=max(25, settings.default.max_examples // 4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@PIPELINE
+@given(events=st.lists(valid_events(), min_size=1, max_size=6))
+def test_every_accepted_event_reaches_silver(
+    tmp_path_factory: Any, any_backend: Backend, events: list[Any]
+) -> None:
+    lake = Lake.local(tmp_path_factory.mktemp("lake"))
+    client = create_app(Settings(), lake).test_client()
+    response = client.post("/events", data=json.dumps(events), content_type="application/json")
+    assert response.status_code == 201, response.get_json()
+
+    report = process_new_bronze(lake, any_backend)
+
+    assert report.rows_in == len(events) == response.get_json()["events_received"]
+    assert set(report.quarantined_by_reason) <= SILVER_ONLY_RULES, report.quarantined_by_reason
+    assert report.rows_added + report.duplicates_removed + report.rows_quarantined == len(events)
+    assert report.duplicates_removed == 0  # every event has its own id
+    assert list(Path(lake.root("silver")).rglob("*.parquet")) or report.rows_added == 0
