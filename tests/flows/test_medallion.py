@@ -86,6 +86,43 @@ def test_medallion_builds_gold_then_reruns_change_nothing(lake_dir: Path) -> Non
     assert_gold_equal(gold(lake), built)
 
 
+def readme_reading_example() -> str:
+    """The README's "Reading the tables" code block."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("<!-- reading-example:", 1)[1].split("```python\n", 1)[1]
+    return block.split("```", 1)[0]
+
+
+def test_the_readme_reads_gold_and_silver_typed_as_declared(
+    lake_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Raid ids made only of digits: pandas.read_parquet would make them integers.
+    land(
+        Lake.local(lake_dir), generate_raids(1, seed=3, start=START, config=CONFIG, raid_prefix="0")
+    )
+    medallion(lake=str(lake_dir), backend="pandas")
+    monkeypatch.chdir(lake_dir.parent)  # the example's ./lake
+
+    scope: dict = {}
+    exec(readme_reading_example().replace('"raid001"', '"0001"'), scope)  # noqa: S102
+
+    assert scope["summary"].equals(
+        read_gold_table(Lake.local(lake_dir), "fact_raid_summary", PANDAS)
+    )
+    assert list(scope["summary"]["raid_id"]) == ["0001"]
+    assert scope["stats"]["raid_id"].dtype == "str" and len(scope["top_dps"]) == 3
+    assert set(scope["events"]["raid_id"]) == {"0001"} and len(scope["events"]) > 1000
+    assert "0001" in capsys.readouterr().out
+
+    from raidlib.read import read_gold, read_silver
+
+    with pytest.raises(ValueError, match="no gold table 'players'; the tables are: dim_player"):
+        read_gold("players", lake_dir)
+    empty = read_gold("dim_raid", lake_dir.parent / "nothing-built-yet")
+    assert len(empty) == 0 and "raid_id" in empty.columns
+    assert len(read_silver(lake=lake_dir)) == len(scope["events"])
+
+
 def test_reposting_the_same_events_under_new_batch_ids_leaves_gold_identical(
     lake_dir: Path, tmp_path: Path
 ) -> None:

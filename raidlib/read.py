@@ -1,0 +1,44 @@
+"""Lake tables as DataFrames, for a notebook or a script: local or S3 alike, typed as declared.
+
+``pandas.read_parquet`` on a gold folder works too, but it infers the Hive partition columns
+(``raid_id`` becomes a category, a raid id made of digits an integer); these readers give every
+column its declared type, on either backend.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from raidlib.backend import resolve_backend
+from raidlib.gold.schema import GOLD_SCHEMAS
+from raidlib.lake import Lake
+from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
+from raidlib.runconfig import settings_for_run
+
+LakeLike = Lake | str | os.PathLike[str] | None
+
+
+def open_lake(lake: LakeLike = None) -> Lake:
+    """A :class:`Lake` as given; a folder (like ``--lake``); or, for None, the ``RAIDLIB_*``
+    settings (environment, then ``.env``: S3 roots and credentials, else ``./lake``)."""
+    if isinstance(lake, Lake):
+        return lake
+    return Lake.from_settings(settings_for_run(os.fspath(lake) if lake is not None else None))
+
+
+def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> Any:
+    """Every row of a gold table (README, "Gold columns"); empty, with its columns, before
+    the first gold run."""
+    if table not in GOLD_SCHEMAS:
+        raise ValueError(f"no gold table {table!r}; the tables are: {', '.join(GOLD_SCHEMAS)}")
+    return read_gold_table(open_lake(lake), table, resolve_backend(backend))
+
+
+def read_silver(
+    raid_id: str | None = None, lake: LakeLike = None, *, backend: str = "pandas"
+) -> Any:
+    """Silver events of one raid (every date it spans), or of every raid: one row per event."""
+    opened = open_lake(lake)
+    raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
+    return read_silver_for_raids(opened, raids, resolve_backend(backend))
