@@ -1,4 +1,5 @@
-"""Schema-on-write and silver agree: every event shape the receiver accepts reaches silver.
+"""Schema-on-write, silver and gold agree: every event shape the receiver accepts reaches silver,
+and every raid made of such events builds gold.
 
 The receiver's 201 is a promise that the batch is in bronze; silver then has to read every
 accepted line and pass it, except for the rules the wire contract leaves to silver (README,
@@ -14,11 +15,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from raidlib.backend import Backend
+from raidlib.backend import Backend, to_pandas
+from raidlib.gold import GOLD_SCHEMAS, build_gold
+from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
+from raidlib.read import read_silver
 from raidlib.receiver import create_app
 from raidlib.settings import Settings
 from raidlib.silver.pipeline import process_new_bronze
+from raidlib.silver.rules import RuleParams
 
 from .strategies import valid_events
 
@@ -54,3 +59,28 @@ def test_every_accepted_event_reaches_silver(
     assert report.rows_added + report.duplicates_removed + report.rows_quarantined == len(events)
     assert report.duplicates_removed == 0  # every event has its own id
     assert list(Path(lake.root("silver")).rglob("*.parquet")) or report.rows_added == 0
+
+
+@settings(PIPELINE, max_examples=max(12, settings.default.max_examples // 8))
+@given(events=st.lists(valid_events(), min_size=1, max_size=8))
+def test_any_accepted_raid_builds_every_gold_table_in_its_schema(
+    tmp_path_factory: Any, any_backend: Backend, events: list[Any]
+) -> None:
+    """Odd but valid raids (one event, no boss, no roles, padded names, 1e9 hits) build gold."""
+    lake = Lake.local(tmp_path_factory.mktemp("lake"))
+    create_app(Settings(), lake).test_client().post("/events", json=events)
+    no_age_limit = RuleParams(max_event_age_s=float("inf"))  # the strategy dates events 2015-2025
+    report = process_new_bronze(lake, any_backend, params=no_age_limit)
+    silver = read_silver(lake=lake, backend=any_backend.name)
+    assert len(silver) == report.rows_added
+    if not len(silver):  # every event failed a silver-only rule
+        return
+
+    gold = build_gold(silver).as_dict()
+
+    assert set(gold) == set(GOLD_SCHEMAS)
+    for name, frame in gold.items():
+        frame_to_table(frame, GOLD_SCHEMAS[name].schema)  # raises if a value breaks its type
+    raids = set(to_pandas(silver)["raid_id"])
+    assert set(to_pandas(gold["fact_raid_summary"])["raid_id"]) == raids
+    assert set(to_pandas(gold["dim_raid"])["raid_id"]) == raids
