@@ -1,8 +1,8 @@
 """Lake tables as DataFrames, for a notebook or a script: local or S3 alike, typed as declared.
 
 ``pandas.read_parquet`` on a gold folder works too, but it infers the Hive partition columns
-(``raid_id`` becomes a category, a raid id made of digits an integer); these readers give every
-column its declared type, on either backend.
+(``raid_id`` becomes a category, of integers when every raid id is made of digits); these
+readers give every column its declared type, on either backend.
 """
 
 from __future__ import annotations

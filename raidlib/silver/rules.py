@@ -73,6 +73,16 @@ RULES = (
 )
 """Every rule code, in the order reasons are listed."""
 
+RULES_BEYOND_THE_RECEIVER = (
+    "health_pct_increased_on_hit",
+    "death_target_not_player",
+    "player_target_without_id",
+    "timestamp_too_old",
+)
+"""Rules the wire contract leaves to silver (the receiver accepts such events): the only
+reasons an event the receiver answered 201 for can be quarantined. Every other rule repeats a
+receiver check, for bronze written by other tools."""
+
 
 @dataclass(frozen=True)
 class RuleParams:
