@@ -35,19 +35,25 @@ PIPELINE = settings(
 )
 
 
+def post_accepted(lake: Lake, events: list[Any]) -> int:
+    """POST ``events`` to a receiver on ``lake``; it must answer 201. Returns events_received."""
+    client = create_app(Settings(), lake).test_client()
+    response = client.post("/events", data=json.dumps(events), content_type="application/json")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["events_received"]
+
+
 @PIPELINE
 @given(events=st.lists(valid_events(), min_size=1, max_size=6))
 def test_every_accepted_event_reaches_silver(
     tmp_path_factory: Any, any_backend: Backend, events: list[Any]
 ) -> None:
     lake = Lake.local(tmp_path_factory.mktemp("lake"))
-    client = create_app(Settings(), lake).test_client()
-    response = client.post("/events", data=json.dumps(events), content_type="application/json")
-    assert response.status_code == 201, response.get_json()
+    accepted = post_accepted(lake, events)
 
     report = process_new_bronze(lake, any_backend)
 
-    assert report.rows_in == len(events) == response.get_json()["events_received"]
+    assert report.rows_in == len(events) == accepted
     assert set(report.quarantined_by_reason) <= set(RULES_BEYOND_THE_RECEIVER), (
         report.quarantined_by_reason
     )
@@ -63,7 +69,7 @@ def test_any_accepted_raid_builds_every_gold_table_in_its_schema(
 ) -> None:
     """Odd but valid raids (one event, no boss, no roles, padded names, 1e9 hits) build gold."""
     lake = Lake.local(tmp_path_factory.mktemp("lake"))
-    create_app(Settings(), lake).test_client().post("/events", json=events)
+    post_accepted(lake, events)
     no_age_limit = RuleParams(max_event_age_s=float("inf"))  # the strategy dates events 2015-2025
     report = process_new_bronze(lake, any_backend, params=no_age_limit)
     silver = read_silver(lake=lake, backend=any_backend.name)
