@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import json
 import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,11 +34,31 @@ os.environ["RAIDLIB_ENV_FILE"] = ""
 # A slot left busy by a broken test must fail that test in minutes, not hang the suite.
 os.environ["RAIDLIB_SLOT_WAIT_S"] = "120"
 
+_RUN_STARTED = time.time()
+# Written by the e2e session (tests/e2e/conftest.py) when it stops the stack.
+E2E_TIMINGS_FILE = Path(__file__).resolve().parents[1] / "test-output" / "e2e-timings.json"
+
 settings.register_profile(
     "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show the e2e step wall times at the end of a run that started the stack.
+
+    Read from the file rather than from the fixture, because under pytest-xdist the stack runs
+    in a worker whose fixtures this (controller) process never sees.
+    """
+    path = E2E_TIMINGS_FILE
+    if not path.is_file() or path.stat().st_mtime < _RUN_STARTED:
+        return
+    times = json.loads(path.read_text(encoding="utf-8"))
+    terminalreporter.write_sep("-", "raidlib e2e timings")
+    terminalreporter.write_line(f"e2e wall times (s), also in {path}:")
+    for name, seconds in times.items():
+        terminalreporter.write_line(f"  {name:28s} {seconds:7.2f}")
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,14 @@
-"""End-to-end fixtures: the real local stack (``raidlib.stack``) on loopback, one session.
+"""End-to-end fixtures: the real local stack (``raidlib.stack``) on loopback, once for tests/e2e.
 
-The session starts a Prefect server on a free port with a temporary ``PREFECT_HOME``, runs the
+The first e2e test starts a Prefect server on a free port with a temporary ``PREFECT_HOME``, runs the
 set-up, ``prefect deploy --all`` on this checkout's ``prefect.yaml``, a process worker and the
 receiver, all through :class:`raidlib.stack.Stack` — the code behind ``raidlib up``. Events
 posted to the receiver land in a temporary lake (``RAIDLIB_*_ROOT`` for every child process)
 and one ``medallion/medallion`` run is made with ``prefect deployment run --watch``. Every
-process is stopped at session end, whatever happened. Wall times of every step are printed and
-written to ``<tmp>/timings.json`` (and ``test-output/e2e-timings.json``).
+process is stopped after the last e2e test (package scope, so the stack does not idle on
+through the rest of the run), whatever happened. Wall times of every step are printed and
+written to ``<tmp>/timings.json`` and ``test-output/e2e-timings.json``, which the root conftest
+shows at the end of the run.
 """
 
 from __future__ import annotations
@@ -60,44 +62,33 @@ class _Timer:
         self.times[self.name] = round(time.monotonic() - self.started, 2)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def step_times(e2e_dir: Path) -> Iterator[StepTimes]:
     times = StepTimes()
-    session_started = time.monotonic()
+    e2e_started = time.monotonic()
     yield times
-    times["session_total"] = round(time.monotonic() - session_started, 2)
+    times["e2e_total"] = round(time.monotonic() - e2e_started, 2)
     text = json.dumps(times, indent=2)
     (e2e_dir / "timings.json").write_text(text, encoding="utf-8")
     TEST_OUTPUT.mkdir(exist_ok=True)
     (TEST_OUTPUT / "e2e-timings.json").write_text(text, encoding="utf-8")
-    _REPORT.append(f"e2e wall times (s), also in {e2e_dir / 'timings.json'}:")
-    _REPORT.extend(f"  {name:28s} {seconds:7.2f}" for name, seconds in times.items())
+    # The root conftest prints this file at the end of the run (also under pytest-xdist, whose
+    # controller never sees this worker's fixtures).
 
 
-_REPORT: list[str] = []
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Show the step wall times at the end of the run, even without ``-s``."""
-    if _REPORT:
-        terminalreporter.write_sep("-", "raidlib e2e timings")
-        for line in _REPORT:
-            terminalreporter.write_line(line)
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lake_root(e2e_dir: Path) -> Path:
     return e2e_dir / "lake"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(e2e_dir: Path, lake_root: Path, step_times: StepTimes) -> Iterator[Stack]:
-    """Server + set-up + deploy --all + worker + receiver; all stopped at session end."""
+    """Server + set-up + deploy --all + worker + receiver; all stopped after the e2e tests."""
     import yaml
 
     spec = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
@@ -145,7 +136,7 @@ def _keep_logs(stack: Stack) -> None:
         shutil.copytree(stack.logs_dir, target)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prefect_client(stack: Stack) -> Iterator[Any]:
     """A synchronous Prefect client on the stack's API (not the suite's ephemeral one).
 
@@ -191,7 +182,7 @@ class MedallionRun:
     events: list[dict[str, Any]]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def medallion_run(
     stack: Stack, lake_root: Path, step_times: StepTimes, e2e_dir: Path
 ) -> MedallionRun:

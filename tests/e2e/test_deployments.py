@@ -13,7 +13,8 @@ from raidlib.stack import Stack
 from .conftest import MedallionRun, artifacts_of, run_with_subflows
 from .raids import EXPECTED_SUMMARY, first_event_date
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# One stack for all e2e tests: under pytest-xdist they all run on the same worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 FLOWS = ("ingest", "bronze_to_silver", "silver_to_gold", "medallion", "import_combat_log")
 SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"

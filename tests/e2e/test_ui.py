@@ -21,10 +21,11 @@ from .conftest import (
     run_with_subflows,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# One stack for all e2e tests: under pytest-xdist they all run on the same worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(step_times: StepTimes) -> str:
     """Path to Chromium; installs Debian's package when missing (root only), else skips."""
     with step_times.measure("chromium_find_or_install"):
