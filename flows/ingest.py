@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from prefect import flow, get_run_logger
+from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from raidlib.cli._common import (
@@ -77,14 +78,16 @@ def ingest(
         skill=skill,
         raid_prefix=raid_prefix,
     )
+    # quote(): Prefect otherwise walks every event of every batch looking for futures and
+    # states (about 1 s per 1,000 events on a slow machine); these are plain data.
     if receiver_url:
         logger.info("posting %d batch(es) to %s", len(batches), receiver_url)
         token = token or settings_for_run(lake).auth_token  # the receiver's own setting
-        delivery = post_to_receiver(receiver_url, batches, token, concurrency)
+        delivery = post_to_receiver(receiver_url, quote(batches), token, concurrency)
     else:
         settings = settings_for_run(lake)
         logger.info("landing %d batch(es) directly in %s", len(batches), settings.bronze_root)
-        delivery = land_directly(settings, batches)
+        delivery = land_directly(settings, quote(batches))
     publish_table("ingest-raids", raid_summary, "Raids generated (simulated outcome)")
     publish_table(
         "ingest-delivery",
