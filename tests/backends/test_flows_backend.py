@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,26 +23,35 @@ def test_pandas_run_records_the_backend(prefect_harness, lake_root, monkeypatch)
     from flows.bronze_to_silver import bronze_to_silver
     from flows.silver_to_gold import silver_to_gold
 
-    silver = bronze_to_silver(lake=str(lake_root), backend="pandas")
-    gold = silver_to_gold(lake=str(lake_root), backend="pandas")
+    silver_run = bronze_to_silver(lake=str(lake_root), backend="pandas", return_state=True)
+    gold_run = silver_to_gold(lake=str(lake_root), backend="pandas", return_state=True)
+    silver, gold = silver_run.result(), gold_run.result()
     assert silver["backend"] == "pandas" and gold["backend"] == "pandas"
     assert silver["rows_quarantined"] == 2
 
     import asyncio
 
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
 
-    async def artifacts(key: str):
+    async def artifacts(key: str, flow_run_id):
+        """This run's artifacts only: other flow tests share the Prefect server and keys."""
         async with get_client() as client:
             return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=[key]),
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                )
             )
 
-    quality = asyncio.run(artifacts("silver-data-quality"))
-    assert quality and "backend: pandas" in (quality[0].description or "")
-    assert '"backend"' in str(quality[0].data) and '"pandas"' in str(quality[0].data)
-    outcomes = asyncio.run(artifacts("gold-raid-outcomes"))
-    assert outcomes and "backend: pandas" in (outcomes[0].description or "")
+    quality = asyncio.run(artifacts("silver-data-quality", silver_run.state_details.flow_run_id))
+    assert len(quality) == 1 and "backend: pandas" in (quality[0].description or "")
+    assert {"metric": "backend", "value": "pandas"} in json.loads(quality[0].data)
+    outcomes = asyncio.run(artifacts("gold-raid-outcomes", gold_run.state_details.flow_run_id))
+    assert len(outcomes) == 1 and "backend: pandas" in (outcomes[0].description or "")
 
 
 def test_flows_follow_raidlib_backend_unless_told_otherwise(
