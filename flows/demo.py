@@ -64,18 +64,15 @@ def demo(
     with ReceiverServer(create_app(settings, lake_obj), "127.0.0.1", 0) as server:
         server.start()
         logger.info("receiver listening on %s", server.url)
-        faults = {
-            "duplicate_rate": duplicate_rate,
-            "late_rate": late_rate,
-            "invalid_rate": invalid_rate,
-        }
         delivered = ingest(
             raids=raids,
             seed=seed,
             start=start,
             receiver_url=server.url,
             raid_prefix="raid",  # the demo's own fixed nights: raid001, raid002, …
-            **faults,
+            duplicate_rate=duplicate_rate,
+            late_rate=late_rate,
+            invalid_rate=invalid_rate,
         )
         if pug_wipe:
             pug_night = ingest(
@@ -86,7 +83,9 @@ def demo(
                 pug=True,
                 skill=PUG_SKILL,
                 raid_prefix="pug",
-                **faults,
+                duplicate_rate=duplicate_rate,
+                late_rate=late_rate,
+                invalid_rate=invalid_rate,
             )
             delivered = {
                 "raids": delivered["raids"] + pug_night["raids"],
@@ -96,7 +95,7 @@ def demo(
     bronze = {
         "batches": len(landed),
         "objects": sum(len(b.paths) for b in landed),
-        "events": sum(b.events for b in landed),
+        "events": sum(b.events or 0 for b in landed),
     }
     result = medallion(lake=lake, backend=backend)
     # Show gold as it stands in the lake (a re-run rebuilds nothing, yet gold is there).

@@ -27,8 +27,11 @@ RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 class BatchLike(Protocol):
     """What :func:`post_batches` needs from a batch (the generator's ``WireBatch`` fits)."""
 
-    batch_id: str
-    events: Sequence[Any]
+    @property
+    def batch_id(self) -> str: ...
+
+    @property
+    def events(self) -> Sequence[Any]: ...
 
     def body(self) -> bytes: ...
 

@@ -184,7 +184,8 @@ def _unit_frame(
         if not len(encs):
             return np.full(len(rows), None, dtype=object)
         vals = encs[column].to_numpy(dtype=object)[safe]
-        return np.where(inside, vals, None)
+        vals[~inside] = None
+        return vals
 
     out = pd.DataFrame(
         {
@@ -283,12 +284,18 @@ def _target_types(
     obj = (flags & FLAG_TYPE_OBJECT) != 0
     pet = (flags & (FLAG_TYPE_PET | FLAG_TYPE_GUARDIAN)) != 0
     npc_flag = (flags & FLAG_TYPE_NPC) != 0
-    kinds = np.select(
-        [no_target, player, boss, obj, npc_flag & ~pet],
-        [None, "player", "boss", "interactive", "add"],
-        None,
-    )
-    return kinds.astype(object)
+    kinds = np.full(len(flags), None, dtype=object)
+    # The first matching rule wins, so apply them last to first.
+    rules = [
+        (no_target, None),
+        (player, "player"),
+        (boss, "boss"),
+        (obj, "interactive"),
+        (npc_flag & ~pet, "add"),
+    ]
+    for rule, kind in reversed(rules):
+        kinds[rule] = kind
+    return kinds
 
 
 def _boss_health(out: pd.DataFrame, rows: pd.DataFrame, value: np.ndarray) -> None:

@@ -399,7 +399,7 @@ def _control_row(
 ) -> None:
     event = f[0]
     if event == "COMBAT_LOG_VERSION":
-        info = {"line": line_no, "version": int(f[1])}
+        info: dict[str, Any] = {"line": line_no, "version": int(f[1])}
         for key, value in zip(f[2::2], f[3::2], strict=False):
             info[key.lower()] = value
         state.version = info["version"]
@@ -427,15 +427,15 @@ def _control_row(
         state.open_encounter = enc
         phases.append((line_no, ts, enc.index, "start"))
     elif event == "ENCOUNTER_END":
-        enc = state.open_encounter
-        if enc is None or enc.game_id != int(f[1]):
+        ending = state.open_encounter
+        if ending is None or ending.game_id != int(f[1]):
             report.skip("encounter_end_without_start")
             return
-        enc.end_line, enc.end_ms = line_no, ts
-        enc.success = f[5] == "1" if len(f) > 5 else None
-        enc.fight_time_ms = int(f[6]) if len(f) > 6 and f[6] else None
+        ending.end_line, ending.end_ms = line_no, ts
+        ending.success = f[5] == "1" if len(f) > 5 else None
+        ending.fight_time_ms = int(f[6]) if len(f) > 6 and f[6] else None
         state.open_encounter = None
-        phases.append((line_no, ts, enc.index, "end"))
+        phases.append((line_no, ts, ending.index, "end"))
     elif event == "COMBATANT_INFO":
         # specID is the last field before the first [..]/(..) group: field 24 before 12.0,
         # 25 from 12.0 on (one extra stat), 0 in Classic (§6.3)
@@ -454,8 +454,8 @@ def _control_row(
         if len(f) > 9 and f[9] == "1":
             report.skip("feign_death")  # unconsciousOnDeath = 1 (§6.1)
             return
-        enc = state.open_encounter
-        deaths.append((line_no, ts, enc.index if enc else -1, guid, name))
+        during = state.open_encounter
+        deaths.append((line_no, ts, during.index if during else -1, guid, name))
     else:  # SPELL_SUMMON, SPELL_CREATE: dest is the new unit, source its owner
         src, dst = f[1], f[5]
         if src != NO_GUID and dst != NO_GUID and dst not in state.owners:
@@ -685,8 +685,8 @@ def _num(
 def _hex_col(values: pa.Array) -> np.ndarray:
     """``0x514`` -> 1300 (dictionary-encoded: each distinct flag parsed once)."""
     enc = pc.dictionary_encode(values)
-    parsed = [(_hex(v) if v is not None else None) for v in enc.dictionary.to_pylist()]
-    parsed = np.array([-1 if v is None else v for v in parsed], dtype=np.int64)
+    flags = [_hex(v) if v is not None else None for v in enc.dictionary.to_pylist()]
+    parsed = np.array([-1 if v is None else v for v in flags], dtype=np.int64)
     indices = enc.indices.to_numpy(zero_copy_only=False)
     return parsed[indices] if len(parsed) else np.full(len(values), -1, np.int64)
 

@@ -45,10 +45,10 @@ def _open_stream(source: str | os.PathLike[str] | IO[bytes]) -> pa.NativeFile:
             magic = fh.read(2)
         compression = "gzip" if magic == GZIP_MAGIC else None
         return pa.input_stream(os.fspath(source), compression=compression)
-    raw = source
+    raw: Any = source  # any binary file object; peek() below needs a buffered one
     if not hasattr(raw, "peek"):
-        raw = io.BufferedReader(raw)  # type: ignore[arg-type]
-    magic = raw.peek(2)[:2]  # type: ignore[union-attr]
+        raw = io.BufferedReader(raw)
+    magic = raw.peek(2)[:2]
     stream = pa.PythonFile(raw, mode="r")
     if magic == GZIP_MAGIC:
         return pa.CompressedInputStream(stream, "gzip")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,6 @@ def _iso_utc(series: pd.Series) -> np.ndarray:
         series = pd.to_datetime(series, utc=True)
     naive = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
     as_int = naive[~np.isnat(naive)].astype(np.int64)
-    unit = "ms" if np.all(as_int % 1000 == 0) else "us"
+    unit: Literal["ms", "us"] = "ms" if np.all(as_int % 1000 == 0) else "us"
     text = np.datetime_as_string(naive, unit=unit)
     return np.char.add(text, "+00:00").astype(object)

@@ -53,7 +53,11 @@ class Lake:
     def local(cls, root: str | os.PathLike[str]) -> Lake:
         """Convenience: ``<root>/bronze``, ``<root>/silver``, ``<root>/gold``."""
         root = os.fspath(root)
-        return cls(*(os.path.join(root, layer) for layer in ("bronze", "silver", "gold")))
+        return cls(
+            bronze_root=os.path.join(root, "bronze"),
+            silver_root=os.path.join(root, "silver"),
+            gold_root=os.path.join(root, "gold"),
+        )
 
     def root(self, layer: Layer) -> str:
         raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -209,7 +210,7 @@ def _is_event_error(loc: tuple[Any, ...], enveloped: bool) -> bool:
 
 
 def _group_by_index(
-    event_errors: list[dict[str, Any]], *, offset: int
+    event_errors: Sequence[Mapping[str, Any]], *, offset: int
 ) -> dict[int, list[dict[str, Any]]]:
     """``("events", i, field…)`` or ``(i, field…)`` → ``{i: [{"loc": [field…], …}]}``."""
     grouped: dict[int, list[dict[str, Any]]] = {}

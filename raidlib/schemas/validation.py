@@ -79,7 +79,9 @@ class EventValidationError(ValueError):
     def __init__(self, errors_by_index: dict[int, list[dict[str, Any]]], total: int) -> None:
         self.errors_by_index = dict(sorted(errors_by_index.items()))
         self.total = total
-        first = next(iter(self.errors_by_index.items()), (None, []))
+        first: tuple[int | None, list[dict[str, Any]]] = next(
+            iter(self.errors_by_index.items()), (None, [])
+        )
         detail = (
             f"; event {first[0]}: {first[1][0]['msg']} at {first[1][0]['loc']}" if first[1] else ""
         )

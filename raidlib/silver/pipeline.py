@@ -25,6 +25,7 @@ import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -189,7 +190,7 @@ def process_batches(
         if fits:
             report, used = run_with_fallback(
                 "silver",
-                lambda b, chunk=chunk: _process_chunk(lake, b, chunk, params),
+                partial(_process_chunk, lake, batches=chunk, params=params),
                 backend,
                 lambda: pandas_backend("GPU out of memory"),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from prefect import get_run_logger, task
 from prefect.artifacts import (
@@ -46,6 +47,7 @@ def import_combat_log_file(
     artifact_id = create_progress_artifact(
         progress=0.0, key="combat-log-import-progress", description=f"Importing {path}"
     )
+    assert isinstance(artifact_id, UUID)  # a sync task: Prefect's async_dispatch ran it sync
     shown = [0.0]
 
     def progress(done: int, total: int) -> None:

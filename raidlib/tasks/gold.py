@@ -29,7 +29,11 @@ from raidlib.tasks.setup import exclusive_slot
 
 # Every step is idempotent, so retrying a failed I/O step is safe; results are never cached
 # (inputs are settings and frames, and a rerun must re-read the lake).
-IO_RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10], "cache_policy": NO_CACHE}
+IO_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "cache_policy": NO_CACHE,
+}
 
 
 @task(name="find-raids-needing-gold", **IO_RETRIES)
