@@ -11,16 +11,41 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from pydantic import ValidationError
 
+from raidlib import __version__
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
+
+VERSIONS_SHOWN = ("pandas", "pyarrow", "prefect", "pydantic", "cudf-cu12", "cudf-cu13")
+
+
+def describe_versions() -> str:
+    """raidlib's version and those of the packages that decide its behaviour (for bug reports).
+
+    Read from the installed distributions' metadata: nothing is imported, so it is instant.
+    """
+    found = []
+    for name in VERSIONS_SHOWN:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            if not name.startswith("cudf"):
+                found.append(f"{name} not installed")
+    if not any(name.startswith("cudf") for name in found):
+        found.append("cudf not installed")
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"raidlib {__version__} (Python {python}; {', '.join(found)})"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="raidlib",
         description="World of Warcraft raid telemetry: receiver, bronze/silver/gold lake, Prefect flows.",
+    )
+    parser.add_argument(
+        "--version", action="store_true", help="show the versions of raidlib and its engines"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -36,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.version:  # printed whole: argparse's version action would wrap the line
+        print(describe_versions())
+        return 0
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
