@@ -216,7 +216,9 @@ class RaidSimulation:
                 self.berserk = True
                 wipe = self.enrage + rng.integers(*_BERSERK_WIPE_MS, size=int(standing.sum()))
                 self.death_t[standing] = wipe
-            self.end_t = int(self.death_t.max())
+            # np.max, not .max(): mypy rejects .max() on a shape-typed array under NumPy 2.5's
+            # stubs (numpy/numpy#32282), which Python 3.12+ installs.
+            self.end_t = int(np.max(self.death_t))
 
         s = slice(0, n_hits)
         pct_before = np.clip(100.0 * (1.0 - (cum[s] - damage[s]) / self.hp), 0.0, 100.0)
