@@ -12,7 +12,6 @@ PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e .
 # Plain-Python flow runs use Prefect's ephemeral API in ./.raidlib/prefect (no server needed).
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.raidlib/prefect}"
 mkdir -p "$PREFECT_HOME"  # Prefect creates only the last folder of the path itself
-export PREFECT_SERVER_ANALYTICS_ENABLED=false
 # The first start creates and migrates that database: allow more than Prefect's default 20 s
 # on a slow or busy machine.
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}"

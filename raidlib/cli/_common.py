@@ -4,7 +4,6 @@ combat-log import)."""
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,21 +82,7 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
             dask_task_runner(args.dask_address)
         except TaskRunnerUnavailableError as exc:
             parser.exit(2, f"{parser.prog}: {exc}\n")
-    quiet_temporary_prefect_server()
     return args
-
-
-def quiet_temporary_prefect_server() -> None:
-    """Start Prefect's temporary server without its usage telemetry, unless the user chose.
-
-    A flow script run without ``PREFECT_API_URL`` starts a temporary server in a subprocess that
-    inherits this environment. Its telemetry logs an ERROR on every start without internet
-    ("Failed to send telemetry") and, on the first start with a fresh ``PREFECT_HOME``, a
-    "database is locked" traceback: noise that looks like a failed run. ``raidlib up`` and the
-    demo start Prefect with it off too. A value set in the environment or the Prefect profile
-    wins (the profile's is passed to the subprocess after this one).
-    """
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 TEMPORARY_SERVER_STARTUP_S = 90
@@ -110,17 +95,27 @@ startup bound of ``raidlib up``."""
 
 @contextmanager
 def flow_script_settings() -> Iterator[None]:
-    """Prefect settings for running a flow script once, here; a value the user set still wins.
+    """Prefect settings for running a flow script once, here; a value the user set (environment
+    or Prefect profile) still wins.
 
-    Prefect reads its settings when it is imported, so this is a settings context around the
-    flow call rather than an environment variable.
+    Without ``PREFECT_API_URL`` the flow call starts Prefect's temporary server, which waits
+    :data:`TEMPORARY_SERVER_STARTUP_S` for it, and runs it without usage telemetry: offline,
+    telemetry logs an ERROR on every start ("Failed to send telemetry") and, on the first start
+    with a fresh ``PREFECT_HOME``, a "database is locked" traceback, noise that looks like a
+    failed run (``raidlib up`` turns it off too). Prefect hands the server subprocess every
+    setting that is set, these defaults included. A settings context rather than environment
+    variables, because Prefect reads its settings when it is imported.
     """
     from prefect.settings import (  # noqa: PLC0415
+        PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         temporary_settings,
     )
 
-    defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: TEMPORARY_SERVER_STARTUP_S}
+    defaults = {
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: TEMPORARY_SERVER_STARTUP_S,
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+    }
     with temporary_settings(set_defaults=defaults):
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -89,3 +90,34 @@ def test_scripts_give_a_first_temporary_server_time_to_start() -> None:
     with temporary_settings(updates={STARTUP: 7}), flow_script_settings():
         assert STARTUP.value() == 7  # the user's own value wins
     assert not [p.name for p in SCRIPTS if "with flow_script_settings():" not in p.read_text()]
+
+
+SERVER_ENV = """
+import json
+from prefect.settings import get_current_settings
+from raidlib.cli._common import flow_script_settings
+with flow_script_settings():
+    env = get_current_settings().to_environment_variables(exclude_unset=True)
+print(json.dumps({k: v for k, v in env.items() if "ANALYTICS" in k or "STARTUP" in k}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("user_value", "expected"), [(None, "False"), ("true", "True"), ("false", "False")]
+)
+def test_scripts_start_the_temporary_server_without_telemetry_unless_the_user_chose(
+    tmp_path: Path, user_value: str | None, expected: str
+) -> None:
+    """What Prefect hands the temporary server's subprocess: every setting that is set, the
+    scripts' defaults included; the user's own ``PREFECT_SERVER_ANALYTICS_ENABLED`` wins."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAIDLIB_"))}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    if user_value is not None:
+        env["PREFECT_SERVER_ANALYTICS_ENABLED"] = user_value
+    done = subprocess.run(
+        [sys.executable, "-c", SERVER_ENV], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    server_env = json.loads(done.stdout.strip().splitlines()[-1])
+    assert server_env["PREFECT_SERVER_ANALYTICS_ENABLED"] == expected
+    assert server_env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "90"
