@@ -59,11 +59,18 @@ def test_forcing_cudf_without_a_gpu_stops_the_script_before_any_flow_run(
     assert f"{script.name}: backend 'cudf' was requested but" in err and "--backend pandas" in err
 
 
+def environment_without_prefect_or_raidlib_settings(tmp_path: Path) -> dict[str, str]:
+    """This environment minus every ``PREFECT_*``/``RAIDLIB_*`` variable, with a fresh
+    ``PREFECT_HOME``: what a user who never configured Prefect has."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAIDLIB_"))}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    return env
+
+
 def test_a_first_run_on_a_temporary_server_logs_no_error(tmp_path: Path) -> None:
     """A fresh ``PREFECT_HOME`` and no API URL: the script starts Prefect's temporary server,
     whose telemetry used to log an ERROR (offline) or a "database is locked" traceback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAIDLIB_"))}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    env = environment_without_prefect_or_raidlib_settings(tmp_path)
     done = subprocess.run(
         [sys.executable, str(ROOT / "flows" / "bronze_to_silver.py"), "--lake", str(tmp_path)],
         env=env,
@@ -110,8 +117,7 @@ def test_scripts_start_the_temporary_server_without_telemetry_unless_the_user_ch
 ) -> None:
     """What Prefect hands the temporary server's subprocess: every setting that is set, the
     scripts' defaults included; the user's own ``PREFECT_SERVER_ANALYTICS_ENABLED`` wins."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAIDLIB_"))}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    env = environment_without_prefect_or_raidlib_settings(tmp_path)
     if user_value is not None:
         env["PREFECT_SERVER_ANALYTICS_ENABLED"] = user_value
     done = subprocess.run(
