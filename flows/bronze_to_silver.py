@@ -12,6 +12,7 @@ from raidlib.cli._common import add_backend_option, flow_script_settings, parse_
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
+from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
 from raidlib.tasks.setup import exclusive_slot
 from raidlib.tasks.silver import (
     data_quality_rows,
@@ -44,11 +45,15 @@ def bronze_to_silver(
 
     with exclusive_slot(SILVER_LIMIT_NAME, settings.slot_wait_s):
         batches = find_unprocessed(settings)
-        futures = [
-            process_batch_group.submit(settings, group, max_batches_per_task)
-            for group in independent_groups(batches)
-        ]
-        reports = [f.result() for f in futures]
+        groups = independent_groups(batches)
+        limit = parallel_limit(settings, chosen.name, current_task_runner())
+        if len(groups) > 1:
+            logger.info("%d independent batch groups, %s", len(groups), describe_limit(limit))
+        reports = submit_within(
+            lambda group: process_batch_group.submit(settings, group, max_batches_per_task),
+            groups,
+            limit,
+        )
     report = merge_reports(reports)
 
     publish_table(

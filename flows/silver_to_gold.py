@@ -11,6 +11,7 @@ from raidlib.backend import resolve_backend
 from raidlib.cli._common import add_backend_option, flow_script_settings, parse_flow_args
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
+from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
 from raidlib.tasks.gold import (
     build_raid_gold,
     concat_results,
@@ -26,7 +27,8 @@ def silver_to_gold(
     backend: Literal["auto", "cudf", "pandas"] | None = None,
     raid_ids: list[str] | None = None,
 ) -> dict:
-    """Gold facts per raid (one task per raid, run concurrently), then ``dim_player`` once.
+    """Gold facts per raid (one task per raid, ``RAIDLIB_PARALLEL_TASKS`` at a time), then
+    ``dim_player`` once.
 
     Args:
         lake: local lake folder holding ``bronze/ silver/ gold/``; default from settings
@@ -42,8 +44,10 @@ def silver_to_gold(
     settings = settings.model_copy(update={"backend": chosen.name})
 
     raids = find_raids_needing_gold(settings, raid_ids)
-    futures = [build_raid_gold.submit(settings, raid) for raid in raids]
-    built = [f.result() for f in futures]
+    limit = parallel_limit(settings, chosen.name, current_task_runner())
+    if raids:
+        logger.info("building gold for %d raid(s), %s", len(raids), describe_limit(limit))
+    built = submit_within(lambda raid: build_raid_gold.submit(settings, raid), raids, limit)
     dim = rebuild_dim_player(settings) if built else {"players": None, "path": None}
     record_gold_inputs(settings, built)
 

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     # Orchestration: how long a run waits for a one-at-a-time slot (silver processing, the
     # dim_player rebuild) held by another run before failing with a clear error.
     slot_wait_s: float = Field(default=3600.0, gt=0)
+    # How many silver batch groups or gold raids a flow works on at once in its own process.
+    # Each holds its partition's frames, so memory grows with this, not with the number of
+    # raids. None: 2 on pandas, 1 on cuDF (one GPU, and each step plans against its free
+    # memory). Not used on a Dask task runner, whose workers bound the parallelism.
+    parallel_tasks: int | None = Field(default=None, ge=1)
 
     # Gold.
     enrage_timer_ms: int = Field(default=360_000, ge=1)

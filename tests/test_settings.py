@@ -74,3 +74,15 @@ def test_an_invalid_setting_is_described_by_its_variable_and_never_echoes_a_secr
     text = describe_invalid_settings(bad.value)
     assert "setting max_clock_skew_s (env RAIDLIB_MAX_CLOCK_SKEW_S)" in text and "-5" in text
     assert "setting auth_token (env RAIDLIB_AUTH_TOKEN)" in text and "31337" not in text
+
+
+def test_env_example_lists_every_setting() -> None:
+    """``.env.example`` is where users look up a knob: a new setting must appear there."""
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    prefix = Settings.model_config["env_prefix"]
+    missing = [
+        f"{prefix}{f.upper()}"
+        for f in Settings.model_fields
+        if f"{prefix}{f.upper()}=" not in example
+    ]
+    assert not missing, f".env.example does not mention {', '.join(missing)}"

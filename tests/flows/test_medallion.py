@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,6 +160,34 @@ def test_a_new_raid_rebuilds_only_itself_and_updates_dim_player(lake_dir: Path) 
     )
     assert (after["dim_player"]["total_raids"] == 3).all()
     assert after["dim_player"]["last_seen_date"].max() == "2026-03-03"
+
+
+def test_gold_builds_raids_one_at_a_time_when_told_to(
+    lake_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gold flow honours ``RAIDLIB_PARALLEL_TASKS``: here, never two raids at once."""
+    import raidlib.tasks.gold as gold_tasks
+
+    land(Lake.local(lake_dir), generate_raids(3, seed=4, start=START, config=CONFIG))
+    most, now, lock = [0], [0], threading.Lock()
+    build = gold_tasks.build_raid_tables
+
+    def counted(*args: object, **kwargs: object) -> object:
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        time.sleep(0.05)  # long enough for a second raid to start, were it allowed to
+        try:
+            return build(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(gold_tasks, "build_raid_tables", counted)
+    monkeypatch.setenv("RAIDLIB_PARALLEL_TASKS", "1")
+    result = medallion(lake=str(lake_dir), backend="pandas")
+    assert result["gold"]["raids_built"] == ["raid001", "raid002", "raid003"]
+    assert most[0] == 1
 
 
 def test_flow_parameters_are_validated(lake_dir: Path) -> None:
