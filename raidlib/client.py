@@ -13,7 +13,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -191,11 +191,13 @@ def post_batches(
     timeout_s: float = 60.0,
     progress: bool = True,
     total_events: int | None = None,
+    on_result: Callable[[PostResult], None] | None = None,
 ) -> SendSummary:
     """Post ``batches`` to a receiver with ``concurrency`` threads; results in completion order.
 
     At most ``2 × concurrency`` batches are in flight or queued at once, so a lazy iterable of
-    batches is consumed as it goes. The progress bar counts events whose batch got an answer.
+    batches is consumed as it goes. The progress bar counts events whose batch got an answer;
+    ``on_result`` is called with each answer, in the calling thread.
     """
     endpoint = events_endpoint(url)
     summary = SendSummary()
@@ -215,6 +217,8 @@ def post_batches(
             with lock:
                 summary.results.append(result)
                 bar.update(result.events)
+            if on_result is not None:
+                on_result(result)
 
         pending: set[Future[PostResult]] = set()
         for batch in batches:

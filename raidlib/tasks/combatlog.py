@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from prefect import get_run_logger, task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from raidlib.combatlog.delivery import (
@@ -23,6 +17,7 @@ from raidlib.combatlog.delivery import (
 from raidlib.gold.summary import records
 from raidlib.lake import Lake
 from raidlib.settings import Settings
+from raidlib.tasks.progress import TaskProgress
 
 
 @task(name="import-combat-log", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -44,18 +39,7 @@ def import_combat_log_file(
     ids are content hashes, so batches that already landed answer ``duplicate``.
     """
     logger = get_run_logger()
-    artifact_id = create_progress_artifact(
-        progress=0.0, key="combat-log-import-progress", description=f"Importing {path}"
-    )
-    assert isinstance(artifact_id, UUID)  # a sync task: Prefect's async_dispatch ran it sync
-    shown = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        percent = 100.0 * done / total if total else 100.0
-        if percent - shown[0] >= 1.0 or percent >= 100.0:  # at most ~100 API calls
-            shown[0] = percent
-            update_progress_artifact(artifact_id=artifact_id, progress=percent)
-
+    progress = TaskProgress("combat-log-import-progress", f"Importing {path}", "bytes read")
     result = import_log(
         path,
         lake=None if receiver_url else Lake.from_settings(settings),
@@ -68,9 +52,9 @@ def import_combat_log_file(
         utc_offset_hours=utc_offset_hours,
         tz=tz,
         scope=scope,
-        on_progress=progress,
+        on_progress=progress.advance,
     )
-    update_progress_artifact(artifact_id=artifact_id, progress=100.0)
+    progress.finish()
     counts = result.counts()
     logger.info(
         "%s: %d lines (%d malformed), %d events in %d batch(es) → %s: %d landed, %d duplicate, "

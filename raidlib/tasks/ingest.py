@@ -8,13 +8,14 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.client import post_batches
+from raidlib.client import PostResult, post_batches
 from raidlib.generator import FaultConfig, RaidConfig, WireBatch, generate_raids, plan_batches
 from raidlib.generator.raid import summarize_raids
 from raidlib.lake import Lake
 from raidlib.lake.bronze_writer import land_batch
 from raidlib.schemas import EventValidationError, validate_events
 from raidlib.settings import Settings
+from raidlib.tasks.progress import TaskProgress
 
 
 @task(name="generate-raids", cache_policy=NO_CACHE)
@@ -56,7 +57,18 @@ def post_to_receiver(
     url: str, batches: list[WireBatch], token: str | None, concurrency: int
 ) -> dict[str, Any]:
     """POST every batch (retries reuse the batch id, so a retry never lands twice)."""
-    summary = post_batches(url, batches, concurrency=concurrency, token=token, progress=False)
+    total = sum(len(b.events) for b in batches)
+    progress = TaskProgress("ingest-progress", f"posting to {url}", "events", total)
+    answered = [0]
+
+    def on_result(result: PostResult) -> None:
+        answered[0] += result.events
+        progress.advance(answered[0])
+
+    summary = post_batches(
+        url, batches, concurrency=concurrency, token=token, progress=False, on_result=on_result
+    )
+    progress.finish()
     get_run_logger().info(summary.describe().replace("\n", "; "))
     return {
         "batches": len(summary.results),
@@ -78,9 +90,17 @@ def post_to_receiver(
 def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any]:
     """Validate and land batches straight into bronze (no receiver): same checks, same files."""
     lake = Lake.from_settings(settings)
-    accepted = rejected = duplicate = events = 0
+    accepted = rejected = duplicate = events = done = 0
     first_error = None
+    progress = TaskProgress(
+        "ingest-progress",
+        f"landing in {settings.bronze_root}",
+        "events",
+        sum(len(b.events) for b in batches),
+    )
     for batch in batches:
+        progress.advance(done)  # the batches before this one are in bronze
+        done += len(batch.events)
         try:
             models = validate_events(batch.events, max_clock_skew_s=settings.max_clock_skew_s)
         except EventValidationError as exc:
@@ -93,6 +113,7 @@ def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any
         else:
             accepted += 1
             events += len(models)
+    progress.finish()
     get_run_logger().info(
         "landed %d batch(es) (%d events), %d duplicate, %d rejected",
         accepted,
