@@ -20,8 +20,10 @@ from raidlib.cli._common import (  # noqa: E402
     add_backend_option,
     add_dask_option,
     flow_script_settings,
+    int_in,
     parse_flow_args,
 )
+from raidlib.console import DETAILED_PULLS, print_pull_reports  # noqa: E402
 from raidlib.task_runners import on_dask  # noqa: E402
 
 
@@ -53,6 +55,14 @@ if __name__ == "__main__":
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     add_backend_option(parser)
     add_dask_option(parser)
+    parser.add_argument(
+        "--pull-tables",
+        type=int_in(0),
+        default=DETAILED_PULLS,
+        metavar="N",
+        help=f"player tables for the latest N pulls rebuilt (default {DETAILED_PULLS}); "
+        "when more were rebuilt, they are first listed one line each",
+    )
     args = parse_flow_args(parser)
     with flow_script_settings():
         result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
@@ -62,7 +72,5 @@ if __name__ == "__main__":
             f"{s['duplicates_removed']} duplicates removed, {s['rows_quarantined']} quarantined; "
             f"gold: {len(g['raids_built'])} raid(s) rebuilt"
         )
-        # Every pull of the raids rebuilt in this run, as a raider reads it.
-        from raidlib.console import print_pull_reports
-
-        print_pull_reports(g.get("encounters"), g.get("encounter_stats"))
+        # The pulls of the raids rebuilt in this run, as a raider reads them.
+        print_pull_reports(g.get("encounters"), g.get("encounter_stats"), detailed=args.pull_tables)

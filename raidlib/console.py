@@ -140,18 +140,64 @@ def pull_player_frame(encounter_stats: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+DETAILED_PULLS = 5
+"""Pulls shown with their player tables by default; more are listed one line each."""
+
+OVERVIEW_PULLS = 50
+"""At most this many (the latest) pulls in the one-line-each overview."""
+
+
+def pull_overview_frame(pulls: pd.DataFrame) -> pd.DataFrame:
+    """One line per pull (``fact_encounter_summary`` rows), in the given order."""
+    return pd.DataFrame(
+        {
+            "date": pulls["event_date"].astype(object),
+            "raid": pulls["raid_id"].astype(object),
+            "pull": pulls["encounter_id"].astype(object),
+            "boss": pulls["boss_name"].astype(object).fillna("unknown boss"),
+            "difficulty": pulls["difficulty"].astype(object).fillna(""),
+            "outcome": pulls["outcome"].astype(object),
+            "time": [_duration(ms) for ms in pulls["duration_ms"]],
+            "players": pulls["n_players"].astype("int64"),
+            "deaths": pulls["player_deaths"].astype("int64"),
+            "raid DPS": pulls["raid_dps"].round().astype("int64"),
+            "raid HPS": pulls["raid_hps"].round().astype("int64"),
+        }
+    ).reset_index(drop=True)
+
+
 def print_pull_reports(
-    encounters: pd.DataFrame,
-    encounter_stats: pd.DataFrame,
+    encounters: pd.DataFrame | None,
+    encounter_stats: pd.DataFrame | None,
     console: Console | None = None,
     limit: int | None = None,
+    detailed: int = DETAILED_PULLS,
 ) -> None:
-    """For each pull: the encounter line, then its per-player table (``limit`` rows if given)."""
+    """Each pull's encounter line and per-player table (``limit`` rows if given).
+
+    Past ``detailed`` pulls (a season rebuilt, a night of progression wipes) the pulls are
+    listed one line each instead — the latest :data:`OVERVIEW_PULLS` of them — and only the
+    latest ``detailed`` get their player tables, so the summary stays readable.
+    """
     console = console or Console(width=None if Console().is_terminal else 140)
-    if encounters is None or encounters.empty:
+    if encounters is None or encounters.empty or encounter_stats is None:
         return
-    pulls = encounters.sort_values(["event_date", "raid_id", "encounter_id"])
-    for pull in pulls.to_dict("records"):
+    pulls = encounters.sort_values(["event_date", "raid_id", "encounter_id"], kind="stable")
+    shown = pulls
+    if len(pulls) > detailed:
+        listed = pulls.tail(OVERVIEW_PULLS)
+        title = f"{len(pulls)} pulls (fact_encounter_summary)"
+        if len(listed) < len(pulls):
+            title += f", the latest {len(listed)}"
+        console.print(frame_table(pull_overview_frame(listed), title))
+        shown = pulls.tail(detailed) if detailed > 0 else pulls.head(0)
+        which = f"the latest {len(shown)}" if len(shown) else "none"
+        console.print(
+            f"Player tables: {which} of {len(pulls)} pulls (more with --pull-tables N); every "
+            'pull\'s players: read_gold("fact_player_encounter_stats") (README: Reading the '
+            "tables)."
+        )
+    for pull in shown.to_dict("records"):
         mine = encounter_stats[
             (encounter_stats["raid_id"] == pull["raid_id"])
             & (encounter_stats["encounter_id"] == pull["encounter_id"])

@@ -1,0 +1,91 @@
+"""The medallion's terminal summary of rebuilt pulls stays readable however many there are."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+
+from raidlib.console import OVERVIEW_PULLS, print_pull_reports
+
+
+def pulls(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n`` one-pull raids (``r000``, ``r001`` …, one day apart) with two players each."""
+    raids = [f"r{i:03d}" for i in range(n)]
+    dates = [f"2026-{1 + i // 28:02d}-{1 + i % 28:02d}" for i in range(n)]
+    encounters = pd.DataFrame(
+        {
+            "raid_id": raids,
+            "event_date": dates,
+            "encounter_id": [f"{r}-boss" for r in raids],
+            "boss_name": ["Ragnaros"] * n,
+            "difficulty": ["heroic"] * n,
+            "outcome": ["kill"] * n,
+            "duration_ms": [285_000] * n,
+            "raid_dps": [431_645.4] * n,
+            "raid_hps": [145_932.0] * n,
+            "total_damage": [1.0] * n,
+            "total_healing": [1.0] * n,
+            "player_deaths": [2] * n,
+            "n_players": [2] * n,
+        }
+    )
+    stats = pd.DataFrame(
+        [
+            {
+                "raid_id": r,
+                "encounter_id": f"{r}-boss",
+                "player_id": f"p{k}",
+                "player_name": f"Player{k}",
+                "player_class": "death_knight",
+                "player_role": "dps",
+                "damage_total": 1000.0 * k,
+                "healing_total": 0.0,
+                "dps": 10.0 * k,
+                "hps": 0.0,
+                "deaths": 0,
+            }
+            for r in raids
+            for k in (1, 2)
+        ]
+    )
+    return encounters, stats
+
+
+def render(n: int, **options: int) -> str:
+    console = Console(record=True, width=200)
+    print_pull_reports(*pulls(n), console, **options)
+    return console.export_text()
+
+
+def test_a_few_pulls_each_get_their_player_table() -> None:
+    text = render(3)
+    assert text.count("Players (fact_player_encounter_stats)") == 3
+    assert "pulls (fact_encounter_summary)" not in text
+    assert "Ragnaros (heroic) — kill in 4:45.0 — 2 players, 2 deaths, raid DPS 431,645" in text
+
+
+def test_a_season_is_listed_one_line_each_with_tables_for_the_latest_pulls_only() -> None:
+    text = render(40)
+    assert "40 pulls (fact_encounter_summary)" in text
+    assert text.count("Players (fact_player_encounter_stats)") == 5
+    assert "Player tables: the latest 5 of 40 pulls" in text
+    tables_from = text.index("Player tables:")
+    assert "r039-boss" in text[tables_from:] and "r034-boss" not in text[tables_from:]
+    overview = text[:tables_from]
+    assert all(f"r{i:03d}-boss" in overview for i in range(40))
+    assert "4:45.0" in overview and "431,645" in overview
+    assert len(text.splitlines()) < 200  # was about 1,000 lines for 40 pulls
+
+
+def test_the_overview_keeps_the_latest_pulls_and_tables_can_be_turned_off() -> None:
+    text = render(OVERVIEW_PULLS + 10, detailed=0)
+    assert (
+        f"{OVERVIEW_PULLS + 10} pulls (fact_encounter_summary), the latest {OVERVIEW_PULLS}" in text
+    )
+    assert "r009-boss" not in text and "r010-boss" in text
+    assert "Player tables: none of" in text
+    assert "Players (fact_player_encounter_stats)" not in text
+
+
+def test_more_tables_on_request() -> None:
+    assert render(8, detailed=8).count("Players (fact_player_encounter_stats)") == 8
