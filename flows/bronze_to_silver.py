@@ -8,7 +8,13 @@ from typing import Literal
 from prefect import flow, get_run_logger
 
 from raidlib.backend import resolve_backend
-from raidlib.cli._common import add_backend_option, flow_script_settings, parse_flow_args
+from raidlib.cli._common import (
+    add_backend_option,
+    flow_parameter_help,
+    flow_script_settings,
+    flow_summary,
+    parse_flow_args,
+)
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
@@ -75,10 +81,15 @@ def bronze_to_silver(
     }
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=bronze_to_silver.__doc__)
-    parser.add_argument("--lake", default=None)
+def cli_parser() -> argparse.ArgumentParser:
+    """The options of ``python flows/bronze_to_silver.py``."""
+    parser = argparse.ArgumentParser(description=flow_summary(bronze_to_silver))
+    parser.add_argument("--lake", default=None, help=flow_parameter_help(bronze_to_silver, "lake"))
     add_backend_option(parser)
-    args = parse_flow_args(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    args = parse_flow_args(cli_parser())
     with flow_script_settings():
         print(bronze_to_silver(lake=args.lake, backend=args.backend))

@@ -24,6 +24,7 @@ from raidlib.backend import resolve_backend  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
     MAX_RAIDS,
     add_backend_option,
+    flow_parameter_help,
     flow_script_settings,
     int_in,
     parse_flow_args,
@@ -55,8 +56,19 @@ def demo(
 ) -> dict:
     """Receiver → bronze → silver → gold for ``raids`` guild raids; returns every summary.
 
-    With ``pug_wipe``, a pick-up group (``pug001``, fresh players, too weak for the boss) raids
-    the night after the guild's last raid, so gold shows a wipe beside the kills.
+    Args:
+        raids: how many guild raids (``raid001`` …), one a night.
+        seed: random seed; the same seed simulates the same raids, so a second run posts the
+            very same events and shows that they land once.
+        lake: local lake folder holding ``bronze/ silver/ gold/`` (default from settings).
+        backend: dataframe backend for silver and gold; None: ``RAIDLIB_BACKEND``, else auto.
+        duplicate_rate: fraction of events sent again, usually in a later batch.
+        late_rate: fraction of events withheld and delivered hours to days later.
+        invalid_rate: fraction of events copied with one rule broken, in batches of their own
+            that the receiver rejects.
+        start: when the first raid starts (UTC); fixed, so that reruns repeat the same events.
+        pug_wipe: a pick-up group (``pug001``, fresh players, too weak for the boss) raids the
+            night after the guild's last raid, so gold shows a wipe beside the kills.
     """
     logger = get_run_logger()
     settings = settings_for_run(lake)
@@ -122,18 +134,24 @@ def _add_deliveries(a: dict, b: dict) -> dict:
     return total
 
 
-if __name__ == "__main__":
-    from raidlib.console import print_demo_result
-
+def cli_parser() -> argparse.ArgumentParser:
+    """The options of ``python flows/demo.py``."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=4)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
+    parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=4,
+                        help=flow_parameter_help(demo, "raids"))  # fmt: skip
+    parser.add_argument("--seed", type=int, default=7, help=flow_parameter_help(demo, "seed"))
+    parser.add_argument("--lake", default=None, help=flow_parameter_help(demo, "lake"))
     add_backend_option(parser)
     parser.add_argument(
         "--no-pug-wipe", action="store_true", help="only the guild's raids, no pick-up group"
     )
-    args = parse_flow_args(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    from raidlib.console import print_demo_result
+
+    args = parse_flow_args(cli_parser())
     with flow_script_settings():
         out = demo(
             raids=args.raids,

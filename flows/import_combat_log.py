@@ -19,6 +19,7 @@ from raidlib.cli._common import (  # noqa: E402
     MAX_BATCH_SIZE,
     add_backend_option,
     add_combatlog_options,
+    flow_parameter_help,
     flow_script_settings,
     parse_flow_args,
 )
@@ -52,8 +53,11 @@ def import_combat_log(
             relative to the project folder for deployed runs).
         lake: local lake folder holding ``bronze/ silver/ gold/`` (default from settings).
         receiver_url: POST to this receiver instead of landing in bronze directly.
-        year, utc_offset_hours, tz: only for logs whose time stamps carry no UTC offset
-            (``utc_offset_hours`` may be fractional: 5.5 for India).
+        year: the year of a log whose time stamps carry none (before 11.1, Classic).
+        utc_offset_hours: the recorder's UTC offset in hours, for a log whose time stamps carry
+            none (may be fractional: 5.5 for India); or give ``tz``.
+        tz: the recorder's IANA time zone (``Europe/Paris``), for a log whose time stamps
+            carry no UTC offset; or give ``utc_offset_hours``.
         scope: ``encounter`` keeps rows inside boss pulls only; ``all`` every row.
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
         token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
@@ -89,11 +93,12 @@ def import_combat_log(
     return summary
 
 
-if __name__ == "__main__":
+def cli_parser() -> argparse.ArgumentParser:
+    """The options of ``python flows/import_combat_log.py``."""
     parser = argparse.ArgumentParser(
         description="Run the import_combat_log flow once, here (see `raidlib import-log`)."
     )
-    parser.add_argument("path")
+    parser.add_argument("path", help=flow_parameter_help(import_combat_log, "path"))
     parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
     parser.add_argument("--receiver", "--receiver-url", dest="receiver_url", metavar="URL",
                         default=None, help="POST to this receiver instead of bronze")  # fmt: skip
@@ -105,7 +110,11 @@ if __name__ == "__main__":
     add_combatlog_options(parser)
     parser.add_argument("--run-medallion", action="store_true", help="then build silver and gold")
     add_backend_option(parser)
-    args = parse_flow_args(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    args = parse_flow_args(cli_parser())
     with flow_script_settings():
         out = import_combat_log(
             path=args.path,

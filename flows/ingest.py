@@ -13,7 +13,9 @@ from pydantic import Field
 from raidlib.cli._common import (
     MAX_BATCH_SIZE,
     MAX_RAIDS,
+    flow_parameter_help,
     flow_script_settings,
+    flow_summary,
     int_in,
     parse_flow_args,
     rate,
@@ -49,11 +51,21 @@ def ingest(
     """Simulate raids (reproducible from ``seed``) and deliver them.
 
     Args:
-        raids: how many raids, on consecutive days ending yesterday unless ``start`` is given.
-        receiver_url: POST to this receiver (``http://127.0.0.1:8000``); ``None`` lands the
-            batches directly in the bronze layer of ``lake`` with the receiver's own checks.
+        raids: how many raids, one a night, the last one yesterday (or from ``start``).
+        seed: random seed; the same seed and parameters simulate the same raids.
+        players: raiders per raid.
+        start: when the first raid starts (UTC); default: 19:30 UTC, ``raids`` days ago.
+        receiver_url: POST to this receiver (``http://127.0.0.1:8000``); without one the
+            batches land directly in the bronze layer of ``lake``, with the receiver's checks.
         token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
-        duplicate_rate, late_rate, invalid_rate: fault injection (fractions of events).
+        lake: local lake folder holding ``bronze/ silver/ gold/`` to land in when there is no
+            ``receiver_url`` (default from settings).
+        batch_size: events per batch (one POST each).
+        concurrency: batches posted to the receiver at once.
+        duplicate_rate: fraction of events sent again, usually in a later batch.
+        late_rate: fraction of events withheld and delivered hours to days later.
+        invalid_rate: fraction of events copied with one rule broken, in batches of their own
+            that the receiver rejects.
         pug: fresh players every raid instead of the seed's guild roster.
         skill: scales the team's output; below about 0.8 the boss outlasts the enrage timer
             and the raid wipes.
@@ -99,23 +111,27 @@ def ingest(
     return {"raids": raid_summary, "delivery": delivery}
 
 
+def cli_parser() -> argparse.ArgumentParser:
+    """The options of ``python flows/ingest.py`` (the others are the flow's parameters)."""
+    parser = argparse.ArgumentParser(description=flow_summary(ingest))
+
+    def option(flag: str, name: str, **kwargs: Any) -> None:
+        parser.add_argument(flag, help=flow_parameter_help(ingest, name), **kwargs)
+
+    option("--raids", "raids", type=int_in(1, MAX_RAIDS), default=3)
+    option("--seed", "seed", type=int, default=0)
+    option("--receiver-url", "receiver_url", default=None, metavar="URL")
+    option("--lake", "lake", default=None)
+    option("--duplicate-rate", "duplicate_rate", type=rate, default=0.0, metavar="RATE")
+    option("--late-rate", "late_rate", type=rate, default=0.0, metavar="RATE")
+    option("--pug", "pug", action="store_true")
+    option("--skill", "skill", type=float, default=1.0)
+    option("--raid-prefix", "raid_prefix", type=raid_prefix_type, default=None, metavar="P")
+    return parser
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=ingest.__doc__)
-    parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--receiver-url", default=None)
-    parser.add_argument("--lake", default=None)
-    parser.add_argument("--duplicate-rate", type=rate, default=0.0)
-    parser.add_argument("--late-rate", type=rate, default=0.0)
-    parser.add_argument("--pug", action="store_true", help="fresh players every raid")
-    parser.add_argument("--skill", type=float, default=1.0, help="below ~0.8 raids wipe")
-    parser.add_argument(
-        "--raid-prefix",
-        type=raid_prefix_type,
-        default=None,
-        help="raid ids <prefix>001 … (default raid<YYYYMMDD>-)",
-    )
-    args = parse_flow_args(parser)
+    args = parse_flow_args(cli_parser())
     with flow_script_settings():
         result = ingest(
             raids=args.raids,

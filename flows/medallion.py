@@ -19,7 +19,9 @@ from flows.silver_to_gold import silver_to_gold  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
     add_backend_option,
     add_dask_option,
+    flow_parameter_help,
     flow_script_settings,
+    flow_summary,
     int_in,
     parse_flow_args,
 )
@@ -50,9 +52,10 @@ def medallion(
     return {"silver": silver, "gold": gold}
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=medallion.__doc__)
-    parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
+def cli_parser() -> argparse.ArgumentParser:
+    """The options of ``python flows/medallion.py``."""
+    parser = argparse.ArgumentParser(description=flow_summary(medallion))
+    parser.add_argument("--lake", default=None, help=flow_parameter_help(medallion, "lake"))
     add_backend_option(parser)
     add_dask_option(parser)
     parser.add_argument(
@@ -63,7 +66,11 @@ if __name__ == "__main__":
         help=f"player tables for the latest N pulls rebuilt (default {DETAILED_PULLS}); "
         "when more were rebuilt, they are first listed one line each",
     )
-    args = parse_flow_args(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    args = parse_flow_args(cli_parser())
     with flow_script_settings():
         result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
         s, g = result["silver"], result["gold"]

@@ -8,7 +8,13 @@ from typing import Literal
 from prefect import flow, get_run_logger
 
 from raidlib.backend import resolve_backend
-from raidlib.cli._common import add_backend_option, flow_script_settings, parse_flow_args
+from raidlib.cli._common import (
+    add_backend_option,
+    flow_parameter_help,
+    flow_script_settings,
+    flow_summary,
+    parse_flow_args,
+)
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
@@ -69,11 +75,16 @@ def silver_to_gold(
     }
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=silver_to_gold.__doc__)
-    parser.add_argument("--lake", default=None)
+def cli_parser() -> argparse.ArgumentParser:
+    """The options of ``python flows/silver_to_gold.py``."""
+    parser = argparse.ArgumentParser(description=flow_summary(silver_to_gold))
+    parser.add_argument("--lake", default=None, help=flow_parameter_help(silver_to_gold, "lake"))
     add_backend_option(parser)
-    args = parse_flow_args(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    args = parse_flow_args(cli_parser())
     with flow_script_settings():
         result = silver_to_gold(lake=args.lake, backend=args.backend)
         print(

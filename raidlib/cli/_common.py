@@ -4,6 +4,7 @@ combat-log import)."""
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,26 @@ def add_dask_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="run the tasks on this Dask scheduler (tcp://host:8786; needs the dask extra)",
     )
+
+
+def _plain(text: str) -> str:
+    """Docstring text for a terminal: one paragraph, single backticks."""
+    return " ".join(text.replace("``", "`").split())
+
+
+def flow_summary(flow: Any) -> str:
+    """A flow's docstring before its ``Args:``: the description of the flow script's ``--help``."""
+    doc = inspect.getdoc(flow.fn) or ""
+    return _plain(re.split(r"^Args:$", doc, maxsplit=1, flags=re.MULTILINE)[0])
+
+
+def flow_parameter_help(flow: Any, name: str) -> str:
+    """What the flow's docstring says of parameter ``name`` — the text the Prefect UI shows
+    beside it — as ``--help`` text for the option that sets it."""
+    description = flow.parameters.properties[name].get("description")
+    if not description:
+        raise ValueError(f"flow {flow.name!r} does not document its parameter {name!r}")
+    return _plain(description).replace("%", "%%")  # argparse %-formats help strings
 
 
 def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,3 +129,27 @@ def test_scripts_start_the_temporary_server_without_telemetry_unless_the_user_ch
     server_env = json.loads(done.stdout.strip().splitlines()[-1])
     assert server_env["PREFECT_SERVER_ANALYTICS_ENABLED"] == expected
     assert server_env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "90"
+
+
+def flow_and_parser(script: Path) -> tuple[Any, Any]:
+    """The flow a script runs (named as its file) and its ``cli_parser()``."""
+    module = importlib.import_module(f"flows.{script.stem}")
+    return getattr(module, script.stem), module.cli_parser()
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_every_flow_parameter_and_script_option_says_what_it_does(
+    script: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Prefect UI shows each parameter's docstring line beside its field; ``--help`` shows
+    each option's text, several of them taken from those same lines."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    flow, parser = flow_and_parser(script)
+    undocumented = [
+        name for name, field in flow.parameters.properties.items() if not field.get("description")
+    ]
+    assert not undocumented, f"{script.name}: parameters without a docstring line: {undocumented}"
+    silent = [a.dest for a in parser._actions if not a.help]
+    assert not silent, f"{script.name}: options without --help text: {silent}"
+    assert "Args:" not in (parser.description or "")
+    parser.format_help()  # every help string survives argparse's %-formatting
