@@ -15,13 +15,14 @@ from raidlib.cli._common import (
     flow_summary,
     parse_flow_args,
 )
+from raidlib.gold.pipeline import describe_raids
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
 from raidlib.tasks.gold import (
     build_raid_gold,
     concat_results,
-    find_raids_needing_gold,
+    plan_gold_builds,
     rebuild_dim_player,
     record_gold_inputs,
 )
@@ -33,8 +34,8 @@ def silver_to_gold(
     backend: Literal["auto", "cudf", "pandas"] | None = None,
     raid_ids: list[str] | None = None,
 ) -> dict:
-    """Gold facts per raid (one task per raid, ``RAIDLIB_PARALLEL_TASKS`` at a time), then
-    ``dim_player`` once.
+    """Gold facts per raid (a task per group of raids, ``RAIDLIB_PARALLEL_TASKS`` at a time),
+    then ``dim_player`` once.
 
     Args:
         lake: local lake folder holding ``bronze/ silver/ gold/``; default from settings
@@ -49,17 +50,32 @@ def silver_to_gold(
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})
 
-    raids = find_raids_needing_gold(settings, raid_ids)
+    groups = plan_gold_builds(settings, raid_ids)
+    raids = [raid for group in groups for raid in group]
     limit = parallel_limit(settings, chosen.name, current_task_runner())
     if raids:
-        logger.info("building gold for %d raid(s), %s", len(raids), describe_limit(limit))
-    built = submit_within(lambda raid: build_raid_gold.submit(settings, raid), raids, limit)
+        mib = settings.gold_task_silver_mib
+        sizing = f"of up to {mib:g} MiB of silver" if mib else "of one raid"
+        logger.info(
+            "building gold for %d raid(s) in %d task(s) %s (RAIDLIB_GOLD_TASK_SILVER_MIB), %s",
+            len(raids),
+            len(groups),
+            sizing,
+            describe_limit(limit),
+        )
+    built = submit_within(
+        lambda group: build_raid_gold.with_options(
+            task_run_name=f"build-raid-gold {describe_raids(group)}"
+        ).submit(settings, group),
+        groups,
+        limit,
+    )
     dim = rebuild_dim_player(settings) if built else {"players": None, "path": None}
     record_gold_inputs(settings, built)
 
     summary, stats = concat_results(built, "summary"), concat_results(built, "stats")
     # What actually ran: a raid too big for the GPU is built on pandas (see raidlib.gpu_memory).
-    used = " + ".join(sorted({b["backend"] for b in built})) or chosen.name
+    used = " + ".join(sorted({name for b in built for name in b["backends"]})) or chosen.name
     publish_gold_summary(summary, stats, used)
     paths = [p for b in built for p in b["paths"]] + ([dim["path"]] if dim["path"] else [])
     publish_partitions("Gold partitions written", "gold-partitions", paths)

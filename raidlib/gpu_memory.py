@@ -93,20 +93,10 @@ def device_memory() -> tuple[int, int] | None:
         return None
 
 
-def estimate_gold_bytes(
-    fingerprint: dict[str, str], policy: MemoryPolicy = DEFAULT_POLICY
-) -> float:
-    """Device bytes to build one raid's gold from its silver files.
-
-    ``fingerprint`` is :func:`raidlib.lake.gold_store.silver_fingerprint`'s
-    ``{path: "<size>:<version>"}``, taken anyway before a gold build, so the estimate costs no
-    extra I/O. Use with :func:`plan_step` then :func:`run_with_fallback`.
-    """
-    size = 0
-    for token in fingerprint.values():
-        head = str(token).split(":", 1)[0]
-        size += int(head) if head.isdigit() else 0
-    return size * policy.bytes_per_silver_parquet_byte
+def estimate_gold_bytes(silver_bytes: int, policy: MemoryPolicy = DEFAULT_POLICY) -> float:
+    """Device bytes to build gold from ``silver_bytes`` of silver Parquet (the size in the
+    silver fingerprint gold takes anyway, so the estimate costs no extra I/O)."""
+    return silver_bytes * policy.bytes_per_silver_parquet_byte
 
 
 def _mib(n: float) -> str:

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
 
     # Gold.
     enrage_timer_ms: int = Field(default=360_000, ge=1)
+    # Silver (Parquet MiB) per gold task: raids are built in groups this big, since a build
+    # costs ~0.5 s however small the raid. 0: one raid per task.
+    gold_task_silver_mib: float = Field(default=8, ge=0)
 
 
 _SECRET_WORDS = ("token", "secret", "key")

@@ -75,6 +75,15 @@ def silver_fingerprint(lake: Lake, raid_id: str) -> dict[str, str]:
     return fingerprint
 
 
+def fingerprint_bytes(fingerprint: dict[str, str]) -> int:
+    """Total size of the silver files in a :func:`silver_fingerprint` (what a build reads)."""
+    total = 0
+    for token in fingerprint.values():
+        head = str(token).split(":", 1)[0]
+        total += int(head) if head.isdigit() else 0
+    return total
+
+
 def _state_path(raid_id: str) -> str:
     silver_partition(raid_id, "2000-01-01")  # validates raid_id as a path component
     return f"{GOLD_STATE_DIR}/{raid_id}.json"
@@ -95,10 +104,16 @@ def record_fingerprint(lake: Lake, raid_id: str, fingerprint: dict[str, str]) ->
     lake.write_bytes_atomic("gold", _state_path(raid_id), data)
 
 
-def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> list[str]:
-    """Raids whose silver changed since gold was last built from it (all raids if never)."""
+def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dict[str, int]:
+    """Raids whose silver changed since gold was last built from it (all raids if never), in
+    raid order, each with the bytes of its silver files (to size the builds)."""
     candidates = sorted(set(raid_ids)) if raid_ids is not None else silver_raid_ids(lake)
-    return [r for r in candidates if silver_fingerprint(lake, r) != recorded_fingerprint(lake, r)]
+    needing: dict[str, int] = {}
+    for raid in candidates:
+        fingerprint = silver_fingerprint(lake, raid)
+        if fingerprint != recorded_fingerprint(lake, raid):
+            needing[raid] = fingerprint_bytes(fingerprint)
+    return needing
 
 
 def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:

@@ -1,5 +1,6 @@
-"""Prefect tasks for silver → gold: per-raid facts (independent, fan-out friendly) and the
-serialised ``dim_player`` rebuild (shared state, behind a global concurrency limit)."""
+"""Prefect tasks for silver → gold: per-raid facts built a group of raids per task
+(independent, fan-out friendly) and the serialised ``dim_player`` rebuild (shared state,
+behind a global concurrency limit)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,20 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.backend import Backend, pandas_backend, resolve_backend, to_pandas
-from raidlib.gold.build import RaidTables, build_raid_tables
+from raidlib.backend import Backend, pandas_backend, resolve_backend
 from raidlib.gold.dims import build_dim_player
-from raidlib.gpu_memory import estimate_gold_bytes, plan_step, run_with_fallback
+from raidlib.gold.pipeline import (
+    build_gold_for_raids,
+    describe_raids,
+    group_raids,
+)
+from raidlib.gpu_memory import run_with_fallback
 from raidlib.lake import Lake
 from raidlib.lake.gold_store import (
     raids_needing_gold,
     read_gold_table,
-    read_silver_for_raids,
     record_fingerprint,
-    silver_fingerprint,
     write_dim_player,
-    write_gold_table_for_raids,
 )
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
 from raidlib.settings import Settings
@@ -36,71 +38,50 @@ IO_RETRIES: dict[str, Any] = {
 }
 
 
-@task(name="find-raids-needing-gold", **IO_RETRIES)
-def find_raids_needing_gold(settings: Settings, raid_ids: list[str] | None = None) -> list[str]:
-    """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way)."""
-    raids = raids_needing_gold(Lake.from_settings(settings), raid_ids)
-    get_run_logger().info("%d raid(s) need gold: %s", len(raids), ", ".join(raids) or "none")
-    return raids
+@task(name="plan-gold-builds", **IO_RETRIES)
+def plan_gold_builds(settings: Settings, raid_ids: list[str] | None = None) -> list[list[str]]:
+    """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way),
+    in groups of about ``gold_task_silver_mib`` of silver each."""
+    needing = raids_needing_gold(Lake.from_settings(settings), raid_ids)
+    get_run_logger().info("%d raid(s) need gold: %s", len(needing), ", ".join(needing) or "none")
+    return group_raids(needing, settings.gold_task_silver_mib * 2**20)
 
 
 @task(name="build-raid-gold", **IO_RETRIES)
-def build_raid_gold(settings: Settings, raid_id: str) -> dict[str, Any]:
-    """Rebuild one raid's facts (per raid and per pull) and ``dim_raid`` from all its silver.
+def build_raid_gold(settings: Settings, raid_ids: list[str]) -> dict[str, Any]:
+    """Rebuild some raids' facts (per raid and per pull) and ``dim_raid`` from all their silver.
 
     Writes ``fact_player_raid_stats``, ``fact_raid_summary``, ``dim_raid``,
-    ``fact_encounter_summary`` and ``fact_player_encounter_stats``, each replacing the raid's
-    partitions. The silver fingerprint is taken *before* reading, so a concurrent silver
-    rewrite makes the next run rebuild again rather than being missed. Returns small pandas
-    frames for artifacts and terminal output: ``summary``, ``stats`` (per raid),
-    ``encounters``, ``encounter_stats`` (per pull).
+    ``fact_encounter_summary`` and ``fact_player_encounter_stats``, each replacing the raids'
+    partitions (see :func:`raidlib.gold.pipeline.build_gold_for_raids`). Returns the silver
+    ``fingerprints`` to record and small pandas frames for artifacts and terminal output:
+    ``summary``, ``stats`` (per raid), ``encounters``, ``encounter_stats`` (per pull).
     """
-    logger = get_run_logger()
-    lake = Lake.from_settings(settings)
-    backend = resolve_backend(settings.backend)
-    fingerprint = silver_fingerprint(lake, raid_id)
-    if backend.is_gpu:  # a raid too big for the GPU's free memory is built on pandas
-        plan = plan_step(f"gold {raid_id}", estimate_gold_bytes(fingerprint))
-        logger.info(plan.reason)
-        if not plan.use_gpu:
-            backend = pandas_backend(plan.reason)
-
-    def build(on: Backend) -> tuple[int, RaidTables]:
-        silver = read_silver_for_raids(lake, [raid_id], on)
-        return len(silver), build_raid_tables(silver, duration_target_ms=settings.enrage_timer_ms)
-
-    (silver_rows, tables), backend = run_with_fallback(
-        f"gold {raid_id}", build, backend, lambda: pandas_backend("GPU out of memory")
+    built = build_gold_for_raids(
+        Lake.from_settings(settings),
+        resolve_backend(settings.backend),
+        raid_ids,
+        duration_target_ms=settings.enrage_timer_ms,
     )
-    stats, summary = tables.fact_player_raid_stats, tables.fact_raid_summary
-    encounters, encounter_stats = tables.fact_encounter_summary, tables.fact_player_encounter_stats
-    paths = []
-    for name, frame in (
-        ("fact_player_raid_stats", stats),
-        ("fact_raid_summary", summary),
-        ("dim_raid", tables.dim_raid),
-        ("fact_encounter_summary", encounters),
-        ("fact_player_encounter_stats", encounter_stats),
-    ):
-        paths += write_gold_table_for_raids(lake, name, frame, [raid_id])
-    logger.info(
-        "raid %s: %d silver rows → %d player rows, %d pull(s) (%s backend)",
-        raid_id,
-        silver_rows,
-        len(stats),
-        len(encounters),
-        backend.name,
+    backend = " + ".join(built.backends)
+    get_run_logger().info(
+        "gold %s: %d silver rows → %d player rows, %d pull(s) (%s backend)",
+        describe_raids(raid_ids),
+        built.silver_rows,
+        len(built.stats),
+        len(built.encounters),
+        backend,
     )
     return {
-        "raid_id": raid_id,
-        "fingerprint": fingerprint,
-        "paths": paths,
-        "silver_rows": silver_rows,
-        "backend": backend.name,
-        "summary": to_pandas(summary),
-        "stats": to_pandas(stats),
-        "encounters": to_pandas(encounters),
-        "encounter_stats": to_pandas(encounter_stats),
+        "raid_ids": list(raid_ids),
+        "fingerprints": built.fingerprints,
+        "paths": built.paths,
+        "silver_rows": built.silver_rows,
+        "backends": built.backends,
+        "summary": built.summary,
+        "stats": built.stats,
+        "encounters": built.encounters,
+        "encounter_stats": built.encounter_stats,
     }
 
 
@@ -136,10 +117,11 @@ def record_gold_inputs(settings: Settings, built: list[dict[str, Any]]) -> None:
     """Mark raids as built from their fingerprints — last, after every gold write succeeded."""
     lake = Lake.from_settings(settings)
     for item in built:
-        record_fingerprint(lake, item["raid_id"], item["fingerprint"])
+        for raid_id, fingerprint in item["fingerprints"].items():
+            record_fingerprint(lake, raid_id, fingerprint)
 
 
 def concat_results(built: list[dict[str, Any]], key: str) -> pd.DataFrame:
-    """Stack the per-raid small frames of :func:`build_raid_gold` results."""
+    """Stack the small frames of :func:`build_raid_gold` results."""
     frames = [b[key] for b in built if len(b[key])]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

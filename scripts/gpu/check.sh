@@ -28,6 +28,7 @@ GPU_TESTS=(
   tests/backends/test_bronze_gpu_checks.py
   tests/backends/test_readers.py
   tests/backends/test_differential.py
+  tests/backends/test_gold_builds.py
   tests/silver/test_transforms.py
   tests/gold/test_hand_computed.py
 )

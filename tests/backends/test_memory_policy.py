@@ -17,6 +17,7 @@ from raidlib.gpu_memory import (
     split_to_fit,
 )
 from raidlib.lake.bronze_reader import BronzeBatch
+from raidlib.lake.gold_store import fingerprint_bytes
 from raidlib.silver.pipeline import estimate_batch_bytes
 
 GiB = 2**30
@@ -127,6 +128,6 @@ def test_peak_memory_is_none_without_rmm():
 
 def test_gold_estimate_reads_sizes_from_the_silver_fingerprint():
     fingerprint = {"a/part-0.parquet": "1000:1712.5", "b/part-0.parquet": "500:etag"}
-    assert (
-        estimate_gold_bytes(fingerprint, MemoryPolicy(bytes_per_silver_parquet_byte=10)) == 15_000
-    )
+    assert fingerprint_bytes(fingerprint) == 1_500
+    policy = MemoryPolicy(bytes_per_silver_parquet_byte=10)
+    assert estimate_gold_bytes(fingerprint_bytes(fingerprint), policy) == 15_000

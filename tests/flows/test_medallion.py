@@ -165,12 +165,13 @@ def test_a_new_raid_rebuilds_only_itself_and_updates_dim_player(lake_dir: Path) 
 def test_gold_builds_raids_one_at_a_time_when_told_to(
     lake_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The gold flow honours ``RAIDLIB_PARALLEL_TASKS``: here, never two raids at once."""
-    import raidlib.tasks.gold as gold_tasks
+    """The gold flow honours ``RAIDLIB_PARALLEL_TASKS``: here, never two raids at once (with
+    one raid per task)."""
+    import raidlib.gold.pipeline as gold_pipeline
 
     land(Lake.local(lake_dir), generate_raids(3, seed=4, start=START, config=CONFIG))
     most, now, lock = [0], [0], threading.Lock()
-    build = gold_tasks.build_raid_tables
+    build = gold_pipeline.build_raid_tables
 
     def counted(*args: object, **kwargs: object) -> object:
         with lock:
@@ -183,11 +184,32 @@ def test_gold_builds_raids_one_at_a_time_when_told_to(
             with lock:
                 now[0] -= 1
 
-    monkeypatch.setattr(gold_tasks, "build_raid_tables", counted)
+    monkeypatch.setattr(gold_pipeline, "build_raid_tables", counted)
     monkeypatch.setenv("RAIDLIB_PARALLEL_TASKS", "1")
+    monkeypatch.setenv("RAIDLIB_GOLD_TASK_SILVER_MIB", "0")
     result = medallion(lake=str(lake_dir), backend="pandas")
     assert result["gold"]["raids_built"] == ["raid001", "raid002", "raid003"]
     assert most[0] == 1
+
+
+def test_gold_builds_small_raids_in_one_task(
+    lake_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three small raids are well under ``RAIDLIB_GOLD_TASK_SILVER_MIB``: one build for all."""
+    import raidlib.gold.pipeline as gold_pipeline
+
+    land(Lake.local(lake_dir), generate_raids(3, seed=4, start=START, config=CONFIG))
+    built: list[list[str]] = []
+    build = gold_pipeline.build_raid_tables
+
+    def recorded(silver: pd.DataFrame, **kwargs: int) -> object:
+        built.append(sorted(silver["raid_id"].unique()))
+        return build(silver, **kwargs)
+
+    monkeypatch.setattr(gold_pipeline, "build_raid_tables", recorded)
+    result = medallion(lake=str(lake_dir), backend="pandas")
+    assert result["gold"]["raids_built"] == ["raid001", "raid002", "raid003"]
+    assert built == [["raid001", "raid002", "raid003"]]
 
 
 def test_flow_parameters_are_validated(lake_dir: Path) -> None:

@@ -1,0 +1,97 @@
+"""Gold built for a group of raids in one go writes exactly what one build per raid writes,
+on every backend, and on a GPU too small for the group it builds in GPU-sized chunks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from raidlib.backend import resolve_backend
+from raidlib.gold.compare import assert_frames_equivalent
+from raidlib.gold.pipeline import PER_RAID_TABLES, build_gold_for_raids, group_raids
+from raidlib.gpu_memory import DEFAULT_POLICY
+from raidlib.lake import Lake
+from raidlib.lake.gold_store import (
+    fingerprint_bytes,
+    read_gold_table,
+    read_silver_for_raids,
+    silver_fingerprint,
+    silver_raid_ids,
+)
+from raidlib.lake.state import find_unprocessed_batches
+from raidlib.silver.pipeline import process_batches
+
+from .medallion import land_random_raids
+
+PANDAS = resolve_backend("pandas")
+
+
+def test_raids_are_grouped_in_order_up_to_the_silver_size():
+    sizes = {"r1": 3, "r2": 4, "r3": 2, "r4": 9, "r5": 1}
+    assert group_raids(sizes, 9) == [["r1", "r2", "r3"], ["r4"], ["r5"]]
+    assert group_raids(sizes, 100) == [["r1", "r2", "r3", "r4", "r5"]]
+    assert group_raids(sizes, 5) == [["r1"], ["r2"], ["r3"], ["r4"], ["r5"]]  # r4 alone
+    assert group_raids(sizes, 0) == [[r] for r in sizes]  # RAIDLIB_GOLD_TASK_SILVER_MIB=0
+    assert group_raids({}, 9) == []
+
+
+@pytest.fixture(scope="module")
+def silver_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three random raids through silver (pandas), no gold yet."""
+    root = tmp_path_factory.mktemp("silver")
+    lake = land_random_raids(root, n_raids=3).lake
+    process_batches(lake, PANDAS, find_unprocessed_batches(lake))
+    return root
+
+
+def _copy(silver_lake: Path, tmp_path: Path, name: str) -> Lake:
+    shutil.copytree(silver_lake, tmp_path / name)
+    return Lake.local(tmp_path / name)
+
+
+def _assert_same_gold(lake: Lake, reference: Lake) -> None:
+    from raidlib.gold.schema import GOLD_SCHEMAS
+
+    for name in PER_RAID_TABLES:
+        keys = list(GOLD_SCHEMAS[name].keys)
+        got, want = read_gold_table(lake, name, PANDAS), read_gold_table(reference, name, PANDAS)
+        assert len(want) > 0, name
+        assert_frames_equivalent(got, want, keys, rtol=1e-9)
+
+
+def test_one_build_for_all_raids_equals_one_build_per_raid(silver_lake, tmp_path, any_backend):
+    one_each, together = _copy(silver_lake, tmp_path, "each"), _copy(silver_lake, tmp_path, "all")
+    raids = silver_raid_ids(one_each)
+    assert len(raids) == 3
+    for raid in raids:
+        build_gold_for_raids(one_each, PANDAS, [raid])
+
+    built = build_gold_for_raids(together, any_backend, raids)
+
+    assert built.backends == [any_backend.name]
+    assert built.fingerprints == {r: silver_fingerprint(together, r) for r in raids}
+    assert sorted(built.summary["raid_id"]) == raids
+    assert built.silver_rows == len(read_silver_for_raids(together, raids, PANDAS))
+    _assert_same_gold(together, one_each)
+
+
+@pytest.mark.gpu
+def test_a_group_too_big_for_the_gpu_is_built_in_chunks(silver_lake, tmp_path, gpu_backend, caplog):
+    """Free GPU memory for about one raid's gold: the group is built raid by raid, on the GPU,
+    and the lake ends as one pandas build leaves it."""
+    reference, lake = _copy(silver_lake, tmp_path, "pandas"), _copy(silver_lake, tmp_path, "gpu")
+    raids = silver_raid_ids(lake)
+    build_gold_for_raids(reference, PANDAS, raids)
+    policy = DEFAULT_POLICY
+    largest = max(fingerprint_bytes(silver_fingerprint(lake, r)) for r in raids)
+    one_raid = largest * policy.bytes_per_silver_parquet_byte
+    small_card = (int(one_raid * 1.5 / policy.usable_fraction), 4 * 2**30)
+
+    with caplog.at_level("INFO", logger="raidlib.gold.pipeline"):
+        built = build_gold_for_raids(lake, gpu_backend, raids, probe=lambda: small_card)
+
+    assert built.backends == ["cudf"]
+    assert any("GPU-sized chunks" in r.getMessage() for r in caplog.records)
+    _assert_same_gold(lake, reference)
