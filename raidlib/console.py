@@ -34,8 +34,13 @@ def print_run_report(
     console: Console | None = None,
     *,
     rebuilt: int | None = None,
+    gold_backend: str | None = None,
 ) -> None:
-    """Ingest → bronze → silver → gold, as a person wants to read it after a run."""
+    """Ingest → bronze → silver → gold, as a person wants to read it after a run.
+
+    ``rebuilt``: raids whose gold this run rebuilt; ``gold_backend``: what gold ran on (a raid
+    too big for the GPU falls back to pandas on its own), else silver's backend is shown.
+    """
     # Wide enough for the tables when output is piped (rich assumes 80 columns then).
     console = console or Console(width=None if Console().is_terminal else 140)
     console.rule("[bold]raidlib end-to-end run")
@@ -55,8 +60,9 @@ def print_run_report(
         f"{silver['rows_quarantined']:,} quarantined{f' ({reasons})' if reasons else ''}, "
         f"{silver['late_events']:,} dated before their ingest day  → {lake_urls['silver']}"
     )
-    note = "" if rebuilt is None else f"{rebuilt} raid(s) rebuilt in this run, "
-    console.print(f"gold:     {note}→ {lake_urls['gold']}  (backend: {silver['backend']})")
+    note = "" if rebuilt is None else f"{rebuilt} raid(s) rebuilt in this run  "
+    backend = gold_backend or silver["backend"]
+    console.print(f"gold:     {note}→ {lake_urls['gold']}  (backend: {backend})")
     if summary.empty:
         console.print("No gold yet: nothing has reached silver.")
         return
@@ -86,6 +92,7 @@ def print_demo_result(out: dict[str, Any], console: Console | None = None) -> No
         out["lake_urls"],
         console,
         rebuilt=len(out["gold"]["raids_built"]),
+        gold_backend=out["gold"].get("backend"),
     )
 
 

@@ -89,3 +89,32 @@ def test_the_overview_keeps_the_latest_pulls_and_tables_can_be_turned_off() -> N
 
 def test_more_tables_on_request() -> None:
     assert render(8, detailed=8).count("Players (fact_player_encounter_stats)") == 8
+
+
+def test_run_report_shows_what_gold_ran_on() -> None:
+    """A gold fallback (raid too big for the GPU) shows on the gold line, not silver's backend."""
+    from raidlib.console import print_run_report
+
+    console = Console(record=True, width=160)
+    print_run_report(
+        {"accepted": 2, "duplicate": 0, "rejected": 0},
+        {"batches": 2, "objects": 2, "events": 10},
+        {
+            "rows_in": 10,
+            "rows_added": 10,
+            "duplicates_removed": 0,
+            "rows_quarantined": 0,
+            "quarantined_by_reason": {},
+            "late_events": 0,
+            "backend": "cudf",
+        },
+        pd.DataFrame(),
+        pd.DataFrame(),
+        None,
+        {"bronze": "/lake/bronze", "silver": "/lake/silver", "gold": "/lake/gold"},
+        console,
+        rebuilt=2,
+        gold_backend="cudf + pandas",
+    )
+    text = console.export_text()
+    assert "gold:     2 raid(s) rebuilt in this run  → /lake/gold  (backend: cudf + pandas)" in text
