@@ -138,7 +138,40 @@ def flow_script_settings() -> Iterator[None]:
         PREFECT_SERVER_ANALYTICS_ENABLED: False,
     }
     with temporary_settings(set_defaults=defaults):
-        yield
+        try:
+            yield
+        except RuntimeError as exc:
+            if "ephemeral Prefect API server" not in str(exc):
+                raise
+            from prefect.server.api.server import SubprocessASGIServer  # noqa: PLC0415
+
+            SubprocessASGIServer().stop()  # so that its log ends before the explanation
+            raise SystemExit(temporary_server_failed()) from exc
+
+
+def temporary_server_failed() -> str:
+    """What to do when Prefect's temporary server never answered (the script exits 1 with it).
+
+    Prefect keeps waiting while the server process has already failed, then raises a bare
+    timeout; the usual cause is a database upgraded by a newer Prefect (another project
+    sharing ``~/.prefect``), which the server's log above names ("No such revision").
+    """
+    import prefect  # noqa: PLC0415
+    from prefect.settings import (  # noqa: PLC0415
+        PREFECT_HOME,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
+
+    home = PREFECT_HOME.value()
+    return (
+        f"error: Prefect's temporary server did not answer within "
+        f"{PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value():g} s; its log above says why.\n"
+        f'If it says "No such revision" or "Can\'t locate revision", the database in {home} '
+        f"was upgraded by a newer Prefect than this one ({prefect.__version__}). Either keep "
+        f"raidlib's runs apart (PREFECT_HOME=~/.prefect-raidlib), or run them on a server: "
+        f"`raidlib up` starts one with its own database, then set "
+        f"PREFECT_API_URL=http://127.0.0.1:4200/api."
+    )
 
 
 def raid_prefix(text: str) -> str:

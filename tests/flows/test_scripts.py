@@ -69,21 +69,47 @@ def environment_without_prefect_or_raidlib_settings(tmp_path: Path) -> dict[str,
     return env
 
 
-def test_a_first_run_on_a_temporary_server_logs_no_error(tmp_path: Path) -> None:
-    """A fresh ``PREFECT_HOME`` and no API URL: the script starts Prefect's temporary server,
-    whose telemetry used to log an ERROR (offline) or a "database is locked" traceback."""
-    env = environment_without_prefect_or_raidlib_settings(tmp_path)
-    done = subprocess.run(
+def run_bronze_to_silver(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python flows/bronze_to_silver.py --lake <tmp_path>`` in ``env``, output captured."""
+    return subprocess.run(
         [sys.executable, str(ROOT / "flows" / "bronze_to_silver.py"), "--lake", str(tmp_path)],
         env=env,
         capture_output=True,
         text=True,
         timeout=240,
     )
+
+
+def test_a_first_run_on_a_temporary_server_logs_no_error(tmp_path: Path) -> None:
+    """A fresh ``PREFECT_HOME`` and no API URL: the script starts Prefect's temporary server,
+    whose telemetry used to log an ERROR (offline) or a "database is locked" traceback."""
+    env = environment_without_prefect_or_raidlib_settings(tmp_path)
+    done = run_bronze_to_silver(tmp_path, env)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "Starting temporary server" in output and "Finished in state Completed()" in output
     assert "ERROR" not in output and "Traceback" not in output, output
+
+
+def test_a_database_from_a_newer_prefect_gets_a_way_out(tmp_path: Path) -> None:
+    """``~/.prefect`` shared with a project on a newer Prefect: its database carries a migration
+    this Prefect does not know, the temporary server dies, and Prefect only reports a timeout.
+    The script says what happened and what to do instead of a bare traceback."""
+    import sqlite3
+
+    env = environment_without_prefect_or_raidlib_settings(tmp_path)
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "10"
+    (tmp_path / "prefect").mkdir()
+    with sqlite3.connect(tmp_path / "prefect" / "prefect.db") as db:  # as a newer Prefect left it
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('ffffffffffff')")
+    done = run_bronze_to_silver(tmp_path, env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ffffffffffff" in done.stderr  # the server's own log, kept
+    last = done.stderr.strip().splitlines()[-2:]  # the server stopped first: its log is above
+    assert last[0].startswith("error: Prefect's temporary server did not answer within 10 s")
+    assert str(tmp_path / "prefect") in last[1] and "PREFECT_HOME=" in last[1]
+    assert "RuntimeError" not in done.stderr
 
 
 def test_scripts_give_a_first_temporary_server_time_to_start() -> None:
