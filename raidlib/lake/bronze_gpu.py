@@ -38,7 +38,6 @@ import io
 import logging
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -57,6 +56,7 @@ from raidlib.lake.bronze_reader import (
     concat_parsed,
 )
 from raidlib.lake.frames import null_frame, table_to_frame
+from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +270,7 @@ def read_bronze_gpu(
     def load(batch: BronzeBatch) -> list[tuple[str, bytes]]:
         return [(path, fs.cat_file(path)) for path in batch.paths]
 
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        contents = list(pool.map(load, batches))
+    contents = map_in_threads(load, batches, max_workers)
     frames, rejected_parts, lines, handed_over = [], [], 0, []
     for batch, objects in zip(batches, contents, strict=True):
         frame, rejected, n, via_pyarrow = read_batch_gpu(batch, objects, backend)

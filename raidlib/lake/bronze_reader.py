@@ -25,7 +25,6 @@ import json
 import logging
 import posixpath
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +39,7 @@ from raidlib.lake.frames import table_to_frame
 from raidlib.lake.lake import Lake
 from raidlib.schemas.events import EVENT_FIELDS
 from raidlib.silver.schema import SILVER_SCHEMA
+from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,7 @@ def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
 def list_landed_batches(lake: Lake, batch_ids: Sequence[str] | None = None) -> list[BronzeBatch]:
     """Landed batches (all, or the given ids), ordered by ingest timestamp then batch id."""
     ids = list(iter_manifest_ids(lake)) if batch_ids is None else list(batch_ids)
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        batches = list(pool.map(lambda b: read_manifest(lake, b), ids))
+    batches = map_in_threads(lambda b: read_manifest(lake, b), ids, max_workers=16)
     return sorted(batches, key=lambda b: (b.ingest_timestamp or "", b.batch_id))
 
 
@@ -173,8 +172,7 @@ def read_bronze(
         batch, path = job
         return _read_object(fs.cat_file(path), batch, path)
 
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        results = list(pool.map(load, jobs))
+    results = map_in_threads(load, jobs, max_workers)
     table = concat_parsed([t for t, _ in results])
     rejected_parts = [r for _, r in results if len(r)]
     rejected = (

@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from raidlib.lake import layout
 from raidlib.lake.bronze_reader import BronzeBatch, iter_manifest_ids, list_landed_batches
 from raidlib.lake.lake import Lake
+from raidlib.threads import map_in_threads
 
 
 def processed_batch_ids(lake: Lake) -> set[str]:
@@ -68,8 +68,7 @@ def mark_processed(
         return lake.write_bytes_atomic("silver", layout.processed_batch_key(batch_id), data)
 
     # One small object per batch: on S3 each is a round trip, so write them concurrently.
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(write, list(batch_ids)))
+    return map_in_threads(write, batch_ids, max_workers=16)
 
 
 def unmark_processed(lake: Lake, batch_ids: Iterable[str]) -> None:

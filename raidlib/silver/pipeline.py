@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -52,6 +51,7 @@ from raidlib.silver.cast import cast_bronze
 from raidlib.silver.enrich import enrich
 from raidlib.silver.rules import DEFAULT_RULE_PARAMS, RuleParams, check_rules, count_reasons
 from raidlib.silver.schema import QUARANTINE_FILE_SCHEMA, SILVER_FILE_SCHEMA, SILVER_SCHEMA
+from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,9 @@ def write_silver_partitions(lake: Lake, silver: Any, *, max_workers: int = 8) ->
     ):
         part: pa.Table = file_table.slice(starts[i], starts[i + 1] - starts[i])
         jobs.append((layout.silver_partition(raid_id, event_date), part))
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(lambda job: write_partition_table(lake, "silver", *job), jobs))
+    return map_in_threads(
+        lambda job: write_partition_table(lake, "silver", *job), jobs, max_workers
+    )
 
 
 def late_event_count(clean: Any) -> int:

@@ -146,3 +146,31 @@ def test_cudf_flows_write_the_gold_pandas_writes(
         want = read_gold_table(lakes["pandas"], name, host)
         assert len(want), name
         assert_frames_equivalent(got, want, list(table.keys), rtol=1e-9)
+
+
+def test_library_log_lines_reach_the_flow_runs_log(prefect_harness, lake_root, monkeypatch):
+    """raidlib's own warnings (here: the hand-written bronze object with a broken line, read
+    line by line) show in the Prefect UI's log of the task that hit them, as GPU fallbacks do."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    from flows.bronze_to_silver import bronze_to_silver
+
+    state = bronze_to_silver(lake=str(lake_root), backend="pandas", return_state=True)
+    APILogHandler().flush()  # logs are sent in batches, in the background
+
+    async def messages() -> list[tuple[str, bool]]:
+        async with get_client() as client:
+            logs = await client.read_logs(
+                log_filter=LogFilter(
+                    flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])
+                )
+            )
+        return [(log.message, log.task_run_id is not None) for log in logs]
+
+    found = [m for m in asyncio.run(messages()) if "reading line by line" in m[0]]
+    assert found and all(in_task for _, in_task in found), found

@@ -1,0 +1,47 @@
+"""raidlib's own log lines in the Prefect run's log, where a flow's user looks.
+
+The pipelines log on ``raidlib.*`` loggers rather than through Prefect, so that they run
+without it (the GPU machine's tests, notebooks). Those lines say what a user of the GPU path
+needs to know — a raid or batch too big for the card built on pandas, a step rerun after running
+out of GPU memory, a backlog cut into GPU-sized chunks, a bronze object read line by line — but
+Prefect sends only its own loggers to the API, and Python drops INFO lines by default. Inside a
+flow or task run, :class:`RunLogForwarder` hands each ``raidlib`` record to Prefect's API log
+handler, so it shows in the Prefect UI beside the task's own lines; outside a run it does
+nothing (Prefect's handler would warn there).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.logging.handlers import APILogHandler
+
+LIBRARY_LOGGER = "raidlib"
+
+
+class RunLogForwarder(logging.Handler):
+    """Sends records to the current Prefect run's log (API only: the console already shows
+    them through the root logger's handlers)."""
+
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self._api = APILogHandler()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if TaskRunContext.get() is None and FlowRunContext.get() is None:
+            return
+        self._api.handle(record)
+
+
+def forward_library_logs(name: str = LIBRARY_LOGGER) -> None:
+    """Forward ``name``'s INFO and above to Prefect runs (idempotent).
+
+    A level the user set on the logger is kept; otherwise it becomes INFO, so those lines also
+    reach whatever handlers the process has (Prefect's console handler in a flow script).
+    """
+    logger = logging.getLogger(name)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    if not any(isinstance(h, RunLogForwarder) for h in logger.handlers):
+        logger.addHandler(RunLogForwarder())

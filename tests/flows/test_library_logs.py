@@ -1,0 +1,24 @@
+"""raidlib's library log lines outside a Prefect run: printed as before, and no warning from
+Prefect's API handler (which can only send lines that belong to a run)."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import pytest
+
+from raidlib.tasks.logs import RunLogForwarder, forward_library_logs
+
+
+def test_outside_a_run_library_lines_raise_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    forward_library_logs()
+    forward_library_logs()  # idempotent: one forwarder
+    logger = logging.getLogger("raidlib")
+    assert sum(isinstance(h, RunLogForwarder) for h in logger.handlers) == 1
+    assert logger.getEffectiveLevel() <= logging.INFO
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("raidlib.gold.pipeline").info("gold r1: needs ~1 MiB")
+    assert "gold r1: needs ~1 MiB" in caplog.text

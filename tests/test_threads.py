@@ -1,0 +1,43 @@
+"""The lake's I/O fan-out: results in order, errors raised, the caller's context kept."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+
+import pytest
+
+from raidlib.threads import map_in_threads
+
+RUN = contextvars.ContextVar("RUN", default="none")
+
+
+def test_results_come_back_in_order_from_several_threads() -> None:
+    seen: set[str] = set()
+
+    def work(i: int) -> int:
+        seen.add(threading.current_thread().name)
+        return i * i
+
+    assert map_in_threads(work, range(50), max_workers=4) == [i * i for i in range(50)]
+    assert map_in_threads(work, [], max_workers=4) == []
+    assert seen
+
+
+def test_each_call_sees_the_callers_context() -> None:
+    """A Prefect run is a context variable: log lines from these threads stay in its log."""
+    token = RUN.set("flow-run-1")
+    try:
+        assert map_in_threads(lambda _: RUN.get(), range(8), max_workers=4) == ["flow-run-1"] * 8
+    finally:
+        RUN.reset(token)
+
+
+def test_an_error_in_a_call_is_raised() -> None:
+    def work(i: int) -> int:
+        if i == 3:
+            raise OSError("bronze object gone")
+        return i
+
+    with pytest.raises(OSError, match="bronze object gone"):
+        map_in_threads(work, range(6), max_workers=2)
