@@ -18,6 +18,20 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
 
 LIBRARY_LOGGER = "raidlib"
+BACKEND_LOGGER = "raidlib.backend"
+"""Its once-per-process choice line repeats what each flow logs itself (``backend: …``)."""
+
+
+def in_a_run() -> bool:
+    """Whether this code runs inside a Prefect flow or task run."""
+    return TaskRunContext.get() is not None or FlowRunContext.get() is not None
+
+
+class OutsideRuns(logging.Filter):
+    """Keeps a record only outside Prefect runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not in_a_run()
 
 
 class RunLogForwarder(logging.Handler):
@@ -29,9 +43,8 @@ class RunLogForwarder(logging.Handler):
         self._api = APILogHandler()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if TaskRunContext.get() is None and FlowRunContext.get() is None:
-            return
-        self._api.handle(record)
+        if in_a_run():
+            self._api.handle(record)
 
 
 def forward_library_logs(name: str = LIBRARY_LOGGER) -> None:
@@ -39,9 +52,13 @@ def forward_library_logs(name: str = LIBRARY_LOGGER) -> None:
 
     A level the user set on the logger is kept; otherwise it becomes INFO, so those lines also
     reach whatever handlers the process has (Prefect's console handler in a flow script).
+    Inside a run the backend choice is left to the flow's own line, once per flow run.
     """
     logger = logging.getLogger(name)
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     if not any(isinstance(h, RunLogForwarder) for h in logger.handlers):
         logger.addHandler(RunLogForwarder())
+    backend = logging.getLogger(BACKEND_LOGGER)
+    if not any(isinstance(f, OutsideRuns) for f in backend.filters):
+        backend.addFilter(OutsideRuns())

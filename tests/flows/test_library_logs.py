@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from raidlib.tasks.logs import RunLogForwarder, forward_library_logs
+from raidlib.tasks.logs import OutsideRuns, RunLogForwarder, forward_library_logs
 
 
 def test_outside_a_run_library_lines_raise_no_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -16,9 +16,13 @@ def test_outside_a_run_library_lines_raise_no_warning(caplog: pytest.LogCaptureF
     forward_library_logs()  # idempotent: one forwarder
     logger = logging.getLogger("raidlib")
     assert sum(isinstance(h, RunLogForwarder) for h in logger.handlers) == 1
+    backend_filters = logging.getLogger("raidlib.backend").filters
+    assert sum(isinstance(f, OutsideRuns) for f in backend_filters) == 1
     assert logger.getEffectiveLevel() <= logging.INFO
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with caplog.at_level(logging.INFO):
             logging.getLogger("raidlib.gold.pipeline").info("gold r1: needs ~1 MiB")
+            logging.getLogger("raidlib.backend").info("dataframe backend: pandas (test)")
     assert "gold r1: needs ~1 MiB" in caplog.text
+    assert "dataframe backend: pandas (test)" in caplog.text  # outside a run: shown
