@@ -4,10 +4,10 @@ Building one raid's gold costs a fixed ~0.5 s of dataframe calls on pandas (a fe
 group-bys and merges) however small the raid, so a flow builds raids in groups of about
 ``RAIDLIB_GOLD_TASK_SILVER_MIB`` (8) MiB of silver each: one build over several raids gives the
 same rows as one build per raid (every aggregation is keyed by raid), and a backfill of many
-raids runs several times faster. Measured on 16 simulated 20,000-event raids (1.8 MB of silver
-each) with pandas: one raid per build 11.6 s, four (≈ 8 MiB) 4.3 s with 110 MB more peak
-memory, eight 4.0 s (+190 MB), sixteen 3.3 s (+450 MB). Groups stay independent: each reads
-only its raids' silver and replaces only their gold partitions.
+raids runs several times faster. Reading and building 16 simulated 20,000-event raids (1.8 MB
+of silver each) on pandas: one raid per build 11.1 s (peak RSS 229 MB), four per build (≈ 8 MiB)
+3.8 s (313 MB), eight 2.5 s (447 MB), sixteen 1.9 s (679 MB). Groups stay independent: each
+reads only its raids' silver and replaces only their gold partitions.
 
 On the cuDF backend a group whose estimated device memory exceeds the usable share of the
 GPU's free memory is built in consecutive GPU-sized chunks of raids; a raid too big for the
