@@ -123,7 +123,9 @@ def _chunks(
     probe: MemoryProbe,
 ) -> list[tuple[list[str], bool]]:
     """The raids in builds that fit the GPU (one build on pandas, or when they all fit)."""
-    if not backend.is_gpu or not raids:
+    if not raids:
+        return []
+    if not backend.is_gpu:
         return [(raids, True)]
     sizes = [estimate_gold_bytes(fingerprint_bytes(fingerprints[r]), policy) for r in raids]
     plan = plan_step(f"gold {describe_raids(raids)}", sum(sizes), probe=probe, policy=policy)

@@ -77,6 +77,13 @@ def test_one_build_for_all_raids_equals_one_build_per_raid(silver_lake, tmp_path
     _assert_same_gold(together, one_each)
 
 
+def test_no_raids_build_nothing(silver_lake, tmp_path):
+    lake = _copy(silver_lake, tmp_path, "none")
+    built = build_gold_for_raids(lake, PANDAS, [])
+    assert (built.fingerprints, built.paths, built.silver_rows, built.backends) == ({}, [], 0, [])
+    assert not (tmp_path / "none" / "gold").exists()
+
+
 @pytest.mark.gpu
 def test_a_group_too_big_for_the_gpu_is_built_in_chunks(silver_lake, tmp_path, gpu_backend, caplog):
     """Free GPU memory for about one raid's gold: the group is built raid by raid, on the GPU,
