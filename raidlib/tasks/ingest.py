@@ -36,6 +36,8 @@ def generate_raid_batches(
     ``pug`` draws fresh players per raid instead of the seed's guild; ``skill`` below about
     0.8 makes the boss outlast the enrage timer, so the raid wipes.
     """
+    log = get_run_logger()
+    log.info("simulating %d raid(s) of %d players…", raids, players)
     frame = generate_raids(
         raids,
         seed=seed,
@@ -44,11 +46,11 @@ def generate_raid_batches(
         config=RaidConfig(n_players=players, skill=skill),
         raid_prefix=raid_prefix,
     )
+    # Turning rows into wire dicts costs ~13 µs an event (10 s for a 40-raid season): say so.
+    log.info("cutting %d events into batches of %d…", len(frame), batch_size)
     batches = plan_batches(frame, batch_size=batch_size, faults=faults, seed=seed)
     summary = summarize_raids(frame).astype(object).to_dict("records")
-    get_run_logger().info(
-        "generated %d events in %d raid(s) → %d batch(es)", len(frame), raids, len(batches)
-    )
+    log.info("generated %d events in %d raid(s) → %d batch(es)", len(frame), raids, len(batches))
     return batches, summary
 
 

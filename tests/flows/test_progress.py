@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -16,6 +19,8 @@ from prefect.client.schemas.filters import (
     ArtifactFilterKey,
 )
 
+from raidlib.generator import FaultConfig
+from raidlib.tasks.ingest import generate_raid_batches
 from raidlib.tasks.progress import TaskProgress
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -50,6 +55,11 @@ def landing(total: int, stop_at: int) -> None:
     land_things(total, stop_at)
 
 
+@flow
+def generating() -> None:
+    generate_raid_batches(1, 7, datetime(2026, 11, 1, tzinfo=UTC), 5, 500, FaultConfig())
+
+
 class Lines(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -59,18 +69,24 @@ class Lines(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def test_progress_is_logged_now_and_then_and_ends_at_100_percent() -> None:
+def task_log_lines(run: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """``run()``'s result and the task-run log lines it printed."""
     # Prefect's run loggers do not propagate, and the suite sets them to WARNING.
     task_log, seen = logging.getLogger("prefect.task_runs"), Lines()
     level = task_log.level
     task_log.addHandler(seen)
     task_log.setLevel(logging.INFO)
     try:
-        state = landing(1_000, 900, return_state=True)  # ends short: e.g. rejected batches
+        return run(), seen.lines
     finally:
         task_log.removeHandler(seen)
         task_log.setLevel(level)
-    lines = [line for line in seen.lines if line.startswith("landing:")]
+
+
+def test_progress_is_logged_now_and_then_and_ends_at_100_percent() -> None:
+    # ends short: e.g. rejected batches
+    state, seen = task_log_lines(lambda: landing(1_000, 900, return_state=True))
+    lines = [line for line in seen if line.startswith("landing:")]
     # 10 calls 2 s apart, a line every 5 s at most, never one claiming 100 %
     assert lines == [
         "landing: 200 of 1,000 events (20 %)",
@@ -80,3 +96,11 @@ def test_progress_is_logged_now_and_then_and_ends_at_100_percent() -> None:
     (artifact,) = progress_artifacts("test-progress", state.state_details.flow_run_id)
     assert artifact.type == "progress" and float(artifact.data) == 100.0
     assert artifact.description == "landing"
+
+
+def test_generating_says_what_it_is_doing_before_the_slow_parts() -> None:
+    # Simulating and cutting a season into batches takes ~10 s with nothing else to show.
+    _, lines = task_log_lines(generating)
+    assert lines[0] == "simulating 1 raid(s) of 5 players…"
+    assert lines[1].startswith("cutting ") and lines[1].endswith(" events into batches of 500…")
+    assert lines[2].startswith("generated ")
