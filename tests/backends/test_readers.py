@@ -154,7 +154,8 @@ ODD_LINES = {
     "null_in_list": {"data_quality_flags": ["a", None]},
     "float_in_int": {"source_player_level": 80.0},
     "number_in_bool": {"is_critical_hit": 1},
-    "non_ascii": {"source_player_name": "Zoë-Bjørn 龍騎士 𝒳"},
+    "non_ascii": {"source_player_name": "Zoë-Bjørn 龍騎士 𝒳"},  # as \u escapes (surrogates too)
+    "non_ascii_raw": {"source_player_name": "Zoë-Bjørn 龍騎士 𝒳"},  # as UTF-8 bytes
 }
 
 
@@ -164,9 +165,8 @@ def test_odd_lines_from_other_tools_read_as_pyarrow_reads_them(tmp_path, any_bac
 
     lake = Lake.local(tmp_path)
     odd = hand_line("raid001", 5000, 1, **ODD_LINES[case])
-    write_hand_batch(
-        lake, "raid001", 5000, [json.dumps(odd), json.dumps(hand_line("raid001", 5000, 2))]
-    )
+    odd_text = json.dumps(odd, ensure_ascii=not case.endswith("_raw"))
+    write_hand_batch(lake, "raid001", 5000, [odd_text, json.dumps(hand_line("raid001", 5000, 2))])
     batches = list_landed_batches(lake)
     got, want = read_bronze(lake, batches, any_backend), read_bronze(lake, batches, PANDAS)
     assert (len(got.frame), len(got.rejected)) == (len(want.frame), len(want.rejected))
