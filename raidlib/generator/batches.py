@@ -14,7 +14,9 @@ Faults exercise the pipeline, each in the way the contract says it must cope:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,8 @@ import pandas as pd
 from raidlib.generator.ids import uuid4_strings
 from raidlib.generator.wire import frame_to_wire_events
 
+BATCH_NAMESPACE = uuid.UUID("3c9a6e52-8f0d-4b1e-a7c4-5d2e9b8f1a36")
+"""uuid5 namespace of generated batch ids (:func:`content_batch_id`)."""
 DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
 _DUPLICATE_DELAY_MEAN_MS = 10 * 60_000
@@ -91,7 +95,8 @@ def plan_batches(
     Events are delivered in timestamp order (ties: frame order) in batches of ``batch_size``.
     With ``faults``, duplicates follow their original by minutes, late events by one hour to
     ``max_late_days`` days, and invalid copies come in batches of their own placed where their
-    originals would have gone. Everything, batch ids included, follows from ``seed``.
+    originals would have gone. Everything follows from ``seed`` and the frame; batch ids follow
+    from the events they carry (:func:`content_batch_id`).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
@@ -131,11 +136,22 @@ def plan_batches(
         chunks.append((part[0][0] - 0.5, [event for _, event, _ in part], injected))
 
     chunks.sort(key=lambda c: c[0])  # stable: a poison batch goes before the batch it precedes
-    ids = uuid4_strings(rng, len(chunks))
     return [
-        WireBatch(batch_id=ids[k], events=evs, injected=inj)
-        for k, (_, evs, inj) in enumerate(chunks)
+        WireBatch(batch_id=content_batch_id(evs), events=evs, injected=inj)
+        for _, evs, inj in chunks
     ]
+
+
+def content_batch_id(events: list[dict[str, Any]]) -> str:
+    """A uuid5 of the events' ids, raids and times, in order.
+
+    The receiver answers a known batch id with ``200 duplicate`` and lands nothing, so the id
+    must change whenever the events do: the same seed with another start date or raid prefix
+    draws the same event ids, and seed-drawn batch ids made such a second night vanish as a
+    "duplicate" of the first. The same delivery sent again keeps its ids (idempotent retries).
+    """
+    key = "\n".join(f"{e.get('event_id')}|{e.get('raid_id')}|{e.get('timestamp')}" for e in events)
+    return str(uuid.uuid5(BATCH_NAMESPACE, hashlib.sha1(key.encode()).hexdigest()))
 
 
 def _invalid_copies(

@@ -49,8 +49,21 @@ def test_batch_ids_are_deterministic_uuids(raids: pd.DataFrame) -> None:
     assert [x.batch_id for x in a] == [x.batch_id for x in b]
     assert [x.body() for x in a] == [x.body() for x in b]
     assert set(x.batch_id for x in a).isdisjoint(x.batch_id for x in c)
-    assert all(uuid.UUID(x.batch_id).version == 4 for x in a)
+    assert all(uuid.UUID(x.batch_id).version == 5 for x in a)
     assert len({x.batch_id for x in a}) == len(a)
+
+
+def test_another_night_or_prefix_from_the_same_seed_gets_new_batch_ids(small: RaidConfig) -> None:
+    # The same seed draws the same event ids; the receiver must still see new batches, or it
+    # answers "200 duplicate" and the second night never lands.
+    def ids(**kwargs: object) -> set[str]:
+        frame = generate_raids(1, seed=5, config=small, **kwargs)  # type: ignore[arg-type]
+        return {b.batch_id for b in plan_batches(frame, batch_size=400, seed=0)}
+
+    first = ids(start=START)
+    assert first == ids(start=START)
+    assert first.isdisjoint(ids(start=START + pd.Timedelta(days=1)))
+    assert first.isdisjoint(ids(start=START, raid_prefix="alt"))
 
 
 def test_duplicates_share_the_event_id(raids: pd.DataFrame) -> None:

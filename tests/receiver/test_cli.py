@@ -92,6 +92,21 @@ def test_send_posts_generated_raids_with_faults(served, capsys) -> None:
     assert len(raids) == 1 and re.fullmatch(r"raid_id=raid\d{8}-001", raids.pop())
 
 
+def test_a_second_night_sent_with_the_same_seed_lands_as_new_raids(served, capsys) -> None:
+    # Same seed, another start: the same event ids, but other raids; nothing may be answered
+    # "duplicate", and sending the first night again must land nothing.
+    url, lake = served
+    night = ["send", "--url", url, "--token", "t0k", "--raids", "1", "--no-progress"]
+    night += ["--batch-size", "5000"]
+    for start in ("2026-11-19T19:30:00Z", "2026-11-20T19:30:00Z", "2026-11-19T19:30:00Z"):
+        assert main([*night, "--start", start]) == 0
+    first, second, again = re.findall(r"accepted: (\d+) +duplicate: (\d+)", capsys.readouterr().out)
+    assert int(first[0]) == int(second[0]) > 0 and first[1] == second[1] == "0"
+    assert again == ("0", first[0])
+    raids = {p.name for p in (lake / "bronze" / "wow_raid_events" / "v1").iterdir()}
+    assert raids == {"raid_id=raid20261119-001", "raid_id=raid20261120-001"}
+
+
 def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
     url, _ = served
     argv = ["send", "--url", url, "--raids", "1", "--batch-size", "5000", "--no-progress"]
