@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         plan_batches,
     )
 
+    # Settings first: a bad RAIDLIB_* value stops the command before it simulates anything.
+    settings = settings_from_args(args)
+    token = args.token or settings.auth_token
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
     frame = generate_raids(
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         batches,
         concurrency=args.concurrency,
         retries=args.retries,
-        token=args.token or settings_from_args(args).auth_token,
+        token=token,
         progress=not args.no_progress,
         total_events=n_events,
     )

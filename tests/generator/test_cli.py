@@ -121,15 +121,20 @@ def test_generate_names_the_roster_and_the_reason_it_cannot_be_used(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("command", [["serve"], ["up", "--no-worker"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "command",
+    [["serve"], ["up", "--no-worker"], ["send", "--url", "http://127.0.0.1:9", "--token", "t"]],
+    ids=" ".join,
+)
 def test_a_bad_setting_names_its_variable_without_a_traceback(
     command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "eighty")
     assert main(command) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "setting receiver_port (env RAIDLIB_RECEIVER_PORT)" in err and "'eighty'" in err
     assert "Traceback" not in err
+    assert out == ""  # stopped before doing anything (send simulated its raids first)
 
 
 def test_generate_send_and_the_ingest_flow_share_one_default_seed() -> None:
