@@ -1,4 +1,5 @@
-"""Lake tables as DataFrames, for a notebook or a script: local or S3 alike, typed as declared.
+"""Lake tables as DataFrames, for a notebook or a script: local or S3 alike, typed as declared
+(timestamps tz-aware UTC, as in the Parquet files).
 
 ``pandas.read_parquet`` on a gold folder works too, but it infers the Hive partition columns
 (``raid_id`` becomes a category, of integers when every raid id is made of digits); these
@@ -13,6 +14,7 @@ from typing import Any
 from raidlib.backend import resolve_backend
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake import Lake
+from raidlib.lake.frames import with_utc
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
 from raidlib.runconfig import settings_for_run
 
@@ -32,7 +34,7 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> 
     the first gold run."""
     if table not in GOLD_SCHEMAS:
         raise ValueError(f"no gold table {table!r}; the tables are: {', '.join(GOLD_SCHEMAS)}")
-    return read_gold_table(open_lake(lake), table, resolve_backend(backend))
+    return with_utc(read_gold_table(open_lake(lake), table, resolve_backend(backend)))
 
 
 def read_silver(
@@ -41,4 +43,4 @@ def read_silver(
     """Silver events of one raid (every date it spans), or of every raid: one row per event."""
     opened = open_lake(lake)
     raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
-    return read_silver_for_raids(opened, raids, resolve_backend(backend))
+    return with_utc(read_silver_for_raids(opened, raids, resolve_backend(backend)))

@@ -14,6 +14,7 @@ from raidlib.gold.dims import (
 )
 from raidlib.gold.encounters import build_encounter_tables
 from raidlib.gold.facts import _player_stats, _raid_summary
+from raidlib.lake.frames import without_utc
 from raidlib.silver.dedup import ORDER as DEDUP_ORDER
 from raidlib.silver.dedup import deduplicate
 
@@ -110,6 +111,8 @@ def build_gold(
         :class:`GoldTables`; the facts and ``dim_raid`` cover only the raids built, while
         ``dim_player`` is the complete table.
     """
+    # Silver from raidlib.read has tz-aware timestamps; the builders work on naive UTC.
+    silver_for_raids = without_utc(silver_for_raids)
     raids = build_raid_tables(silver_for_raids, duration_target_ms=duration_target_ms)
     all_stats = merge_player_raid_stats(existing_player_raid_stats, raids.fact_player_raid_stats)
     return GoldTables(

@@ -17,6 +17,10 @@ Arrow (declared)          pandas dtype in memory
 ========================  =============================================
 
 cuDF: ``cudf.DataFrame.from_arrow`` (native nullable ints/bools/lists; timestamps tz-naive us).
+
+Timestamps are tz-naive inside the pipeline because cuDF's time-zone support is partial; the
+public readers (:mod:`raidlib.read`) mark them UTC again with :func:`with_utc`, and
+:func:`without_utc` takes such frames back.
 """
 
 from __future__ import annotations
@@ -81,3 +85,25 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
             column = pa.nulls(table.num_rows, field.type)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _timestamp_columns(frame: Any, *, aware: bool) -> list[str]:
+    """Names of the frame's timestamp columns that are (``aware``) or are not tz-aware."""
+    return [
+        name
+        for name, dtype in frame.dtypes.items()
+        if getattr(dtype, "kind", "") == "M" and (getattr(dtype, "tz", None) is not None) == aware
+    ]
+
+
+def with_utc(frame: Any) -> Any:
+    """The frame with its tz-naive timestamps marked UTC, as the Parquet files declare them
+    (for readers handing frames to users, who compare them with aware datetimes)."""
+    naive = _timestamp_columns(frame, aware=False)
+    return frame.assign(**{c: frame[c].dt.tz_localize("UTC") for c in naive}) if naive else frame
+
+
+def without_utc(frame: Any) -> Any:
+    """The frame in the in-memory convention: tz-aware timestamps as tz-naive UTC."""
+    aware = _timestamp_columns(frame, aware=True)
+    return frame.assign(**{c: frame[c].dt.tz_convert(None) for c in aware}) if aware else frame

@@ -14,6 +14,7 @@ import pytest
 
 from raidlib.backend import resolve_backend
 from raidlib.generator import RaidConfig, generate_raids, plan_batches
+from raidlib.gold import build_gold
 from raidlib.lake import Lake
 from raidlib.lake.bronze_writer import land_batch
 from raidlib.lake.gold_store import read_gold_table
@@ -114,6 +115,13 @@ def test_the_readme_reads_gold_and_silver_typed_as_declared(
     assert list(scope["summary"]["raid_id"]) == ["0001"]
     assert scope["stats"]["raid_id"].dtype == "str" and len(scope["top_dps"]) == 3
     assert set(scope["events"]["raid_id"]) == {"0001"} and len(scope["events"]) > 1000
+    # timestamps as the files declare them, comparable with aware datetimes
+    events = scope["events"]
+    assert str(events["timestamp"].dtype) == "datetime64[us, UTC]"
+    assert (events["timestamp"] > pd.Timestamp("2000-01-01", tz="UTC")).all()
+    # and what the readers return can be built into gold again
+    rebuilt = build_gold(events).fact_raid_summary
+    pd.testing.assert_frame_equal(rebuilt, scope["summary"], check_dtype=False)
     assert "0001" in capsys.readouterr().out
 
     from raidlib.read import read_gold, read_silver
