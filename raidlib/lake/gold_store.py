@@ -29,6 +29,7 @@ from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
 from raidlib.lake.layout import DATASET, gold_partition, silver_partition
 from raidlib.lake.parquet import (
+    READ_WORKERS,
     delete_partition,
     list_partitions,
     partition_files,
@@ -37,6 +38,7 @@ from raidlib.lake.parquet import (
     write_partition_table,
 )
 from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
+from raidlib.threads import map_in_threads
 
 GOLD_STATE_DIR = "_state/gold_inputs"
 
@@ -118,10 +120,10 @@ def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dic
 
 def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:
     """Every silver row of the given raids (all their ``event_date`` partitions) as one frame."""
+    # One listing per raid: on S3 each is a few round trips, so they overlap.
+    listed = map_in_threads(lambda raid: silver_raid_partitions(lake, raid), raid_ids, READ_WORKERS)
     partitions = [
-        silver_partition(p["raid_id"], p["event_date"])
-        for raid in raid_ids
-        for p in silver_raid_partitions(lake, raid)
+        silver_partition(p["raid_id"], p["event_date"]) for found in listed for p in found
     ]
     return read_partitions(
         lake, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA
