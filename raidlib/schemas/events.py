@@ -206,6 +206,9 @@ class PlayerDeathEvent(_EventBase):
     event_type: Literal["player_death"]
     target_entity_id: Annotated[str, Field(min_length=1)]
     target_entity_name: Annotated[str, Field(min_length=1)]
+    # CONTRACT §1: the target is the player who died, so a boss/add/interactive type is a 400
+    # (silver quarantines it too, as death_target_not_player, for bronze from other tools).
+    target_entity_type: Annotated[Literal["player"], _TRIMMED] | None = None
 
 
 class SpellCastEvent(_EventBase):

@@ -75,7 +75,6 @@ RULES = (
 
 RULES_BEYOND_THE_RECEIVER = (
     "health_pct_increased_on_hit",
-    "death_target_not_player",
     "player_target_without_id",
     "timestamp_too_old",
 )

@@ -173,5 +173,7 @@ def valid_events(draw: st.DrawFn, event_type: str | None = None) -> dict[str, An
             event[name] = None
     for name, values in TYPE_REQUIRED[kind].items():
         event[name] = draw(values)
+    if kind == "player_death" and event.get("target_entity_type") not in (None, "player"):
+        event["target_entity_type"] = "player"  # the target is the player who died
     order = draw(st.permutations(list(event)))
     return {key: event[key] for key in order}

@@ -194,6 +194,8 @@ def test_enum_rejects_non_strings_as_a_type_error(field: str, data: st.DataObjec
 def test_enum_values_are_trimmed_like_every_string(field: str, data: st.DataObject) -> None:
     raw = data.draw(valid_events())
     value = data.draw(st.sampled_from(ENUMS[field]))
+    if raw["event_type"] == "player_death" and field == "target_entity_type":
+        value = "player"  # the one type a death's target may have
     raw[field] = data.draw(padded(st.just(value)))
     event = validate_events([raw], now=NOW)[0]
     assert getattr(event, field) == value

@@ -148,6 +148,17 @@ def test_player_death_needs_its_victim() -> None:
     assert {e["type"] for e in entry["errors"]} == {"missing"}
 
 
+@pytest.mark.parametrize("target_type", ["boss", "add", "interactive"])
+def test_player_death_of_a_boss_or_add_is_rejected_naming_the_target_type(target_type) -> None:
+    victim = {"target_entity_id": "boss-1", "target_entity_name": "Ragnaros"}
+    raw = _event(event_type="player_death", target_entity_type=target_type, **victim)
+    (entry,) = _errors(raw)
+    assert [(e["loc"], e["type"]) for e in entry["errors"]] == [
+        (["target_entity_type"], "literal_error")
+    ]
+    assert validate_events([{**raw, "target_entity_type": "player"}], now=NOW)
+
+
 def test_unknown_key_names_the_key() -> None:
     (entry,) = _errors(_event(damage=5))
     assert entry["errors"] == [
