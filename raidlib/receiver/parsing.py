@@ -22,22 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from raidlib.schemas.events import Event
 from raidlib.schemas.validation import EventValidationError, normalise_error, trimmed_json
 
-BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
-"""A UUID, or any id that is a safe file-name component (it becomes ``batch=<id>.jsonl``)."""
-
 MAX_REPORTED_EVENTS = 20
-
-
-def canonical_batch_id(batch_id: str) -> str:
-    """A UUID in its one canonical spelling (lower case, hyphenated), any other id as given.
-
-    ``D4D8F006-…`` and ``d4d8f006…`` (no hyphens) are the same batch as ``d4d8f006-…``: a retry
-    that respells it must still answer "duplicate".
-    """
-    try:
-        return str(uuid.UUID(batch_id))
-    except ValueError:
-        return batch_id
 
 
 class BadBatch(Exception):
@@ -80,7 +65,9 @@ class BatchParser:
         class Envelope(BaseModel):
             model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-            batch_id: Annotated[str, Field(pattern=BATCH_ID_PATTERN)] | None = None
+            # CONTRACT §2: a UUID. Any spelling uuid.UUID parses (upper case, no hyphens) is
+            # the same batch, kept in its canonical form, so a respelt retry is a duplicate.
+            batch_id: uuid.UUID | None = None
             source: Annotated[str, Field(min_length=1, max_length=128)] | None = None
             events: events_field  # type: ignore[valid-type]
 
@@ -122,7 +109,7 @@ class BatchParser:
         if not enveloped:
             return ParsedBatch(events=self._bare.validate_json(body, context=context))
         envelope = self._envelope.model_validate_json(body, context=context)
-        batch_id = None if envelope.batch_id is None else canonical_batch_id(envelope.batch_id)
+        batch_id = None if envelope.batch_id is None else str(envelope.batch_id)
         return ParsedBatch(envelope.events, batch_id, envelope.source)
 
     # -- error path -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,7 +79,11 @@ def test_posts_stream_and_bronze_agree_line_by_line(server: ReceiverServer, lake
         "the SSE client to subscribe",
     )
 
-    batch_a = {"batch_id": "e2e-a", "source": "e2e", "events": make_events(40, "raidX")}
+    batch_a = {
+        "batch_id": str(uuid.UUID(int=0xE2EA)),
+        "source": "e2e",
+        "events": make_events(40, "raidX"),
+    }
     batch_b = make_events(25, "raidY") + make_events(15, "raidX")
     with httpx.Client(base_url=server.url, timeout=WAIT_S, headers=auth) as client:
         assert client.post("/events", json=batch_a).status_code == 201

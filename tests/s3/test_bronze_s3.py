@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from .conftest import MotoS3
 from .events import campaign
 
 create_app = pytest.importorskip("raidlib.receiver.app").create_app
+B0001 = str(uuid.UUID(int=1))  # CONTRACT §2: a UUID
 bronze_reader = pytest.importorskip("raidlib.lake.bronze_reader")
 bronze_writer = pytest.importorskip("raidlib.lake.bronze_writer")
 
@@ -26,18 +28,18 @@ def test_receiver_lands_on_s3(s3_settings: Settings, s3_lake: Lake, moto_s3: Mot
     raid001 = [e for e in campaign() if e["raid_id"] == "raid001"][:50]
     raid002 = [e for e in campaign() if e["raid_id"] == "raid002"][:20]
     events = raid002[:10] + raid001 + raid002[10:]  # two raids mixed in one POST
-    body = {"batch_id": "b-0001", "source": "s3-test", "events": events}
+    body = {"batch_id": B0001, "source": "s3-test", "events": events}
 
     response = client.post("/events", json=body)
     assert response.status_code == 201, response.get_json()
     paths = response.get_json()["storage"]["paths"]
     date = datetime.now(UTC).date().isoformat()
     expected = [
-        layout.bronze_batch_key("raid001", date, "b-0001"),
-        layout.bronze_batch_key("raid002", date, "b-0001"),
+        layout.bronze_batch_key("raid001", date, B0001),
+        layout.bronze_batch_key("raid002", date, B0001),
     ]
     assert paths == [f"s3://bronze/{key}" for key in expected]
-    assert moto_s3.keys("bronze") == sorted([*expected, layout.bronze_manifest_key("b-0001")])
+    assert moto_s3.keys("bronze") == sorted([*expected, layout.bronze_manifest_key(B0001)])
     lines = moto_s3.client().get_object(Bucket="bronze", Key=expected[0])["Body"].read()
     assert [json.loads(line)["event_id"] for line in lines.splitlines()] == [
         e["event_id"] for e in raid001
@@ -48,7 +50,7 @@ def test_receiver_lands_on_s3(s3_settings: Settings, s3_lake: Lake, moto_s3: Mot
     assert len(moto_s3.keys("bronze")) == 3
 
     (landed,) = bronze_reader.list_landed_batches(s3_lake)
-    assert landed.batch_id == "b-0001"
+    assert landed.batch_id == B0001
     assert sorted(landed.paths) == [f"bronze/{key}" for key in expected]
 
 
@@ -56,7 +58,7 @@ def test_receiver_answers_503_while_s3_is_down(
     s3_settings: Settings, s3_lake: Lake, moto_s3: MotoS3
 ) -> None:
     client = create_app(s3_settings, s3_lake).test_client()
-    body = {"batch_id": "b-down", "events": campaign()[:10]}
+    body = {"batch_id": str(uuid.UUID(int=0xD0)), "events": campaign()[:10]}
     with moto_s3.outage():
         response = client.post("/events", json=body)
         assert response.status_code == 503

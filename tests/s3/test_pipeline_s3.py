@@ -10,6 +10,7 @@ import io
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,10 @@ def posts() -> list[dict[str, Any]]:
     """The POST bodies of one run: 100-event batches mixing raids, one exact retry (same
     ``batch_id``) and one retry under a new ``batch_id`` (silver must deduplicate it)."""
     bodies = [
-        {"batch_id": f"batch-{i:03d}", "source": "s3-test", "events": chunk}
+        {"batch_id": str(uuid.UUID(int=i)), "source": "s3-test", "events": chunk}
         for i, chunk in enumerate(batches(campaign(), 100))
     ]
-    return [*bodies, bodies[3], {**bodies[5], "batch_id": "batch-retry-005"}]
+    return [*bodies, bodies[3], {**bodies[5], "batch_id": str(uuid.UUID(int=1005))}]
 
 
 def land(settings: Settings, lake: Lake) -> None:
