@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    StrictBool,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -93,11 +94,14 @@ TargetType = Annotated[TargetTypeName, _TRIMMED]
 ResourceType = Annotated[ResourceTypeName, _TRIMMED]
 Difficulty = Annotated[DifficultyName, _TRIMMED]
 
-Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
-PositiveAmount = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
-Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1)]  # what bronze (int64) holds
+# Numbers and booleans are strict (CONTRACT §1 types): a JSON number for a float (an integer
+# is one too), an integer without a fraction for an int, true/false for a bool. Lax mode took
+# true as 1.0, "yes" or 1 as true and "5" as 5.0.
+Amount = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False, strict=True)]
+PositiveAmount = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False, strict=True)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]  # bronze holds int64
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -115,7 +119,11 @@ def _as_utc(value: datetime) -> datetime:
 class _EventBase(BaseModel):
     """Fields shared by every event type; subclasses pin ``event_type`` and tighten rules."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # A numeric timestamp is unix *seconds* (CONTRACT §1): pydantic would read a large one as
+    # milliseconds, so 1764740000000 became a date in 2025 instead of a 400.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, val_temporal_unit="seconds"
+    )
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     timestamp: AwareDatetime
@@ -123,13 +131,13 @@ class _EventBase(BaseModel):
     encounter_id: str | None = None
     encounter_duration_ms: NonNegativeInt | None = None
     difficulty: Difficulty | None = None
-    encounter_success: bool | None = None
+    encounter_success: StrictBool | None = None
 
     source_player_id: Annotated[str, Field(min_length=1)]
     source_player_name: Annotated[str, Field(min_length=1, max_length=64)]
     source_player_role: Role | None = None
     source_player_class: PlayerClass | None = None
-    source_player_level: Annotated[int, Field(ge=1, le=90)] | None = None
+    source_player_level: Annotated[int, Field(ge=1, le=90, strict=True)] | None = None
 
     ability_id: str | None = None
     ability_name: str | None = None
@@ -137,11 +145,11 @@ class _EventBase(BaseModel):
 
     damage_amount: Amount | None = None
     healing_amount: Amount | None = None
-    is_critical_hit: bool = False
-    critical_multiplier: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.0
-    is_resisted: bool = False
-    is_blocked: bool = False
-    is_absorbed: bool = False
+    is_critical_hit: StrictBool = False
+    critical_multiplier: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False, strict=True)] = 1.0
+    is_resisted: StrictBool = False
+    is_blocked: StrictBool = False
+    is_absorbed: StrictBool = False
 
     target_entity_id: str | None = None
     target_entity_name: str | None = None

@@ -126,7 +126,7 @@ def test_int_out_of_range_is_rejected_at_the_field(field: str, data: st.DataObje
 def test_int_fields_reject_fractions(field: str) -> None:
     raw = _minimal("spell_cast")
     raw[field] = 1.5
-    assert_rejected_at(raw, field, {"int_from_float"})
+    assert_rejected_at(raw, field, {"int_type"})
 
 
 @pytest.mark.parametrize(

@@ -269,3 +269,28 @@ def test_trimming_does_not_hide_what_is_still_wrong() -> None:
         (0, [["healing_amount"]]),
         (1, [["event_type"]]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("damage_amount", True, "float_type"),  # lax mode stored 1.0
+        ("damage_amount", "1500", "float_type"),
+        ("source_player_level", True, "int_type"),
+        ("source_player_level", 80.0, "int_type"),
+        ("is_critical_hit", "yes", "bool_type"),
+        ("is_critical_hit", 1, "bool_type"),
+        ("is_blocked", "true", "bool_type"),
+        ("encounter_success", "yes", "bool_type"),
+        # unix *seconds*: a millisecond stamp is thousands of years ahead, not read as ms
+        ("timestamp", 1_764_740_000_000, "datetime_parsing"),
+    ],
+)
+def test_values_of_another_json_type_are_rejected_not_coerced(field, value, error) -> None:
+    (entry,) = _errors(_event(**{field: value}))
+    assert [(e["loc"], e["type"]) for e in entry["errors"]] == [([field], error)]
+
+
+def test_a_numeric_timestamp_is_unix_seconds() -> None:
+    (event,) = validate_events([_event(timestamp=1_714_587_300)], now=NOW)
+    assert event.timestamp.isoformat() == "2024-05-01T18:15:00+00:00"
