@@ -154,6 +154,7 @@ ODD_LINES = {
     "null_in_list": {"data_quality_flags": ["a", None]},
     "float_in_int": {"source_player_level": 80.0},
     "number_in_bool": {"is_critical_hit": 1},
+    "naive_timestamp": {"timestamp": "2026-03-02T00:10:00.5"},  # null: silver quarantines it
     "non_ascii": {"source_player_name": "Zoë-Bjørn 龍騎士 𝒳"},  # as \u escapes (surrogates too)
     "non_ascii_raw": {"source_player_name": "Zoë-Bjørn 龍騎士 𝒳"},  # as UTF-8 bytes
 }

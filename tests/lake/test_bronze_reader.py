@@ -86,6 +86,29 @@ def test_unparseable_timestamp_becomes_null_not_a_lost_file(lake, factory, backe
     assert read.frame["timestamp"].isna().tolist() == [False, True]
 
 
+def test_an_event_time_without_a_zone_offset_is_not_guessed_to_be_utc(lake, factory, backend):
+    # CONTRACT §1: timezone-aware. Another tool's naive stamp becomes null (silver quarantines
+    # it) in the whole-file read and the line-by-line read alike; the producer's own
+    # ingestion_timestamp may stay naive (read as UTC, as the receiver reads it).
+    naive = factory.make_event(1, timestamp="2026-11-23T10:00:00.500")
+    naive["ingestion_timestamp"] = "2026-11-23T10:00:01"
+    zoned = [factory.make_event(0), factory.make_event(2, timestamp="2026-11-23T11:00:00+01:00")]
+    factory.write_batch(lake, [*zoned, naive], batch_id="b1", validate=False)
+    factory.write_batch(
+        lake, [factory.make_event(3), naive], batch_id="b2", validate=False,
+        extra_lines={"raid001": ['{"event_id": "x", "damage_amount": ']},
+    )  # fmt: skip
+    read = read_bronze(lake, list_landed_batches(lake), backend)
+    frame = read.frame.sort_values("event_id").reset_index(drop=True)
+    by_id = dict(zip(frame["event_id"], frame["timestamp"].isna(), strict=True))
+    assert [by_id[e["event_id"]] for e in [*zoned, naive]] == [False, False, True]
+    assert str(frame["timestamp"][frame["event_id"] == zoned[1]["event_id"]].iloc[0]) == (
+        "2026-11-23 10:00:00"
+    )
+    naive_rows = frame[frame["event_id"] == naive["event_id"]]
+    assert len(naive_rows) == 2 and naive_rows["ingestion_timestamp"].notna().all()
+
+
 def test_lineage_filled_from_manifest(lake, factory, backend):
     line = json.dumps({k: v for k, v in factory.make_event(0).items()})
     fs = lake.fs("bronze")
