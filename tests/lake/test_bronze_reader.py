@@ -93,7 +93,8 @@ def test_an_event_time_without_a_zone_offset_is_not_guessed_to_be_utc(lake, fact
     naive = factory.make_event(1, timestamp="2026-11-23T10:00:00.500")
     naive["ingestion_timestamp"] = "2026-11-23T10:00:01"
     zoned = [factory.make_event(0), factory.make_event(2, timestamp="2026-11-23T11:00:00+01:00")]
-    factory.write_batch(lake, [*zoned, naive], batch_id="b1", validate=False)
+    date_only = factory.make_event(4, timestamp="2026-11-23")  # ends in -23, not an offset
+    factory.write_batch(lake, [*zoned, naive, date_only], batch_id="b1", validate=False)
     factory.write_batch(
         lake, [factory.make_event(3), naive], batch_id="b2", validate=False,
         extra_lines={"raid001": ['{"event_id": "x", "damage_amount": ']},
@@ -101,7 +102,7 @@ def test_an_event_time_without_a_zone_offset_is_not_guessed_to_be_utc(lake, fact
     read = read_bronze(lake, list_landed_batches(lake), backend)
     frame = read.frame.sort_values("event_id").reset_index(drop=True)
     by_id = dict(zip(frame["event_id"], frame["timestamp"].isna(), strict=True))
-    assert [by_id[e["event_id"]] for e in [*zoned, naive]] == [False, False, True]
+    assert [by_id[e["event_id"]] for e in [*zoned, naive, date_only]] == [False, False, True, True]
     assert str(frame["timestamp"][frame["event_id"] == zoned[1]["event_id"]].iloc[0]) == (
         "2026-11-23 10:00:00"
     )
