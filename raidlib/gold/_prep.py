@@ -13,7 +13,8 @@ Who is a player (CONTRACT §4), decided per raid and per id:
 * the source of an event with a non-null ``source_player_role``;
 * the target of an event with ``target_entity_type == "player"``;
 * the target of a ``player_death`` whose ``target_entity_type`` is null (the event type itself
-  says the victim is a player; a death with target type ``boss``/``add`` is not a player death).
+  says the victim is a player; a death with target type ``boss``/``add`` is not a player death),
+  unless the raid targets that id as a ``boss`` or ``add`` elsewhere.
 
 A boss (source with a null role, targeted as ``boss``) is therefore never a player.
 """
@@ -56,6 +57,8 @@ _SOURCE_KEYS = [
     "source_player_role",
 ]
 _TARGET_KEYS = ["raid_id", "target_entity_id", "target_entity_name", "target_entity_type"]
+NPC_TARGET_TYPES = ("boss", "add")
+"""Target types that make an id a non-player for its whole raid."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ def summarise_events(silver: Any) -> EventSummary:
         )
         .reset_index()
     )
-    targets = targets.loc[targets["target_entity_id"].notna()].reset_index(drop=True)
+    targets = _no_npc_players(targets.loc[targets["target_entity_id"].notna()])
     difficulties = ev.groupby(["raid_id", "difficulty"]).agg(n=("timestamp", "count")).reset_index()
     return EventSummary(
         raids=raids[
@@ -171,6 +174,28 @@ def summarise_events(silver: Any) -> EventSummary:
         targets=targets,
         difficulties=difficulties,
     )
+
+
+def _no_npc_players(targets: Any) -> Any:
+    """``targets`` with no player hits or deaths on an id the raid types ``boss`` or ``add``.
+
+    An untyped ``player_death`` target counts as a player (the event type says so), but not
+    when the same raid targets that id as a boss or add elsewhere: bosses are never players
+    (CONTRACT §5), whatever one event leaves out.
+    """
+    npc = targets.loc[
+        _flag(targets["target_entity_type"].isin(list(NPC_TARGET_TYPES))),
+        ["raid_id", "target_entity_id"],
+    ].drop_duplicates()
+    if len(npc) == 0:
+        return targets.reset_index(drop=True)
+    npc["_npc"] = 1
+    out = targets.merge(npc, on=["raid_id", "target_entity_id"], how="left")
+    player = out["_npc"].isna()
+    out["player_hits"] = out["player_hits"].where(player, 0)
+    out["player_deaths"] = out["player_deaths"].where(player, 0)
+    out["player_ts"] = out["player_ts"].where(player)
+    return out.drop(columns=["_npc"]).reset_index(drop=True)
 
 
 def players_frame(summary: EventSummary) -> Any:

@@ -284,6 +284,26 @@ def test_boss_is_never_a_player(success_silver) -> None:
     assert "A1" not in gold.fact_player_raid_stats["player_id"].tolist()  # an add is no player
 
 
+def test_an_untyped_death_of_the_boss_does_not_make_it_a_player(silver_factory) -> None:
+    # The raid targets B1 as its boss; a death of B1 that leaves the target type out is not a
+    # player's death, and B1 does not become a player with role "unknown".
+    boss_death = {"target_entity_id": "B1", "target_entity_name": "Ragnaros"}
+    rows = success_raid_rows()
+    before = build_gold(silver_factory(rows))
+    after = build_gold(silver_factory([*rows, ev(59, "player_death", DPS, **boss_death)]))
+    assert "B1" not in after.fact_player_raid_stats["player_id"].tolist()
+    assert "B1" not in after.dim_player["player_id"].tolist()
+    summary = records(after.fact_raid_summary)[0]
+    expected = records(before.fact_raid_summary)[0]
+    assert summary["n_players"] == expected["n_players"] == 3
+    assert summary["total_player_deaths"] == expected["total_player_deaths"] == 1
+    # an untyped death of an id the raid never types as boss or add is still a player's
+    victim = {"target_entity_id": "X9", "target_entity_name": "Newbie"}
+    more = build_gold(silver_factory([*rows, ev(59, "player_death", BOSS, **victim)]))
+    assert records(more.fact_raid_summary)[0]["total_player_deaths"] == 2
+    assert "X9" in more.fact_player_raid_stats["player_id"].tolist()
+
+
 def test_wipe_raid(silver_factory) -> None:
     hp = "target_entity_health_pct_after"
     silver = silver_factory(
