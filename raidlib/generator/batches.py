@@ -147,7 +147,7 @@ def content_batch_id(events: list[dict[str, Any]]) -> str:
 
     The receiver answers a known batch id with ``200 duplicate`` and lands nothing, so the id
     must change whenever the events do: the same seed with another start date or raid prefix
-    draws the same event ids, and seed-drawn batch ids made such a second night vanish as a
+    replays the same fight, and seed-drawn batch ids made such a second night vanish as a
     "duplicate" of the first. The same delivery sent again keeps its ids (idempotent retries).
     """
     key = "\n".join(f"{e.get('event_id')}|{e.get('raid_id')}|{e.get('timestamp')}" for e in events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -27,7 +28,8 @@ def generate_raid(
     """One raid's events, one row per event, every wire field as a column, ordered by time.
 
     ``timestamp`` is tz-aware UTC (``start`` + ms since the pull); ``event_id`` is a uuid4-format
-    string drawn from ``seed``, so the same arguments give an identical frame. The team is
+    string drawn from ``seed``, ``raid_id`` and ``start``, so the same arguments give an
+    identical frame and another night from the same seed gets other ids. The team is
     ``roster`` (a role-balanced subset when it is larger than ``config.n_players``) or, without a
     roster, fresh players drawn from ``seed``. The last row carries ``encounter_success``: a
     killing blow (boss health after = 0, ``True``) or the last player death of a wipe (``False``).
@@ -47,8 +49,22 @@ def generate_raid(
     client = np.rint(rng.lognormal(np.log(40.0), 0.5, n)).astype(np.int64)
     server = rng.integers(1, 25, n)
     return raid.fb.build(
-        start=start, rng=rng, last_event_success=raid.killed, latency_ms=(client, server)
+        start=start,
+        rng=_event_id_rng(seed, raid_id, start),
+        last_event_success=raid.killed,
+        latency_ms=(client, server),
     )
+
+
+def _event_id_rng(seed: int, raid_id: str, start: datetime) -> np.random.Generator:
+    """The event ids' own stream, keyed by seed, raid id and start.
+
+    Another night (or raid id) from the same seed replays the same fight but must not reuse its
+    event ids: ids are meant to be unique across the lake, not only within a silver partition.
+    """
+    start_us = round(start.timestamp() * 1_000_000)
+    key = [seed % 2**64, zlib.crc32(raid_id.encode()), start_us % 2**64]
+    return np.random.default_rng(key)
 
 
 RAID_NIGHT_START_UTC = (19, 30)

@@ -38,6 +38,19 @@ def test_different_seeds_differ(small: RaidConfig) -> None:
     assert not a["damage_amount"].head(50).equals(b["damage_amount"].head(50))
 
 
+def test_another_night_or_raid_id_from_the_same_seed_gets_other_event_ids(
+    small: RaidConfig,
+) -> None:
+    """Replaying a seed on another night must not reuse event ids already in the lake."""
+    tonight = generate_raid("raid001", seed=11, start=START, config=small)
+    next_week = generate_raid("raid001", seed=11, start=START + timedelta(days=7), config=small)
+    renamed = generate_raid("pugtue001", seed=11, start=START, config=small)
+    assert set(tonight["event_id"]).isdisjoint(next_week["event_id"])
+    assert set(tonight["event_id"]).isdisjoint(renamed["event_id"])
+    # Same fight, only the ids (and times) move.
+    assert tonight["damage_amount"].equals(next_week["damage_amount"])
+
+
 def test_frame_shape_and_types(small: RaidConfig) -> None:
     df = generate_raid("raid001", seed=1, start=START, config=small)
     assert tuple(df.columns) == EVENT_FIELDS
