@@ -25,7 +25,12 @@ from raidlib.generator import FaultConfig, dated_raid_prefix, default_first_raid
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN
 from raidlib.tasks.artifacts import publish_table
-from raidlib.tasks.ingest import generate_raid_batches, land_directly, post_to_receiver
+from raidlib.tasks.ingest import (
+    check_receiver,
+    generate_raid_batches,
+    land_directly,
+    post_to_receiver,
+)
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -74,6 +79,8 @@ def ingest(
             merge into earlier raids (give the same prefix only to re-deliver the same raids).
     """
     logger = get_run_logger()
+    if receiver_url:
+        check_receiver(receiver_url)
     start = start or default_first_raid_start(raids)
     raid_prefix = raid_prefix or dated_raid_prefix(start)
     faults = FaultConfig(

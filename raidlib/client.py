@@ -118,6 +118,32 @@ def events_endpoint(url: str) -> str:
     return url if url.endswith("/events") else f"{url}/events"
 
 
+class ReceiverUnreachable(ConnectionError):
+    """No HTTP server answers at the receiver URL; nothing was posted."""
+
+
+def require_receiver(url: str, *, wait_s: float = 5.0, sleep: Any = time.sleep) -> None:
+    """Fail fast when no server answers at ``url``, instead of retrying every batch into failure.
+
+    Any HTTP answer counts as "there" (a proxy without ``/health`` still gets the batches, and
+    their answers say what is wrong); only transport errors, for ``wait_s`` seconds, do not. The
+    short wait covers a receiver started a moment earlier (``raidlib serve &``).
+    """
+    health = events_endpoint(url).removesuffix("/events") + "/health"
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            httpx.get(health, timeout=max(1.0, wait_s))
+            return
+        except httpx.TransportError as exc:
+            if time.monotonic() >= deadline:
+                raise ReceiverUnreachable(
+                    f"no receiver answers at {url} ({type(exc).__name__}: {exc}); start one "
+                    "with `raidlib serve` (or `raidlib up`), or check the URL"
+                ) from exc
+        sleep(0.5)
+
+
 def _describe_rejection(response: httpx.Response, payload: dict[str, Any] | None) -> str:
     if not payload:
         return f"HTTP {response.status_code}: {response.text[:200]}"
@@ -196,7 +222,8 @@ def post_batches(
     """Post ``batches`` to a receiver with ``concurrency`` threads; results in completion order.
 
     At most ``2 × concurrency`` batches are in flight or queued at once, so a lazy iterable of
-    batches is consumed as it goes. The progress bar counts events whose batch got an answer;
+    batches is consumed as it goes. The progress bar counts events whose batch got an answer
+    (any answer: rejected and failed batches are counted beside it);
     ``on_result`` is called with each answer, in the calling thread.
     """
     endpoint = events_endpoint(url)
@@ -216,6 +243,10 @@ def post_batches(
             result = future.result()
             with lock:
                 summary.results.append(result)
+                if result.outcome in ("rejected", "failed"):
+                    bar.set_postfix_str(
+                        f"rejected {summary.rejected}, failed {summary.failed}", refresh=False
+                    )
                 bar.update(result.events)
             if on_result is not None:
                 on_result(result)

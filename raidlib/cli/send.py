@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from raidlib.client import post_batches
+    from raidlib.client import ReceiverUnreachable, post_batches, require_receiver
     from raidlib.generator import (
         dated_raid_prefix,
         default_first_raid_start,
@@ -78,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     # Settings first: a bad RAIDLIB_* value stops the command before it simulates anything.
     settings = settings_from_args(args)
     token = args.token or settings.auth_token
+    try:
+        require_receiver(args.url)
+    except ReceiverUnreachable as exc:
+        print(f"raidlib send: {exc}", file=sys.stderr)
+        return 2
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
     frame = generate_raids(

@@ -8,7 +8,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.client import PostResult, post_batches
+from raidlib.client import PostResult, post_batches, require_receiver
 from raidlib.generator import FaultConfig, RaidConfig, WireBatch, generate_raids, plan_batches
 from raidlib.generator.raid import summarize_raids
 from raidlib.lake import Lake
@@ -52,6 +52,12 @@ def generate_raid_batches(
     summary = summarize_raids(frame).astype(object).to_dict("records")
     log.info("generated %d events in %d raid(s) → %d batch(es)", len(frame), raids, len(batches))
     return batches, summary
+
+
+@task(name="check-receiver", cache_policy=NO_CACHE)
+def check_receiver(url: str) -> None:
+    """Fail the run before simulating anything when no receiver answers at ``url``."""
+    require_receiver(url)
 
 
 @task(name="post-to-receiver", cache_policy=NO_CACHE)

@@ -93,7 +93,7 @@ def test_send_posts_generated_raids_with_faults(served, capsys) -> None:
 
 
 def test_a_second_night_sent_with_the_same_seed_lands_as_new_raids(served, capsys) -> None:
-    # Same seed, another start: the same event ids, but other raids; nothing may be answered
+    # Same seed, another start: the same fight, but other raids; nothing may be answered
     # "duplicate", and sending the first night again must land nothing.
     url, lake = served
     night = ["send", "--url", url, "--token", "t0k", "--raids", "1", "--no-progress"]
@@ -114,6 +114,14 @@ def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
     out, err = capsys.readouterr()
     assert re.search(r"accepted: 0 ", out)
     assert "HTTP 401 unauthorized" in out and "valid ones rejected" in err
+
+
+def test_send_to_a_url_where_nothing_listens_stops_before_simulating(capsys) -> None:
+    argv = ["send", "--url", "http://127.0.0.1:9", "--raids", "1", "--no-progress"]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert "no receiver answers at http://127.0.0.1:9" in err and "raidlib serve" in err
+    assert "generated" not in out  # failed fast: nothing simulated, nothing retried
 
 
 def test_two_receivers_on_one_lake_accept_each_batch_once(tmp_path: Path) -> None:

@@ -14,7 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from raidlib.client import EventBatch, post_batch, post_batches
+from raidlib.client import (
+    EventBatch,
+    ReceiverUnreachable,
+    post_batch,
+    post_batches,
+    require_receiver,
+)
 from raidlib.lake.lake import Lake
 from raidlib.receiver import ReceiverServer, create_app, make_server
 from raidlib.receiver.state import receiver_state
@@ -164,6 +170,20 @@ def test_unreachable_receiver_fails_after_bounded_retries() -> None:
         )
     assert result.outcome == "failed" and result.attempts == 3 and len(sleeps) == 2
     assert "ConnectError" in (result.error or "")
+
+
+def test_require_receiver_waits_briefly_then_names_the_url(server: ReceiverServer) -> None:
+    require_receiver(server.url)  # a live receiver passes at once
+    require_receiver(server.url + "/events/")  # the events URL works as well
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    with pytest.raises(ReceiverUnreachable, match=r"no receiver answers at http://127.0.0.1:9 "):
+        require_receiver("http://127.0.0.1:9", wait_s=0.3, sleep=sleep)
+    assert sleeps == [0.5]  # tried again within the wait (a receiver started a moment earlier)
 
 
 def test_stream_clients_never_take_the_threads_that_ingest(lake: Lake) -> None:
