@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +86,21 @@ class Component:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (a bind test, as the server would do).
+
+    ``SO_REUSEADDR`` as the servers set it, so a port only in ``TIME_WAIT`` counts as free.
+    """
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def project_root() -> Path:
@@ -183,6 +199,7 @@ class Stack:
     def start(self) -> None:
         """Start every enabled component in order; on any failure stop what started, raise."""
         cfg = self.config
+        self._require_free_ports()
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.prefect_home.mkdir(parents=True, exist_ok=True)
         try:
@@ -210,6 +227,21 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    def _require_free_ports(self) -> None:
+        """Refuse to start when a port is taken: the health checks would pass on the other
+        server (another ``raidlib up``), set it up and deploy to it, and only then fail."""
+        cfg = self.config
+        wanted = [("Prefect server", cfg.prefect_port, "--prefect-port")]
+        if cfg.receiver:
+            wanted.append(("receiver", cfg.receiver_port, "--receiver-port"))
+        for what, port, option in wanted:
+            if port_in_use(cfg.host, port):
+                raise StackError(
+                    f"port {port} on {cfg.host} (the {what}) is already in use, perhaps by "
+                    f"another `raidlib up`, Prefect server or receiver; stop it or choose "
+                    f"another port with {option}"
+                )
 
     def stop(self) -> None:
         """Stop every started component, last started first. Safe to call twice."""

@@ -167,6 +167,27 @@ def test_up_resolves_a_relative_lake_against_the_current_folder(
     assert "not starting anything" in capsys.readouterr().out
 
 
+def test_up_refuses_a_taken_port_before_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another server on the port would answer the health check and be set up in its place."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for option in ("--prefect-port", "--receiver-port"):
+            argv = ["up", "--no-worker", "--state-dir", str(tmp_path / "st"), option, str(port)]
+            if option == "--receiver-port":
+                argv += ["--prefect-port", str(port + 1 if port < 65535 else port - 1)]
+            assert main(argv) == 1
+            out = capsys.readouterr().out
+            assert f"port {port} on 127.0.0.1" in out and "already in use" in out
+            assert option in out
+    assert not (tmp_path / "st").exists()  # nothing was started, not even a log folder
+
+
 def test_generate_takes_a_raid_prefix(tmp_path: Path) -> None:
     """Files meant for a lake that already has ``raid001``… get ids of their own."""
     out = tmp_path / "out"
