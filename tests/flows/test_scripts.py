@@ -179,3 +179,13 @@ def test_every_flow_parameter_and_script_option_says_what_it_does(
     assert not silent, f"{script.name}: options without --help text: {silent}"
     assert "Args:" not in (parser.description or "")
     parser.format_help()  # every help string survives argparse's %-formatting
+
+
+def test_prefect_deploy_all_has_nothing_to_ask() -> None:
+    """``prefect deploy --all`` in a terminal asks about schedules a deployment leaves unsaid."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    unsaid = [d["name"] for d in spec["deployments"] if "schedules" not in d]
+    assert not unsaid, f"state `schedules:` (`[]` for none) for {unsaid}"
+    assert {d["name"] for d in spec["deployments"]} == {p.stem for p in SCRIPTS if p.stem != "demo"}
