@@ -5,8 +5,9 @@
 
 Creates (or updates) the same five deployments as ``prefect.yaml`` — ``ingest/ingest``,
 ``medallion/medallion`` (every 5 minutes), ... — but bound to this process instead of the
-``raidlib-pool`` work pool: runs execute here, in this checkout. Do not run it next to
-``prefect deploy --all`` with the same names, or whichever ran last owns the deployments.
+``raidlib-pool`` work pool: runs execute here, in this checkout. Deployments already made by
+``prefect deploy --all`` cannot be served over (Prefect keeps their work pool, and a worker
+would get their runs): it stops and names them, and ``--replace`` deletes them first.
 The ``raidlib-dim-player`` and ``raidlib-bronze-to-silver`` concurrency limits are created
 first (idempotent).
 """
@@ -37,6 +38,11 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=4, help="max concurrent runs (default 4)")
     parser.add_argument("--api-url", help="Prefect API URL (default: PREFECT_API_URL)")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete these deployments first when `prefect deploy` put them on a work pool",
+    )
     args = parser.parse_args()
     if args.api_url:  # before Prefect is imported: it reads its settings then
         os.environ["PREFECT_API_URL"] = args.api_url
@@ -44,14 +50,25 @@ def main() -> None:
     from prefect import serve
     from prefect.flows import load_flow_from_entrypoint
 
-    from raidlib.prefect_setup import PrefectSetupError, setup_prefect
+    from raidlib.prefect_setup import PrefectSetupError, deployments_on_work_pools, setup_prefect
 
     os.chdir(PROJECT_DIR)  # entrypoints and the default ./lake are relative to the checkout
     try:  # fail early, with a clear message, when no server is configured or reachable
         for line in setup_prefect().lines():  # the concurrency limits the flows rely on
             print(line)
+        names = [f"{name}/{name}" for name in ENTRYPOINTS]  # each flow is named after its file
+        on_pools = deployments_on_work_pools(names, delete=args.replace)
     except PrefectSetupError as exc:
         raise SystemExit(f"serve_all: {exc}") from None
+    listed = ", ".join(f"{name} (pool {pool})" for name, pool in on_pools.items())
+    if on_pools and not args.replace:
+        raise SystemExit(
+            f"serve_all: {listed} were deployed to a work pool (`prefect deploy --all`); "
+            "serving cannot take them over, their runs would still go to the pool's worker. "
+            "Rerun with --replace to delete them and serve them from here."
+        )
+    if on_pools:
+        print(f"deleted, to serve them from here: {listed}")
 
     lake_params = {"lake": args.lake} if args.lake else {}
     deployments = []

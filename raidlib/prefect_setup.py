@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 WORK_POOL_NAME = "raidlib-pool"
 WORK_POOL_TYPE = "process"
@@ -141,23 +143,56 @@ def setup_prefect(api_url: str | None = None) -> SetupReport:
     Raises:
         PrefectSetupError: no API configured, or the API is unreachable / refuses.
     """
+    url = resolve_api_url(api_url)
+    with _api_client(url, "Prefect set-up") as client:
+        pool_created = ensure_work_pool(client)
+        limit_changed = ensure_concurrency_limit(client)
+        limit_changed |= ensure_concurrency_limit(client, name=SILVER_LIMIT_NAME, limit=1)
+    return SetupReport(url, pool_created, limit_changed)
+
+
+@contextmanager
+def _api_client(url: str, what: str) -> Iterator[Any]:
+    """A sync Prefect client on ``url``; any API failure becomes a :class:`PrefectSetupError`."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    url = resolve_api_url(api_url)
     try:
         with (
             temporary_settings(updates={PREFECT_API_URL: url}),
             get_client(sync_client=True) as client,
         ):
-            pool_created = ensure_work_pool(client)
-            limit_changed = ensure_concurrency_limit(client)
-            limit_changed |= ensure_concurrency_limit(client, name=SILVER_LIMIT_NAME, limit=1)
+            yield client
     except PrefectSetupError:
         raise
     except Exception as exc:  # httpx connection errors, HTTP 4xx/5xx
-        raise PrefectSetupError(f"Prefect set-up against {url} failed: {exc}") from exc
-    return SetupReport(url, pool_created, limit_changed)
+        raise PrefectSetupError(f"{what} against {url} failed: {exc}") from exc
+
+
+def deployments_on_work_pools(
+    names: Iterable[str], api_url: str | None = None, *, delete: bool = False
+) -> dict[str, str]:
+    """``flow/deployment`` → work pool, for those of ``names`` that a work pool runs.
+
+    ``prefect deploy`` binds a deployment to a work pool; ``serve`` later does not take it over
+    (Prefect 3.9 keeps the pool, so the pool's worker goes on picking its runs up). With
+    ``delete=True`` those deployments are deleted so that serving can create them afresh; their
+    past runs stay, their scheduled ones go.
+    """
+    from prefect.exceptions import ObjectNotFound
+
+    found: dict[str, str] = {}
+    with _api_client(resolve_api_url(api_url), "Reading deployments") as client:
+        for name in names:
+            try:
+                deployment = client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            if deployment.work_pool_name:
+                found[name] = deployment.work_pool_name
+                if delete:
+                    client.delete_deployment(deployment.id)
+    return found
 
 
 def deploy_all(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pandas as pd
@@ -44,6 +46,23 @@ def test_every_flow_is_deployed_on_the_pool(stack: Stack, prefect_client: Any) -
     [schedule] = medallion.schedules
     assert schedule.schedule.interval.total_seconds() == 300
     assert schedule.active
+
+
+def test_serve_all_will_not_serve_over_the_pool_deployments(stack: Stack) -> None:
+    """Serving would keep them on the pool (Prefect 3.9), so their runs would miss the server."""
+    done = subprocess.run(
+        [sys.executable, "deployments/serve_all.py", "--api-url", stack.api_url],
+        cwd=stack.config.project_dir,
+        env=stack.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    for name in FLOWS:
+        assert f"{name}/{name} (pool {WORK_POOL_NAME})" in done.stderr, done.stderr
+    assert "--replace" in done.stderr
 
 
 def test_medallion_run_completed_with_artifacts(
