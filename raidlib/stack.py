@@ -236,7 +236,11 @@ class Stack:
         if cfg.receiver:
             wanted.append(("receiver", cfg.receiver_port, "--receiver-port"))
         for what, port, option in wanted:
-            if port_in_use(cfg.host, port):
+            try:
+                taken = port_in_use(cfg.host, port)
+            except OSError as exc:  # socket.gaierror: no such host
+                raise StackError(f"cannot listen on {cfg.host!r}: {exc}; check --host") from exc
+            if taken:
                 raise StackError(
                     f"port {port} on {cfg.host} (the {what}) is already in use, perhaps by "
                     f"another `raidlib up`, Prefect server or receiver; stop it or choose "

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
+import sys
+import tempfile
+from typing import TYPE_CHECKING
 
 from raidlib.cli._common import add_lake_options, int_in, port, settings_from_args
+
+if TYPE_CHECKING:
+    from raidlib.lake.lake import Lake
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,8 +69,25 @@ def run(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_bytes,
     )
     lake = Lake.from_settings(settings)
+    problem = _local_bronze_problem(lake)
+    if problem:
+        print(f"raidlib serve: bronze root {lake.url('bronze')} {problem}", file=sys.stderr)
+        return 2
     app = create_app(settings, lake)
-    server = make_server(app, settings.receiver_host, settings.receiver_port, threads=args.threads)
+    where = f"{settings.receiver_host}:{settings.receiver_port}"
+    try:
+        server = make_server(
+            app, settings.receiver_host, settings.receiver_port, threads=args.threads
+        )
+    except (OSError, ValueError) as exc:  # port taken, no such address, host not resolvable
+        taken = isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE
+        hint = "another receiver may run there: " if taken else ""
+        print(
+            f"raidlib serve: cannot listen on {where}: {exc} ({hint}choose another --port or "
+            "--host)",
+            file=sys.stderr,
+        )
+        return 2
     print(f"raidlib receiver listening on {server.url}", flush=True)
     print(f"  POST {server.url}/events   GET {server.url}/stream/events   GET {server.url}/health")
     print(f"  bronze: {lake.url('bronze')}", flush=True)
@@ -71,3 +96,21 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopping receiver", flush=True)
     return 0
+
+
+def _local_bronze_problem(lake: Lake) -> str | None:
+    """Why a local bronze folder cannot take batches (else None), found before serving.
+
+    Otherwise the receiver starts, says ``ok`` on /health, and answers every POST with 503.
+    A remote root is not probed: its store may come up after the receiver (compose).
+    """
+    if lake.is_remote("bronze"):
+        return None
+    root = lake.path("bronze")
+    try:
+        os.makedirs(root, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        return f"cannot take files: {exc.strerror or exc}"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from raidlib.prefect_setup import PrefectSetupError, deploy_all, setup_prefect
@@ -41,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
             deploy_all(project, report.api_url)
             print(f"deployed every deployment in {project / 'prefect.yaml'}")
     except PrefectSetupError as exc:
-        print(f"raidlib setup-prefect failed: {exc}")
+        print(f"raidlib setup-prefect failed: {exc}", file=sys.stderr)
         return 1
     return 0

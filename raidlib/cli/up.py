@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from raidlib.cli._common import int_in, positive_float, settings_from_args
@@ -24,10 +25,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument(
-        "--prefect-port", type=int_in(1, 65535), default=4200, help="Prefect UI/API port"
+        "--prefect-port",
+        type=int_in(1, 65535),
+        default=4200,
+        help="Prefect UI/API port (default 4200)",
     )
     parser.add_argument(
-        "--receiver-port", type=int_in(1, 65535), default=8000, help="receiver port"
+        "--receiver-port",
+        type=int_in(1, 65535),
+        default=None,
+        help="receiver port (env RAIDLIB_RECEIVER_PORT, default 8000)",
     )
     parser.add_argument("--no-worker", action="store_true", help="do not start a worker")
     parser.add_argument("--no-receiver", action="store_true", help="do not start the receiver")
@@ -52,13 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="logs and Prefect DB (default: .raidlib in the checkout)",
     )
     parser.add_argument(
-        "--worker-poll-seconds", type=positive_float, default=5.0, help="how often the worker polls"
+        "--worker-poll-seconds",
+        type=positive_float,
+        default=5.0,
+        help="how often the worker polls (default 5)",
     )
     parser.add_argument(
         "--startup-timeout",
         type=positive_float,
         default=90.0,
-        help="seconds each component may take",
+        help="seconds each component may take (default 90)",
     )
     parser.set_defaults(func=run)
 
@@ -66,13 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # The worker's flows and the receiver read these settings too: a bad value is a usage
     # error now, not a receiver that dies after the Prefect server has started.
-    settings_from_args(args)
+    settings = settings_from_args(args)
     config = StackConfig(
         project_dir=(args.project_dir or project_root()).resolve(),
         state_dir=args.state_dir,
         host=args.host,
         prefect_port=args.prefect_port,
-        receiver_port=args.receiver_port,
+        receiver_port=args.receiver_port or settings.receiver_port,
         worker=not args.no_worker,
         receiver=not args.no_receiver,
         deploy=args.deploy,
@@ -84,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         stack.start()
     except (StackError, PrefectSetupError) as exc:
-        print(f"raidlib up failed: {exc}", flush=True)
+        print(f"raidlib up failed: {exc}", file=sys.stderr, flush=True)
         return 1
     print("", flush=True)
     for name, url in stack.urls().items():

@@ -155,16 +155,17 @@ def test_up_resolves_a_relative_lake_against_the_current_folder(
 
     class RecordingStack:
         def __init__(self, config: Any, echo: Any) -> None:
-            seen["lake"] = config.lake
+            seen["lake"], seen["port"] = config.lake, config.receiver_port
 
         def start(self) -> None:
             raise StackError("not starting anything in this test")
 
     monkeypatch.setattr(up, "Stack", RecordingStack)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "18555")  # like serve, up reads the setting
     assert main(["up", "--no-worker", "--lake", "mylake"]) == 1
-    assert seen["lake"] == str(tmp_path.resolve() / "mylake")
-    assert "not starting anything" in capsys.readouterr().out
+    assert seen["lake"] == str(tmp_path.resolve() / "mylake") and seen["port"] == 18555
+    assert "not starting anything" in capsys.readouterr().err
 
 
 def test_up_refuses_a_taken_port_before_starting_anything(
@@ -182,9 +183,9 @@ def test_up_refuses_a_taken_port_before_starting_anything(
             if option == "--receiver-port":
                 argv += ["--prefect-port", str(port + 1 if port < 65535 else port - 1)]
             assert main(argv) == 1
-            out = capsys.readouterr().out
-            assert f"port {port} on 127.0.0.1" in out and "already in use" in out
-            assert option in out
+            err = capsys.readouterr().err
+            assert f"port {port} on 127.0.0.1" in err and "already in use" in err
+            assert option in err
     assert not (tmp_path / "st").exists()  # nothing was started, not even a log folder
 
 

@@ -124,6 +124,25 @@ def test_send_to_a_url_where_nothing_listens_stops_before_simulating(capsys) -> 
     assert "generated" not in out  # failed fast: nothing simulated, nothing retried
 
 
+def test_serve_on_a_taken_port_says_so_without_a_traceback(tmp_path: Path, capsys) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--lake", str(tmp_path / "lake")]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "another receiver may run" in err
+
+
+def test_serve_refuses_a_lake_it_cannot_write_before_listening(tmp_path: Path, capsys) -> None:
+    a_file = tmp_path / "lake"
+    a_file.write_text("not a folder")
+    assert main(["serve", "--port", "0", "--lake", str(a_file)]) == 2
+    assert "cannot take files: Not a directory" in capsys.readouterr().err
+
+
 def test_two_receivers_on_one_lake_accept_each_batch_once(tmp_path: Path) -> None:
     """Each batch posted to two receiver processes at the same moment: one 201, one 200."""
     import httpx
