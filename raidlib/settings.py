@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BackendName = Literal["auto", "cudf", "pandas"]
@@ -30,13 +30,30 @@ class Settings(BaseSettings):
         # Which dotenv file to read is chosen when settings are built, not at import: a second
         # configuration (staging, a test run) is one variable away, and "" turns the file off.
         if "_env_file" not in values:
-            values["_env_file"] = os.environ.get(ENV_FILE_VARIABLE, DEFAULT_ENV_FILE) or None
+            chosen = os.environ.get(ENV_FILE_VARIABLE)
+            if chosen and not os.path.isfile(chosen):
+                # A mistyped name must not quietly fall back to the defaults (the default
+                # ./.env, by contrast, is optional).
+                raise _invalid("env_file", chosen, "names no file")
+            values["_env_file"] = DEFAULT_ENV_FILE if chosen is None else chosen or None
         super().__init__(**values)
 
     # Lake: each root is a local folder or an s3:// URL.
     bronze_root: str = "./lake/bronze"
     silver_root: str = "./lake/silver"
     gold_root: str = "./lake/gold"
+
+    @field_validator("bronze_root", "silver_root", "gold_root")
+    @classmethod
+    def _a_folder_or_a_bucket(cls, root: str) -> str:
+        """An empty root would put the lake in the working folder; ``s3://`` alone nowhere."""
+        root = root.strip()
+        if not root:
+            raise ValueError("is empty: give a folder or an s3://bucket[/prefix] URL")
+        scheme, sep, rest = root.partition("://")
+        if sep and not rest.strip("/"):
+            raise ValueError(f"names no bucket or folder after {scheme}://")
+        return root
 
     # S3 / MinIO (only used for s3:// roots). Credentials fall back to the standard AWS variables.
     s3_endpoint_url: str | None = None
@@ -85,6 +102,14 @@ class Settings(BaseSettings):
 
 
 _SECRET_WORDS = ("token", "secret", "key")
+
+
+def _invalid(field: str, value: Any, reason: str) -> ValidationError:
+    """A settings error raised outside field validation, shaped like the others."""
+    return ValidationError.from_exception_data(
+        Settings.__name__,
+        [{"type": "value_error", "loc": (field,), "input": value, "ctx": {"error": reason}}],
+    )
 
 
 def is_invalid_settings(exc: ValidationError) -> bool:

@@ -47,6 +47,26 @@ def test_empty_env_file_variable_reads_no_file(
     assert Settings().gold_root == "./lake/gold"
 
 
+def test_a_mistyped_env_file_is_an_error_not_the_defaults(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", str(in_tmp / "stagign.env"))
+    with pytest.raises(ValidationError) as bad:
+        Settings()
+    text = describe_invalid_settings(bad.value)
+    assert "env RAIDLIB_ENV_FILE" in text and "names no file" in text and "stagign.env" in text
+
+
+@pytest.mark.parametrize(
+    ("root", "reason"),
+    [("", "is empty"), ("  ", "is empty"), ("s3://", "no bucket"), ("s3:///", "no bucket")],
+)
+def test_a_lake_root_must_name_a_folder_or_a_bucket(root: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(silver_root=root)
+    assert reason in describe_invalid_settings(bad.value)
+
+
 def test_environment_beats_file_and_arguments_beat_both(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,3 +106,18 @@ def test_env_example_lists_every_setting() -> None:
         if f"{prefix}{f.upper()}=" not in example
     ]
     assert not missing, f".env.example does not mention {', '.join(missing)}"
+
+
+def test_env_example_values_are_valid_as_written(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uncommenting any line of ``.env.example`` as it stands must not break every command."""
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    lines = [
+        line.removeprefix("# ").split(" #")[0].rstrip()
+        for line in example.splitlines()
+        if line.startswith(("# RAIDLIB_", "RAIDLIB_"))
+    ]
+    (in_tmp / "all.env").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", str(in_tmp / "all.env"))
+    Settings()
