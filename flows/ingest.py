@@ -12,13 +12,17 @@ from pydantic import Field
 
 from raidlib.cli._common import (
     MAX_BATCH_SIZE,
+    MAX_PLAYERS,
     MAX_RAIDS,
+    MAX_SKILL,
     flow_parameter_help,
     flow_script_settings,
     flow_summary,
     int_in,
     parse_flow_args,
+    random_seed,
     rate,
+    skill_factor,
 )
 from raidlib.cli._common import raid_prefix as raid_prefix_type
 from raidlib.generator import FaultConfig, dated_raid_prefix, default_first_raid_start
@@ -38,8 +42,8 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 @flow(name="ingest", log_prints=True)
 def ingest(
     raids: Annotated[int, Field(ge=1, le=MAX_RAIDS)] = 3,
-    seed: int = 0,
-    players: Annotated[int, Field(ge=1, le=40)] = 20,
+    seed: Annotated[int, Field(ge=0)] = 0,
+    players: Annotated[int, Field(ge=1, le=MAX_PLAYERS)] = 20,
     start: datetime | None = None,
     receiver_url: str | None = None,
     token: str | None = None,
@@ -50,7 +54,7 @@ def ingest(
     late_rate: Rate = 0.0,
     invalid_rate: Rate = 0.0,
     pug: bool = False,
-    skill: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0,
+    skill: Annotated[float, Field(gt=0.0, le=MAX_SKILL)] = 1.0,
     raid_prefix: Annotated[str, Field(pattern=RAID_PREFIX_PATTERN)] | None = None,
 ) -> dict:
     """Simulate raids (reproducible from ``seed``) and deliver them.
@@ -126,13 +130,13 @@ def cli_parser() -> argparse.ArgumentParser:
         parser.add_argument(flag, help=flow_parameter_help(ingest, name), **kwargs)
 
     option("--raids", "raids", type=int_in(1, MAX_RAIDS), default=3)
-    option("--seed", "seed", type=int, default=0)
+    option("--seed", "seed", type=random_seed, default=0)
     option("--receiver-url", "receiver_url", default=None, metavar="URL")
     option("--lake", "lake", default=None)
     option("--duplicate-rate", "duplicate_rate", type=rate, default=0.0, metavar="RATE")
     option("--late-rate", "late_rate", type=rate, default=0.0, metavar="RATE")
     option("--pug", "pug", action="store_true")
-    option("--skill", "skill", type=float, default=1.0)
+    option("--skill", "skill", type=skill_factor, default=1.0)
     option("--raid-prefix", "raid_prefix", type=raid_prefix_type, default=None, metavar="P")
     return parser
 

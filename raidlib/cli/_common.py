@@ -257,7 +257,31 @@ def positive_float(text: str) -> float:
 positive_float.__name__ = "float"
 
 batch_size = int_in(1, MAX_BATCH_SIZE)
-"""An argparse type: events per batch, 1 … :data:`MAX_BATCH_SIZE`."""
+"""An argparse type: events per batch, 1 … :data:`MAX_BATCH_SIZE`; a bigger batch would be
+refused whole (413) by a receiver with the default limit."""
+
+random_seed = int_in(0)
+"""An argparse type: a random seed (NumPy takes no negative seed)."""
+
+MAX_PLAYERS = 40
+"""The biggest raid WoW has had (Classic's 40); the simulation's volume grows with it."""
+
+MAX_SKILL = 3.0
+"""The strongest simulated team (×3 the nominal output): the boss dies in a few seconds."""
+
+MAX_ENRAGE_MS = 3_600_000
+"""The longest simulated enrage timer (an hour); events, and memory, grow with it."""
+
+
+def skill_factor(text: str) -> float:
+    """An argparse type: a team's skill, above 0 and at most :data:`MAX_SKILL`."""
+    value = float(text)
+    if not 0.0 < value <= MAX_SKILL:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text} is not a skill above 0 and at most {MAX_SKILL:g}")
+    return value
+
+
+skill_factor.__name__ = "float"
 
 port = int_in(0, 65535)
 """An argparse type: a TCP port; 0 lets the system pick a free one."""

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from raidlib.cli._common import (
+    MAX_ENRAGE_MS,
+    MAX_PLAYERS,
     add_fault_options,
+    batch_size,
     faults_from_args,
     int_in,
     iso_datetime,
-    positive_float,
     raid_prefix,
+    random_seed,
+    skill_factor,
 )
 from raidlib.schemas.events import DIFFICULTIES
 
@@ -27,13 +32,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--raids", type=int_in(1), default=1, help="number of raids, one per day (1)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed: same seed, same events")
+    parser.add_argument(
+        "--seed", type=random_seed, default=0, help="random seed: same seed, same events"
+    )
     parser.add_argument(
         "--start",
         type=iso_datetime,
         help="ISO-8601 start of the first raid (default: 19:30 UTC, --raids days ago)",
     )
-    parser.add_argument("--players", type=int_in(1), default=20, help="raid size (20)")
+    parser.add_argument(
+        "--players",
+        type=int_in(1, MAX_PLAYERS),
+        default=20,
+        help=f"raid size, at most {MAX_PLAYERS} (20)",
+    )
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--pug", action="store_true", help="fresh players every raid")
     who.add_argument(
@@ -49,12 +61,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--difficulty", choices=DIFFICULTIES, default="heroic")
     parser.add_argument(
         "--skill",
-        type=positive_float,
+        type=skill_factor,
         default=1.0,
-        help="raid skill: about 0.8 or less wipes (1.0)",
+        help="raid skill, up to 3: about 0.8 or less wipes (1.0)",
     )
     parser.add_argument(
-        "--enrage-ms", type=int_in(1), default=360_000, help="enrage timer (360000)"
+        "--enrage-ms",
+        type=int_in(1, MAX_ENRAGE_MS),
+        default=360_000,
+        help=f"enrage timer, at most {MAX_ENRAGE_MS} (360000)",
     )
     parser.add_argument("--out", default="generated", help="output folder (./generated)")
     parser.add_argument(
@@ -64,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="jsonl: <raid_id>.jsonl per raid; json: one POST body per batch, in send order",
     )
     parser.add_argument(
-        "--batch-size", type=int_in(1), default=1000, help="events per batch (json)"
+        "--batch-size", type=batch_size, default=1000, help="events per batch (json, max 10000)"
     )
     add_fault_options(parser, "fault injection (json batches only)")
     parser.set_defaults(func=run)
@@ -94,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"raidlib generate: cannot use roster {args.roster}: {exc}", file=sys.stderr)
         return 2
+    out = Path(args.out)
+    problem = _out_folder_problem(out)  # before simulating: a mistake there costs no wait
+    if problem:
+        print(f"raidlib generate: --out {out} {problem}", file=sys.stderr)
+        return 2
     start = args.start or default_first_raid_start(args.raids)
     df = generate_raids(
         args.raids,
@@ -104,20 +124,34 @@ def run(args: argparse.Namespace) -> int:
         config=config,
         raid_prefix=args.raid_prefix,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if args.format == "jsonl":
-        for raid_id, part in df.groupby("raid_id", sort=True):
-            lines = (json.dumps(e, separators=(",", ":")) for e in frame_to_wire_events(part))
-            (out / f"{raid_id}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        written = f"{df['raid_id'].nunique()} JSON Lines files"
+        names = [f"{raid_id}.jsonl" for raid_id in sorted(df["raid_id"].unique())]
+        ours = _RAID_FILE.fullmatch
     else:
         batches = plan_batches(
             df, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
         )
         width = len(str(len(batches)))
-        for k, batch in enumerate(batches, start=1):
-            (out / f"{k:0{width}d}-{batch.batch_id}.json").write_bytes(batch.body())
+        names = [f"{k:0{width}d}-{b.batch_id}.json" for k, b in enumerate(batches, start=1)]
+        ours = _BATCH_FILE.fullmatch
+    # Files of an earlier, different run would mix with these (two `01-…` batches; raids of
+    # both runs named raid001); the very same run again only rewrites its own files.
+    earlier = sorted(p.name for p in out.iterdir() if ours(p.name) and p.name not in set(names))
+    if earlier:
+        print(
+            f"raidlib generate: --out {out} holds {len(earlier)} files of an earlier run "
+            f"({earlier[0]}, …) that this run would not replace; give an empty or new folder",
+            file=sys.stderr,
+        )
+        return 2
+    if args.format == "jsonl":
+        for name, (_, part) in zip(names, df.groupby("raid_id", sort=True), strict=True):
+            lines = (json.dumps(e, separators=(",", ":")) for e in frame_to_wire_events(part))
+            (out / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written = f"{len(names)} JSON Lines files"
+    else:
+        for name, batch in zip(names, batches, strict=True):
+            (out / name).write_bytes(batch.body())
         rejected = sum(not b.expect_valid for b in batches)
         written = f"{len(batches)} batches ({rejected} meant to be rejected)"
 
@@ -131,3 +165,20 @@ def run(args: argparse.Namespace) -> int:
             f"{row.events:7,d} events  deaths {row.deaths:2d}  boss min hp {row.boss_min_hp_pct:5.1f} %"
         )
     return 0
+
+
+_RAID_FILE = re.compile(r".+\.jsonl")
+"""A raid file of ``--format jsonl``: ``<raid id>.jsonl``."""
+_BATCH_FILE = re.compile(r"\d+-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.json")
+"""A batch file of ``--format json``: ``<send order>-<batch id>.json``."""
+
+
+def _out_folder_problem(out: Path) -> str | None:
+    """Why ``out`` cannot be the output folder (else None); creates it when missing."""
+    if out.exists() and not out.is_dir():
+        return "is a file, not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot be created: {exc.strerror or exc}"
+    return None

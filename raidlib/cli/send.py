@@ -6,11 +6,14 @@ import argparse
 import sys
 
 from raidlib.cli._common import (
+    MAX_BATCH_SIZE,
     add_fault_options,
+    batch_size,
     faults_from_args,
     int_in,
     iso_datetime,
     raid_prefix,
+    random_seed,
     settings_from_args,
 )
 
@@ -30,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--raids", type=int_in(1), default=3, help="raids to generate (default 3)")
     parser.add_argument(
         "--seed",
-        type=int,
+        type=random_seed,
         default=0,
         help="random seed: same seed, same events (default 0, as generate and the ingest flow)",
     )
@@ -41,7 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="UTC start of the first raid, ISO-8601; raids follow on consecutive days "
         "(default: 19:30 UTC, RAIDS days ago: the last raid was yesterday evening)",
     )
-    parser.add_argument("--batch-size", type=int_in(1), default=1000, help="events per POST")
+    parser.add_argument(
+        "--batch-size",
+        type=batch_size,
+        default=1000,
+        help=f"events per POST (default 1000, max {MAX_BATCH_SIZE}: the receiver's default limit)",
+    )
     parser.add_argument(
         "--concurrency", type=int_in(1), default=4, help="parallel posts (default 4)"
     )
@@ -85,9 +93,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
+    # Simulating and cutting a season into batches takes seconds (~15 s for 40 raids): say so.
+    print(f"simulating {args.raids} raid(s)…", flush=True)
     frame = generate_raids(
         args.raids, seed=args.seed, start=start, pug=args.pug, raid_prefix=prefix
     )
+    print(f"cutting {len(frame):,} events into batches of {args.batch_size}…", flush=True)
     batches = plan_batches(
         frame, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
     )

@@ -80,9 +80,13 @@ def test_send_refuses_a_raid_prefix_that_makes_invalid_raid_ids(
     ("argv", "message"),
     [
         (["generate", "--raids", "0"], "--raids: 0 is less than 1"),
-        (["generate", "--players", "-3"], "--players: -3 is less than 1"),
-        (["generate", "--skill", "0"], "--skill: 0 is not above 0"),
-        (["generate", "--batch-size", "0", "--format", "json"], "--batch-size: 0 is less than 1"),
+        (["generate", "--players", "-3"], "--players: -3 is not between 1 and 40"),
+        (["generate", "--skill", "0"], "--skill: 0 is not a skill above 0 and at most 3"),
+        (["generate", "--skill", "inf"], "--skill: inf is not a skill above 0 and at most 3"),
+        (["generate", "--batch-size", "0"], "--batch-size: 0 is not between 1 and 10000"),
+        (["send", "--batch-size", "20000"], "--batch-size: 20000 is not between 1 and 10000"),
+        (["generate", "--seed", "-1"], "--seed: -1 is less than 0"),
+        (["generate", "--enrage-ms", "99999999999999"], "is not between 1 and 3600000"),
         (["generate", "--start", "garbage"], "--start: 'garbage' is not an ISO-8601 date-time"),
         (["send", "--concurrency", "0"], "--concurrency: 0 is less than 1"),
         (["send", "--retries", "-1"], "--retries: -1 is less than 0"),
@@ -187,6 +191,22 @@ def test_up_refuses_a_taken_port_before_starting_anything(
             assert f"port {port} on 127.0.0.1" in err and "already in use" in err
             assert option in err
     assert not (tmp_path / "st").exists()  # nothing was started, not even a log folder
+
+
+def test_generate_refuses_an_out_folder_it_cannot_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before simulating: a file, or a folder holding an earlier run's events."""
+    (tmp_path / "a-file").write_text("x")
+    assert main(["generate", "--out", str(tmp_path / "a-file")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    out = tmp_path / "batches"
+    assert main(["generate", "--out", str(out), "--format", "json"]) == 0
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["generate", "--out", str(out), "--format", "json"]) == 0  # the same run again
+    assert main(["generate", "--out", str(out), "--format", "json", "--seed", "1"]) == 2
+    assert "files of an earlier run" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_generate_takes_a_raid_prefix(tmp_path: Path) -> None:

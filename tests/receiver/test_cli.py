@@ -121,7 +121,7 @@ def test_send_to_a_url_where_nothing_listens_stops_before_simulating(capsys) -> 
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert "no receiver answers at http://127.0.0.1:9" in err and "raidlib serve" in err
-    assert "generated" not in out  # failed fast: nothing simulated, nothing retried
+    assert "simulating" not in out  # failed fast: nothing simulated, nothing retried
 
 
 def test_serve_on_a_taken_port_says_so_without_a_traceback(tmp_path: Path, capsys) -> None:
