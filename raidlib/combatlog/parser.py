@@ -42,6 +42,7 @@ from raidlib.combatlog.layouts import (
     SUFFIXES,
     UNIT_EVENTS,
     resolve_blocks,
+    versions_at,
 )
 from raidlib.combatlog.reader import DEFAULT_CHUNK_BYTES, iter_line_chunks
 from raidlib.combatlog.report import ParseReport
@@ -187,7 +188,8 @@ class ParsedChunk:
 
 @dataclass
 class _State:
-    version: int | None = None
+    header_lines: list[int] = field(default_factory=list)  # COMBAT_LOG_VERSION rows, in order
+    header_versions: list[int] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
     open_encounter: Encounter | None = None
     pulls: dict[int, int] = field(default_factory=dict)
@@ -402,7 +404,8 @@ def _control_row(
         info: dict[str, Any] = {"line": line_no, "version": int(f[1])}
         for key, value in zip(f[2::2], f[3::2], strict=False):
             info[key.lower()] = value
-        state.version = info["version"]
+        state.header_lines.append(line_no)
+        state.header_versions.append(info["version"])
         report.versions.append(info)
     elif event == "ENCOUNTER_START":
         if state.open_encounter is not None:
@@ -568,7 +571,8 @@ def _gather_kind(
     n = offsets[pos[rows] + 1] - starts
     last = flat.take(pa.array(starts + n - 1))
     tagged = _np_bool(pc.is_in(last, _TAGS)) if kind == "damage" else np.zeros(len(rows), bool)
-    block, legacy, valid = resolve_blocks(kind, prefix, n, tagged, state.version)
+    versions = versions_at(line_nos[rows], state.header_lines, state.header_versions)
+    block, legacy, valid = resolve_blocks(kind, prefix, n, tagged, versions)
     if not valid.all():
         for r, cnt in zip(rows[~valid], n[~valid], strict=True):
             report.add_malformed(line_nos[r], f"{event}: unexpected field count {cnt}")
