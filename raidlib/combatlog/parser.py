@@ -44,7 +44,7 @@ from raidlib.combatlog.layouts import (
     resolve_blocks,
     versions_at,
 )
-from raidlib.combatlog.reader import DEFAULT_CHUNK_BYTES, iter_line_chunks
+from raidlib.combatlog.reader import DEFAULT_CHUNK_BYTES, iter_line_chunks, source_name
 from raidlib.combatlog.report import ParseReport
 from raidlib.combatlog.tables import (
     DIFFICULTIES,
@@ -58,6 +58,9 @@ from raidlib.combatlog.timestamps import ClockState, parse_timestamps
 from raidlib.combatlog.tokenize import restore_commas, split_fields, split_line, unquote
 
 HEAD_REGEX = r"^(?P<ts>\S+ \S+)(?:  |\t)(?P<ev>[A-Z][A-Z0-9_]*)"
+# C0 control characters other than TAB (a CR inside a line included): never in a log the
+# client wrote, so the line is damaged
+CONTROL_BYTES = r"[\x00-\x08\x0a-\x1f]"
 CONTROL_EVENTS = (
     "COMBAT_LOG_VERSION",
     "ENCOUNTER_START",
@@ -216,7 +219,6 @@ def parse_log(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     report: ParseReport | None = None,
     include_units: bool = True,
-    use_threads: bool = False,
 ) -> Iterator[ParsedChunk]:
     """Parse a combat log (plain or gzip) chunk by chunk.
 
@@ -230,39 +232,31 @@ def parse_log(
         chunk_bytes: approximate bytes per chunk; memory stays bounded by it.
         report: a :class:`ParseReport` to fill (a fresh one is made otherwise).
         include_units: False parses control rows only (fast pull listing).
-        use_threads: let Arrow read blocks on several threads.
 
     Yields:
         :class:`ParsedChunk` per chunk of lines. ``report`` is complete when exhausted.
+
+    Raises:
+        UnreadableLogError: a gzip stream that is truncated or corrupt.
+        TimestampContextError: a log that needs ``year``/``utc_offset_hours`` without them.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     report = report if report is not None else ParseReport()
-    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    name = source_name(source)
     clock = ClockState(
         year=year if year is not None else year_from_file_name(name),
         utc_offset_hours=utc_offset_hours,
         tz=tz,
     )
     state = _State()
-    rejected: list[tuple[int, str]] = []
     file_id: str | None = None
-    chunks = iter_line_chunks(
-        source, chunk_bytes=chunk_bytes, rejected=rejected, use_threads=use_threads
-    )
-    for chunk in chunks:
+    for chunk in iter_line_chunks(source, chunk_bytes=chunk_bytes):
         if file_id is None:
             file_id = _file_identity(chunk.lines)
-        for line_no, _text in rejected:
-            report.add_malformed(line_no, "line holds a 0x01 control byte")
-            report.lines_total += 1
-        rejected.clear()
         yield _parse_chunk(
             chunk.lines, chunk.line_numbers, state, clock, report, scope, include_units, file_id
         )
-    for line_no, _text in rejected:
-        report.add_malformed(line_no, "line holds a 0x01 control byte")
-        report.lines_total += 1
 
 
 def _file_identity(lines: pa.StringArray) -> str:
@@ -290,9 +284,13 @@ def _parse_chunk(
 ) -> ParsedChunk:
     report.lines_total += len(lines)
     head = pc.extract_regex(lines, HEAD_REGEX)
-    ok = ~_np_bool(pc.is_null(head))
+    control = _np_bool(pc.match_substring_regex(lines, CONTROL_BYTES))
+    ok = ~_np_bool(pc.is_null(head)) & ~control
+    for i in np.flatnonzero(control):
+        byte = min(ord(c) for c in lines[i].as_py() if ord(c) < 0x20 and c != "\t")
+        report.add_malformed(numbers[i], f"line holds control byte 0x{byte:02x}")
     if not ok.all():
-        bad = np.flatnonzero(~ok)
+        bad = np.flatnonzero(~ok & ~control)
         blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(lines.take(pa.array(bad))), ""))
         report.blank_lines += int(blank.sum())
         for i in bad[~blank]:
