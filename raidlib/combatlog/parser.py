@@ -176,6 +176,8 @@ class ParsedChunk:
             are already excluded.
         phases: ENCOUNTER_START/END rows (line, ts_ms, encounter, phase).
         encounters, combatants, player_names: the parser's live state (shared, not copies).
+        first_ms: UTC epoch ms of the file's first dated row (control or unit row, whatever
+            the scope; the header in a whole log), None while no row was dated.
     """
 
     first_line: int
@@ -187,6 +189,7 @@ class ParsedChunk:
     combatants: dict[str, Combatant]
     player_names: dict[str, str]
     file_id: str
+    first_ms: int | None = None
 
 
 @dataclass
@@ -199,6 +202,7 @@ class _State:
     combatants: dict[str, Combatant] = field(default_factory=dict)
     owners: dict[str, tuple[str, int]] = field(default_factory=dict)
     player_names: dict[str, str] = field(default_factory=dict)
+    first_ms: int | None = None
 
 
 def year_from_file_name(name: str | None) -> int | None:
@@ -317,6 +321,8 @@ def _parse_chunk(
         ts_ok[wanted] = valid
         for i in wanted[~valid]:
             report.add_malformed(numbers[i], "unreadable timestamp")
+        if state.first_ms is None and valid.any():
+            state.first_ms = int(ms[np.argmax(valid)])
 
     deaths, phases = _control_rows(
         lines, numbers, ev, np.flatnonzero(is_control & ts_ok), ts_ms, state, report
@@ -338,6 +344,7 @@ def _parse_chunk(
         combatants=state.combatants,
         player_names=state.player_names,
         file_id=file_id,
+        first_ms=state.first_ms,
     )
 
 

@@ -25,11 +25,13 @@ from .conftest import (
     DATA,
     HDR9_CLASSIC,
     HDR20_OFF,
+    HDR22,
     KILL,
     LOOM,
     NONE4,
     WIPE,
     block16,
+    block19,
     unit,
     write_log,
 )
@@ -360,6 +362,27 @@ def test_raid_id_pattern(kill):
 
     events, _ = kill
     assert re.match(RAID_ID_PATTERN, events[0]["raid_id"])
+
+
+def test_the_default_raid_id_does_not_depend_on_the_scope(tmp_path):
+    """Trash before UTC midnight, the pull after it: one raid id for both scopes, the date of
+    the log's first row, so the same event ids are never filed under two raids."""
+    trash = "Creature-0-3061-2810-120284-1234-0000000001"
+    hit = f'SPELL_DAMAGE,{unit(ALICE, "Alice", trash, "Trash")},133,"Fireball",0x4,{block19(trash)}'
+    lines = [
+        f"2/16/2026 23:30:00.0000  {HDR22}",
+        f"2/16/2026 23:31:00.0000  {hit},100,100,-1,4,0,0,0,nil,nil,nil,ST",
+        '2/17/2026 00:30:00.0000  ENCOUNTER_START,3131,"Loom\'ithar",14,25,2810',
+        f"2/17/2026 00:30:01.0000  {hit.replace(trash, BOSS)},500,500,-1,4,0,0,0,nil,nil,nil,ST",
+        '2/17/2026 00:31:00.0000  ENCOUNTER_END,3131,"Loom\'ithar",14,25,1,60000',
+    ]
+    path = write_log(tmp_path / "WoWCombatLog-021626_233000.txt", lines)
+    by_scope = {}
+    for scope in ("encounter", "all"):
+        events, _ = _events(path, scope=scope)
+        by_scope[scope] = {e["event_id"]: e["raid_id"] for e in events}
+    assert set(by_scope["all"].values()) == {"wowcombatlog-021626-233000-2026-02-16"}
+    assert by_scope["encounter"].items() < by_scope["all"].items()
 
 
 def test_year_from_file_name(tmp_path):
