@@ -58,7 +58,8 @@ def import_combat_log(
             none (may be fractional: 5.5 for India); or give ``tz``.
         tz: the recorder's IANA time zone (``Europe/Paris``), for a log whose time stamps
             carry no UTC offset; or give ``utc_offset_hours``.
-        scope: ``encounter`` keeps rows inside boss pulls only; ``all`` every row.
+        scope: ``encounter`` keeps rows inside boss pulls only (player deaths included);
+            ``all`` every row.
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
         token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
         batch_size: events per batch.

@@ -286,7 +286,7 @@ def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
         "--scope",
         choices=["encounter", "all"],
         default="encounter",
-        help="encounter: only rows inside boss pulls (default); all: every row",
+        help="encounter: only rows inside boss pulls, deaths included (default); all: every row",
     )
     parser.add_argument("--batch-size", type=batch_size, default=5_000,
                         help=f"events per batch (default 5000, max {MAX_BATCH_SIZE})")  # fmt: skip

@@ -25,7 +25,7 @@ Definitions (one place each):
   interactive (object flag), add (any other NPC); friendly pets/guardians get null.
 * **player_death**: UNIT_DIED of a player without the unconscious (feign death) flag; source =
   the encounter's boss unit (first one seen before the death, else ``Encounter-<id>``),
-  ``environment`` outside pulls.
+  ``environment`` outside pulls (only kept with ``scope="all"``, like the trash damage).
 * **boss_phase**: ENCOUNTER_START and ENCOUNTER_END; the END carries ``encounter_success`` and
   ``encounter_duration_ms`` = fightTime.
 """

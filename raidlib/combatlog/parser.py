@@ -173,7 +173,7 @@ class ParsedChunk:
         rows: unit events (columns :data:`ROW_COLUMNS`), in line order. ``encounter`` indexes
             ``encounters`` (-1 outside any pull); ``actor_*`` is the owner-resolved source.
         deaths: player deaths (line, ts_ms, encounter, guid, name) in line order; feign deaths
-            are already excluded.
+            are already excluded, and so are deaths outside pulls in the ``encounter`` scope.
         phases: ENCOUNTER_START/END rows (line, ts_ms, encounter, phase).
         encounters, combatants, player_names: the parser's live state (shared, not copies).
         first_ms: UTC epoch ms of the file's first dated row (control or unit row, whatever
@@ -232,7 +232,8 @@ def parse_log(
             year in a ``WoWCombatLog-MMDDYY_…`` file name.
         utc_offset_hours: the recorder's UTC offset for logs without one in the timestamp.
         tz: alternatively an IANA zone name (DST handled) for such logs.
-        scope: ``"encounter"`` keeps unit rows inside pulls only; ``"all"`` keeps every row.
+        scope: ``"encounter"`` keeps unit rows and player deaths inside pulls only;
+            ``"all"`` keeps every row.
         chunk_bytes: approximate bytes per chunk; memory stays bounded by it.
         report: a :class:`ParseReport` to fill (a fresh one is made otherwise).
         include_units: False parses control rows only (fast pull listing).
@@ -327,6 +328,10 @@ def _parse_chunk(
     deaths, phases = _control_rows(
         lines, numbers, ev, np.flatnonzero(is_control & ts_ok), ts_ms, state, report
     )
+    if scope == "encounter":  # a death on trash is as far out of scope as the trash damage
+        in_pull = [death for death in deaths if death[2] >= 0]
+        report.skip("outside_encounter", len(deaths) - len(in_pull))
+        deaths = in_pull
     rows = _empty_rows()
     if include_units:
         idx = np.flatnonzero(is_unit & ts_ok)

@@ -385,6 +385,33 @@ def test_the_default_raid_id_does_not_depend_on_the_scope(tmp_path):
     assert by_scope["encounter"].items() < by_scope["all"].items()
 
 
+def test_deaths_outside_pulls_only_with_scope_all(tmp_path):
+    """The default scope leaves out what happens between pulls: trash deaths as well as trash
+    damage, so raid deaths and raid damage cover the same rows."""
+
+    def died(minute: int, guid: str) -> str:
+        return f'2/16/2026 22:{minute:02d}:00.0000  UNIT_DIED,{NONE4},{guid},"X",0x514,0x0,0'
+
+    lines = [
+        f"2/16/2026 22:00:00.0000  {HDR22}",
+        died(1, ALICE),  # on trash
+        f'2/16/2026 22:10:00.0000  ENCOUNTER_START,3131,"{LOOM}",14,25,2810',
+        died(11, BOB),
+        f'2/16/2026 22:12:00.0000  ENCOUNTER_END,3131,"{LOOM}",14,25,0,120000',
+        died(20, ALICE),  # after the wipe
+    ]
+    path = write_log(tmp_path / "WoWCombatLog-021626_220000.txt", lines)
+    events, report = _events(path)
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert [(d["target_entity_id"], d["encounter_id"]) for d in deaths] == [(BOB, "3131-1")]
+    assert report.skipped["outside_encounter"] == 2
+    events, report = _events(path, scope="all")
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert [d["target_entity_id"] for d in deaths] == [ALICE, BOB, ALICE]
+    assert [d["source_player_id"] for d in deaths[::2]] == ["environment", "environment"]
+    assert "outside_encounter" not in report.skipped
+
+
 def test_year_from_file_name(tmp_path):
     path = write_log(
         tmp_path / "WoWCombatLog-021626_223411.txt",
