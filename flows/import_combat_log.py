@@ -53,7 +53,8 @@ def import_combat_log(
             relative to the project folder for deployed runs).
         lake: local lake folder holding ``bronze/ silver/ gold/`` (default from settings).
         receiver_url: POST to this receiver instead of landing in bronze directly.
-        year: the year of a log whose time stamps carry none (before 11.1, Classic).
+        year: the year of a log whose time stamps carry none (before 11.0.2, i.e.
+            COMBAT_LOG_VERSION < 21, and Classic).
         utc_offset_hours: the recorder's UTC offset in hours, for a log whose time stamps carry
             none (may be fractional: 5.5 for India); or give ``tz``.
         tz: the recorder's IANA time zone (``Europe/Paris``), for a log whose time stamps

@@ -228,8 +228,8 @@ def parse_log(
 
     Args:
         source: path or binary file object.
-        year: year for logs whose timestamps have none (v ≤ 20, Classic); defaults to the
-            year in a ``WoWCombatLog-MMDDYY_…`` file name.
+        year: year for logs whose timestamps have none (v ≤ 20, i.e. before 11.0.2, and
+            Classic); defaults to the year in a ``WoWCombatLog-MMDDYY_…`` file name.
         utc_offset_hours: the recorder's UTC offset for logs without one in the timestamp.
         tz: alternatively an IANA zone name (DST handled) for such logs.
         scope: ``"encounter"`` keeps unit rows and player deaths inside pulls only;

@@ -2,11 +2,12 @@
 
 Three generations share one regular expression:
 
-* ``4/10 22:25:55.168`` (≤ 10.x retail, Classic): no year, no zone -> the caller supplies the
-  year (or it comes from the ``WoWCombatLog-MMDDYY_HHMMSS`` file name) and the recorder's UTC
-  offset or IANA time zone. The year changes where the date wraps (see :func:`_year_carry`).
-* ``9/21/2024 16:02:11.667-4`` (11.0.2+): year and a signed whole-hour UTC offset glued to the
-  milliseconds.
+* ``4/10 22:25:55.168`` (before 11.0.2, i.e. v ≤ 20; Classic): no year, no zone -> the caller
+  supplies the year (or it comes from the ``WoWCombatLog-MMDDYY_HHMMSS`` file name) and the
+  recorder's UTC offset or IANA time zone. The year changes where the date wraps (see
+  :func:`_year_carry`).
+* ``9/21/2024 16:02:11.667-4`` (11.0.2+, v ≥ 21): year and a signed whole-hour UTC offset glued
+  to the milliseconds.
 * ``2/16/2026 22:48:05.7130`` / ``…14:34:46.26612``: a positive offset has no ``+`` sign. The
   milliseconds are always the first three fraction digits; the rest is the offset in hours.
 """
