@@ -38,6 +38,12 @@ class TimestampContextError(ValueError):
     """The log's timestamps lack a year or a UTC offset and none was supplied."""
 
 
+# A "cannot date" error names the options of every way in: CLI and flow script, flow, library.
+_OLD_LOGS = "(logs before 11.0.2, i.e. COMBAT_LOG_VERSION < 21, and Classic logs)"
+_FLAGS = "(raidlib import-log and python flows/import_combat_log.py)"
+_PARAMETERS = "(the import_combat_log flow, raidlib.combatlog.import_events)"
+
+
 @dataclass
 class ClockState:
     """Carried from chunk to chunk: rollover detection for year-less logs."""
@@ -95,8 +101,9 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
     if no_year.any():
         if clock.year is None:
             raise TimestampContextError(
-                "this log's timestamps have no year (COMBAT_LOG_VERSION < 21 or Classic): "
-                "pass year= (or keep the WoWCombatLog-MMDDYY_HHMMSS file name)"
+                f"this log's time stamps have no year {_OLD_LOGS}: give it with --year YEAR "
+                f"{_FLAGS} or the year parameter {_PARAMETERS}, or keep the client's "
+                "WoWCombatLog-MMDDYY_HHMMSS file name"
             )
         y = y.copy()
         y[no_year] = clock.year
@@ -113,8 +120,9 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
             epoch[no_off] = _localize(local[no_off], clock.tz)
         else:
             raise TimestampContextError(
-                "this log's timestamps carry no UTC offset (COMBAT_LOG_VERSION < 21 or "
-                "Classic): pass utc_offset_hours= or tz= (the recording PC's time zone)"
+                f"this log's time stamps carry no UTC offset {_OLD_LOGS}: give the recording "
+                f"PC's with --utc-offset HOURS or --tz ZONE {_FLAGS} or the utc_offset_hours "
+                f"or tz parameter {_PARAMETERS}"
             )
     epoch[~valid] = 0
     return epoch.astype(np.int64), valid
