@@ -88,6 +88,12 @@ UNIT_EVENTS: dict[str, tuple[str, int]] = {
     "SPELL_CAST_SUCCESS": ("cast", 12),
 }
 
+GUID_REGEX = r"^(?:[A-Z][A-Za-z]*(?:-[0-9A-Fa-f]+)+|0x[0-9A-Fa-f]{16}|0{16})$"
+"""A unit GUID as the advanced block's first field (infoGUID) holds it (COMBATLOG-FORMAT §4,
+§7): ``Player-1403-0ACA162B``, ``Creature-0-3061-…-0000139B0F``, a pre-6.0 ``0xF13000…``, or
+``0000000000000000`` (no unit; advanced logging off). A row whose field count fits a layout but
+whose block starts with anything else (``1``, ``nil``) is misaligned, not a row to read."""
+
 # Offsets inside the advanced block, by block width.
 BLOCK_CURRENT_POWER = {13: 7, 16: 8, 17: 9, 19: 11}
 

@@ -9,7 +9,8 @@ Per chunk of lines (Arrow string array, see :mod:`raidlib.combatlog.reader`):
    (encounters, combatants, pet owners);
 3. the *unit* rows raidlib maps (damage, heal, energize, cast success; see
    :data:`~raidlib.combatlog.layouts.UNIT_EVENTS`) are split with Arrow kernels, their advanced
-   block width is derived per row from the field count, and the needed fields are gathered
+   block width is derived per row from the field count (a block must start with a GUID, see
+   :data:`~raidlib.combatlog.layouts.GUID_REGEX`), and the needed fields are gathered
    with ``take`` on the flattened field array: no Python per unit row.
 
 Pets and guardians are attributed to their owners from (a) SPELL_SUMMON/SPELL_CREATE
@@ -39,6 +40,7 @@ import pyarrow.compute as pc
 
 from raidlib.combatlog.layouts import (
     BLOCK_CURRENT_POWER,
+    GUID_REGEX,
     SUFFIXES,
     UNIT_EVENTS,
     resolve_blocks,
@@ -582,10 +584,17 @@ def _gather_kind(
     last = flat.take(pa.array(starts + n - 1))
     tagged = _np_bool(pc.is_in(last, _TAGS)) if kind == "damage" else np.zeros(len(rows), bool)
     versions = versions_at(line_nos[rows], state.header_lines, state.header_versions)
-    block, legacy, valid = resolve_blocks(kind, prefix, n, tagged, versions)
+    block, legacy, fits = resolve_blocks(kind, prefix, n, tagged, versions)
+    info = _field_at_offset(flat, starts + prefix, fits & (block > 0))
+    valid = fits & _np_bool(pc.fill_null(pc.match_substring_regex(info, GUID_REGEX), True))
     if not valid.all():
-        for r, cnt in zip(rows[~valid], n[~valid], strict=True):
-            report.add_malformed(line_nos[r], f"{event}: unexpected field count {cnt}")
+        bad_guids = info.filter(pa.array(~valid)).to_pylist()
+        for r, cnt, guid in zip(rows[~valid], n[~valid], bad_guids, strict=True):
+            if guid is None:
+                why = f"unexpected field count {cnt}"
+            else:  # the count fits, but the fields are shifted
+                why = f"{cnt} fields, but the advanced block starts with {guid!r}, not a GUID"
+            report.add_malformed(line_nos[r], f"{event}: {why}")
         _owner_from_odd_rows(flat, starts[~valid], n[~valid], prefix, line_nos[rows[~valid]], state)
         rows, starts, block, legacy = rows[valid], starts[valid], block[valid], legacy[valid]
         if not len(rows):
@@ -662,6 +671,11 @@ def _gather_kind(
         s_pos = np.where(legacy, SUFFIXES[(kind, True)].school, SUFFIXES[(kind, False)].school)
         out["school"] = _hex_or_int(col(s_start + s_pos))
     return pa.table([pa.array(out[name], type=t) for name, t in ROW_SCHEMA], schema=_SCHEMA)
+
+
+def _field_at_offset(flat: pa.Array, at: np.ndarray, mask: np.ndarray) -> pa.Array:
+    """``flat[at[i]]`` where ``mask[i]`` (the caller's guarantee: inside row ``i``), else null."""
+    return pc.if_else(pa.array(mask), flat.take(pa.array(np.where(mask, at, 0))), _NULL_STR)
 
 
 def _num(

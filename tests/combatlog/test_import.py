@@ -117,22 +117,44 @@ def test_wipe_log():
     assert {e["target_entity_type"] for e in hits} == {"player"}
 
 
+GLACIERSMASHER = "Pet-0-3061-2810-120284-26125-0102E18649"
+SENTINEL = "Creature-0-3061-2810-120284-233814-0000139B0F"
+
+
 @pytest.mark.parametrize(
-    ("fixture", "expected"),
+    ("fixture", "expected", "misaligned"),
     [
-        ("owner-attribution-edge-no-signal.log", None),
-        ("owner-attribution-edge-swing-seed.log", "Player-1403-071099E1"),
-        ("owner-attribution-edge-spell-seed.log", "Player-1403-071099E1"),
+        ("owner-attribution-edge-no-signal.log", None, [1, 2]),
+        ("owner-attribution-edge-swing-seed.log", "Player-1403-071099E1", [1, 3]),
+        ("owner-attribution-edge-spell-seed.log", "Player-1403-071099E1", [1, 3]),
     ],
 )
-def test_owner_attribution_edge_cases(fixture, expected):
-    rows = pd.concat([c.rows for c in parse_log(DATA / fixture, scope="all")])
-    pet = rows[rows["src_name"] == "Glaciersmasher"]
-    assert len(pet)
-    last = pet.iloc[-1]  # the pet row after the seed (or the only signal-free one)
+def test_owner_attribution_edge_cases(tmp_path, fixture, expected, misaligned):
+    """The fixtures' 41-field rows carry a block of ``1,0,0,0,nil…`` that no client writes: the
+    field count fits a 19-field block, but the fields are shifted, so they are malformed
+    rather than read as 0 damage. The owner seeds still count: with well-formed rows of the
+    owner and then of the pet appended to the fixture, the pet's row is credited to the owner,
+    or stays the pet's without a seed."""
+    owner = unit("Player-1403-071099E1", "Willòwí-Draenor-EU", SENTINEL, "Plexus Sentinel")
+    pet = unit(GLACIERSMASHER, "Glaciersmasher", SENTINEL, "Plexus Sentinel", sf="0x1114")
+    hits = [f'{owner},55090,"Scourge Strike",0x20', f'{pet},91776,"Claw",0x1']
+    lines = (DATA / fixture).read_text(encoding="utf-8").splitlines()
+    lines += [
+        f"2/16/2026 22:41:08.0000  SPELL_DAMAGE,{hit},{block19(SENTINEL)},210,282,-1,1,0,0,0,nil,nil,nil,ST"
+        for hit in hits
+    ]
+    log = write_log(tmp_path / fixture, lines)
+    report = ParseReport()
+    rows = pd.concat([c.rows for c in parse_log(log, scope="all", report=report)])
+    not_guid = sorted(n for n, why in report.malformed if why.endswith("not a GUID"))
+    assert not_guid == misaligned
+    assert dict(report.malformed)[1] == (
+        "SPELL_DAMAGE: 41 fields, but the advanced block starts with '1', not a GUID"
+    )
+    last = rows[rows["src_name"] == "Glaciersmasher"].iloc[-1]
+    assert (last["line"], last["amount"]) == (len(lines), 210.0)
     if expected is None:
-        assert (pet["actor_guid"] == pet["src_guid"]).all()
-        assert pet["pet_name"].isna().all()
+        assert last["actor_guid"] == GLACIERSMASHER and pd.isna(last["pet_name"])
     else:
         assert last["actor_guid"] == expected
         assert last["actor_name"] == "Willòwí-Draenor-EU"

@@ -33,8 +33,9 @@ V21 = _pull(
     HDR21,
     f'SPELL_DAMAGE,{HIT},133,"Fireball",0x4,{block17(BOSS)},500,550,-1,4,0,0,0,nil,nil,nil',
 )
+V22_STAMP = "11/2/2024 17:34:00.153-7"
 V22 = _pull(
-    "11/2/2024 17:34:00.153-7",
+    V22_STAMP,
     HDR22,
     f'SPELL_DAMAGE,{HIT},133,"Fireball",0x4,{block19(BOSS)},700,750,-1,4,0,0,0,nil,nil,nil,AOE',
 )
@@ -68,3 +69,31 @@ def test_versions_at_takes_the_nearest_header_above() -> None:
     got = versions_at(lines, [2, 10], [21, 22])
     assert got.tolist() == [NO_VERSION, 21, 21, 21, 22, 22]
     assert versions_at(lines, [], []).tolist() == [NO_VERSION] * 6
+
+
+@pytest.mark.parametrize(
+    ("first", "read"),
+    [
+        (BOSS, True),
+        ("Player-1403-0000000A", True),
+        ("0xF130008061003BD7", True),  # a pre-6.0 GUID
+        ("0000000000000000", True),  # advanced logging off: zero-filled block
+        ("nil", False),
+        ("1", False),
+        ("Loom'ithar", False),
+    ],
+)
+def test_an_advanced_block_must_start_with_a_guid(tmp_path: Path, first: str, read: bool) -> None:
+    block = block19(BOSS).replace(BOSS, first, 1)
+    row = f'SPELL_DAMAGE,{HIT},133,"Fireball",0x4,{block},700,750,-1,4,0,0,0,nil,nil,nil,AOE'
+    path = write_log(tmp_path / "WoWCombatLog.txt", V22[:-2] + [f"{V22_STAMP}  {row}", V22[-1]])
+    batches, report = import_events(path)
+    damage = [e["damage_amount"] for batch in batches for e in batch if "damage_amount" in e]
+    assert damage == ([700.0] if read else [])
+    if not read:
+        assert report.malformed == [
+            (
+                len(V22) - 1,
+                f"SPELL_DAMAGE: 42 fields, but the advanced block starts with {first!r}, not a GUID",
+            )
+        ]
