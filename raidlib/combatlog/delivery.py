@@ -134,6 +134,7 @@ class ImportResult:
             "lines": r.lines_total,
             "blank_lines": r.blank_lines,
             "malformed_lines": r.malformed_count,
+            "not_utf8_lines": r.not_utf8_count,
             "events": self.events,
             "batches": self.batches,
             "batches_landed": self.accepted,

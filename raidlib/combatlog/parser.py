@@ -261,6 +261,7 @@ def parse_log(
     for chunk in iter_line_chunks(source, chunk_bytes=chunk_bytes):
         if file_id is None:
             file_id = _file_identity(chunk.lines)
+        report.add_not_utf8(chunk.not_utf8)
         yield _parse_chunk(
             chunk.lines, chunk.line_numbers, state, clock, report, scope, include_units, file_id
         )

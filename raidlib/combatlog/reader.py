@@ -3,10 +3,11 @@
 The file is read in blocks of about ``chunk_bytes``; each block is cut at its last newline
 (the partial line waits for the next block) and split into lines with one numpy pass over the
 bytes, so a multi-GB file never has to fit in memory and no Python runs per line. Lines end
-with LF; CRs before it are dropped, and so is a UTF-8 byte-order mark at the start. A line never stops the split, whatever bytes it holds: the
-parser reports the odd ones (control bytes, no ``<timestamp>  EVENT`` prefix) by line number.
-A file that ends inside its gzip stream, or is no gzip at all past its magic bytes, raises
-:class:`UnreadableLogError` naming the file.
+with LF; CRs before it are dropped, and so is a UTF-8 byte-order mark at the start. Bytes that
+are not UTF-8 are read as U+FFFD and their lines listed. A line never stops the split, whatever
+bytes it holds: the parser reports the odd ones (control bytes, no ``<timestamp>  EVENT``
+prefix) by line number. A file that ends inside its gzip stream, is no gzip at all past its
+magic bytes, or is UTF-16 text raises :class:`UnreadableLogError` naming the file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
@@ -41,10 +42,15 @@ class UnreadableLogError(ValueError):
 
 @dataclass
 class LineChunk:
-    """One chunk: its lines (strings, line ends stripped) and their 1-based line numbers."""
+    """One chunk: its lines (strings, line ends stripped) and their 1-based line numbers.
+
+    ``not_utf8`` holds the line numbers of lines with bytes that are not UTF-8 (read as
+    U+FFFD: the client writes UTF-8, so the file was re-encoded or damaged).
+    """
 
     lines: pa.StringArray
     line_numbers: np.ndarray
+    not_utf8: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def source_name(source: str | os.PathLike[str] | IO[bytes]) -> str | None:
@@ -80,17 +86,43 @@ def _split_lines(data: bytes) -> pa.BinaryArray:
     )
 
 
-def _decode(col: pa.BinaryArray) -> pa.StringArray:
-    """Binary lines -> UTF-8 strings without their line end (LF, CRLF).
-
-    Undecodable bytes become U+FFFD instead of failing the chunk.
-    """
+def _decode(col: pa.BinaryArray) -> tuple[pa.StringArray, np.ndarray]:
+    """Binary lines -> UTF-8 strings without their line end (LF, CRLF), and the positions of
+    the lines with bytes that are not UTF-8 (those bytes become U+FFFD: one bad byte must not
+    fail the chunk). Python runs per line only in a chunk that holds such a line."""
+    bad: list[int] = []
     try:
         text = col.cast(pa.string())
     except pa.ArrowInvalid:
-        values = [b.decode("utf-8", "replace") for b in col.to_pylist()]
+        values = []
+        for i, raw in enumerate(col.to_pylist()):
+            try:
+                values.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                values.append(raw.decode("utf-8", "replace"))
+                bad.append(i)
         text = pa.array(values, pa.string())
-    return pc.utf8_rtrim(text, characters="\r\n")
+    return pc.utf8_rtrim(text, characters="\r\n"), np.array(bad, np.int64)
+
+
+def _chunk(data: bytes, first_line: int) -> LineChunk:
+    """The lines of ``data`` (which ends with LF), numbered from ``first_line``."""
+    lines, bad = _decode(_split_lines(data))
+    numbers = first_line + np.arange(len(lines), dtype=np.int64)
+    return LineChunk(lines, numbers, numbers[bad])
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or NUL in every other byte (UTF-16 ASCII) at the start."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:256]
+    if len(sample) < 16:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (
+        min(even.count(0), odd.count(0)) == 0 and max(even.count(0), odd.count(0)) > len(odd) * 0.9
+    )
 
 
 def _blocks(stream: pa.NativeFile, size: int) -> Iterator[bytes]:
@@ -147,18 +179,24 @@ def iter_line_chunks(
     pending = b""  # the start of a line whose LF is in a later block
     try:
         for number, block in enumerate(_blocks(stream, max(16, int(chunk_bytes)))):
-            if number == 0:  # a byte-order mark (an editor's) is no part of line 1
-                block = block.removeprefix(_UTF8_BOM)
+            if number == 0:
+                if _looks_like_utf16(block):
+                    raise UnreadableLogError(
+                        f"{source_name(source) or 'the combat log'} looks like UTF-16 text, but "
+                        "the client writes UTF-8 (an editor probably re-saved it): import the "
+                        "original, or convert it (iconv -f UTF-16 -t UTF-8, or save as UTF-8)"
+                    )
+                block = block.removeprefix(_UTF8_BOM)  # an editor's, no part of line 1
             data = pending + block if pending else block
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
             if cut:
-                lines = _decode(_split_lines(data[:cut]))
-                yield LineChunk(lines, done + 1 + np.arange(len(lines), dtype=np.int64))
-                done += len(lines)
+                chunk = _chunk(data[:cut], done + 1)
+                yield chunk
+                done += len(chunk.lines)
     except OSError as exc:  # the line cut short by the damage is not yielded
         raise _unreadable(source_name(source), done, exc) from exc
     finally:
         stream.close()
     if pending:
-        yield LineChunk(_decode(_split_lines(pending + b"\n")), np.array([done + 1], np.int64))
+        yield _chunk(pending + b"\n", done + 1)

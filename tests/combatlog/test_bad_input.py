@@ -98,3 +98,35 @@ def test_a_byte_order_mark_crlf_and_no_final_newline_change_nothing(tmp_path: Pa
         return [e for batch in batches for e in batch]
 
     assert events(edited) == events(plain) and len(events(plain)) == 5
+
+
+def test_lines_that_are_not_utf8_are_counted_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An editor re-saved the log as Latin-1: the accented name is not UTF-8 any more."""
+    died = f'{STAMP}  UNIT_DIED,0000000000000000,nil,0x80000000,0x80000000,{ALICE},"Willòwí"'
+    lines = [row.encode() for row in _pull(2)]
+    lines.insert(4, f"{died},0x514,0x80000000,0".encode("latin-1"))  # line 5
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, _ = _import(log, tmp_path, capsys)
+    assert code == 0 and "malformed lines: 0" in out
+    assert "1 line(s) held bytes that are not UTF-8 (line 5)" in " ".join(out.split())
+    assert "Windows-1252" in out
+    [death] = [e for e in _landed(tmp_path) if e["event_type"] == "player_death"]
+    assert death["target_entity_name"] == "Will\ufffdw\ufffd"
+    batches, report = import_events(log)
+    list(batches)  # the report is complete once they are all read
+    assert (report.not_utf8_count, report.not_utf8_lines) == (1, [5])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_log_exits_2_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(("\r\n".join(_pull(2)) + "\r\n").encode(encoding))
+    code, _, err = _import(log, tmp_path, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"error: {log} looks like UTF-16 text, but the client writes UTF-8")
+    assert "iconv -f UTF-16 -t UTF-8" in err and not _landed(tmp_path)
