@@ -53,12 +53,14 @@ def import_combat_log(
             relative to the project folder for deployed runs).
         lake: local lake folder holding ``bronze/ silver/ gold/`` (default from settings).
         receiver_url: POST to this receiver instead of landing in bronze directly.
-        year: the year of a log whose time stamps carry none (before 11.1, Classic).
+        year: the year of a log whose time stamps carry none (before 11.0.2, i.e.
+            COMBAT_LOG_VERSION < 21, and Classic).
         utc_offset_hours: the recorder's UTC offset in hours, for a log whose time stamps carry
             none (may be fractional: 5.5 for India); or give ``tz``.
         tz: the recorder's IANA time zone (``Europe/Paris``), for a log whose time stamps
             carry no UTC offset; or give ``utc_offset_hours``.
-        scope: ``encounter`` keeps rows inside boss pulls only; ``all`` every row.
+        scope: ``encounter`` keeps rows inside boss pulls only (player deaths included);
+            ``all`` every row.
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
         token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
         batch_size: events per batch.

@@ -246,6 +246,9 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         )
     else:
         console.print("malformed lines: 0")
+    not_utf8 = report.not_utf8_hint()
+    if not_utf8:
+        console.print(f"[yellow]{not_utf8}[/yellow]")
     if report.skipped:
         skipped = pd.DataFrame(
             sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])),

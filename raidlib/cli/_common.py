@@ -299,7 +299,8 @@ def iso_datetime(text: str) -> datetime:
 def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
     """How a combat log is read and cut into batches: ``raidlib import-log`` and the flow script."""
     clock = parser.add_argument_group(
-        "time stamps (only for logs whose time stamps carry no UTC offset: before 11.1 / Classic)"
+        "time stamps (only for logs whose time stamps carry no year or UTC offset: before "
+        "11.0.2, i.e. COMBAT_LOG_VERSION < 21, and Classic)"
     )
     clock.add_argument("--year", type=int, default=None, help="year, for logs without one")
     zone = clock.add_mutually_exclusive_group()
@@ -310,7 +311,7 @@ def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
         "--scope",
         choices=["encounter", "all"],
         default="encounter",
-        help="encounter: only rows inside boss pulls (default); all: every row",
+        help="encounter: only rows inside boss pulls, deaths included (default); all: every row",
     )
     parser.add_argument("--batch-size", type=batch_size, default=5_000,
                         help=f"events per batch (default 5000, max {MAX_BATCH_SIZE})")  # fmt: skip

@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from raidlib.combatlog import TimestampContextError
+    from raidlib.combatlog import TimestampContextError, UnreadableLogError
     from raidlib.combatlog.delivery import age_limit_warning, import_log
     from raidlib.console import print_import_report
     from raidlib.lake import Lake
@@ -86,6 +86,15 @@ def run(args: argparse.Namespace) -> int:
             )
     except TimestampContextError as exc:
         print(f"cannot date this log: {exc}", file=sys.stderr)
+        return 2
+    except UnreadableLogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.after_line:
+            print(
+                f"Events from lines 1-{exc.after_line:,} may already have landed; importing "
+                "the complete file again is safe (event ids are stable: silver keeps each once).",
+                file=sys.stderr,
+            )
         return 2
     print_import_report(result)
     too_old = age_limit_warning(result, settings.max_event_age_days)

@@ -25,6 +25,7 @@ from raidlib.combatlog.mapping import (
     to_wire_events,
 )
 from raidlib.combatlog.parser import Combatant, Encounter, ParsedChunk, parse_log
+from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.report import ParseReport
 from raidlib.combatlog.timestamps import TimestampContextError
 from raidlib.combatlog.tokenize import split_fields, tokenize
@@ -36,6 +37,7 @@ __all__ = [
     "ParseReport",
     "ParsedChunk",
     "TimestampContextError",
+    "UnreadableLogError",
     "chunk_to_frame",
     "effective_damage",
     "effective_healing",

@@ -29,6 +29,7 @@ import pandas as pd
 
 from raidlib.combatlog.mapping import import_events
 from raidlib.combatlog.parser import year_from_file_name
+from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.report import ParseReport
 
 BATCH_NAMESPACE = uuid.UUID("b7f3d0a4-2c5e-4f8b-9a61-0d4c3e2f1a90")
@@ -133,6 +134,7 @@ class ImportResult:
             "lines": r.lines_total,
             "blank_lines": r.blank_lines,
             "malformed_lines": r.malformed_count,
+            "not_utf8_lines": r.not_utf8_count,
             "events": self.events,
             "batches": self.batches,
             "batches_landed": self.accepted,
@@ -168,6 +170,11 @@ def iter_log_batches(
     The :class:`ParseReport` is appended to ``report_into`` before the first batch; it is
     complete once the iterator is exhausted. ``on_progress`` is called after each parsed chunk
     with the bytes read so far (of the file as stored) and the file size.
+
+    Raises:
+        UnreadableLogError: the file holds no combat log row at all (empty, or not a combat
+            log), or its gzip stream is truncated or corrupt (raised where the damage is,
+            after the batches before it).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -193,6 +200,8 @@ def iter_log_batches(
             for start in range(0, len(chunk), batch_size):
                 events = chunk[start : start + batch_size]
                 yield LogBatch(batch_id_for(events), events)
+    if not report.events:
+        raise UnreadableLogError(f"no combat log rows in {path}")
     if on_progress is not None:
         on_progress(total, total)
 

@@ -25,7 +25,7 @@ Definitions (one place each):
   interactive (object flag), add (any other NPC); friendly pets/guardians get null.
 * **player_death**: UNIT_DIED of a player without the unconscious (feign death) flag; source =
   the encounter's boss unit (first one seen before the death, else ``Encounter-<id>``),
-  ``environment`` outside pulls.
+  ``environment`` outside pulls (only kept with ``scope="all"``, like the trash damage).
 * **boss_phase**: ENCOUNTER_START and ENCOUNTER_END; the END carries ``encounter_success`` and
   ``encounter_duration_ms`` = fightTime.
 """
@@ -79,7 +79,7 @@ def effective_healing(amount: np.ndarray, overhealing: np.ndarray) -> np.ndarray
 
 
 def raid_slug(name: str | None, first_ms: int | None) -> str:
-    """raid_id of a log: slug of the file name plus the UTC date of its first row."""
+    """raid_id of a log: slug of the file name plus the UTC date of its first dated row."""
     stem = os.path.basename(name or "combatlog")
     for ext in (".gz", ".txt", ".log"):
         if stem.lower().endswith(ext):
@@ -463,15 +463,11 @@ def iter_event_frames(
     )
     for chunk in parse_log(source, report=report, **parse_kwargs):
         if raid_id is None:
-            first = chunk.rows["ts_ms"].min() if len(chunk.rows) else None
-            if first is None and len(chunk.phases):
-                first = int(chunk.phases["ts_ms"].min())
-            if first is None or pd.isna(first):
-                # no datable row yet: wait for one (phases/rows of this chunk are empty)
-                if not len(chunk.deaths):
-                    continue
-                first = int(chunk.deaths["ts_ms"].min())
-            raid_id = raid_slug(str(name) if name else None, int(first))
+            if chunk.first_ms is None:
+                continue  # no dated row yet, so no event in this chunk either
+            # the file's first dated row, not the first kept one: importing with another
+            # scope must not file the same event ids under another raid
+            raid_id = raid_slug(str(name) if name else None, chunk.first_ms)
         frame = chunk_to_frame(
             chunk,
             raid_id=raid_id,

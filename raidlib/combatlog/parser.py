@@ -9,7 +9,8 @@ Per chunk of lines (Arrow string array, see :mod:`raidlib.combatlog.reader`):
    (encounters, combatants, pet owners);
 3. the *unit* rows raidlib maps (damage, heal, energize, cast success; see
    :data:`~raidlib.combatlog.layouts.UNIT_EVENTS`) are split with Arrow kernels, their advanced
-   block width is derived per row from the field count, and the needed fields are gathered
+   block width is derived per row from the field count (a block must start with a GUID, see
+   :data:`~raidlib.combatlog.layouts.GUID_REGEX`), and the needed fields are gathered
    with ``take`` on the flattened field array: no Python per unit row.
 
 Pets and guardians are attributed to their owners from (a) SPELL_SUMMON/SPELL_CREATE
@@ -39,11 +40,13 @@ import pyarrow.compute as pc
 
 from raidlib.combatlog.layouts import (
     BLOCK_CURRENT_POWER,
+    GUID_REGEX,
     SUFFIXES,
     UNIT_EVENTS,
     resolve_blocks,
+    versions_at,
 )
-from raidlib.combatlog.reader import DEFAULT_CHUNK_BYTES, iter_line_chunks
+from raidlib.combatlog.reader import DEFAULT_CHUNK_BYTES, iter_line_chunks, source_name
 from raidlib.combatlog.report import ParseReport
 from raidlib.combatlog.tables import (
     DIFFICULTIES,
@@ -57,6 +60,9 @@ from raidlib.combatlog.timestamps import ClockState, parse_timestamps
 from raidlib.combatlog.tokenize import restore_commas, split_fields, split_line, unquote
 
 HEAD_REGEX = r"^(?P<ts>\S+ \S+)(?:  |\t)(?P<ev>[A-Z][A-Z0-9_]*)"
+# C0 control characters other than TAB (a CR inside a line included): never in a log the
+# client wrote, so the line is damaged
+CONTROL_BYTES = r"[\x00-\x08\x0a-\x1f]"
 CONTROL_EVENTS = (
     "COMBAT_LOG_VERSION",
     "ENCOUNTER_START",
@@ -169,9 +175,11 @@ class ParsedChunk:
         rows: unit events (columns :data:`ROW_COLUMNS`), in line order. ``encounter`` indexes
             ``encounters`` (-1 outside any pull); ``actor_*`` is the owner-resolved source.
         deaths: player deaths (line, ts_ms, encounter, guid, name) in line order; feign deaths
-            are already excluded.
+            are already excluded, and so are deaths outside pulls in the ``encounter`` scope.
         phases: ENCOUNTER_START/END rows (line, ts_ms, encounter, phase).
         encounters, combatants, player_names: the parser's live state (shared, not copies).
+        first_ms: UTC epoch ms of the file's first dated row (control or unit row, whatever
+            the scope; the header in a whole log), None while no row was dated.
     """
 
     first_line: int
@@ -183,17 +191,20 @@ class ParsedChunk:
     combatants: dict[str, Combatant]
     player_names: dict[str, str]
     file_id: str
+    first_ms: int | None = None
 
 
 @dataclass
 class _State:
-    version: int | None = None
+    header_lines: list[int] = field(default_factory=list)  # COMBAT_LOG_VERSION rows, in order
+    header_versions: list[int] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
     open_encounter: Encounter | None = None
     pulls: dict[int, int] = field(default_factory=dict)
     combatants: dict[str, Combatant] = field(default_factory=dict)
     owners: dict[str, tuple[str, int]] = field(default_factory=dict)
     player_names: dict[str, str] = field(default_factory=dict)
+    first_ms: int | None = None
 
 
 def year_from_file_name(name: str | None) -> int | None:
@@ -214,53 +225,46 @@ def parse_log(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     report: ParseReport | None = None,
     include_units: bool = True,
-    use_threads: bool = False,
 ) -> Iterator[ParsedChunk]:
     """Parse a combat log (plain or gzip) chunk by chunk.
 
     Args:
         source: path or binary file object.
-        year: year for logs whose timestamps have none (v ≤ 20, Classic); defaults to the
-            year in a ``WoWCombatLog-MMDDYY_…`` file name.
+        year: year for logs whose timestamps have none (v ≤ 20, i.e. before 11.0.2, and
+            Classic); defaults to the year in a ``WoWCombatLog-MMDDYY_…`` file name.
         utc_offset_hours: the recorder's UTC offset for logs without one in the timestamp.
         tz: alternatively an IANA zone name (DST handled) for such logs.
-        scope: ``"encounter"`` keeps unit rows inside pulls only; ``"all"`` keeps every row.
+        scope: ``"encounter"`` keeps unit rows and player deaths inside pulls only;
+            ``"all"`` keeps every row.
         chunk_bytes: approximate bytes per chunk; memory stays bounded by it.
         report: a :class:`ParseReport` to fill (a fresh one is made otherwise).
         include_units: False parses control rows only (fast pull listing).
-        use_threads: let Arrow read blocks on several threads.
 
     Yields:
         :class:`ParsedChunk` per chunk of lines. ``report`` is complete when exhausted.
+
+    Raises:
+        UnreadableLogError: a gzip stream that is truncated or corrupt.
+        TimestampContextError: a log that needs ``year``/``utc_offset_hours`` without them.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     report = report if report is not None else ParseReport()
-    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    name = source_name(source)
     clock = ClockState(
         year=year if year is not None else year_from_file_name(name),
         utc_offset_hours=utc_offset_hours,
         tz=tz,
     )
     state = _State()
-    rejected: list[tuple[int, str]] = []
     file_id: str | None = None
-    chunks = iter_line_chunks(
-        source, chunk_bytes=chunk_bytes, rejected=rejected, use_threads=use_threads
-    )
-    for chunk in chunks:
+    for chunk in iter_line_chunks(source, chunk_bytes=chunk_bytes):
         if file_id is None:
             file_id = _file_identity(chunk.lines)
-        for line_no, _text in rejected:
-            report.add_malformed(line_no, "line holds a 0x01 control byte")
-            report.lines_total += 1
-        rejected.clear()
+        report.add_not_utf8(chunk.not_utf8)
         yield _parse_chunk(
             chunk.lines, chunk.line_numbers, state, clock, report, scope, include_units, file_id
         )
-    for line_no, _text in rejected:
-        report.add_malformed(line_no, "line holds a 0x01 control byte")
-        report.lines_total += 1
 
 
 def _file_identity(lines: pa.StringArray) -> str:
@@ -288,9 +292,13 @@ def _parse_chunk(
 ) -> ParsedChunk:
     report.lines_total += len(lines)
     head = pc.extract_regex(lines, HEAD_REGEX)
-    ok = ~_np_bool(pc.is_null(head))
+    control = _np_bool(pc.match_substring_regex(lines, CONTROL_BYTES))
+    ok = ~_np_bool(pc.is_null(head)) & ~control
+    for i in np.flatnonzero(control):
+        byte = min(ord(c) for c in lines[i].as_py() if ord(c) < 0x20 and c != "\t")
+        report.add_malformed(numbers[i], f"line holds control byte 0x{byte:02x}")
     if not ok.all():
-        bad = np.flatnonzero(~ok)
+        bad = np.flatnonzero(~ok & ~control)
         blank = _np_bool(pc.equal(pc.utf8_trim_whitespace(lines.take(pa.array(bad))), ""))
         report.blank_lines += int(blank.sum())
         for i in bad[~blank]:
@@ -317,10 +325,16 @@ def _parse_chunk(
         ts_ok[wanted] = valid
         for i in wanted[~valid]:
             report.add_malformed(numbers[i], "unreadable timestamp")
+        if state.first_ms is None and valid.any():
+            state.first_ms = int(ms[np.argmax(valid)])
 
     deaths, phases = _control_rows(
         lines, numbers, ev, np.flatnonzero(is_control & ts_ok), ts_ms, state, report
     )
+    if scope == "encounter":  # a death on trash is as far out of scope as the trash damage
+        in_pull = [death for death in deaths if death[2] >= 0]
+        report.skip("outside_encounter", len(deaths) - len(in_pull))
+        deaths = in_pull
     rows = _empty_rows()
     if include_units:
         idx = np.flatnonzero(is_unit & ts_ok)
@@ -338,6 +352,7 @@ def _parse_chunk(
         combatants=state.combatants,
         player_names=state.player_names,
         file_id=file_id,
+        first_ms=state.first_ms,
     )
 
 
@@ -402,7 +417,8 @@ def _control_row(
         info: dict[str, Any] = {"line": line_no, "version": int(f[1])}
         for key, value in zip(f[2::2], f[3::2], strict=False):
             info[key.lower()] = value
-        state.version = info["version"]
+        state.header_lines.append(line_no)
+        state.header_versions.append(info["version"])
         report.versions.append(info)
     elif event == "ENCOUNTER_START":
         if state.open_encounter is not None:
@@ -568,10 +584,18 @@ def _gather_kind(
     n = offsets[pos[rows] + 1] - starts
     last = flat.take(pa.array(starts + n - 1))
     tagged = _np_bool(pc.is_in(last, _TAGS)) if kind == "damage" else np.zeros(len(rows), bool)
-    block, legacy, valid = resolve_blocks(kind, prefix, n, tagged, state.version)
+    versions = versions_at(line_nos[rows], state.header_lines, state.header_versions)
+    block, legacy, fits = resolve_blocks(kind, prefix, n, tagged, versions)
+    info = _field_at_offset(flat, starts + prefix, fits & (block > 0))
+    valid = fits & _np_bool(pc.fill_null(pc.match_substring_regex(info, GUID_REGEX), True))
     if not valid.all():
-        for r, cnt in zip(rows[~valid], n[~valid], strict=True):
-            report.add_malformed(line_nos[r], f"{event}: unexpected field count {cnt}")
+        bad_guids = info.filter(pa.array(~valid)).to_pylist()
+        for r, cnt, guid in zip(rows[~valid], n[~valid], bad_guids, strict=True):
+            if guid is None:
+                why = f"unexpected field count {cnt}"
+            else:  # the count fits, but the fields are shifted
+                why = f"{cnt} fields, but the advanced block starts with {guid!r}, not a GUID"
+            report.add_malformed(line_nos[r], f"{event}: {why}")
         _owner_from_odd_rows(flat, starts[~valid], n[~valid], prefix, line_nos[rows[~valid]], state)
         rows, starts, block, legacy = rows[valid], starts[valid], block[valid], legacy[valid]
         if not len(rows):
@@ -648,6 +672,11 @@ def _gather_kind(
         s_pos = np.where(legacy, SUFFIXES[(kind, True)].school, SUFFIXES[(kind, False)].school)
         out["school"] = _hex_or_int(col(s_start + s_pos))
     return pa.table([pa.array(out[name], type=t) for name, t in ROW_SCHEMA], schema=_SCHEMA)
+
+
+def _field_at_offset(flat: pa.Array, at: np.ndarray, mask: np.ndarray) -> pa.Array:
+    """``flat[at[i]]`` where ``mask[i]`` (the caller's guarantee: inside row ``i``), else null."""
+    return pc.if_else(pa.array(mask), flat.take(pa.array(np.where(mask, at, 0))), _NULL_STR)
 
 
 def _num(

@@ -1,8 +1,13 @@
 """Stream a combat log as chunks of lines (plain or gzip, detected by magic bytes).
 
-Lines are cut by Arrow's CSV reader with a delimiter that never occurs in a log, so the whole
-split happens in C++ and a multi-GB file never has to fit in memory. A line that does contain
-that byte is reported (with its line number), never dropped silently.
+The file is read in blocks of about ``chunk_bytes``; each block is cut at its last newline
+(the partial line waits for the next block) and split into lines with one numpy pass over the
+bytes, so a multi-GB file never has to fit in memory and no Python runs per line. Lines end
+with LF; CRs before it are dropped, and so is a UTF-8 byte-order mark at the start. Bytes that
+are not UTF-8 are read as U+FFFD and their lines listed. A line never stops the split, whatever
+bytes it holds: the parser reports the odd ones (control bytes, no ``<timestamp>  EVENT``
+prefix) by line number. A file that ends inside its gzip stream, is no gzip at all past its
+magic bytes, or is UTF-16 text raises :class:`UnreadableLogError` naming the file.
 """
 
 from __future__ import annotations
@@ -15,28 +20,45 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
+import pyarrow.compute as pc
 
 GZIP_MAGIC = b"\x1f\x8b"
-_DELIMITER = "\x01"
 DEFAULT_CHUNK_BYTES = 32 << 20
+_PIECE_BYTES = 1 << 20
+_LF = 0x0A
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class UnreadableLogError(ValueError):
+    """The file cannot be read as a combat log: a truncated or corrupt gzip stream, no rows.
+
+    ``after_line`` is the last line read before the damage (0 when none was).
+    """
+
+    def __init__(self, message: str, after_line: int = 0) -> None:
+        super().__init__(message)
+        self.after_line = after_line
 
 
 @dataclass
 class LineChunk:
-    """One chunk: its lines (strings, CR stripped) and their 1-based line numbers."""
+    """One chunk: its lines (strings, line ends stripped) and their 1-based line numbers.
+
+    ``not_utf8`` holds the line numbers of lines with bytes that are not UTF-8 (read as
+    U+FFFD: the client writes UTF-8, so the file was re-encoded or damaged).
+    """
 
     lines: pa.StringArray
     line_numbers: np.ndarray
+    not_utf8: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-@dataclass
-class _Rejected:
-    rows: list[tuple[int, str]] = field(default_factory=list)
-
-    def __call__(self, row: Any) -> str:
-        self.rows.append((int(row.number) if row.number is not None else -1, str(row.text)))
-        return "skip"
+def source_name(source: str | os.PathLike[str] | IO[bytes]) -> str | None:
+    """The file name behind ``source`` (a path, or a file object's ``name``), if any."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else None
 
 
 def _open_stream(source: str | os.PathLike[str] | IO[bytes]) -> pa.NativeFile:
@@ -55,70 +77,126 @@ def _open_stream(source: str | os.PathLike[str] | IO[bytes]) -> pa.NativeFile:
     return stream
 
 
-def _decode(col: pa.Array) -> pa.StringArray:
-    """Binary -> UTF-8 strings; undecodable bytes become U+FFFD instead of failing the chunk."""
+def _split_lines(data: bytes) -> pa.BinaryArray:
+    """Bytes ending with LF -> one binary value per line (its LF still at the end)."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == _LF)
+    offsets = np.concatenate([[0], ends + 1]).astype(np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def _decode(col: pa.BinaryArray) -> tuple[pa.StringArray, np.ndarray]:
+    """Binary lines -> UTF-8 strings without their line end (LF, CRLF), and the positions of
+    the lines with bytes that are not UTF-8 (those bytes become U+FFFD: one bad byte must not
+    fail the chunk). Python runs per line only in a chunk that holds such a line."""
+    bad: list[int] = []
     try:
-        return col.cast(pa.string())
+        text = col.cast(pa.string())
     except pa.ArrowInvalid:
-        values = [b.decode("utf-8", "replace") if b is not None else "" for b in col.to_pylist()]
-        return pa.array(values, pa.string())
+        values = []
+        for i, raw in enumerate(col.to_pylist()):
+            try:
+                values.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                values.append(raw.decode("utf-8", "replace"))
+                bad.append(i)
+        text = pa.array(values, pa.string())
+    return pc.utf8_rtrim(text, characters="\r\n"), np.array(bad, np.int64)
+
+
+def _chunk(data: bytes, first_line: int) -> LineChunk:
+    """The lines of ``data`` (which ends with LF), numbered from ``first_line``."""
+    lines, bad = _decode(_split_lines(data))
+    numbers = first_line + np.arange(len(lines), dtype=np.int64)
+    return LineChunk(lines, numbers, numbers[bad])
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or NUL in every other byte (UTF-16 ASCII) at the start."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:256]
+    if len(sample) < 16:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (
+        min(even.count(0), odd.count(0)) == 0 and max(even.count(0), odd.count(0)) > len(odd) * 0.9
+    )
+
+
+def _blocks(stream: pa.NativeFile, size: int) -> Iterator[bytes]:
+    """Blocks of about ``size`` bytes of the (decompressed) stream.
+
+    Read in pieces of at most :data:`_PIECE_BYTES`: zlib raises on a truncated stream instead
+    of returning what it inflated, so a damaged gzip loses at most one piece before the error,
+    which is raised after the block holding what was read.
+    """
+    parts: list[bytes] = []
+    held = 0
+    try:
+        while piece := stream.read(min(size, _PIECE_BYTES)):
+            parts.append(piece)
+            held += len(piece)
+            if held >= size:
+                yield b"".join(parts)
+                parts, held = [], 0
+    except OSError:
+        if parts:
+            yield b"".join(parts)
+        raise
+    if parts:
+        yield b"".join(parts)
+
+
+def _unreadable(name: str | None, lines_done: int, exc: OSError) -> UnreadableLogError:
+    where = name or "the combat log"
+    after = f"after line {lines_done:,}" if lines_done else "before its first line"
+    if "truncated" in str(exc).lower():  # zlib: "Truncated compressed stream"
+        return UnreadableLogError(
+            f"{where} is truncated: its gzip stream ends early ({after})", lines_done
+        )
+    return UnreadableLogError(f"cannot read {where} ({after}): {exc}", lines_done)
 
 
 def iter_line_chunks(
     source: str | os.PathLike[str] | IO[bytes],
     *,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-    rejected: list[tuple[int, str]] | None = None,
-    use_threads: bool = False,
 ) -> Iterator[LineChunk]:
-    """Yield the file's lines chunk by chunk.
+    """Yield the file's lines chunk by chunk (a last line without LF included).
 
     Args:
         source: a path or a binary file object; gzip is detected by its magic bytes.
-        chunk_bytes: approximate bytes per chunk (Arrow's block size).
-        rejected: receives ``(line_number, text)`` of lines the splitter could not take
-            (lines holding a 0x01 byte); the caller reports them as malformed.
-        use_threads: let Arrow parse blocks on several threads (off: one core).
+        chunk_bytes: approximate bytes per chunk; a longer line makes its chunk longer.
+
+    Raises:
+        UnreadableLogError: the gzip stream is truncated or corrupt (the chunks before the
+            damage have been yielded by then).
     """
-    handler = _Rejected()
-    read_opts = pcsv.ReadOptions(
-        column_names=["line"], block_size=max(1 << 16, int(chunk_bytes)), use_threads=use_threads
-    )
-    parse_opts = pcsv.ParseOptions(
-        delimiter=_DELIMITER,
-        quote_char=False,
-        escape_char=False,
-        newlines_in_values=False,
-        ignore_empty_lines=False,
-        invalid_row_handler=handler,
-    )
-    convert_opts = pcsv.ConvertOptions(
-        column_types={"line": pa.binary()},
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
     stream = _open_stream(source)
-    consumed = 0  # file rows (kept or rejected) accounted for so far
-    reported = 0
+    done = 0  # lines yielded so far
+    pending = b""  # the start of a line whose LF is in a later block
     try:
-        reader = pcsv.open_csv(
-            stream, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
-        )
-        for batch in reader:
-            col = batch.column(0)
-            n = len(col)
-            if n == 0:
-                continue
-            numbers = consumed + 1 + np.arange(n, dtype=np.int64)
-            # Rejected rows are not in the batch: shift the numbers of the rows after them.
-            for num in sorted(r[0] for r in handler.rows if r[0] > consumed):
-                numbers[numbers >= num] += 1
-            consumed = int(numbers[-1])
-            if rejected is not None:
-                rejected.extend(handler.rows[reported:])
-                reported = len(handler.rows)
-            yield LineChunk(_decode(col), numbers)
+        for number, block in enumerate(_blocks(stream, max(16, int(chunk_bytes)))):
+            if number == 0:
+                if _looks_like_utf16(block):
+                    raise UnreadableLogError(
+                        f"{source_name(source) or 'the combat log'} looks like UTF-16 text, but "
+                        "the client writes UTF-8 (an editor probably re-saved it): import the "
+                        "original, or convert it (iconv -f UTF-16 -t UTF-8, or save as UTF-8)"
+                    )
+                block = block.removeprefix(_UTF8_BOM)  # an editor's, no part of line 1
+            data = pending + block if pending else block
+            cut = data.rfind(b"\n") + 1
+            pending = data[cut:]
+            if cut:
+                chunk = _chunk(data[:cut], done + 1)
+                yield chunk
+                done += len(chunk.lines)
+    except OSError as exc:  # the line cut short by the damage is not yielded
+        raise _unreadable(source_name(source), done, exc) from exc
     finally:
         stream.close()
-    if rejected is not None:
-        rejected.extend(handler.rows[reported:])
+    if pending:
+        yield _chunk(pending + b"\n", done + 1)

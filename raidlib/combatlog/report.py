@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,9 @@ class ParseReport:
     Nothing vanishes silently: every non-blank line is either counted under its event name or
     listed in ``malformed`` (line number + reason; the first ``MAX_MALFORMED_KEPT`` are kept,
     ``malformed_count`` counts all). ``skipped`` counts rows that parsed but were deliberately
-    not turned into raidlib events, by reason.
+    not turned into raidlib events, by reason. ``not_utf8_count`` counts the lines whose bytes
+    were not UTF-8 (read with U+FFFD in their place; the first line numbers in
+    ``not_utf8_lines``): the client writes UTF-8, so names on those lines may be garbled.
     """
 
     lines_total: int = 0
@@ -27,6 +30,27 @@ class ParseReport:
     skipped: Counter[str] = field(default_factory=Counter)
     emitted: Counter[str] = field(default_factory=Counter)
     versions: list[dict[str, Any]] = field(default_factory=list)
+    not_utf8_count: int = 0
+    not_utf8_lines: list[int] = field(default_factory=list)
+
+    def add_not_utf8(self, lines: Iterable[int]) -> None:
+        for line in lines:
+            self.not_utf8_count += 1
+            if len(self.not_utf8_lines) < MAX_MALFORMED_KEPT:
+                self.not_utf8_lines.append(int(line))
+
+    def not_utf8_hint(self, first: int = 5) -> str | None:
+        """What the lines that were not UTF-8 mean and what to do (None when there were none)."""
+        if not self.not_utf8_count:
+            return None
+        lines = ", ".join(str(n) for n in self.not_utf8_lines[:first])
+        more = " …" if self.not_utf8_count > first else ""
+        return (
+            f"{self.not_utf8_count:,} line(s) held bytes that are not UTF-8 (line {lines}{more}); "
+            "they were read with U+FFFD in their place, so names there may be garbled. The "
+            "client writes UTF-8: the file was probably re-saved in another encoding "
+            "(Windows-1252, Latin-1); import the original, or convert it back to UTF-8."
+        )
 
     def add_malformed(self, line: int, reason: str) -> None:
         self.malformed_count += 1
@@ -48,4 +72,6 @@ class ParseReport:
             "skipped": dict(self.skipped),
             "emitted": dict(self.emitted),
             "versions": self.versions,
+            "not_utf8_count": self.not_utf8_count,
+            "not_utf8_first": self.not_utf8_lines[:20],
         }

@@ -2,12 +2,12 @@
 
 Three generations share one regular expression:
 
-* ``4/10 22:25:55.168`` (≤ 10.x retail, Classic): no year, no zone -> the caller supplies the
-  year (or it comes from the ``WoWCombatLog-MMDDYY_HHMMSS`` file name) and the recorder's UTC
-  offset or IANA time zone. A month that jumps back by more than six (Dec -> Jan) starts a new
-  year.
-* ``9/21/2024 16:02:11.667-4`` (11.0.2+): year and a signed whole-hour UTC offset glued to the
-  milliseconds.
+* ``4/10 22:25:55.168`` (before 11.0.2, i.e. v ≤ 20; Classic): no year, no zone -> the caller
+  supplies the year (or it comes from the ``WoWCombatLog-MMDDYY_HHMMSS`` file name) and the
+  recorder's UTC offset or IANA time zone. The year changes where the date wraps (see
+  :func:`_year_carry`).
+* ``9/21/2024 16:02:11.667-4`` (11.0.2+, v ≥ 21): year and a signed whole-hour UTC offset glued
+  to the milliseconds.
 * ``2/16/2026 22:48:05.7130`` / ``…14:34:46.26612``: a positive offset has no ``+`` sign. The
   milliseconds are always the first three fraction digits; the rest is the offset in hours.
 """
@@ -25,10 +25,23 @@ TS_REGEX = (
     r"(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})\.(?P<ms>\d{3})(?P<off>-?\d{1,2})?$"
 )
 _MS_PER_HOUR = 3_600_000
+_MS_PER_DAY = 86_400_000
+MAX_STEP_BACK_MS = _MS_PER_DAY
+"""Timestamps are not in order (a rewritten header can be stamped before the line above it,
+COMBATLOG-FORMAT §11.2), but never by as much as a day: a bigger step back is a new year."""
+_NEW_YEAR_STEP_MS = 364 * _MS_PER_DAY
+"""Seen in one year, a step *forward* this long is a small step back over New Year's Eve
+(Jan 1 00:00:02 -> Dec 31 23:59:59 is 365 days less 3 s forward): the previous year."""
 
 
 class TimestampContextError(ValueError):
     """The log's timestamps lack a year or a UTC offset and none was supplied."""
+
+
+# A "cannot date" error names the options of every way in: CLI and flow script, flow, library.
+_OLD_LOGS = "(logs before 11.0.2, i.e. COMBAT_LOG_VERSION < 21, and Classic logs)"
+_FLAGS = "(raidlib import-log and python flows/import_combat_log.py)"
+_PARAMETERS = "(the import_combat_log flow, raidlib.combatlog.import_events)"
 
 
 @dataclass
@@ -38,7 +51,7 @@ class ClockState:
     year: int | None = None
     utc_offset_hours: float | None = None
     tz: str | None = None
-    prev_month: int | None = None
+    prev_local_ms: int | None = None  # the last year-less row, read in ``year``
     year_carry: int = 0
 
 
@@ -88,19 +101,16 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
     if no_year.any():
         if clock.year is None:
             raise TimestampContextError(
-                "this log's timestamps have no year (COMBAT_LOG_VERSION < 21 or Classic): "
-                "pass year= (or keep the WoWCombatLog-MMDDYY_HHMMSS file name)"
+                f"this log's time stamps have no year {_OLD_LOGS}: give it with --year YEAR "
+                f"{_FLAGS} or the year parameter {_PARAMETERS}, or keep the client's "
+                "WoWCombatLog-MMDDYY_HHMMSS file name"
             )
-        months = mo[no_year]
-        prev = clock.prev_month if clock.prev_month is not None else int(months[0])
-        back = np.diff(np.concatenate([[prev], months])) < -6
-        carry = clock.year_carry + np.cumsum(back)
         y = y.copy()
-        y[no_year] = clock.year + carry
-        clock.prev_month = int(months[-1])
-        clock.year_carry = int(carry[-1])
+        y[no_year] = clock.year
+        in_base_year = _local_ms(y, mo, d, h, mi, s, ms)[no_year]
+        y[no_year] = clock.year + _year_carry(in_base_year, clock)
 
-    local = days_from_civil(y, mo, d) * 86_400_000 + h * _MS_PER_HOUR + mi * 60_000 + s * 1000 + ms
+    local = _local_ms(y, mo, d, h, mi, s, ms)
     epoch = local - off * _MS_PER_HOUR
     no_off = valid & ~has_off
     if no_off.any():
@@ -110,11 +120,45 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
             epoch[no_off] = _localize(local[no_off], clock.tz)
         else:
             raise TimestampContextError(
-                "this log's timestamps carry no UTC offset (COMBAT_LOG_VERSION < 21 or "
-                "Classic): pass utc_offset_hours= or tz= (the recording PC's time zone)"
+                f"this log's time stamps carry no UTC offset {_OLD_LOGS}: give the recording "
+                f"PC's with --utc-offset HOURS or --tz ZONE {_FLAGS} or the utc_offset_hours "
+                f"or tz parameter {_PARAMETERS}"
             )
     epoch[~valid] = 0
     return epoch.astype(np.int64), valid
+
+
+def _local_ms(
+    y: np.ndarray,
+    mo: np.ndarray,
+    d: np.ndarray,
+    h: np.ndarray,
+    mi: np.ndarray,
+    s: np.ndarray,
+    ms: np.ndarray,
+) -> np.ndarray:
+    """Wall-clock ms since 1970-01-01 of the given dates and times (no zone applied)."""
+    return days_from_civil(y, mo, d) * _MS_PER_DAY + h * _MS_PER_HOUR + mi * 60_000 + s * 1000 + ms
+
+
+def _year_carry(in_base_year: np.ndarray, clock: ClockState) -> np.ndarray:
+    """Years to add to ``clock.year`` for each year-less row (rows in file order).
+
+    All rows are read in the base year, so a step from one row to the next is the true step
+    modulo a year: a step back of more than :data:`MAX_STEP_BACK_MS` (Dec 31 -> Jan 1) starts
+    the next year, a step forward of more than :data:`_NEW_YEAR_STEP_MS` (Jan 1 -> Dec 31,
+    seconds apart) returns to the previous one, anything between stays in the year. Looking at
+    the month alone read a row stamped a second before midnight after one stamped after it as
+    another new year, and put the rest of the log a year late. ``clock`` carries the state to
+    the next chunk.
+    """
+    first = clock.prev_local_ms if clock.prev_local_ms is not None else in_base_year[0]
+    step = np.diff(in_base_year, prepend=first)
+    turns = (step < -MAX_STEP_BACK_MS).astype(np.int64) - (step > _NEW_YEAR_STEP_MS)
+    carry = clock.year_carry + np.cumsum(turns)
+    clock.prev_local_ms = int(in_base_year[-1])
+    clock.year_carry = int(carry[-1])
+    return carry
 
 
 def _localize(local_ms: np.ndarray, tz: str) -> np.ndarray:

@@ -18,12 +18,17 @@ LOOM = "Loom'ithar"
 NONE4 = "0000000000000000,nil,0x80000000,0x80000000"
 
 HDR22 = "COMBAT_LOG_VERSION,22,ADVANCED_LOG_ENABLED,1,BUILD_VERSION,12.0.1,PROJECT_ID,1"
+HDR21 = "COMBAT_LOG_VERSION,21,ADVANCED_LOG_ENABLED,1,BUILD_VERSION,11.0.2,PROJECT_ID,1"
 HDR20_OFF = "COMBAT_LOG_VERSION,20,ADVANCED_LOG_ENABLED,0,BUILD_VERSION,10.2.5,PROJECT_ID,1"
 HDR9_CLASSIC = "COMBAT_LOG_VERSION,9,ADVANCED_LOG_ENABLED,1,BUILD_VERSION,1.14.3,PROJECT_ID,2"
 
 
 def block19(guid: str, hp: int = 800, max_hp: int = 1000, owner: str = "0000000000000000") -> str:
     return f"{guid},{owner},{hp},{max_hp},0,0,377,0,0,0,3,0,100,0,1.0,2.0,2462,0.5,83"
+
+
+def block17(guid: str, hp: int = 800, max_hp: int = 1000) -> str:
+    return f"{guid},0000000000000000,{hp},{max_hp},0,0,377,0,3,0,100,0,1.0,2.0,2462,0.5,80"
 
 
 def block16(guid: str, hp: int = 800, max_hp: int = 1000) -> str:

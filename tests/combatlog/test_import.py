@@ -25,11 +25,13 @@ from .conftest import (
     DATA,
     HDR9_CLASSIC,
     HDR20_OFF,
+    HDR22,
     KILL,
     LOOM,
     NONE4,
     WIPE,
     block16,
+    block19,
     unit,
     write_log,
 )
@@ -115,22 +117,44 @@ def test_wipe_log():
     assert {e["target_entity_type"] for e in hits} == {"player"}
 
 
+GLACIERSMASHER = "Pet-0-3061-2810-120284-26125-0102E18649"
+SENTINEL = "Creature-0-3061-2810-120284-233814-0000139B0F"
+
+
 @pytest.mark.parametrize(
-    ("fixture", "expected"),
+    ("fixture", "expected", "misaligned"),
     [
-        ("owner-attribution-edge-no-signal.log", None),
-        ("owner-attribution-edge-swing-seed.log", "Player-1403-071099E1"),
-        ("owner-attribution-edge-spell-seed.log", "Player-1403-071099E1"),
+        ("owner-attribution-edge-no-signal.log", None, [1, 2]),
+        ("owner-attribution-edge-swing-seed.log", "Player-1403-071099E1", [1, 3]),
+        ("owner-attribution-edge-spell-seed.log", "Player-1403-071099E1", [1, 3]),
     ],
 )
-def test_owner_attribution_edge_cases(fixture, expected):
-    rows = pd.concat([c.rows for c in parse_log(DATA / fixture, scope="all")])
-    pet = rows[rows["src_name"] == "Glaciersmasher"]
-    assert len(pet)
-    last = pet.iloc[-1]  # the pet row after the seed (or the only signal-free one)
+def test_owner_attribution_edge_cases(tmp_path, fixture, expected, misaligned):
+    """The fixtures' 41-field rows carry a block of ``1,0,0,0,nil…`` that no client writes: the
+    field count fits a 19-field block, but the fields are shifted, so they are malformed
+    rather than read as 0 damage. The owner seeds still count: with well-formed rows of the
+    owner and then of the pet appended to the fixture, the pet's row is credited to the owner,
+    or stays the pet's without a seed."""
+    owner = unit("Player-1403-071099E1", "Willòwí-Draenor-EU", SENTINEL, "Plexus Sentinel")
+    pet = unit(GLACIERSMASHER, "Glaciersmasher", SENTINEL, "Plexus Sentinel", sf="0x1114")
+    hits = [f'{owner},55090,"Scourge Strike",0x20', f'{pet},91776,"Claw",0x1']
+    lines = (DATA / fixture).read_text(encoding="utf-8").splitlines()
+    lines += [
+        f"2/16/2026 22:41:08.0000  SPELL_DAMAGE,{hit},{block19(SENTINEL)},210,282,-1,1,0,0,0,nil,nil,nil,ST"
+        for hit in hits
+    ]
+    log = write_log(tmp_path / fixture, lines)
+    report = ParseReport()
+    rows = pd.concat([c.rows for c in parse_log(log, scope="all", report=report)])
+    not_guid = sorted(n for n, why in report.malformed if why.endswith("not a GUID"))
+    assert not_guid == misaligned
+    assert dict(report.malformed)[1] == (
+        "SPELL_DAMAGE: 41 fields, but the advanced block starts with '1', not a GUID"
+    )
+    last = rows[rows["src_name"] == "Glaciersmasher"].iloc[-1]
+    assert (last["line"], last["amount"]) == (len(lines), 210.0)
     if expected is None:
-        assert (pet["actor_guid"] == pet["src_guid"]).all()
-        assert pet["pet_name"].isna().all()
+        assert last["actor_guid"] == GLACIERSMASHER and pd.isna(last["pet_name"])
     else:
         assert last["actor_guid"] == expected
         assert last["actor_name"] == "Willòwí-Draenor-EU"
@@ -360,6 +384,54 @@ def test_raid_id_pattern(kill):
 
     events, _ = kill
     assert re.match(RAID_ID_PATTERN, events[0]["raid_id"])
+
+
+def test_the_default_raid_id_does_not_depend_on_the_scope(tmp_path):
+    """Trash before UTC midnight, the pull after it: one raid id for both scopes, the date of
+    the log's first row, so the same event ids are never filed under two raids."""
+    trash = "Creature-0-3061-2810-120284-1234-0000000001"
+    hit = f'SPELL_DAMAGE,{unit(ALICE, "Alice", trash, "Trash")},133,"Fireball",0x4,{block19(trash)}'
+    lines = [
+        f"2/16/2026 23:30:00.0000  {HDR22}",
+        f"2/16/2026 23:31:00.0000  {hit},100,100,-1,4,0,0,0,nil,nil,nil,ST",
+        '2/17/2026 00:30:00.0000  ENCOUNTER_START,3131,"Loom\'ithar",14,25,2810',
+        f"2/17/2026 00:30:01.0000  {hit.replace(trash, BOSS)},500,500,-1,4,0,0,0,nil,nil,nil,ST",
+        '2/17/2026 00:31:00.0000  ENCOUNTER_END,3131,"Loom\'ithar",14,25,1,60000',
+    ]
+    path = write_log(tmp_path / "WoWCombatLog-021626_233000.txt", lines)
+    by_scope = {}
+    for scope in ("encounter", "all"):
+        events, _ = _events(path, scope=scope)
+        by_scope[scope] = {e["event_id"]: e["raid_id"] for e in events}
+    assert set(by_scope["all"].values()) == {"wowcombatlog-021626-233000-2026-02-16"}
+    assert by_scope["encounter"].items() < by_scope["all"].items()
+
+
+def test_deaths_outside_pulls_only_with_scope_all(tmp_path):
+    """The default scope leaves out what happens between pulls: trash deaths as well as trash
+    damage, so raid deaths and raid damage cover the same rows."""
+
+    def died(minute: int, guid: str) -> str:
+        return f'2/16/2026 22:{minute:02d}:00.0000  UNIT_DIED,{NONE4},{guid},"X",0x514,0x0,0'
+
+    lines = [
+        f"2/16/2026 22:00:00.0000  {HDR22}",
+        died(1, ALICE),  # on trash
+        f'2/16/2026 22:10:00.0000  ENCOUNTER_START,3131,"{LOOM}",14,25,2810',
+        died(11, BOB),
+        f'2/16/2026 22:12:00.0000  ENCOUNTER_END,3131,"{LOOM}",14,25,0,120000',
+        died(20, ALICE),  # after the wipe
+    ]
+    path = write_log(tmp_path / "WoWCombatLog-021626_220000.txt", lines)
+    events, report = _events(path)
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert [(d["target_entity_id"], d["encounter_id"]) for d in deaths] == [(BOB, "3131-1")]
+    assert report.skipped["outside_encounter"] == 2
+    events, report = _events(path, scope="all")
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert [d["target_entity_id"] for d in deaths] == [ALICE, BOB, ALICE]
+    assert [d["source_player_id"] for d in deaths[::2]] == ["environment", "environment"]
+    assert "outside_encounter" not in report.skipped
 
 
 def test_year_from_file_name(tmp_path):

@@ -264,3 +264,22 @@ def test_cli_clock_and_batch_options(tmp_path: Path, capsys: pytest.CaptureFixtu
         main([*args, "--batch-size", "0"])
     assert refused.value.code == 2
     assert "--batch-size: 0 is not between 1 and 10000" in capsys.readouterr().err
+
+
+def test_cli_cannot_date_names_the_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A year-less log without --year/--utc-offset: exit 2, naming the CLI flags and the flow
+    parameters that give them (not only the library's keyword arguments)."""
+    log = _classic_log(tmp_path).rename(tmp_path / "renamed.txt")  # no date in the name
+    args = ["import-log", str(log), "--lake", str(tmp_path / "lake"), "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cannot date this log: this log's time stamps have no year")
+    assert "--year YEAR (raidlib import-log and python flows/import_combat_log.py)" in err
+    assert "the year parameter (the import_combat_log flow" in err
+    assert main([*args, "--year", "2019"]) == 2
+    err = capsys.readouterr().err
+    assert "carry no UTC offset" in err and "--utc-offset HOURS or --tz ZONE" in err
+    assert "the utc_offset_hours or tz parameter (the import_combat_log flow" in err
+    assert "Traceback" not in err

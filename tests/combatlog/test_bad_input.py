@@ -1,0 +1,132 @@
+"""Bad input through ``raidlib import-log``: a clear message and exit 2, never a traceback;
+a damaged line is one malformed line, never the end of the import."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from raidlib.cli import main
+from raidlib.combatlog import import_events
+
+from .conftest import ALICE, BOSS, HDR22, LOOM, block19, unit
+
+STAMP = "2/16/2026 22:48:05.1230"
+HIT = f'SPELL_DAMAGE,{unit(ALICE, "Alice-Realm-EU", BOSS, LOOM)},133,"Fireball",0x4'
+
+
+def _pull(n_hits: int) -> list[str]:
+    """One pull with ``n_hits`` distinct SPELL_DAMAGE rows (about 270 bytes each)."""
+    hits = [
+        f"{HIT},{block19(BOSS, hp=10**6 - i)},{i + 1},{i + 1},-1,4,0,0,0,nil,nil,nil,ST"
+        for i in range(n_hits)
+    ]
+    rows = [HDR22, f'ENCOUNTER_START,3131,"{LOOM}",15,20,2810', *hits]
+    return [f"{STAMP}  {row}" for row in [*rows, f'ENCOUNTER_END,3131,"{LOOM}",15,20,1,9000']]
+
+
+def _import(log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["import-log", str(log), "--lake", str(tmp_path / "lake"), "--no-progress"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _landed(tmp_path: Path) -> list[dict]:
+    files = sorted((tmp_path / "lake" / "bronze").rglob("*.jsonl"))
+    return [json.loads(line) for path in files for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("content", [b"", b"\r\n\r\n"], ids=["empty", "blank-lines"])
+def test_a_log_without_rows_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(content)
+    code, _, err = _import(log, tmp_path, capsys)
+    assert (code, err.strip()) == (2, f"error: no combat log rows in {log}")
+    assert "Traceback" not in err and not _landed(tmp_path)
+
+
+def test_a_truncated_gzip_exits_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = ("\r\n".join(_pull(12_000)) + "\r\n").encode()  # ~3 MB: more than one 1 MiB read
+    log = tmp_path / "WoWCombatLog-021626_224800.txt.gz"
+    packed = gzip.compress(whole)
+    log.write_bytes(packed[: len(packed) * 3 // 4])
+    code, _, err = _import(log, tmp_path, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"error: {log} is truncated: its gzip stream ends early (after line " in err
+    assert "importing the complete file again is safe" in err
+    # What was read before the cut landed; the complete file adds the rest, each event once
+    # in silver (bronze may hold an event twice: the batches were cut elsewhere).
+    before = {e["event_id"] for e in _landed(tmp_path)}
+    assert before
+    log.write_bytes(packed)
+    code, _, _ = _import(log, tmp_path, capsys)
+    after = {e["event_id"]: e["event_type"] for e in _landed(tmp_path)}
+    assert code == 0 and before < set(after)
+    assert list(after.values()).count("combat_damage") == 12_000
+
+
+def test_a_control_byte_and_bad_utf8_on_one_line_is_one_malformed_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [row.encode() for row in _pull(3)]
+    lines.insert(3, f"{STAMP}  {HIT},\x01,".encode() + b"\xff\xfe broken")  # line 4
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    code, out, err = _import(log, tmp_path, capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert "malformed lines: 1" in out and "line 4: line holds control byte 0x01" in out
+    assert sum(e["event_type"] == "combat_damage" for e in _landed(tmp_path)) == 3
+
+
+def test_a_byte_order_mark_crlf_and_no_final_newline_change_nothing(tmp_path: Path) -> None:
+    rows = [row.encode() for row in _pull(3)]
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"\n".join(rows) + b"\n")
+    edited = tmp_path / "edited.txt"
+    edited.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(rows))
+
+    def events(path: Path) -> list[dict]:
+        batches, report = import_events(path, raid_id="night")
+        assert report.malformed_count == 0
+        return [e for batch in batches for e in batch]
+
+    assert events(edited) == events(plain) and len(events(plain)) == 5
+
+
+def test_lines_that_are_not_utf8_are_counted_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An editor re-saved the log as Latin-1: the accented name is not UTF-8 any more."""
+    died = f'{STAMP}  UNIT_DIED,0000000000000000,nil,0x80000000,0x80000000,{ALICE},"Willòwí"'
+    lines = [row.encode() for row in _pull(2)]
+    lines.insert(4, f"{died},0x514,0x80000000,0".encode("latin-1"))  # line 5
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, _ = _import(log, tmp_path, capsys)
+    assert code == 0 and "malformed lines: 0" in out
+    assert "1 line(s) held bytes that are not UTF-8 (line 5)" in " ".join(out.split())
+    assert "Windows-1252" in out
+    [death] = [e for e in _landed(tmp_path) if e["event_type"] == "player_death"]
+    assert death["target_entity_name"] == "Will\ufffdw\ufffd"
+    batches, report = import_events(log)
+    list(batches)  # the report is complete once they are all read
+    assert (report.not_utf8_count, report.not_utf8_lines) == (1, [5])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_log_exits_2_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(("\r\n".join(_pull(2)) + "\r\n").encode(encoding))
+    code, _, err = _import(log, tmp_path, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"error: {log} looks like UTF-16 text, but the client writes UTF-8")
+    assert "iconv -f UTF-16 -t UTF-8" in err and not _landed(tmp_path)
