@@ -7,6 +7,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from raidlib.combatlog.delivery import (
     DEFAULT_BATCH_SIZE,
@@ -14,13 +15,39 @@ from raidlib.combatlog.delivery import (
     age_limit_warning,
     import_log,
 )
+from raidlib.combatlog.reader import UnreadableLogError
+from raidlib.combatlog.timestamps import TimestampContextError
 from raidlib.gold.summary import records
 from raidlib.lake import Lake
 from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
 
+_SAME_EVERY_TIME = (
+    FileNotFoundError,
+    IsADirectoryError,
+    PermissionError,
+    UnreadableLogError,
+    TimestampContextError,
+)
+"""Failures a retry cannot mend: the file is missing, damaged, or needs a clock it was not given."""
 
-@task(name="import-combat-log", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+
+def worth_retrying(task: Any, task_run: Any, state: State) -> bool:
+    """Retry an import only when the failure may pass (a receiver or store outage).
+
+    A missing, damaged or undatable log fails the same way again, and the user should hear
+    of it at once, not after the retry delays.
+    """
+    return not isinstance(state.data, _SAME_EVERY_TIME)
+
+
+@task(
+    name="import-combat-log",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=worth_retrying,
+    cache_policy=NO_CACHE,
+)
 def import_combat_log_file(
     settings: Settings,
     path: str,

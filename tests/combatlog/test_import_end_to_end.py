@@ -283,3 +283,24 @@ def test_cli_cannot_date_names_the_options(
     assert "carry no UTC offset" in err and "--utc-offset HOURS or --tz ZONE" in err
     assert "the utc_offset_hours or tz parameter (the import_combat_log flow" in err
     assert "Traceback" not in err
+
+
+def test_a_log_that_fails_the_same_way_every_time_is_not_retried(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """Empty, damaged or undatable: the run fails at once instead of after two retries."""
+    from prefect.states import Failed
+
+    from flows.import_combat_log import import_combat_log
+    from raidlib.combatlog.reader import UnreadableLogError
+    from raidlib.tasks.combatlog import import_combat_log_file, worth_retrying
+
+    assert not worth_retrying(None, None, Failed(data=UnreadableLogError("truncated")))
+    assert not worth_retrying(None, None, Failed(data=FileNotFoundError("gone")))
+    assert worth_retrying(None, None, Failed(data=ConnectionError("store down")))
+
+    empty = tmp_path / "WoWCombatLog.txt"
+    empty.write_bytes(b"")
+    state = import_combat_log(path=str(empty), lake=str(tmp_path / "lake"), return_state=True)
+    assert state.is_failed() and "no combat log rows" in str(state.message or state.data)
+    assert import_combat_log_file.retries == 2  # transient failures still are retried
