@@ -23,7 +23,9 @@ from raidlib.cli._common import (  # noqa: E402
     flow_script_settings,
     parse_flow_args,
 )
+from raidlib.combatlog.timestamps import FIRST_LOG_YEAR, MAX_UTC_OFFSET_HOURS  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
+from raidlib.schemas.events import RAID_ID_PATTERN  # noqa: E402
 from raidlib.tasks.combatlog import (  # noqa: E402
     import_combat_log_file,
     import_summary,
@@ -36,15 +38,16 @@ def import_combat_log(
     path: str,
     lake: str | None = None,
     receiver_url: str | None = None,
-    year: int | None = None,
-    utc_offset_hours: Annotated[float, Field(ge=-14, le=14)] | None = None,
+    year: Annotated[int, Field(ge=FIRST_LOG_YEAR, le=9999)] | None = None,
+    utc_offset_hours: Annotated[float, Field(ge=-MAX_UTC_OFFSET_HOURS, le=MAX_UTC_OFFSET_HOURS)]
+    | None = None,
     scope: Literal["encounter", "all"] = "encounter",
     run_medallion: bool = False,
     tz: str | None = None,
     token: str | None = None,
     batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] = 5_000,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
-    raid_id: str | None = None,
+    raid_id: Annotated[str, Field(pattern=RAID_ID_PATTERN)] | None = None,
 ) -> dict:
     """Parse a combat log (``WoWCombatLog*.txt``, plain or gzip) and deliver its events.
 

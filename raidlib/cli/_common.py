@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from raidlib.runconfig import settings_for_run
-from raidlib.schemas.events import RAID_PREFIX_PATTERN
+from raidlib.schemas.events import RAID_ID_PATTERN, RAID_PREFIX_PATTERN
 from raidlib.settings import Settings, describe_invalid_settings, is_invalid_settings
 
 
@@ -174,14 +174,25 @@ def temporary_server_failed() -> str:
     )
 
 
-def raid_prefix(text: str) -> str:
-    """An argparse type: a raid-id prefix (raid ids are ``<prefix>001`` …, CONTRACT §1)."""
-    if not re.fullmatch(RAID_PREFIX_PATTERN, text):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a raid-id prefix (a letter or digit, then letters, digits, _ and -;"
-            " at most 32)"
-        )
-    return text
+def _id_type(pattern: str, what: str, longest: int) -> Callable[[str], str]:
+    """An argparse type for an identifier the contract spells with ``pattern``."""
+
+    def parse(text: str) -> str:
+        if not re.fullmatch(pattern, text):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {what} (a letter or digit, then letters, digits, _ and -; "
+                f"at most {longest})"
+            )
+        return text
+
+    return parse
+
+
+raid_prefix = _id_type(RAID_PREFIX_PATTERN, "raid-id prefix", 32)
+"""An argparse type: a raid-id prefix (raid ids are ``<prefix>001`` …, CONTRACT §1)."""
+
+raid_id = _id_type(RAID_ID_PATTERN, "raid id", 64)
+"""An argparse type: a raid id (checked before a combat log is read)."""
 
 
 def rate(text: str) -> float:
@@ -296,17 +307,37 @@ def iso_datetime(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _clock_option(field: str, cast: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type for a clock option, checked as the importer checks it (one rule)."""
+
+    def parse(text: str) -> Any:
+        from raidlib.combatlog.timestamps import ClockState, TimestampContextError  # noqa: PLC0415
+
+        value = cast(text)
+        try:
+            ClockState(**{field: value})
+        except TimestampContextError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+        return value
+
+    parse.__name__ = cast.__name__  # argparse names the type in "invalid int value: 'x'"
+    return parse
+
+
 def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
     """How a combat log is read and cut into batches: ``raidlib import-log`` and the flow script."""
     clock = parser.add_argument_group(
         "time stamps (only for logs whose time stamps carry no year or UTC offset: before "
         "11.0.2, i.e. COMBAT_LOG_VERSION < 21, and Classic)"
     )
-    clock.add_argument("--year", type=int, default=None, help="year, for logs without one")
+    clock.add_argument("--year", type=_clock_option("year", int), default=None,
+                       help="year, for logs without one")  # fmt: skip
     zone = clock.add_mutually_exclusive_group()
-    zone.add_argument("--utc-offset", dest="utc_offset_hours", type=float, default=None,
-                      metavar="H", help="recorder's UTC offset, hours (e.g. 5.5)")  # fmt: skip
-    zone.add_argument("--tz", default=None, metavar="NAME", help="recorder's IANA time zone")
+    zone.add_argument("--utc-offset", dest="utc_offset_hours",
+                      type=_clock_option("utc_offset_hours", float), default=None, metavar="H",
+                      help="recorder's UTC offset, hours (e.g. 5.5)")  # fmt: skip
+    zone.add_argument("--tz", type=_clock_option("tz", str), default=None, metavar="NAME",
+                      help="recorder's IANA time zone (e.g. Europe/Paris)")  # fmt: skip
     parser.add_argument(
         "--scope",
         choices=["encounter", "all"],
@@ -315,4 +346,6 @@ def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--batch-size", type=batch_size, default=5_000,
                         help=f"events per batch (default 5000, max {MAX_BATCH_SIZE})")  # fmt: skip
-    parser.add_argument("--raid-id", default=None, help="raid id (default: file name + date)")
+    parser.add_argument(
+        "--raid-id", type=raid_id, default=None, help="raid id (default: file name + date)"
+    )

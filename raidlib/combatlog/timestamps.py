@@ -15,6 +15,7 @@ Three generations share one regular expression:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +36,13 @@ _NEW_YEAR_STEP_MS = 364 * _MS_PER_DAY
 
 
 class TimestampContextError(ValueError):
-    """The log's timestamps lack a year or a UTC offset and none was supplied."""
+    """The log's timestamps lack a year or a UTC offset and none (or no usable one) was given."""
+
+
+FIRST_LOG_YEAR = 2004
+"""WoW's release: no combat log is older."""
+MAX_UTC_OFFSET_HOURS = 14.0
+"""Kiribati's UTC+14 (and -12 the other way): no clock is further from UTC."""
 
 
 # A "cannot date" error names the options of every way in: CLI and flow script, flow, library.
@@ -53,6 +60,25 @@ class ClockState:
     tz: str | None = None
     prev_local_ms: int | None = None  # the last year-less row, read in ``year``
     year_carry: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse a clock no recorder had, before any row is read with it."""
+        if self.year is not None and not FIRST_LOG_YEAR <= self.year <= 9999:
+            raise TimestampContextError(
+                f"year {self.year} is no year a combat log was written in ({FIRST_LOG_YEAR}…9999)"
+            )
+        offset = self.utc_offset_hours
+        if offset is not None and not abs(offset) <= MAX_UTC_OFFSET_HOURS:  # nan too
+            raise TimestampContextError(
+                f"UTC offset {offset} h is outside ±{MAX_UTC_OFFSET_HOURS:g} h"
+            )
+        if self.tz is not None:
+            try:
+                ZoneInfo(self.tz)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise TimestampContextError(
+                    f"unknown time zone {self.tz!r}: give an IANA name such as Europe/Paris"
+                ) from exc
 
 
 def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -304,3 +304,22 @@ def test_a_log_that_fails_the_same_way_every_time_is_not_retried(
     state = import_combat_log(path=str(empty), lake=str(tmp_path / "lake"), return_state=True)
     assert state.is_failed() and "no combat log rows" in str(state.message or state.data)
     assert import_combat_log_file.retries == 2  # transient failures still are retried
+
+
+@pytest.mark.parametrize(
+    ("option", "reason"),
+    [
+        (["--year", "2024", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (["--year", "0"], "year 0 is no year a combat log was written in"),
+        (["--utc-offset", "nan"], "UTC offset nan h is outside ±14 h"),
+        (["--utc-offset", "99"], "UTC offset 99.0 h is outside ±14 h"),
+        (["--raid-id", "../evil"], "'../evil' is not a raid id"),
+    ],
+)
+def test_cli_refuses_a_bad_clock_or_raid_id_before_reading_the_log(
+    tmp_path: Path, option: list[str], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["import-log", str(_classic_log(tmp_path)), "--lake", str(tmp_path / "l"), *option])
+    assert stop.value.code == 2 and reason in capsys.readouterr().err
+    assert not (tmp_path / "l").exists()
