@@ -41,7 +41,11 @@ def placement(quarantined: pd.DataFrame) -> pd.DataFrame:
     ingest = pd.to_datetime(quarantined["ingest_timestamp"], errors="coerce", utc=True)
     ingest = ingest.dt.tz_localize(None)
     when = ts.fillna(ingest)
-    date = when.dt.strftime("%Y-%m-%d").fillna(UNKNOWN_DATE)
+    # strftime writes year 1 as "1" (libc): pad to the YYYY-MM-DD that every other date has
+    date = when.dt.strftime("%Y-%m-%d").str.replace(
+        r"^\d{1,3}(?=-)", lambda m: m.group(0).zfill(4), regex=True
+    )
+    date = date.fillna(UNKNOWN_DATE)
     return pd.DataFrame(
         {"q_raid": raid.where(valid, UNKNOWN_RAID), "q_date": date}, index=quarantined.index
     )

@@ -37,3 +37,18 @@ def test_concurrent_creates_have_exactly_one_winner(tmp_path: Path) -> None:
     assert sorted(results) == [False] * 7 + [True]
     content = (tmp_path / "gold" / "_state" / "lock.json").read_bytes()
     assert content in {f"{n}".encode() for n in range(8)}
+
+
+def test_a_quarantined_event_from_year_1_is_filed_under_a_four_digit_year() -> None:
+    import pandas as pd
+
+    from raidlib.lake.quarantine import placement
+
+    rows = pd.DataFrame(
+        {
+            "raid_id": ["raid001", "raid001"],
+            "timestamp": [pd.Timestamp("0001-01-01"), pd.Timestamp("2026-11-02")],
+            "ingest_timestamp": [pd.Timestamp("2026-11-02", tz="UTC")] * 2,
+        }
+    )
+    assert placement(rows)["q_date"].tolist() == ["0001-01-01", "2026-11-02"]
