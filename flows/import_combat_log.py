@@ -31,6 +31,7 @@ from raidlib.tasks.combatlog import (  # noqa: E402
     import_summary,
     publish_import_report,
 )
+from raidlib.tasks.ingest import check_receiver  # noqa: E402
 
 
 @flow(name="import_combat_log", log_prints=True)
@@ -76,6 +77,8 @@ def import_combat_log(
     logger = get_run_logger()
     if not Path(path).is_file():  # fail fast: retrying the import task cannot help
         raise FileNotFoundError(f"combat log not found: {path} (working folder {Path.cwd()})")
+    if receiver_url:
+        check_receiver(receiver_url)
     settings = settings_for_run(lake)
     result = import_combat_log_file(
         settings,

@@ -323,3 +323,11 @@ def test_cli_refuses_a_bad_clock_or_raid_id_before_reading_the_log(
         main(["import-log", str(_classic_log(tmp_path)), "--lake", str(tmp_path / "l"), *option])
     assert stop.value.code == 2 and reason in capsys.readouterr().err
     assert not (tmp_path / "l").exists()
+
+
+def test_cli_stops_before_reading_when_no_receiver_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = _classic_log(tmp_path)
+    assert main(["import-log", str(log), "--receiver", "http://127.0.0.1:9"]) == 2
+    assert "no receiver answers at http://127.0.0.1:9" in capsys.readouterr().err
