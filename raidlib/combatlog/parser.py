@@ -650,10 +650,12 @@ def _gather_kind(
         zero = _np_bool(pc.fill_null(pc.equal(info, NO_GUID), True))
         out["info_guid"] = pc.if_else(pa.array(zero), _NULL_STR, info)
         out["owner_guid"] = pc.if_else(pa.array(zero), _NULL_STR, owner)
-        out["cur_hp"] = _num(col(b + 2), lines_here, event, report, ~zero)
-        out["max_hp"] = _num(col(b + 3), lines_here, event, report, ~zero)
+        out["cur_hp"] = _num(col(b + 2), lines_here, f"{event} currentHP", report, ~zero)
+        out["max_hp"] = _num(col(b + 3), lines_here, f"{event} maxHP", report, ~zero)
         power_at = np.array([BLOCK_CURRENT_POWER.get(int(w), 0) for w in block])
-        out["cur_power"] = _num(col(b + power_at), lines_here, event, report, ~zero)
+        out["cur_power"] = _num(
+            col(b + power_at), lines_here, f"{event} currentPower", report, ~zero
+        )
     else:
         for name in ("info_guid", "owner_guid"):
             out[name] = pa.nulls(len(rows), pa.string())
@@ -671,7 +673,7 @@ def _gather_kind(
             if pos < 0:
                 out.setdefault(key, np.full(len(rows), np.nan))
                 continue
-            values = _num(col(s_start + pos), lines_here, event, report)
+            values = _num(col(s_start + pos), lines_here, f"{event} {_FIELD_NAMES[name]}", report)
             out.setdefault(key, np.full(len(rows), np.nan))
             out[key] = np.where(part, values, out[key])
         if suffix.critical >= 0:
@@ -691,14 +693,28 @@ def _field_at_offset(flat: pa.Array, at: np.ndarray, mask: np.ndarray) -> pa.Arr
     return pc.if_else(pa.array(mask), flat.take(pa.array(np.where(mask, at, 0))), _NULL_STR)
 
 
+_FIELD_NAMES = {
+    "amount": "amount",
+    "over": "overkill/overhealing",
+    "absorbed": "absorbed",
+    "resisted": "resisted",
+    "blocked": "blocked",
+    "power_type": "powerType",
+}
+"""Suffix fields as COMBATLOG-FORMAT names them, for malformed-line reasons."""
+
+
 def _num(
     values: pa.Array,
     line_nos: np.ndarray,
-    event: str,
+    what: str,
     report: ParseReport,
     mask: np.ndarray | None = None,
 ) -> np.ndarray:
-    """String field -> float64 (``nil`` -> NaN); unparsable -> NaN + a malformed report."""
+    """String field -> float64 (``nil`` -> NaN); unparsable -> NaN + a malformed report.
+
+    ``what`` names the event and the field (``SPELL_DAMAGE amount``) in that report.
+    """
     cleaned = pc.if_else(pc.equal(values, "nil"), _NULL_STR, values)
     try:
         out = pc.cast(cleaned, pa.float64())
@@ -714,8 +730,9 @@ def _num(
         good = pc.match_substring_regex(cleaned, r"^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$")
         good_np = _np_bool(pc.fill_null(good, True))
         check = ~good_np if mask is None else (~good_np & mask)
-        for line in line_nos[check]:
-            report.add_malformed(line, f"{event}: non-numeric field")
+        bad_values = cleaned.filter(pa.array(check)).to_pylist()
+        for line, value in zip(line_nos[check], bad_values, strict=True):
+            report.add_malformed(line, f"{what} is not a number: {value!r}")
         out = pc.cast(pc.if_else(pa.array(good_np), cleaned, _NULL_STR), pa.float64())
     arr = out.to_numpy(zero_copy_only=False).astype(np.float64)
     if mask is not None:

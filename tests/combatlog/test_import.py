@@ -359,7 +359,7 @@ def test_malformed_lines_never_crash(tmp_path):
     assert report.lines_total == len(lines)
     reasons = dict(report.malformed)
     assert reasons[4] == "unreadable timestamp"
-    assert reasons[5] == "SPELL_DAMAGE: non-numeric field"
+    assert reasons[5] == "SPELL_DAMAGE amount is not a number: 'abc'"
     assert [e["ability_name"] for e in events if e["event_type"] == "boss_phase"] == [
         "ENCOUNTER_START",
         "ENCOUNTER_END",
