@@ -610,6 +610,7 @@ def _gather_kind(
             report.add_malformed(line_nos[r], f"{event}: {why}")
         _owner_from_odd_rows(flat, starts[~valid], n[~valid], prefix, line_nos[rows[~valid]], state)
         rows, starts, block, legacy = rows[valid], starts[valid], block[valid], legacy[valid]
+        info = info.filter(pa.array(valid))
         if not len(rows):
             return None
     lines_here = line_nos[rows]
@@ -644,8 +645,7 @@ def _gather_kind(
         out["school"] = pa.array([1] * len(rows), pa.int64())
     has_block = block > 0
     b = np.where(has_block, prefix, 0)
-    if has_block.any():
-        info = pc.if_else(pa.array(has_block), col(b), _NULL_STR)
+    if has_block.any():  # ``info``, the block's first field, was taken for the GUID check
         owner = pc.if_else(pa.array(has_block), col(b + 1), _NULL_STR)
         zero = _np_bool(pc.fill_null(pc.equal(info, NO_GUID), True))
         out["info_guid"] = pc.if_else(pa.array(zero), _NULL_STR, info)
