@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
         ours = _BATCH_FILE.fullmatch
     # Files of an earlier, different run would mix with these (two `01-…` batches; raids of
     # both runs named raid001); the very same run again only rewrites its own files.
-    earlier = sorted(p.name for p in out.iterdir() if ours(p.name) and p.name not in set(names))
+    this_run = set(names)
+    earlier = sorted(p.name for p in out.iterdir() if ours(p.name) and p.name not in this_run)
     if earlier:
         print(
             f"raidlib generate: --out {out} holds {len(earlier)} files of an earlier run "
