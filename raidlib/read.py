@@ -17,6 +17,7 @@ from raidlib.lake import Lake
 from raidlib.lake.frames import with_utc
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
 from raidlib.runconfig import settings_for_run
+from raidlib.silver.dedup import deduplicate
 
 LakeLike = Lake | str | os.PathLike[str] | None
 
@@ -40,7 +41,13 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> 
 def read_silver(
     raid_id: str | None = None, lake: LakeLike = None, *, backend: str = "pandas"
 ) -> Any:
-    """Silver events of one raid (every date it spans), or of every raid: one row per event."""
+    """Silver events of one raid (every date it spans), or of every raid: one row per event.
+
+    An event re-sent with its timestamp moved to another UTC date sits in two silver partitions
+    (silver deduplicates within a partition); only its latest ingest is returned, as gold counts
+    it, so sums over these rows match gold.
+    """
     opened = open_lake(lake)
     raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
-    return with_utc(read_silver_for_raids(opened, raids, resolve_backend(backend)))
+    silver = read_silver_for_raids(opened, raids, resolve_backend(backend))
+    return with_utc(deduplicate(silver, key=("raid_id", "event_id")))

@@ -126,6 +126,22 @@ def test_late_events_land_in_their_own_date(lake, factory, backend):
     assert old["event_id"].tolist() == [factory.event_id(0), factory.event_id(2)]
 
 
+def test_an_event_moved_to_another_date_is_read_once_as_gold_counts_it(lake, factory, backend):
+    from raidlib.read import read_silver
+
+    first = factory.make_event(0)
+    factory.write_batch(lake, [first, factory.make_event(1)], ingest_timestamp=T0)
+    moved = {**first, "timestamp": (T0 - timedelta(days=1)).isoformat(), "damage_amount": 7.0}
+    factory.write_batch(lake, [moved], ingest_timestamp=T0 + timedelta(hours=1))
+    process_new_bronze(lake, backend)
+    # Silver deduplicates per partition, so the first copy stays in its own date ...
+    assert len(silver_all(lake, backend)) == 3
+    # ... and the reader keeps only the latest ingest, like gold.
+    events = read_silver("raid001", lake, backend=backend.name)
+    assert sorted(events["event_id"]) == [factory.event_id(0), factory.event_id(1)]
+    assert float(events.loc[events["event_id"] == first["event_id"], "damage_amount"].iloc[0]) == 7
+
+
 def test_incremental_run_processes_only_new_batches_and_rerun_changes_nothing(
     lake, factory, backend
 ):
