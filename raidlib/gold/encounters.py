@@ -37,6 +37,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
+from raidlib.backend import frame_library
 from raidlib.backend import null_safe_flag as _flag
 from raidlib.gold._prep import (
     EVENT_COLUMNS,
@@ -45,7 +48,12 @@ from raidlib.gold._prep import (
     summarise_events,
 )
 from raidlib.gold.facts import _player_stats, per_second
-from raidlib.gold.schema import FACT_ENCOUNTER_SUMMARY, FACT_PLAYER_ENCOUNTER_STATS, conform
+from raidlib.gold.schema import (
+    FACT_ENCOUNTER_SUMMARY,
+    FACT_PLAYER_ENCOUNTER_STATS,
+    GoldTable,
+    conform,
+)
 
 _SEP = "\x1f"
 """Joins raid_id and encounter_id into one internal pull key; raid ids never contain it."""
@@ -69,6 +77,14 @@ def _pull_events(silver: Any) -> tuple[Any, Any]:
     return ev.reset_index(drop=True), pulls.reset_index(drop=True)
 
 
+def _empty(like: Any, table: GoldTable) -> Any:
+    """``table`` with no rows, on the backend of ``like``."""
+    xdf = frame_library(like)
+    empty = table.schema.empty_table()
+    # From Arrow on both, as the lake readers build frames (see raidlib.lake.frames).
+    return conform(empty.to_pandas() if xdf is pd else xdf.DataFrame.from_arrow(empty), table)
+
+
 def _pull_ends(ev: Any) -> Any:
     """Per pull key: ``has_end`` (0/1) and ``end_duration_ms`` (null when no end event)."""
     ended = ev["encounter_success"].notna()
@@ -90,6 +106,10 @@ def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
             columns) holding *all* rows of each raid in it.
     """
     ev, pulls = _pull_events(silver)
+    if len(pulls) == 0:
+        # No encounter markers (common outside combat logs): skip the two dozen frame
+        # operations that would only shape empty tables.
+        return _empty(silver, FACT_ENCOUNTER_SUMMARY), _empty(silver, FACT_PLAYER_ENCOUNTER_STATS)
     summary = summarise_events(ev)  # "raid_id" is the pull key here
     pulls = pulls.merge(summary.raids, on="raid_id", how="left")
     pulls = pulls.merge(_pull_ends(ev), on="raid_id", how="left")
