@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     s3_region: str | None = None
     s3_verify_tls: bool = True
+    # Per request attempt: connecting, and waiting for each read from the socket. botocore
+    # still makes AWS_MAX_ATTEMPTS attempts; s3fs's own retries (5 more rounds) are turned off.
+    s3_connect_timeout_s: float = Field(default=5.0, gt=0)
+    s3_read_timeout_s: float = Field(default=30.0, gt=0)
 
     @field_validator("s3_endpoint_url")
     @classmethod

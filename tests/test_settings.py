@@ -115,6 +115,13 @@ def test_an_s3_endpoint_may_be_http_or_https_or_unset() -> None:
     assert Settings(s3_endpoint_url="").s3_endpoint_url is None
 
 
+@pytest.mark.parametrize("name", ["s3_connect_timeout_s", "s3_read_timeout_s"])
+def test_s3_timeouts_must_be_positive(name: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(**{name: 0})
+    assert f"env RAIDLIB_{name.upper()}" in describe_invalid_settings(bad.value)
+
+
 def test_environment_beats_file_and_arguments_beat_both(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

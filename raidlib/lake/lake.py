@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import fsspec
 
-from raidlib.lake.s3 import s3_storage_options, with_s3_defaults
+from raidlib.lake.s3 import S3FS_RETRIES, s3_storage_options, with_s3_defaults
 from raidlib.settings import Settings
 
 __all__ = ["Lake", "Layer", "s3_storage_options"]
@@ -73,10 +73,11 @@ class Lake:
         ]
         if _is_remote(raw):
             protocol = raw.split("://", 1)[0]
-            options = (
-                with_s3_defaults(self.storage_options) if protocol in _S3 else self.storage_options
-            )
-            return fsspec.filesystem(protocol, **options)
+            if protocol not in _S3:
+                return fsspec.filesystem(protocol, **self.storage_options)
+            fs = fsspec.filesystem(protocol, **with_s3_defaults(self.storage_options))
+            fs.retries = S3FS_RETRIES  # an instance attribute: s3fs's __init__ takes no option
+            return fs
         return fsspec.filesystem("file")
 
     def is_remote(self, layer: Layer) -> bool:
