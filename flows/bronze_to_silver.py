@@ -27,6 +27,7 @@ from raidlib.tasks.silver import (
     merge_reports,
     process_batch_group,
 )
+from raidlib.tasks.storage import check_lake_storage
 
 
 @flow(name="bronze_to_silver", log_prints=True)
@@ -45,6 +46,7 @@ def bronze_to_silver(
     """
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
+    check_lake_storage(settings, ("bronze", "silver"))
     chosen = resolve_backend(settings.backend)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})

@@ -35,6 +35,7 @@ from raidlib.lake.gold_store import read_gold_table  # noqa: E402
 from raidlib.receiver.app import create_app  # noqa: E402
 from raidlib.receiver.server import ReceiverServer  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
+from raidlib.tasks.storage import check_lake_storage  # noqa: E402
 
 DEMO_START = datetime(2026, 11, 2, 19, 30, tzinfo=UTC)
 """A fixed evening, so a second run posts the very same events (and shows they land once)."""
@@ -72,6 +73,7 @@ def demo(
     """
     logger = get_run_logger()
     settings = settings_for_run(lake)
+    check_lake_storage(settings)
     lake_obj = Lake.from_settings(settings)
     with ReceiverServer(create_app(settings, lake_obj), "127.0.0.1", 0) as server:
         server.start()

@@ -32,6 +32,7 @@ from raidlib.tasks.combatlog import (  # noqa: E402
     publish_import_report,
 )
 from raidlib.tasks.ingest import check_receiver  # noqa: E402
+from raidlib.tasks.storage import check_lake_storage  # noqa: E402
 
 
 @flow(name="import_combat_log", log_prints=True)
@@ -80,6 +81,10 @@ def import_combat_log(
     if receiver_url:
         check_receiver(receiver_url)
     settings = settings_for_run(lake)
+    if run_medallion:
+        check_lake_storage(settings)
+    elif not receiver_url:
+        check_lake_storage(settings, ("bronze",))
     result = import_combat_log_file(
         settings,
         path,

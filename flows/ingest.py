@@ -35,6 +35,7 @@ from raidlib.tasks.ingest import (
     land_directly,
     post_to_receiver,
 )
+from raidlib.tasks.storage import check_lake_storage
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -85,6 +86,8 @@ def ingest(
     logger = get_run_logger()
     if receiver_url:
         check_receiver(receiver_url)
+    else:
+        check_lake_storage(settings_for_run(lake), ("bronze",))
     start = start or default_first_raid_start(raids)
     raid_prefix = raid_prefix or dated_raid_prefix(start)
     faults = FaultConfig(

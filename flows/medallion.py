@@ -26,7 +26,9 @@ from raidlib.cli._common import (  # noqa: E402
     parse_flow_args,
 )
 from raidlib.console import DETAILED_PULLS, print_pull_reports  # noqa: E402
+from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.task_runners import on_dask  # noqa: E402
+from raidlib.tasks.storage import check_lake_storage  # noqa: E402
 
 
 @flow(name="medallion", log_prints=True)
@@ -47,6 +49,8 @@ def medallion(
             scheduler at this address, e.g. ``tcp://127.0.0.1:8786`` (``dask`` extra); None:
             Prefect's thread pool in this process.
     """
+    # All three roots before silver runs: a wrong gold bucket must not wait for silver's work.
+    check_lake_storage(settings_for_run(lake))
     silver = on_dask(bronze_to_silver, dask_address)(lake=lake, backend=backend)
     gold = on_dask(silver_to_gold, dask_address)(lake=lake, backend=backend)
     return {"silver": silver, "gold": gold}

@@ -26,6 +26,7 @@ from raidlib.tasks.gold import (
     rebuild_dim_player,
     record_gold_inputs,
 )
+from raidlib.tasks.storage import check_lake_storage
 
 
 @flow(name="silver_to_gold", log_prints=True)
@@ -46,6 +47,7 @@ def silver_to_gold(
     """
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
+    check_lake_storage(settings, ("silver", "gold"))
     chosen = resolve_backend(settings.backend)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})

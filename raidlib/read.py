@@ -35,7 +35,9 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> 
     the first gold run."""
     if table not in GOLD_SCHEMAS:
         raise ValueError(f"no gold table {table!r}; the tables are: {', '.join(GOLD_SCHEMAS)}")
-    return with_utc(read_gold_table(open_lake(lake), table, resolve_backend(backend)))
+    opened = open_lake(lake)
+    opened.check_storage(("gold",))  # a missing bucket must not read as an empty table
+    return with_utc(read_gold_table(opened, table, resolve_backend(backend)))
 
 
 def read_silver(
@@ -46,8 +48,13 @@ def read_silver(
     An event re-sent with its timestamp moved to another UTC date sits in two silver partitions
     (silver deduplicates within a partition); only its latest ingest is returned, as gold counts
     it, so sums over these rows match gold.
+
+    Raises:
+        LakeStorageError: the layer's S3 bucket is missing, refuses the credentials or its
+            endpoint does not answer (``read_gold`` too).
     """
     opened = open_lake(lake)
+    opened.check_storage(("silver",))
     raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
     silver = read_silver_for_raids(opened, raids, resolve_backend(backend))
     return with_utc(deduplicate(silver, key=("raid_id", "event_id")))

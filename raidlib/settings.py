@@ -8,7 +8,9 @@ Built at the edge (CLI, flow parameters, ``RAIDLIB_*`` environment variables, an
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
         scheme, sep, rest = root.partition("://")
         if sep and not rest.strip("/"):
             raise ValueError(f"names no bucket or folder after {scheme}://")
+        if root[:3].lower() == "s3:":
+            # "s3:/bronze" or "s3:bronze" would otherwise be a local folder named "s3:", and
+            # fsspec knows no protocol "S3" (only "s3").
+            return _s3_root(root)
         return root
 
     # S3 / MinIO (only used for s3:// roots). Credentials fall back to the standard AWS variables.
@@ -61,6 +67,26 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     s3_region: str | None = None
     s3_verify_tls: bool = True
+    # Per request attempt: connecting, and waiting for each read from the socket. botocore
+    # still makes AWS_MAX_ATTEMPTS attempts; s3fs's own retries (5 more rounds) are turned off.
+    s3_connect_timeout_s: float = Field(default=5.0, gt=0)
+    s3_read_timeout_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _an_http_url(cls, url: str | None) -> str | None:
+        """botocore takes ``localhost:9000`` and fails at the first request (Invalid endpoint)."""
+        if url is None or not url.strip():
+            return None
+        url = url.strip()
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("is not an http:// or https:// URL with a host, e.g. http://host:9000")
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number or out of range)
+        except ValueError as exc:
+            raise ValueError(f"has a bad port: {exc}") from None
+        return url
 
     # Dataframe backend for silver and gold.
     backend: BackendName = "auto"
@@ -99,6 +125,24 @@ class Settings(BaseSettings):
     # Silver (Parquet MiB) per gold task: raids are built in groups this big, since a build
     # costs ~0.5 s however small the raid. 0: one raid per task.
     gold_task_silver_mib: float = Field(default=8, ge=0)
+
+
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+"""S3's bucket naming rules (3-63 characters: lower-case letters, digits, dots, hyphens)."""
+
+
+def _s3_root(root: str) -> str:
+    """``root`` as ``s3://bucket[/prefix]`` (scheme lower-cased), or why it is not one."""
+    scheme, sep, rest = root.partition("://")
+    if not sep or scheme.lower() != "s3":
+        raise ValueError("is not an s3://bucket[/prefix] URL (two slashes after s3:)")
+    bucket = rest.split("/", 1)[0]
+    if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise ValueError(
+            f"names no valid bucket: {bucket!r} (3-63 characters: lower-case letters, digits, "
+            "dots and hyphens, starting and ending with a letter or digit)"
+        )
+    return f"s3://{rest}"
 
 
 _SECRET_WORDS = ("token", "secret", "key")

@@ -67,6 +67,61 @@ def test_a_lake_root_must_name_a_folder_or_a_bucket(root: str, reason: str) -> N
     assert reason in describe_invalid_settings(bad.value)
 
 
+@pytest.mark.parametrize(
+    ("root", "reason"),
+    [
+        ("s3:/bronze", "not an s3://bucket[/prefix] URL"),
+        ("s3:bronze", "not an s3://bucket[/prefix] URL"),
+        ("S3:bronze", "not an s3://bucket[/prefix] URL"),
+        ("s3://Bronze", "names no valid bucket: 'Bronze'"),
+        ("s3://my_lake/bronze", "names no valid bucket: 'my_lake'"),
+        ("s3://ab", "names no valid bucket: 'ab'"),
+    ],
+)
+def test_an_s3_root_must_be_a_bucket_url(root: str, reason: str) -> None:
+    """Else ``s3:/bronze`` is a local folder named ``s3:`` and a bad bucket fails mid-run."""
+    with pytest.raises(ValidationError) as bad:
+        Settings(bronze_root=root)
+    text = describe_invalid_settings(bad.value)
+    assert "env RAIDLIB_BRONZE_ROOT" in text and reason in text and repr(root) in text
+
+
+def test_an_s3_root_keeps_its_prefix_and_gets_a_lower_case_scheme() -> None:
+    settings = Settings(bronze_root="S3://bronze/raw", gold_root="s3://my-lake.2026/gold/")
+    assert settings.bronze_root == "s3://bronze/raw"
+    assert settings.gold_root == "s3://my-lake.2026/gold/"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("localhost:9100", "not an http:// or https:// URL with a host"),
+        ("minio:9000", "not an http:// or https:// URL with a host"),
+        ("ftp://minio:9000", "not an http:// or https:// URL with a host"),
+        ("http://", "not an http:// or https:// URL with a host"),
+        ("http://minio:90000", "has a bad port"),
+    ],
+)
+def test_an_s3_endpoint_must_be_an_http_url(url: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(s3_endpoint_url=url)
+    text = describe_invalid_settings(bad.value)
+    assert "env RAIDLIB_S3_ENDPOINT_URL" in text and reason in text and repr(url) in text
+
+
+def test_an_s3_endpoint_may_be_http_or_https_or_unset() -> None:
+    assert Settings(s3_endpoint_url="https://s3.eu-west-1.amazonaws.com").s3_endpoint_url
+    assert Settings(s3_endpoint_url="http://127.0.0.1:9000").s3_endpoint_url
+    assert Settings(s3_endpoint_url="").s3_endpoint_url is None
+
+
+@pytest.mark.parametrize("name", ["s3_connect_timeout_s", "s3_read_timeout_s"])
+def test_s3_timeouts_must_be_positive(name: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(**{name: 0})
+    assert f"env RAIDLIB_{name.upper()}" in describe_invalid_settings(bad.value)
+
+
 def test_environment_beats_file_and_arguments_beat_both(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

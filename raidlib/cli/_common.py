@@ -137,9 +137,13 @@ def flow_script_settings() -> Iterator[None]:
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: TEMPORARY_SERVER_STARTUP_S,
         PREFECT_SERVER_ANALYTICS_ENABLED: False,
     }
+    from raidlib.lake.preflight import LakeStorageError  # noqa: PLC0415
+
     with temporary_settings(set_defaults=defaults):
         try:
             yield
+        except LakeStorageError as exc:  # the run's log has the traceback; the fix is a setting
+            raise SystemExit(f"error: {exc}") from exc
         except RuntimeError as exc:
             if "ephemeral Prefect API server" not in str(exc):
                 raise

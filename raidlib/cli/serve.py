@@ -55,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.lake.lake import Lake
+    from raidlib.lake.preflight import LakeStorageError
     from raidlib.receiver import create_app, make_server
 
     logging.basicConfig(
@@ -72,6 +73,13 @@ def run(args: argparse.Namespace) -> int:
     problem = _local_bronze_problem(lake)
     if problem:
         print(f"raidlib serve: bronze root {lake.url('bronze')} {problem}", file=sys.stderr)
+        return 2
+    try:
+        # Otherwise a missing bucket or a refused key shows only as 503s on every POST.
+        # (In infra/docker-compose.yml the receiver starts after minio-init made the buckets.)
+        lake.check_storage(("bronze",))
+    except LakeStorageError as exc:
+        print(f"raidlib serve: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings, lake)
     where = f"{settings.receiver_host}:{settings.receiver_port}"
@@ -102,7 +110,7 @@ def _local_bronze_problem(lake: Lake) -> str | None:
     """Why a local bronze folder cannot take batches (else None), found before serving.
 
     Otherwise the receiver starts, says ``ok`` on /health, and answers every POST with 503.
-    A remote root is not probed: its store may come up after the receiver (compose).
+    A remote root is checked by :meth:`Lake.check_storage` instead.
     """
     if lake.is_remote("bronze"):
         return None

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from raidlib.lake import layout
 from raidlib.lake.lake import Lake
+from raidlib.lake.preflight import LakeStorageError
 
-__all__ = ["Lake", "layout"]
+__all__ = ["Lake", "LakeStorageError", "layout"]

@@ -8,12 +8,14 @@ import os
 import posixpath
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import fsspec
 
-from raidlib.lake.s3 import s3_storage_options, with_s3_defaults
+from raidlib.lake.preflight import LAYERS, check_storage
+from raidlib.lake.s3 import S3FS_RETRIES, s3_storage_options, with_s3_defaults
 from raidlib.settings import Settings
 
 __all__ = ["Lake", "Layer", "s3_storage_options"]
@@ -73,10 +75,11 @@ class Lake:
         ]
         if _is_remote(raw):
             protocol = raw.split("://", 1)[0]
-            options = (
-                with_s3_defaults(self.storage_options) if protocol in _S3 else self.storage_options
-            )
-            return fsspec.filesystem(protocol, **options)
+            if protocol not in _S3:
+                return fsspec.filesystem(protocol, **self.storage_options)
+            fs = fsspec.filesystem(protocol, **with_s3_defaults(self.storage_options))
+            fs.retries = S3FS_RETRIES  # an instance attribute: s3fs's __init__ takes no option
+            return fs
         return fsspec.filesystem("file")
 
     def is_remote(self, layer: Layer) -> bool:
@@ -84,6 +87,13 @@ class Lake:
             layer
         ]
         return _is_remote(raw)
+
+    def check_storage(self, layers: Iterable[Layer] = LAYERS) -> None:
+        """Fail with :class:`~raidlib.lake.preflight.LakeStorageError` when a layer's S3 bucket
+        is missing or refuses the credentials, or its endpoint does not answer; one cheap
+        request per S3 root, nothing for a local one. Call it before reading or writing:
+        readers take a missing folder for an empty one."""
+        check_storage(self, layers)
 
     def path(self, layer: Layer, relative: str = "") -> str:
         """Absolute filesystem path of ``relative`` under a layer root."""

@@ -6,7 +6,9 @@ so botocore's own chain fills it in: ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS
 ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (botocore >= 1.31), then instance roles. Passing an
 access key we picked from the environment ourselves would drop the session token that temporary
 credentials need, so we deliberately leave the fallback to botocore. Retries likewise follow
-``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` (botocore's default: legacy mode, 5 attempts).
+``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` (botocore's default: legacy mode, 5 attempts) and
+nothing else: s3fs's own retry rounds are turned off (:data:`S3FS_RETRIES`), and each attempt
+is bounded by ``RAIDLIB_S3_CONNECT_TIMEOUT_S`` / ``RAIDLIB_S3_READ_TIMEOUT_S``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ CHECKSUM_CONFIG: dict[str, str] = {
     "response_checksum_validation": "when_required",
 }
 
+S3FS_RETRIES = 1
+"""Attempts s3fs makes of each call, each of them with all of botocore's own attempts.
+
+s3fs's default is 5, so against an endpoint that accepts connections and never answers one
+request took 5 x (botocore's attempts) x the read timeout: about 7 minutes. botocore's
+retries (``AWS_MAX_ATTEMPTS``) already cover throttling and connection errors. s3fs takes no
+constructor option for it (a class attribute), so :meth:`Lake.fs` sets it on the instance.
+"""
+
+DEFAULT_TIMEOUTS: dict[str, float] = {
+    "connect_timeout": Settings.model_fields["s3_connect_timeout_s"].default,
+    "read_timeout": Settings.model_fields["s3_read_timeout_s"].default,
+}
+"""botocore's per-attempt timeouts for a ``Lake`` built without settings."""
+
 
 def s3_storage_options(settings: Settings) -> dict[str, Any]:
     """s3fs keyword arguments for the lake's ``s3://`` roots.
@@ -34,9 +51,15 @@ def s3_storage_options(settings: Settings) -> dict[str, Any]:
     Returns:
         A fresh dict for ``fsspec.filesystem("s3", **options)``: ``key``/``secret`` and
         ``client_kwargs`` (``endpoint_url``, ``region_name``, ``verify``) only where settings give
-        them, the checksum ``config_kwargs`` always, and ``use_listings_cache=False``.
+        them, ``config_kwargs`` (checksums, connect and read timeouts) always, and
+        ``use_listings_cache=False``.
     """
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {
+        "config_kwargs": {
+            "connect_timeout": settings.s3_connect_timeout_s,
+            "read_timeout": settings.s3_read_timeout_s,
+        }
+    }
     client_kwargs: dict[str, Any] = {}
     if settings.s3_endpoint_url:
         client_kwargs["endpoint_url"] = settings.s3_endpoint_url
@@ -68,7 +91,11 @@ def with_s3_defaults(options: dict[str, Any]) -> dict[str, Any]:
         "use_listings_cache": False,
         **options,
     }
-    merged["config_kwargs"] = {**CHECKSUM_CONFIG, **options.get("config_kwargs", {})}
+    merged["config_kwargs"] = {
+        **CHECKSUM_CONFIG,
+        **DEFAULT_TIMEOUTS,
+        **options.get("config_kwargs", {}),
+    }
     return merged
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import State
 
 from raidlib.combatlog.delivery import (
     DEFAULT_BATCH_SIZE,
@@ -21,24 +20,14 @@ from raidlib.gold.summary import records
 from raidlib.lake import Lake
 from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
+from raidlib.tasks.retrying import retry_unless
 
-_SAME_EVERY_TIME = (
-    FileNotFoundError,
-    IsADirectoryError,
-    PermissionError,
-    UnreadableLogError,
-    TimestampContextError,
-)
-"""Failures a retry cannot mend: the file is missing, damaged, or needs a clock it was not given."""
+worth_retrying = retry_unless(UnreadableLogError, TimestampContextError)
+"""Retry an import only when the failure may pass (a receiver or store outage).
 
-
-def worth_retrying(task: Any, task_run: Any, state: State) -> bool:
-    """Retry an import only when the failure may pass (a receiver or store outage).
-
-    A missing, damaged or undatable log fails the same way again, and the user should hear
-    of it at once, not after the retry delays.
-    """
-    return not isinstance(state.data, _SAME_EVERY_TIME)
+A missing, damaged or undatable log fails the same way again, as does a lake the settings
+point at wrongly, and the user should hear of it at once, not after the retry delays.
+"""
 
 
 @task(

@@ -27,6 +27,7 @@ from raidlib.lake.gold_store import (
 )
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
 from raidlib.settings import Settings
+from raidlib.tasks.retrying import worth_retrying
 from raidlib.tasks.setup import exclusive_slot
 
 # Every step is idempotent, so retrying a failed I/O step is safe; results are never cached
@@ -34,6 +35,7 @@ from raidlib.tasks.setup import exclusive_slot
 IO_RETRIES: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": worth_retrying,  # not a wrong bucket, key or folder permission
     "cache_policy": NO_CACHE,
 }
 

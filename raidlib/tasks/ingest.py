@@ -16,6 +16,7 @@ from raidlib.lake.bronze_writer import land_batch
 from raidlib.schemas import EventValidationError, validate_events
 from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
+from raidlib.tasks.retrying import worth_retrying
 
 
 @task(name="generate-raids", cache_policy=NO_CACHE)
@@ -93,6 +94,7 @@ def post_to_receiver(
     name="land-in-bronze",
     retries=2,
     retry_delay_seconds=[2, 10],
+    retry_condition_fn=worth_retrying,
     cache_policy=NO_CACHE,
 )
 def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any]:

@@ -23,10 +23,12 @@ from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings
 from raidlib.silver.pipeline import SilverRunReport, combine_reports, process_batches
 from raidlib.silver.rules import RuleParams
+from raidlib.tasks.retrying import worth_retrying
 
 IO_OPTIONS: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": worth_retrying,  # not a wrong bucket, key or folder permission
     "cache_policy": NO_CACHE,
 }
 

@@ -1,0 +1,124 @@
+"""One cheap request per S3 layer root before a run, so a bad bucket or key fails loudly.
+
+Readers treat a missing folder as "nothing there yet", which is right for a prefix nobody has
+written to and wrong for a bucket that does not exist: a mistyped ``s3://bronz`` would read
+as an empty lake and a run would "succeed" with 0 batches. :func:`check_storage` lists at most
+one key under each S3 root and turns what the store answers into a :class:`LakeStorageError`
+that names the setting, the URL, the endpoint and the reason. Local roots are not checked
+(a missing local folder is created on the first write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from raidlib.lake.lake import Lake, Layer
+
+LAYERS: tuple[Layer, ...] = ("bronze", "silver", "gold")
+
+CREDENTIAL_SETTINGS = (
+    "RAIDLIB_S3_ACCESS_KEY_ID / RAIDLIB_S3_SECRET_ACCESS_KEY (when unset: AWS_ACCESS_KEY_ID / "
+    "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE, ~/.aws)"
+)
+
+# S3 error codes (the ``Code`` of botocore's ClientError) for rejected credentials, as opposed
+# to valid credentials without the permission (AccessDenied).
+_BAD_CREDENTIALS = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "InvalidSecurity",
+}
+
+
+class LakeStorageError(RuntimeError):
+    """A layer root on S3 cannot be used: no such bucket, refused credentials, no endpoint.
+
+    A configuration error: retrying does not help, so tasks do not retry it.
+    """
+
+    def __init__(self, layer: str, url: str, endpoint: str, reason: str) -> None:
+        self.layer, self.url, self.endpoint, self.reason = layer, url, endpoint, reason
+        super().__init__(
+            f"{layer} root {url} (RAIDLIB_{layer.upper()}_ROOT, endpoint {endpoint}): {reason}"
+        )
+
+
+def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
+    """Raise :class:`LakeStorageError` for the first of ``layers`` whose S3 root is unusable.
+
+    One ``ListObjectsV2`` of at most one key under each S3 root (what every reader needs
+    permission for anyway); local roots cost nothing.
+    """
+    for layer in layers:
+        if lake.is_remote(layer) and lake.url(layer).startswith(("s3://", "s3a://")):
+            _check_s3_root(lake, layer)
+
+
+def _check_s3_root(lake: Lake, layer: Layer) -> None:
+    fs = lake.fs(layer)
+    bucket, _, prefix = lake.root(layer).partition("/")
+    try:
+        fs.call_s3(
+            "list_objects_v2", Bucket=bucket, Prefix=f"{prefix}/" if prefix else "", MaxKeys=1
+        )
+    except Exception as exc:
+        raise LakeStorageError(
+            layer, lake.url(layer), _endpoint(lake, fs), _reason(exc, bucket)
+        ) from exc
+
+
+def _endpoint(lake: Lake, fs: Any) -> str:
+    """The endpoint the client talks to (settings, ``AWS_ENDPOINT_URL*`` or AWS's own)."""
+    try:
+        return str(fs.s3.meta.endpoint_url)
+    except Exception:  # no client could be made (no region, no credentials): say what was set
+        configured = lake.storage_options.get("client_kwargs", {}).get("endpoint_url")
+        return configured or "AWS's default (RAIDLIB_S3_ENDPOINT_URL unset)"
+
+
+def _reason(exc: BaseException, bucket: str) -> str:
+    """What went wrong, in the user's terms, with the settings that fix it."""
+    from botocore.exceptions import (  # noqa: PLC0415 (botocore comes with the s3 extra)
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ReadTimeoutError,
+    )
+
+    cause = exc.__cause__ if isinstance(exc.__cause__, ClientError) else exc
+    if isinstance(cause, ClientError):
+        code = cause.response.get("Error", {}).get("Code", "")
+        message = cause.response.get("Error", {}).get("Message") or code
+        if code in ("NoSuchBucket", "404"):
+            return f"bucket {bucket!r} does not exist (create it, or fix the root's bucket name)"
+        if code in _BAD_CREDENTIALS:
+            return f"the credentials were refused ({code}: {message}); check {CREDENTIAL_SETTINGS}"
+        if code in ("AccessDenied", "AllAccessDisabled", "AccountProblem", "403"):
+            return (
+                f"access denied ({message}): the credentials in {CREDENTIAL_SETTINGS} may not "
+                "list this bucket and prefix"
+            )
+        return f"the store answered {code}: {message}"
+    if isinstance(exc, NoCredentialsError):
+        return f"no credentials found; set {CREDENTIAL_SETTINGS}"
+    if isinstance(exc, NoRegionError):
+        return "no region; set RAIDLIB_S3_REGION (or AWS_DEFAULT_REGION)"
+    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+        return (
+            f"the endpoint did not answer in time ({exc}); check RAIDLIB_S3_ENDPOINT_URL, or "
+            "raise RAIDLIB_S3_CONNECT_TIMEOUT_S / RAIDLIB_S3_READ_TIMEOUT_S"
+        )
+    if isinstance(exc, (EndpointConnectionError, ConnectionError, TimeoutError)):
+        return f"the endpoint is unreachable ({exc}); check RAIDLIB_S3_ENDPOINT_URL and the network"
+    if isinstance(exc, FileNotFoundError):  # s3fs's NoSuchBucket without its botocore cause
+        return f"bucket {bucket!r} does not exist (create it, or fix the root's bucket name)"
+    if isinstance(exc, PermissionError):
+        return f"access denied ({exc}); check {CREDENTIAL_SETTINGS}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,63 @@
+"""When a failed task is worth retrying: transient I/O yes, configuration errors no.
+
+Prefect retries a task on any exception unless its ``retry_condition_fn`` says otherwise. A
+missing bucket, a refused key or an unwritable folder fails the same way every time; retrying
+only delays the message by the retry delays and repeats its traceback in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prefect.states import State
+
+from raidlib.lake.preflight import LakeStorageError
+
+CONFIGURATION_ERRORS: tuple[type[BaseException], ...] = (
+    LakeStorageError,
+    PermissionError,  # also s3fs's AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch
+    FileNotFoundError,  # also s3fs's NoSuchBucket; lake objects are immutable or replaced atomically
+    IsADirectoryError,
+    NotADirectoryError,
+)
+"""Failures a retry cannot mend (a connection reset or a timeout, by contrast, may pass)."""
+
+try:  # botocore comes with the s3 extra
+    from botocore.exceptions import NoCredentialsError, NoRegionError
+
+    CONFIGURATION_ERRORS += (NoCredentialsError, NoRegionError)
+except ImportError:  # pragma: no cover - without the s3 extra there is no S3 to misconfigure
+    pass
+
+RetryCondition = Callable[[Any, Any, State], bool]
+
+
+def is_lasting(exc: BaseException | None, lasting: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc``, or an exception it was raised from, is one of ``lasting``.
+
+    Libraries wrap: pyarrow and s3fs re-raise a store's refusal inside errors of their own.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, lasting):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def retry_unless(*lasting: type[BaseException]) -> RetryCondition:
+    """A ``retry_condition_fn`` that retries anything but :data:`CONFIGURATION_ERRORS` and
+    ``lasting``."""
+    never = CONFIGURATION_ERRORS + lasting
+
+    def worth_retrying(task: Any, task_run: Any, state: State) -> bool:
+        data = state.data
+        return not (isinstance(data, BaseException) and is_lasting(data, never))
+
+    return worth_retrying
+
+
+worth_retrying = retry_unless()
+"""The lake tasks' retry condition: retry I/O unless the configuration is at fault."""

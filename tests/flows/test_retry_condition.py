@@ -1,0 +1,45 @@
+"""Lake tasks retry what may pass (a reset, a timeout), never a configuration error."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.states import Failed
+
+from raidlib.lake import LakeStorageError
+from raidlib.tasks.retrying import worth_retrying
+
+
+def _refused() -> OSError:
+    """An error a library raised while handling a refused key (pyarrow wraps s3fs's)."""
+    try:
+        raise PermissionError("InvalidAccessKeyId")
+    except PermissionError as exc:
+        try:
+            raise OSError("error writing part-0.parquet") from exc
+        except OSError as wrapped:
+            return wrapped
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        LakeStorageError("bronze", "s3://bronz", "http://minio:9000", "bucket does not exist"),
+        PermissionError("Access Denied"),
+        FileNotFoundError("The specified bucket does not exist"),
+        _refused(),
+    ],
+    ids=["preflight", "access-denied", "no-such-bucket", "wrapped"],
+)
+def test_configuration_errors_are_not_retried(error: BaseException) -> None:
+    assert not worth_retrying(None, None, Failed(data=error))
+
+
+def test_missing_credentials_are_not_retried() -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    assert not worth_retrying(None, None, Failed(data=NoCredentialsError()))
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError("reset"), TimeoutError("read timed out")])
+def test_transient_errors_are_retried(error: BaseException) -> None:
+    assert worth_retrying(None, None, Failed(data=error))
