@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # Per request attempt: connecting, and waiting for each read from the socket. botocore
     # still makes AWS_MAX_ATTEMPTS attempts; s3fs's own retries (5 more rounds) are turned off.
     s3_connect_timeout_s: float = Field(default=5.0, gt=0)
-    s3_read_timeout_s: float = Field(default=30.0, gt=0)
+    s3_read_timeout_s: float = Field(default=15.0, gt=0)
 
     @field_validator("s3_endpoint_url")
     @classmethod

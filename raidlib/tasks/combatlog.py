@@ -22,7 +22,7 @@ from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
 from raidlib.tasks.retrying import retry_unless
 
-worth_retrying = retry_unless(UnreadableLogError, TimestampContextError)
+worth_retrying = retry_unless(FileNotFoundError, UnreadableLogError, TimestampContextError)
 """Retry an import only when the failure may pass (a receiver or store outage).
 
 A missing, damaged or undatable log fails the same way again, as does a lake the settings

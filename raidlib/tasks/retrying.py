@@ -17,11 +17,13 @@ from raidlib.lake.preflight import LakeStorageError
 CONFIGURATION_ERRORS: tuple[type[BaseException], ...] = (
     LakeStorageError,
     PermissionError,  # also s3fs's AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch
-    FileNotFoundError,  # also s3fs's NoSuchBucket; lake objects are immutable or replaced atomically
     IsADirectoryError,
     NotADirectoryError,
 )
-"""Failures a retry cannot mend (a connection reset or a timeout, by contrast, may pass)."""
+"""Failures a retry cannot mend (a connection reset or a timeout, by contrast, may pass).
+
+``FileNotFoundError`` is not one: a missing bucket is caught by the preflight check, so one later
+is a partition another run replaced while this one listed it, and a retry lists again."""
 
 try:  # botocore comes with the s3 extra
     from botocore.exceptions import NoCredentialsError, NoRegionError
