@@ -39,7 +39,7 @@ from raidlib.gpu_memory import (
 from raidlib.lake.gold_store import (
     fingerprint_bytes,
     read_silver_for_raids,
-    silver_fingerprint,
+    silver_fingerprints,
     write_gold_table_for_raids,
 )
 from raidlib.lake.lake import Lake
@@ -102,7 +102,7 @@ def build_gold_for_raids(
     rebuild again rather than being missed.
     """
     raids = list(raid_ids)
-    fingerprints = {raid: silver_fingerprint(lake, raid) for raid in raids}
+    fingerprints = silver_fingerprints(lake, raids)
     result = GoldBuild(fingerprints=fingerprints)
     for chunk, fits in _chunks(raids, fingerprints, backend, policy, probe):
         on = backend

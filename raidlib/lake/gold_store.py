@@ -27,10 +27,12 @@ from raidlib.backend import Backend
 from raidlib.gold.schema import GOLD_SCHEMAS, GoldTable
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
-from raidlib.lake.layout import DATASET, gold_partition, silver_partition
+from raidlib.lake.layout import DATASET, gold_partition, parse_hive_parts, silver_partition
 from raidlib.lake.parquet import (
     READ_WORKERS,
+    ListedFile,
     delete_partition,
+    list_partition_files,
     list_partitions,
     partition_files,
     read_partitions,
@@ -54,27 +56,53 @@ def silver_raid_ids(lake: Lake) -> list[str]:
     return sorted({p["raid_id"] for p in silver_raid_partitions(lake)})
 
 
+def _silver_listing(
+    lake: Lake, raid_ids: Sequence[str] | None
+) -> dict[tuple[str, ...], list[ListedFile]]:
+    """Silver partitions with their files, of ``raid_ids`` (every raid when ``None``).
+
+    Up to :data:`READ_WORKERS` raids: one listing of each raid's own folder, at once; more:
+    one listing of the whole dataset, filtered. Either way a few requests, not a few per raid.
+    """
+    keys = ("raid_id", "event_date")
+    if raid_ids is None:
+        return list_partition_files(lake, "silver", DATASET, keys)
+    raids = set(raid_ids)
+    if len(raids) > READ_WORKERS:
+        listed = list_partition_files(lake, "silver", DATASET, keys)
+        return {k: v for k, v in listed.items() if k[0] in raids}
+    found = map_in_threads(
+        lambda raid: list_partition_files(lake, "silver", DATASET, keys, raid_id=raid),
+        sorted(raids),
+        READ_WORKERS,
+    )
+    return {k: v for one in found for k, v in one.items()}
+
+
+def silver_fingerprints(
+    lake: Lake, raid_ids: Sequence[str] | None = None
+) -> dict[str, dict[str, str]]:
+    """:func:`silver_fingerprint` of each of ``raid_ids`` (``{}`` for a raid without silver),
+    or of every raid with silver when ``None``, from one listing of the silver dataset."""
+    root = lake.root("silver")
+    fingerprints: dict[str, dict[str, str]] = {raid: {} for raid in raid_ids or ()}
+    for (raid, _), files in _silver_listing(lake, raid_ids).items():
+        fingerprint = fingerprints.setdefault(raid, {})
+        for file in files:
+            # The same string the per-file ``fs.info`` gave before listings carried it: the
+            # ListObjectsV2 ETag is the HEAD ETag, and the local mtime is the same stat field.
+            token = f"{file.size}:{file.version}"
+            fingerprint[file.path.removeprefix(root).lstrip("/")] = token
+    return fingerprints
+
+
 def silver_fingerprint(lake: Lake, raid_id: str) -> dict[str, str]:
     """``{silver file path relative to the root: size + version token}`` for one raid.
 
     The token is the object's ETag on S3 and its modification time locally: a rewritten
     partition always changes it (atomic replacement creates a new file/object).
     """
-    fs = lake.fs("silver")
-    root = lake.root("silver")
-    fingerprint: dict[str, str] = {}
-    for part in silver_raid_partitions(lake, raid_id):
-        rel = silver_partition(part["raid_id"], part["event_date"])
-        for path in partition_files(lake, "silver", rel):
-            info = fs.info(path)
-            version = (
-                info.get("ETag")
-                or info.get("etag")
-                or info.get("mtime")
-                or info.get("LastModified")
-            )
-            fingerprint[path.removeprefix(root).lstrip("/")] = f"{info.get('size')}:{version}"
-    return fingerprint
+    return silver_fingerprints(lake, [raid_id])[raid_id]
 
 
 def fingerprint_bytes(fingerprint: dict[str, str]) -> int:
@@ -95,9 +123,11 @@ def recorded_fingerprint(lake: Lake, raid_id: str) -> dict[str, str] | None:
     """The silver fingerprint gold was last built from for ``raid_id`` (``None``: never built)."""
     fs = lake.fs("gold")
     path = lake.path("gold", _state_path(raid_id))
-    if not fs.exists(path):
+    try:
+        data = fs.cat_file(path)
+    except FileNotFoundError:  # ``exists`` first cost one more request (a HEAD on S3)
         return None
-    return json.loads(fs.cat_file(path))
+    return json.loads(data)
 
 
 def record_fingerprint(lake: Lake, raid_id: str, fingerprint: dict[str, str]) -> None:
@@ -109,24 +139,28 @@ def record_fingerprint(lake: Lake, raid_id: str, fingerprint: dict[str, str]) ->
 def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dict[str, int]:
     """Raids whose silver changed since gold was last built from it (all raids if never), in
     raid order, each with the bytes of its silver files (to size the builds)."""
-    candidates = sorted(set(raid_ids)) if raid_ids is not None else silver_raid_ids(lake)
-    needing: dict[str, int] = {}
-    for raid in candidates:
-        fingerprint = silver_fingerprint(lake, raid)
-        if fingerprint != recorded_fingerprint(lake, raid):
-            needing[raid] = fingerprint_bytes(fingerprint)
-    return needing
+    candidates = sorted(set(raid_ids)) if raid_ids is not None else None
+    fingerprints = silver_fingerprints(lake, candidates)
+    raids = sorted(fingerprints)
+    # One small GET per raid: they overlap instead of waiting for each other.
+    recorded = map_in_threads(lambda raid: recorded_fingerprint(lake, raid), raids, READ_WORKERS)
+    return {
+        raid: fingerprint_bytes(fingerprints[raid])
+        for raid, before in zip(raids, recorded, strict=True)
+        if fingerprints[raid] != before
+    }
 
 
 def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:
     """Every silver row of the given raids (all their ``event_date`` partitions) as one frame."""
-    # One listing per raid: on S3 each is a few round trips, so they overlap.
-    listed = map_in_threads(lambda raid: silver_raid_partitions(lake, raid), raid_ids, READ_WORKERS)
-    partitions = [
-        silver_partition(p["raid_id"], p["event_date"]) for found in listed for p in found
-    ]
+    files = {
+        silver_partition(raid, day): [f.path for f in listed]
+        for (raid, day), listed in _silver_listing(lake, raid_ids).items()
+    }
+    order = {raid: i for i, raid in enumerate(raid_ids)}  # rows in the callers' raid order
+    partitions = sorted(files, key=lambda p: order[parse_hive_parts(p)["raid_id"]])
     return read_partitions(
-        lake, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA
+        lake, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA, files=files
     )
 
 
@@ -142,9 +176,20 @@ def gold_table_partitions(lake: Lake, table: GoldTable, raid_id: str | None = No
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     """A whole gold table (every partition) as one frame in its declared in-memory schema."""
     table = GOLD_SCHEMAS[name]
-    partitions = gold_table_partitions(lake, table)
+    if not table.partition_columns:
+        partitions = gold_table_partitions(lake, table)
+        return read_partitions(
+            lake, "gold", partitions, table.file_schema, backend, schema=table.schema
+        )
+    listed = list_partition_files(lake, "gold", table.name, table.partition_columns)
+    files = {
+        gold_partition(table.name, **dict(zip(table.partition_columns, values, strict=True))): [
+            f.path for f in found
+        ]
+        for values, found in listed.items()
+    }
     return read_partitions(
-        lake, "gold", partitions, table.file_schema, backend, schema=table.schema
+        lake, "gold", list(files), table.file_schema, backend, schema=table.schema, files=files
     )
 
 

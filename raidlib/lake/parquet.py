@@ -17,7 +17,8 @@ from __future__ import annotations
 import io
 import logging
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -41,7 +42,30 @@ log = logging.getLogger(__name__)
 PART_FILE = "part-0.parquet"
 COMPRESSION = "snappy"
 READ_WORKERS = 8
-"""Partitions fetched at once: each is a listing plus a GET, which on S3 is mostly waiting."""
+"""Partitions fetched at once: each is a GET or two (plus a listing when not listed before),
+which on S3 is mostly waiting."""
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """One visible Parquet file of a partition, as a listing saw it."""
+
+    path: str
+    """Absolute filesystem path, as ``fs.ls`` names it."""
+    size: int | None
+    version: Any
+    """What changes when the file is replaced: the ETag on S3, the modification time locally."""
+
+
+def is_visible_parquet(path: str) -> bool:
+    """A data file readers use: ``*.parquet`` whose name starts with neither ``.`` nor ``_``
+    (hidden temporaries of an interrupted write, ``_SUCCESS``-style markers)."""
+    return path.endswith(".parquet") and not posixpath.basename(path).startswith((".", "_"))
+
+
+def version_token(info: Mapping[str, Any]) -> Any:
+    """The version field of an fsspec ``info`` (or listing) entry: ETag on S3, mtime locally."""
+    return info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("LastModified")
 
 
 def table_to_parquet_bytes(table: pa.Table) -> bytes:
@@ -78,23 +102,43 @@ def partition_files(lake: Lake, layer: Layer, partition: str) -> list[str]:
     if not fs.isdir(folder):
         return []
     names = fs.ls(folder, detail=False)
-    return sorted(
-        n
-        for n in names
-        if n.endswith(".parquet") and not posixpath.basename(n).startswith((".", "_"))
-    )
+    return sorted(n for n in names if is_visible_parquet(n))
+
+
+def fetch_partition_files(
+    lake: Lake, layer: Layer, partition: str, files: Sequence[str] | None = None
+) -> list[bytes]:
+    """The contents of a partition's files: ``files`` when a listing gave them, else those
+    :func:`partition_files` lists now.
+
+    A listed file gone by the time it is read (a concurrent gold build removed a partition its
+    raids no longer produce) sends the read back to a fresh listing of the folder, which is
+    what reading right after a per-partition listing gave: that partition's current files.
+    """
+    fs = lake.fs(layer)
+    if files is not None:
+        try:
+            return [fs.cat_file(path) for path in files]
+        except FileNotFoundError:
+            pass
+    return [fs.cat_file(path) for path in partition_files(lake, layer, partition)]
 
 
 def read_partition_table(
-    lake: Lake, layer: Layer, partition: str, file_schema: pa.Schema
+    lake: Lake,
+    layer: Layer,
+    partition: str,
+    file_schema: pa.Schema,
+    files: Sequence[str] | None = None,
 ) -> pa.Table:
-    """The partition's rows with ``file_schema`` plus its Hive columns (as strings), or 0 rows."""
-    fs = lake.fs(layer)
+    """The partition's rows with ``file_schema`` plus its Hive columns (as strings), or 0 rows.
+
+    ``files`` (from a listing already made) saves listing the partition folder again.
+    """
     hive = parse_hive_parts(partition)
     tables = []
-    for path in partition_files(lake, layer, partition):
-        table = pq.read_table(io.BytesIO(fs.cat_file(path)), schema=file_schema)
-        tables.append(table)
+    for content in fetch_partition_files(lake, layer, partition, files):
+        tables.append(pq.read_table(io.BytesIO(content), schema=file_schema))
     table = pa.concat_tables(tables) if tables else file_schema.empty_table()
     for key, value in hive.items():
         table = table.append_column(
@@ -111,22 +155,31 @@ def read_partitions(
     backend: Backend,
     *,
     schema: pa.Schema | None = None,
+    files: Mapping[str, Sequence[str]] | None = None,
 ) -> Any:
     """Several partitions as one frame on ``backend``.
 
     ``schema`` (default: ``file_schema`` plus the Hive columns) gives the final columns, order
     and types; a column that no file holds (written before the schema grew) comes back null.
+    ``files`` maps each partition to its files when a listing already found them (see
+    :func:`list_partition_files`); otherwise each partition folder is listed.
     """
     partitions = list(partitions)
     if backend.is_gpu:
         try:
-            return _read_partitions_gpu(lake, layer, partitions, file_schema, backend, schema)
+            return _read_partitions_gpu(
+                lake, layer, partitions, file_schema, backend, schema, files
+            )
         except Exception as exc:
             if is_gpu_oom(exc):
                 raise
             log.warning("GPU Parquet read of %s failed (%s); reading with pyarrow", layer, exc)
     tables = map_in_threads(
-        lambda p: read_partition_table(lake, layer, p, file_schema), partitions, READ_WORKERS
+        lambda p: read_partition_table(
+            lake, layer, p, file_schema, None if files is None else files[p]
+        ),
+        partitions,
+        READ_WORKERS,
     )
     tables = [t for t in tables if t.num_rows]
     if schema is not None:
@@ -151,6 +204,7 @@ def _read_partitions_gpu(
     file_schema: pa.Schema,
     backend: Backend,
     schema: pa.Schema | None,
+    files: Mapping[str, Sequence[str]] | None = None,
 ) -> Any:
     """cuDF branch of :func:`read_partitions`: files fetched on threads, ``cudf.read_parquet`` per
     file, Hive columns added on the GPU, then every column cast to the dtype
@@ -158,9 +212,8 @@ def _read_partitions_gpu(
     xdf = backend.xdf
     target = _target_schema(file_schema, partitions, schema)
     reference = xdf.DataFrame.from_arrow(strip_utc(target.empty_table()))
-    fs = lake.fs(layer)
     fetched = map_in_threads(
-        lambda p: [fs.cat_file(path) for path in partition_files(lake, layer, p)],
+        lambda p: fetch_partition_files(lake, layer, p, None if files is None else files[p]),
         partitions,
         READ_WORKERS,
     )
@@ -215,35 +268,66 @@ def delete_partition(lake: Lake, layer: Layer, partition: str) -> bool:
     return True
 
 
+def list_partition_files(
+    lake: Lake, layer: Layer, dataset: str, keys: Sequence[str], **fixed: str
+) -> dict[tuple[str, ...], list[ListedFile]]:
+    """Every partition of ``dataset`` with its visible Parquet files, from one recursive listing.
+
+    ``keys`` names the Hive levels in order (e.g. ``("raid_id", "event_date")``); ``fixed``
+    pins levels (``raid_id="raid001"`` lists only under that raid's folder). Returns
+    ``{(value per key, ...): [files sorted by path]}`` in key order; a partition counts only if
+    it holds a visible Parquet file (:func:`is_visible_parquet`) directly in its folder, under
+    folders named ``key=value`` for exactly these keys, as the level-by-level ``ls`` did.
+
+    One ``fs.find`` (on S3: one paginated ListObjectsV2 without delimiter, 1,000 keys a page)
+    replaces an ``isdir`` and an ``ls`` per folder, and brings each file's size and version.
+    """
+    fs = lake.fs(layer)
+    pinned: list[str] = []
+    for key in keys:  # the leading pinned levels narrow the listed prefix
+        if key not in fixed:
+            break
+        pinned.append(f"{key}={fixed[key]}")
+    folder = lake.path(layer, "/".join([dataset, *pinned]))
+    # A listing must show what other processes wrote since (see raidlib.lake.s3): s3fs's
+    # recursive listing never reads its cache, but fsspec's generic ``find`` walks ``ls``,
+    # which may; dropping this folder's cached entries costs no request.
+    fs.invalidate_cache(folder)
+    try:
+        found = fs.find(folder, detail=True)
+    except FileNotFoundError:
+        return {}
+    head = folder.rstrip("/") + "/"
+    levels = list(keys[len(pinned) :])
+    listed: dict[tuple[str, ...], list[ListedFile]] = {}
+    for name, info in found.items():
+        if not name.startswith(head) or not is_visible_parquet(name):
+            continue
+        *folders, _ = name[len(head) :].split("/")
+        if len(folders) != len(levels):
+            continue
+        values = {key: fixed[key] for key in keys[: len(pinned)]}
+        for key, segment in zip(levels, folders, strict=True):
+            found_key, sep, value = segment.partition("=")
+            if not sep or found_key != key or fixed.get(key, value) != value:
+                break
+            values[key] = value
+        else:
+            entry = ListedFile(name, info.get("size"), version_token(info))
+            listed.setdefault(tuple(values[k] for k in keys), []).append(entry)
+    return {k: sorted(v, key=lambda f: f.path) for k, v in sorted(listed.items())}
+
+
 def list_partitions(
     lake: Lake, layer: Layer, dataset: str, keys: Sequence[str], **fixed: str
 ) -> list[dict[str, str]]:
-    """Partitions of ``dataset`` as ``{key: value}`` dicts, level by level (paginated ``ls``).
+    """Partitions of ``dataset`` as ``{key: value}`` dicts, sorted by their values.
 
     ``keys`` names the Hive levels in order (e.g. ``("raid_id", "event_date")``); ``fixed``
-    pins leading levels (``raid_id="raid001"`` lists that raid's dates). Only folders that
-    hold a visible Parquet file count.
+    pins levels (``raid_id="raid001"`` lists that raid's dates). Only folders that hold a
+    visible Parquet file count. One recursive listing (:func:`list_partition_files`).
     """
-    fs = lake.fs(layer)
-    found: list[dict[str, str]] = []
-
-    def walk(relative: str, level: int, acc: dict[str, str]) -> None:
-        if level == len(keys):
-            if partition_files(lake, layer, relative):
-                found.append(dict(acc))
-            return
-        key = keys[level]
-        if key in fixed:
-            walk(f"{relative}/{key}={fixed[key]}", level + 1, {**acc, key: fixed[key]})
-            return
-        folder = lake.path(layer, relative)
-        if not fs.isdir(folder):
-            return
-        for entry in fs.ls(folder, detail=True):
-            name = posixpath.basename(entry["name"].rstrip("/"))
-            k, sep, value = name.partition("=")
-            if entry["type"] == "directory" and sep and k == key:
-                walk(f"{relative}/{name}", level + 1, {**acc, key: value})
-
-    walk(dataset, 0, {})
-    return sorted(found, key=lambda d: tuple(d[k] for k in keys))
+    return [
+        dict(zip(keys, values, strict=True))
+        for values in list_partition_files(lake, layer, dataset, keys, **fixed)
+    ]

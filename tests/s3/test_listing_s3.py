@@ -1,0 +1,126 @@
+"""Partition listings on a real S3 endpoint: a few requests whatever the number of raids."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import s3fs
+
+from raidlib.lake import Lake, layout
+from raidlib.lake.gold_store import (
+    raids_needing_gold,
+    read_gold_table,
+    record_fingerprint,
+    silver_fingerprint,
+)
+from raidlib.lake.parquet import PART_FILE, list_partitions, write_partition_table
+
+from .conftest import MotoS3
+
+KEYS = ("raid_id", "event_date")
+DAYS = ("2026-11-23", "2026-11-24")
+EMPTY = pa.schema([("n", pa.int64())]).empty_table()
+
+
+@pytest.fixture
+def s3_requests(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
+    """Every S3 API call s3fs makes from now on, counted by operation and bucket
+    (``"list_objects_v2 silver"``)."""
+    calls: collections.Counter[str] = collections.Counter()
+    original = s3fs.S3FileSystem._call_s3
+
+    async def counting(self: s3fs.S3FileSystem, method: str, *args: Any, **kwargs: Any) -> Any:
+        calls[f"{method} {kwargs.get('Bucket')}"] += 1
+        return await original(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_call_s3", counting)
+    return calls
+
+
+def _silver(lake: Lake, raids: int) -> list[str]:
+    names = [f"raid{i:03d}" for i in range(raids)]
+    for raid in names:
+        for day in DAYS:
+            write_partition_table(lake, "silver", layout.silver_partition(raid, day), EMPTY)
+    return names
+
+
+@pytest.mark.parametrize("raids", [3, 12])
+def test_planning_lists_silver_once(
+    s3_lake: Lake, s3_requests: collections.Counter[str], raids: int
+) -> None:
+    names = _silver(s3_lake, raids)
+    for raid in names[1:]:
+        record_fingerprint(s3_lake, raid, silver_fingerprint(s3_lake, raid))
+    size = _file_bytes(s3_lake)
+    s3_requests.clear()
+    assert raids_needing_gold(s3_lake) == {names[0]: 2 * size}
+    # One listing of silver and no request per silver file; the state objects are read once
+    # each (s3fs sizes a GET with a HEAD first, and lists once when the object is absent).
+    silver = {k: n for k, n in s3_requests.items() if k.endswith(" silver")}
+    assert silver == {"list_objects_v2 silver": 1}
+    assert s3_requests["get_object gold"] == raids - 1
+    assert s3_requests["head_object gold"] == raids
+    assert s3_requests["list_objects_v2 gold"] == 1  # the one never built: no state object
+
+
+def _file_bytes(lake: Lake) -> int:
+    path = lake.path("silver", f"{layout.silver_partition('raid000', DAYS[0])}/{PART_FILE}")
+    return int(lake.fs("silver").info(path)["size"])
+
+
+def test_fingerprint_tokens_are_the_head_etags(s3_lake: Lake) -> None:
+    """The listing's ``size:ETag`` equals what ``fs.info`` (HEAD) gave: recorded state matches."""
+    _silver(s3_lake, 2)
+    fs = s3_lake.fs("silver")
+    fingerprint = silver_fingerprint(s3_lake, "raid001")
+    assert len(fingerprint) == 2
+    for relative, token in fingerprint.items():
+        info = fs.info(s3_lake.path("silver", relative))
+        assert token == f"{info['size']}:{info['ETag']}"
+
+
+def test_raid_listing_reads_only_that_raids_prefix(
+    s3_lake: Lake, s3_requests: collections.Counter[str]
+) -> None:
+    _silver(s3_lake, 12)  # raid001 and raid010, raid011: one prefix of the other as text
+    s3_requests.clear()
+    found = list_partitions(s3_lake, "silver", layout.DATASET, KEYS, raid_id="raid001")
+    assert found == [{"raid_id": "raid001", "event_date": d} for d in DAYS]
+    assert s3_requests == {"list_objects_v2 silver": 1}
+
+
+def test_listing_sees_objects_written_behind_its_back(moto_s3: MotoS3, s3_lake: Lake) -> None:
+    """No listing cache: a partition another process wrote after a first listing shows up,
+    also on a lake whose options turn s3fs's listing cache on."""
+    cached = Lake(
+        s3_lake.bronze_root,
+        s3_lake.silver_root,
+        s3_lake.gold_root,
+        {**s3_lake.storage_options, "use_listings_cache": True},
+    )
+    _silver(s3_lake, 1)
+    for lake in (s3_lake, cached):
+        assert len(list_partitions(lake, "silver", layout.DATASET, KEYS)) == 2
+    key = f"{layout.silver_partition('raid000', '2026-11-25')}/{PART_FILE}"
+    moto_s3.client().put_object(Bucket="silver", Key=key, Body=b"PAR1")
+    for lake in (s3_lake, cached):
+        assert len(list_partitions(lake, "silver", layout.DATASET, KEYS)) == 3
+        assert len(list_partitions(lake, "silver", layout.DATASET, KEYS, raid_id="raid000")) == 3
+
+
+def test_read_gold_table_lists_once(s3_lake: Lake, s3_requests: collections.Counter[str]) -> None:
+    from raidlib.backend import pandas_backend
+    from raidlib.gold.schema import GOLD_SCHEMAS
+
+    table = GOLD_SCHEMAS["fact_player_raid_stats"]
+    for i in range(6):
+        partition = layout.gold_partition(table.name, f"raid{i:03d}", DAYS[0])
+        write_partition_table(s3_lake, "gold", partition, table.file_schema.empty_table())
+    s3_requests.clear()
+    frame = read_gold_table(s3_lake, table.name, pandas_backend("test"))
+    assert list(frame.columns) == table.schema.names and len(frame) == 0
+    assert s3_requests["list_objects_v2 gold"] == 1 and s3_requests["get_object gold"] == 6
