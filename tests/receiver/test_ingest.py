@@ -182,6 +182,26 @@ def test_future_timestamps_beyond_the_clock_skew_are_rejected(client: FlaskClien
         (json.dumps(make_events(1)).encode("utf-16"), "invalid_json", "utf-8"),
         (b" 7" + b"[" * 100_000, "invalid_json", "malformed"),
     ],
+    # Named, not derived from the bodies: two hold random event ids, and pytest-xdist needs every
+    # worker to collect the same test ids.
+    ids=[
+        "truncated",
+        "not-json",
+        "utf-16-empty-list",
+        "string",
+        "number",
+        "null",
+        "empty",
+        "blank",
+        "empty-list",
+        "empty-events",
+        "events-not-a-list",
+        "no-events-key",
+        "bom-deep-nesting",
+        "bom",
+        "utf-16",
+        "deep-nesting",
+    ],
 )
 def test_bad_bodies_get_400_json_naming_the_problem(
     client: FlaskClient, body: bytes, status: str, needle: str
