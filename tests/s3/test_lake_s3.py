@@ -38,7 +38,7 @@ def test_storage_options_come_from_settings_only() -> None:
             "request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required",
             "connect_timeout": 5.0,
-            "read_timeout": 30.0,
+            "read_timeout": 15.0,
         },
         "use_listings_cache": False,
     }
@@ -70,7 +70,7 @@ def test_settings_read_raidlib_environment(monkeypatch: pytest.MonkeyPatch) -> N
 def test_hand_built_lake_gets_the_same_s3_defaults(moto_s3: MotoS3) -> None:
     lake = Lake("s3://bronze", "s3://silver", "s3://gold", {"key": "k", "secret": "s"})
     fs = lake.fs("bronze")
-    assert fs.config_kwargs == {**CHECKSUM_CONFIG, "connect_timeout": 5.0, "read_timeout": 30.0}
+    assert fs.config_kwargs == {**CHECKSUM_CONFIG, "connect_timeout": 5.0, "read_timeout": 15.0}
     assert fs.dircache.use_listings_cache is False
     assert fs.retries == 1  # botocore's attempts only, not 5 s3fs rounds of them
 
