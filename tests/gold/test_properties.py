@@ -34,8 +34,9 @@ START = datetime(2026, 3, 1, 23, 0, 0)  # raids often cross midnight
 # run fewer examples than the suite profile unless it asks for fewer still (or "thorough").
 _FEW = settings(max_examples=min(settings.default.max_examples, 40))
 _FEWER = settings(max_examples=min(settings.default.max_examples, 20))
+_FEWEST = settings(max_examples=min(settings.default.max_examples, 10))  # up to 5 builds each
 if settings.default.max_examples >= 500:
-    _FEW = _FEWER = settings(max_examples=settings.default.max_examples)
+    _FEW = _FEWER = _FEWEST = settings(max_examples=settings.default.max_examples)
 
 amounts = st.integers(1, 40_000).map(lambda n: n / 4)
 
@@ -173,7 +174,7 @@ def test_output_does_not_depend_on_row_order(silver: pd.DataFrame, rnd: Any) -> 
         pd.testing.assert_frame_equal(a.as_dict()[name], b.as_dict()[name], check_exact=True)
 
 
-@_FEWER
+@_FEWEST
 @given(silver_frames)
 def test_incremental_dim_player_equals_one_shot_and_is_idempotent(silver: pd.DataFrame) -> None:
     one_shot = build_gold(silver)
