@@ -20,7 +20,7 @@ from raidlib.gold.summary import records
 from raidlib.lake import Lake
 from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
-from raidlib.tasks.retrying import retry_unless
+from raidlib.tasks.retrying import LAKE_IO_RETRIES, retry_unless
 
 worth_retrying = retry_unless(FileNotFoundError, UnreadableLogError, TimestampContextError)
 """Retry an import only when the failure may pass (a receiver or store outage).
@@ -30,13 +30,7 @@ point at wrongly, and the user should hear of it at once, not after the retry de
 """
 
 
-@task(
-    name="import-combat-log",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@task(name="import-combat-log", **{**LAKE_IO_RETRIES, "retry_condition_fn": worth_retrying})
 def import_combat_log_file(
     settings: Settings,
     path: str,

@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from raidlib.backend import Backend, pandas_backend, resolve_backend
 from raidlib.gold.dims import build_dim_player
@@ -27,20 +26,11 @@ from raidlib.lake.gold_store import (
 )
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
 from raidlib.settings import Settings
-from raidlib.tasks.retrying import worth_retrying
+from raidlib.tasks.retrying import LAKE_IO_RETRIES
 from raidlib.tasks.setup import exclusive_slot
 
-# Every step is idempotent, so retrying a failed I/O step is safe; results are never cached
-# (inputs are settings and frames, and a rerun must re-read the lake).
-IO_RETRIES: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": [2, 10],
-    "retry_condition_fn": worth_retrying,  # not a wrong bucket, key or folder permission
-    "cache_policy": NO_CACHE,
-}
 
-
-@task(name="plan-gold-builds", **IO_RETRIES)
+@task(name="plan-gold-builds", **LAKE_IO_RETRIES)
 def plan_gold_builds(settings: Settings, raid_ids: list[str] | None = None) -> list[list[str]]:
     """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way),
     in groups of about ``gold_task_silver_mib`` of silver each."""
@@ -49,7 +39,7 @@ def plan_gold_builds(settings: Settings, raid_ids: list[str] | None = None) -> l
     return group_raids(needing, settings.gold_task_silver_mib * 2**20)
 
 
-@task(name="build-raid-gold", **IO_RETRIES)
+@task(name="build-raid-gold", **LAKE_IO_RETRIES)
 def build_raid_gold(settings: Settings, raid_ids: list[str]) -> dict[str, Any]:
     """Rebuild some raids' facts (per raid and per pull) and ``dim_raid`` from all their silver.
 
@@ -87,7 +77,7 @@ def build_raid_gold(settings: Settings, raid_ids: list[str]) -> dict[str, Any]:
     }
 
 
-@task(name="rebuild-dim-player", **IO_RETRIES)
+@task(name="rebuild-dim-player", **LAKE_IO_RETRIES)
 def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     """Rebuild ``dim_player`` from every ``fact_player_raid_stats`` row, one run at a time.
 
@@ -114,7 +104,7 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     return {"path": path, "players": len(dim_player)}
 
 
-@task(name="record-gold-inputs", **IO_RETRIES)
+@task(name="record-gold-inputs", **LAKE_IO_RETRIES)
 def record_gold_inputs(settings: Settings, built: list[dict[str, Any]]) -> None:
     """Mark raids as built from their fingerprints — last, after every gold write succeeded."""
     lake = Lake.from_settings(settings)

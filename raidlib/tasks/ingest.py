@@ -16,7 +16,7 @@ from raidlib.lake.bronze_writer import land_batch
 from raidlib.schemas import EventValidationError, validate_events
 from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
-from raidlib.tasks.retrying import worth_retrying
+from raidlib.tasks.retrying import LAKE_IO_RETRIES
 
 
 @task(name="generate-raids", cache_policy=NO_CACHE)
@@ -90,13 +90,7 @@ def post_to_receiver(
     }
 
 
-@task(
-    name="land-in-bronze",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@task(name="land-in-bronze", **LAKE_IO_RETRIES)
 def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any]:
     """Validate and land batches straight into bronze (no receiver): same checks, same files."""
     lake = Lake.from_settings(settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 from raidlib.lake.preflight import LakeStorageError
@@ -63,3 +64,13 @@ def retry_unless(*lasting: type[BaseException]) -> RetryCondition:
 
 worth_retrying = retry_unless()
 """The lake tasks' retry condition: retry I/O unless the configuration is at fault."""
+
+LAKE_IO_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": worth_retrying,
+    "cache_policy": NO_CACHE,
+}
+"""``@task`` options of every step that reads or writes the lake. Each step is idempotent, so a
+retry is safe; results are never cached (inputs are settings and frames, and a rerun must
+re-read the lake). Override ``retry_condition_fn`` for a step with failures of its own."""

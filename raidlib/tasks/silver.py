@@ -13,7 +13,6 @@ from dataclasses import asdict
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from raidlib.backend import resolve_backend
 from raidlib.lake import Lake
@@ -23,14 +22,7 @@ from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings
 from raidlib.silver.pipeline import SilverRunReport, combine_reports, process_batches
 from raidlib.silver.rules import RuleParams
-from raidlib.tasks.retrying import worth_retrying
-
-IO_OPTIONS: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": [2, 10],
-    "retry_condition_fn": worth_retrying,  # not a wrong bucket, key or folder permission
-    "cache_policy": NO_CACHE,
-}
+from raidlib.tasks.retrying import LAKE_IO_RETRIES
 
 
 def rule_params(settings: Settings) -> RuleParams:
@@ -69,7 +61,7 @@ def independent_groups(batches: list[BronzeBatch]) -> list[list[BronzeBatch]]:
     return [components[k] for k in sorted(components)]
 
 
-@task(name="find-unprocessed-bronze", **IO_OPTIONS)
+@task(name="find-unprocessed-bronze", **LAKE_IO_RETRIES)
 def find_unprocessed(settings: Settings, max_batches: int | None = None) -> list[BronzeBatch]:
     """Landed bronze batches (manifests present) that silver has not processed yet."""
     batches = find_unprocessed_batches(Lake.from_settings(settings), max_batches=max_batches)
@@ -77,7 +69,7 @@ def find_unprocessed(settings: Settings, max_batches: int | None = None) -> list
     return batches
 
 
-@task(name="bronze-batches-to-silver", **IO_OPTIONS)
+@task(name="bronze-batches-to-silver", **LAKE_IO_RETRIES)
 def process_batch_group(
     settings: Settings, batches: list[BronzeBatch], max_batches: int = 200
 ) -> SilverRunReport:
