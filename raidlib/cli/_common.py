@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -197,6 +198,21 @@ raid_prefix = _id_type(RAID_PREFIX_PATTERN, "raid-id prefix", 32)
 
 raid_id = _id_type(RAID_ID_PATTERN, "raid id", 64)
 """An argparse type: a raid id (checked before a combat log is read)."""
+
+
+def receiver_unreachable(url: str, command: str) -> int | None:
+    """Exit status 2, with the reason on stderr, when no receiver answers at ``url``; else None.
+
+    Checked before a command simulates raids or reads a log, which may take minutes.
+    """
+    from raidlib.client import ReceiverUnreachable, require_receiver  # noqa: PLC0415
+
+    try:
+        require_receiver(url)
+    except ReceiverUnreachable as exc:
+        print(f"raidlib {command}: {exc}", file=sys.stderr)
+        return 2
+    return None
 
 
 def rate(text: str) -> float:

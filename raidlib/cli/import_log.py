@@ -10,6 +10,7 @@ from raidlib.cli._common import (
     add_combatlog_options,
     add_lake_options,
     int_in,
+    receiver_unreachable,
     settings_from_args,
 )
 
@@ -49,7 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from raidlib.client import ReceiverUnreachable, require_receiver
     from raidlib.combatlog import TimestampContextError, UnreadableLogError
     from raidlib.combatlog.delivery import age_limit_warning, import_log
     from raidlib.console import print_import_report
@@ -59,12 +59,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"no such file: {args.path}", file=sys.stderr)
         return 2
     settings = settings_from_args(args)
-    if args.receiver:
-        try:
-            require_receiver(args.receiver)  # before reading a log that may take minutes
-        except ReceiverUnreachable as exc:
-            print(f"raidlib import-log: {exc}", file=sys.stderr)
-            return 2
+    if args.receiver and (status := receiver_unreachable(args.receiver, "import-log")) is not None:
+        return status
     lake = None if args.receiver else Lake.from_settings(settings)
     size = args.path.stat().st_size
     bar = tqdm(

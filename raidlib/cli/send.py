@@ -14,6 +14,7 @@ from raidlib.cli._common import (
     iso_datetime,
     raid_prefix,
     random_seed,
+    receiver_unreachable,
     settings_from_args,
 )
 
@@ -75,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from raidlib.client import ReceiverUnreachable, post_batches, require_receiver
+    from raidlib.client import post_batches
     from raidlib.generator import (
         dated_raid_prefix,
         default_first_raid_start,
@@ -86,11 +87,8 @@ def run(args: argparse.Namespace) -> int:
     # Settings first: a bad RAIDLIB_* value stops the command before it simulates anything.
     settings = settings_from_args(args)
     token = args.token or settings.auth_token
-    try:
-        require_receiver(args.url)
-    except ReceiverUnreachable as exc:
-        print(f"raidlib send: {exc}", file=sys.stderr)
-        return 2
+    if (status := receiver_unreachable(args.url, "send")) is not None:
+        return status
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
     # Simulating and cutting a season into batches takes seconds (~15 s for 40 raids): say so.
