@@ -58,6 +58,16 @@ def test_a_mistyped_env_file_is_an_error_not_the_defaults(
 
 
 @pytest.mark.parametrize(
+    ("root", "reason"),
+    [("", "is empty"), ("  ", "is empty"), ("s3://", "no bucket"), ("s3:///", "no bucket")],
+)
+def test_a_lake_root_must_name_a_folder_or_a_bucket(root: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(silver_root=root)
+    assert reason in describe_invalid_settings(bad.value)
+
+
+@pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
         ("bronze_root", "s3:/bronze", "not an s3://bucket[/prefix] URL"),
