@@ -20,12 +20,16 @@ is printed and pandas runs alone. Peak GPU memory is RMM's peak allocation insid
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -85,6 +89,24 @@ def fmt_peak(result: StepResult) -> str:
     return f", peak GPU {result.peak_gpu_bytes / 2**20:,.0f} MiB"
 
 
+def profiled(path: str, title: str, function: Any) -> Any:
+    """``function`` under cProfile; its hottest functions, and raidlib's by cumulative time,
+    appended to ``path``."""
+
+    def run(*args: Any) -> Any:
+        profile = cProfile.Profile()
+        result = profile.runcall(function, *args)
+        text = io.StringIO()
+        stats = pstats.Stats(profile, stream=text)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats("raidlib", 30)  # where raidlib spends it
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"=== {title} (times are inflated by profiling)\n{text.getvalue()}\n")
+        return result
+
+    return run
+
+
 def parse_counts(text: str) -> list[int]:
     return [int(float(part)) for part in text.split(",") if part.strip()]
 
@@ -101,6 +123,11 @@ def main() -> None:
     )
     parser.add_argument("--warmup", action="store_true", help="untimed 20k-event pass first")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also write each timed run's hottest functions (cProfile, by own time) to FILE",
+    )
     args = parser.parse_args()
     if args.raids < 1:
         parser.error("--raids must be at least 1")
@@ -134,7 +161,12 @@ def main() -> None:
                     run_backend(warm, backend, 20_000)
             results = {}
             for backend in backends:
-                silver, gold = run_backend(work, backend, lines)
+                if args.profile:
+                    silver, gold = profiled(args.profile, f"{backend.name} at {n:,}", run_backend)(
+                        work, backend, lines
+                    )
+                else:
+                    silver, gold = run_backend(work, backend, lines)
                 results[backend.name] = (silver, gold)
                 print(
                     f"  {backend.name:6} bronze→silver {silver.seconds:7.2f} s "

@@ -7,7 +7,8 @@
 #   install   offline machine only: install .gpu-wheels (cuDF, then raidlib's deps) into .gpu-site
 #   probe     nvidia-smi, versions, and the backend `auto` picks (fails unless it is cudf)
 #   tests     every backend-parametrised test; fails if any cuDF case was skipped
-#   memory    1M events in ONE raid through silver and gold: peak GPU memory per step
+#   memory    1M events in ONE raid through silver and gold: peak GPU memory per step, and a
+#             cProfile of that run (profile-cudf-1m-one-raid.txt)
 #   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios
 # Output is printed and kept in $OUT (the device tool's folder) or ./gpu-check/.
 set -uo pipefail
@@ -102,7 +103,8 @@ step_tests() {
 
 step_memory() {
   logged memory-1m-one-raid.log \
-    "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf --warmup
+    "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf --warmup \
+      --profile "$out/profile-cudf-1m-one-raid.txt"
   local rc=$?
   grep -q "peak GPU" "$out/memory-1m-one-raid.log" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
   return "$rc"

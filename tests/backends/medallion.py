@@ -101,16 +101,22 @@ def hand_line(raid_id: str, batch: int, number: int, **fields: Any) -> dict[str,
     }
 
 
-def write_hand_batch(lake: Lake, raid_id: str, batch: int, lines: list[str]) -> None:
+def write_hand_batch(
+    lake: Lake, raid_id: str, batch: int, lines: list[str], ingest_timestamp: str = HAND_STAMP
+) -> None:
     """Bronze lines (JSON text, as given) and their manifest, not written by the receiver."""
     import json
 
     from raidlib.lake import layout
 
     batch_id = str(uuid.UUID(int=batch))
-    key = layout.bronze_batch_key(raid_id, HAND_STAMP[:10], batch_id)
+    key = layout.bronze_batch_key(raid_id, ingest_timestamp[:10], batch_id)
     lake.write_bytes_atomic("bronze", key, ("\n".join(lines) + "\n").encode())
-    manifest = {"batch_id": batch_id, "ingest_timestamp": HAND_STAMP, "objects": [{"key": key}]}
+    manifest = {
+        "batch_id": batch_id,
+        "ingest_timestamp": ingest_timestamp,
+        "objects": [{"key": key}],
+    }
     lake.write_bytes_atomic(
         "bronze", layout.bronze_manifest_key(batch_id), json.dumps(manifest).encode()
     )

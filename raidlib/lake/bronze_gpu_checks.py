@@ -1,0 +1,200 @@
+"""What the GPU bronze reader must check so that its frame is exactly the pyarrow reader's.
+
+``cudf.read_json`` (see :mod:`raidlib.lake.bronze_gpu`) is asked for every scalar as a *string*;
+the text is then checked and converted on the GPU, and anything the pyarrow reader would read
+differently raises :class:`NotExact`, which sends the batch to pyarrow:
+
+* JSON numbers (``^-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?$``), integers, ``true``/``false``:
+  libcudf's JSON reader turns a value it cannot convert into a silent null; pyarrow rejects
+  the line, so any value that fails the check sends the batch to pyarrow.
+* timestamps are never parsed by the JSON reader: libcudf's reader keeps milliseconds only
+  and ignores zones (``cpp/src/io/csv/datetime.cuh``). They are read as strings and accepted
+  only in plain UTC form (``YYYY-MM-DDTHH:MM:SS[.ffffff]`` then ``Z`` or ``+00:00``, which is
+  what the receiver writes); the fraction is padded to 6 digits and parsed with
+  ``%Y-%m-%dT%H:%M:%S.%f``. Any other offset or shape → pyarrow (which converts to UTC).
+* a key outside the bronze schema → pyarrow (it rejects unknown keys);
+* a text field whose value starts with ``{`` or ``[`` → pyarrow (a nested object or array
+  there is an error for pyarrow; the GPU reader may return its raw text);
+* the row count must equal the line count (blank or broken lines → pyarrow);
+* raw control characters (bytes below 0x20 other than the line feed) → pyarrow: cuDF's reader
+  does not validate them (rapidsai/cudf#15222), pyarrow rejects them inside strings.
+
+Known residual differences. (1) Cannot be seen once values are read as strings: a *quoted*
+number or boolean where a number/boolean is declared, or a bare token where a string is
+declared (also inside ``data_quality_flags``, and a single string where that list is declared,
+seen on an H200 on 2026-12-04), is accepted on the GPU while pyarrow quarantines the line.
+Bronze written by the receiver or the combat-log importer is validated by the event model
+first, so it never holds such values. (2) libcudf's string → float64 conversion is not always
+correctly rounded (rapidsai/cudf#10599, #12333): a float can differ from pyarrow's in its last
+bit.
+
+Everything here is written against the pandas API, so the checks run in CPU tests too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from raidlib.backend import Backend
+from raidlib.backend import null_safe_flag as _flag
+from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, BronzeBatch, _utc
+from raidlib.lake.frames import null_frame
+
+JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+JSON_INT64 = r"^-?(0|[1-9][0-9]{0,17})$"
+"""Integers up to 18 digits (always inside int64); longer ones go to pyarrow to decide."""
+UTC_ISO = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|\+00:00)$"
+)
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+class NotExact(ValueError):
+    """The GPU read would differ from the pyarrow read; the batch must use the pyarrow path."""
+
+
+def gpu_read_dtypes(xdf: Any) -> dict[str, Any]:
+    """``dtype=`` for ``cudf.read_json``: strings for scalars, list-of-string for lists."""
+    return {
+        f.name: xdf.ListDtype("str") if pa.types.is_list(f.type) else "str"
+        for f in BRONZE_LINE_SCHEMA
+    }
+
+
+def join_objects(objects: Sequence[bytes]) -> bytes:
+    """One JSON Lines buffer from several objects (each newline-terminated, empty ones skipped)."""
+    parts = []
+    for data in objects:
+        if not data.strip():
+            continue
+        parts.append(data if data.endswith(b"\n") else data + b"\n")
+    return b"".join(parts)
+
+
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b != 0x0A)
+
+
+def has_raw_control_bytes(data: bytes, lib: Any = None) -> bool:
+    """Whether ``data`` holds a control byte other than the line feed.
+
+    JSON allows them only escaped inside strings (and tab/CR between tokens); pyarrow rejects a
+    raw one in a string, cuDF's reader does not validate (rapidsai/cudf#15222), so such a batch
+    is left to pyarrow. The receiver never writes one. With ``lib`` (cuDF) the bytes are scanned
+    on the GPU: on the host this scan cost ~1.4 ms per MB, a large share of a GPU silver run.
+    """
+    if lib is None:
+        return len(data.translate(None, _CONTROL_BYTES)) != len(data)
+    codes = lib.Series(np.frombuffer(data, dtype=np.uint8))
+    return bool(((codes < 0x20) & (codes != 0x0A)).any())
+
+
+def line_count(data: bytes) -> int:
+    """Lines in a newline-terminated buffer (blank lines included, so they force pyarrow)."""
+    return data.count(b"\n")
+
+
+def _check(column: Any, pattern: str, name: str) -> None:
+    bad = column.notna() & ~_flag(column.str.match(pattern))
+    if bool(bad.any()):
+        raise NotExact(f"{name}: {int(bad.sum())} value(s) not in the form pyarrow accepts")
+
+
+def _timestamps(column: Any, name: str, lib: Any) -> Any:
+    """Plain-UTC ISO strings → tz-naive ``datetime64[us]`` (raises :class:`NotExact` otherwise)."""
+    _check(column, UTC_ISO, name)
+    text = column.str.replace(r"(Z|\+00:00)$", "", regex=True)
+    fraction = text.str.slice(20).str.ljust(6, "0")
+    fixed = text.str.slice(0, 19) + "." + fraction
+    try:
+        parsed = lib.to_datetime(fixed, format=TIMESTAMP_FORMAT)
+    except ValueError as exc:  # a date the pattern admits but the calendar has not (02-30)
+        raise NotExact(f"{name}: {exc}") from exc
+    return parsed.astype("datetime64[us]")
+
+
+def finish_raw_frame(raw: Any, expected_rows: int, backend: Backend) -> Any:
+    """``read_json``'s all-string frame → the typed bronze frame of the pyarrow path.
+
+    Output: :data:`BRONZE_LINE_SCHEMA` columns in order with their in-memory dtypes (lineage as
+    the lines carry it: see :func:`fill_lineage`). Raises :class:`NotExact` when the result
+    could differ.
+    """
+    from raidlib.silver.cast import memory_dtype  # noqa: PLC0415 — avoids an import cycle
+
+    lib = backend.xdf
+    if len(raw) != expected_rows:
+        raise NotExact(f"{len(raw)} rows parsed from {expected_rows} lines")
+    unknown = sorted(set(raw.columns) - set(BRONZE_LINE_SCHEMA.names))
+    if unknown:
+        raise NotExact(f"unknown keys {unknown}")
+    raw = raw.reset_index(drop=True)
+    absent = [f for f in BRONZE_LINE_SCHEMA if f.name not in raw.columns]
+    nulls = null_frame(absent, len(raw), backend) if absent else None
+    columns: dict[str, Any] = {}
+    for field in BRONZE_LINE_SCHEMA:
+        name, arrow_type = field.name, field.type
+        if nulls is not None and name in nulls.columns:
+            columns[name] = nulls[name]
+            continue
+        column = raw[name]
+        if pa.types.is_list(arrow_type):
+            if not _is_list(column, backend):
+                if bool(column.notna().any()):
+                    raise NotExact(f"{name}: not a list in every line")
+                column = null_frame([field], len(raw), backend)[name]
+        elif pa.types.is_timestamp(arrow_type):
+            column = _timestamps(column, name, lib)
+        elif pa.types.is_floating(arrow_type):
+            _check(column, JSON_NUMBER, name)
+            column = column.astype("float64")
+        elif pa.types.is_integer(arrow_type):
+            _check(column, JSON_INT64, name)
+            column = column.astype(memory_dtype(arrow_type, lib))
+        elif pa.types.is_boolean(arrow_type):
+            bad = column.notna() & ~_flag(column.isin(["true", "false"]))
+            if bool(bad.any()):
+                raise NotExact(f"{name}: values other than true/false")
+            column = (column == "true").astype(memory_dtype(arrow_type, lib)).mask(column.isna())
+        else:
+            # A JSON object or array where text is declared: pyarrow rejects the line, while
+            # the GPU reader may hand back its raw text. (A real string starting with { or [
+            # only costs this batch the pyarrow path.)
+            if bool(_flag(column.str.startswith(("{", "["))).any()):
+                raise NotExact(f"{name}: a value that may be a JSON object or array")
+            column = column.astype(memory_dtype(arrow_type, lib))
+        columns[name] = column
+    return lib.DataFrame(columns)
+
+
+def fill_lineage(
+    frame: Any, batches: Sequence[BronzeBatch], rows: Sequence[int], backend: Backend
+) -> Any:
+    """Lines written without lineage get their own batch's id and ingest time (its manifest's).
+
+    ``frame`` holds the batches' rows in order, ``rows[i]`` of them from ``batches[i]``.
+    """
+    lib = backend.xdf
+    if bool(frame["batch_id"].isna().any()):
+        ids = np.repeat(np.array([b.batch_id for b in batches], dtype=object), rows)
+        frame["batch_id"] = frame["batch_id"].fillna(lib.Series(ids, dtype="str"))
+    if any(b.ingest_timestamp for b in batches) and bool(frame["ingest_timestamp"].isna().any()):
+        stamps = [_utc(b.ingest_timestamp) if b.ingest_timestamp else pd.NaT for b in batches]
+        naive = pd.DatetimeIndex(stamps).tz_localize(None).as_unit("us").to_numpy()
+        frame["ingest_timestamp"] = frame["ingest_timestamp"].fillna(
+            lib.Series(np.repeat(naive, rows))
+        )
+    return frame
+
+
+def _is_list(column: Any, backend: Backend) -> bool:
+    """cuDF: a list dtype. pandas (the CPU tests of these checks): object holding lists."""
+    dtype = column.dtype
+    if type(dtype).__name__ == "ListDtype" or str(dtype).startswith("list"):
+        return True
+    return not backend.is_gpu and str(dtype) == "object"
