@@ -122,6 +122,23 @@ def write_hand_batch(
     )
 
 
+def write_unlabelled_batches(lake: Lake) -> None:
+    """Four hand batches of lines without lineage (their batch id and ingest time come from
+    the manifest), ingested on four days; the third holds a broken line. Event ``10·b + i`` is
+    in batch ``b``."""
+    import json
+
+    for batch in range(1, 5):
+        lines = []
+        for i in range(3):
+            line = hand_line("raid001", batch, batch * 10 + i)
+            del line["batch_id"], line["ingest_timestamp"]
+            lines.append(json.dumps(line))
+        if batch == 3:
+            lines[1] = '{"event_id": "broken", "event_type": '
+        write_hand_batch(lake, "raid001", batch, lines, f"2026-03-0{batch}T08:00:00.000000Z")
+
+
 def _write_broken_object(lake: Lake, raid_id: str) -> None:
     """A batch not written by the receiver: one good line, one broken, one with an unknown key."""
     import json

@@ -31,7 +31,7 @@ from raidlib.lake.bronze_reader import (
 )
 from raidlib.lake.frames import table_to_frame
 
-from .medallion import hand_line, write_hand_batch
+from .medallion import write_unlabelled_batches
 
 PANDAS = resolve_backend("pandas")
 BATCH = BronzeBatch("b-1", ("x",), ingest_timestamp="2026-03-04T08:00:00.000000Z")
@@ -175,21 +175,10 @@ _STAND_IN = SimpleNamespace(
 POSING = Backend("cudf", _STAND_IN, "pandas posing as cuDF")  # type: ignore[arg-type]
 
 
-def _unlabelled(raid_id: str, batch: int, number: int, **fields) -> str:
-    """A line without lineage: its batch id and ingest time come from its manifest."""
-    line = hand_line(raid_id, batch, number, **fields)
-    return json.dumps({k: v for k, v in line.items() if k not in ("batch_id", "ingest_timestamp")})
-
-
 @pytest.fixture
 def four_batches(tmp_path):
-    """Four hand batches without lineage, ingested on four days; the third has a broken line."""
     lake = Lake.local(tmp_path)
-    for batch in range(1, 5):
-        lines = [_unlabelled("raid001", batch, batch * 10 + i) for i in range(3)]
-        if batch == 3:
-            lines[1] = '{"event_id": "broken", "event_type": '
-        write_hand_batch(lake, "raid001", batch, lines, f"2026-03-0{batch}T08:00:00.000000Z")
+    write_unlabelled_batches(lake)
     return lake
 
 

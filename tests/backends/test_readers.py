@@ -20,7 +20,13 @@ from raidlib.lake.parquet import read_partitions
 from raidlib.silver.pipeline import process_new_bronze
 from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
 
-from .medallion import BROKEN_BATCH, hand_line, land_random_raids, write_hand_batch
+from .medallion import (
+    BROKEN_BATCH,
+    hand_line,
+    land_random_raids,
+    write_hand_batch,
+    write_unlabelled_batches,
+)
 
 PANDAS = resolve_backend("pandas")
 
@@ -199,3 +205,15 @@ def test_a_list_of_the_wrong_json_type_loses_no_line(tmp_path, any_backend, case
     kept = to_pandas(got.frame)
     kept = kept[kept["event_id"] == good["event_id"]].reset_index(drop=True)
     assert_frames_equivalent(_flat(kept), _flat(want.frame), ["event_id"])
+
+
+def test_lines_without_lineage_take_their_own_batch_s(tmp_path, any_backend):
+    """Consecutive batches parsed in one GPU read still get each line's own manifest facts."""
+    lake = Lake.local(tmp_path)
+    write_unlabelled_batches(lake)
+    batches = list_landed_batches(lake)
+    got, want = read_bronze(lake, batches, any_backend), read_bronze(lake, batches, PANDAS)
+    assert got.lines == want.lines == 12 and len(got.rejected) == 1
+    keys = ["event_id", "batch_id", "ingest_timestamp"]
+    assert_frames_equivalent(_flat(got.frame)[keys], _flat(want.frame)[keys], ["event_id"])
+    assert len(set(to_pandas(got.frame)["batch_id"])) == 4
