@@ -24,9 +24,8 @@ from raidlib.lake.bronze_gpu_checks import (
     fill_lineage,
     finish_raw_frame,
     gpu_read_dtypes,
-    has_raw_control_bytes,
     join_objects,
-    line_count,
+    scan_bytes,
 )
 from raidlib.lake.bronze_reader import (
     _NO_REJECTED,
@@ -81,9 +80,9 @@ def _read_json_exact(
     ids = tuple(b.batch_id for b in batches)
     if not data:
         return BatchRead(None, None, 0, False, ids)
-    if has_raw_control_bytes(data, backend.xdf):
+    scan = scan_bytes(data, backend.xdf)
+    if scan.control:
         raise NotExact("raw control characters")
-    rows = [line_count(d) for d in datas]
     try:
         raw = backend.xdf.read_json(
             io.BytesIO(data),
@@ -97,8 +96,8 @@ def _read_json_exact(
         if is_gpu_oom(exc):
             raise
         raise NotExact(f"GPU JSON reader refused it: {exc}") from exc
-    frame = fill_lineage(finish_raw_frame(raw, sum(rows), backend), batches, rows, backend)
-    return BatchRead(frame, None, sum(rows), False, ids)
+    frame = fill_lineage(finish_raw_frame(raw, scan.lines, backend), batches, datas, backend)
+    return BatchRead(frame, None, scan.lines, False, ids)
 
 
 def read_batch_gpu(

@@ -224,7 +224,7 @@ def _parse(data: bytes, schema: pa.Schema) -> pa.Table:
 def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, pd.DataFrame]:
     """One bronze object → (parsed rows, rejected lines); never raises on content."""
     raid_from_path = layout.parse_hive_parts(path).get("raid_id")
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(), which copies the object)
         return BRONZE_LINE_SCHEMA.empty_table(), _rejected([], raid_from_path, batch)
     try:
         table = parse_bronze_lines(data)

@@ -18,9 +18,9 @@ from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
     finish_raw_frame,
-    has_raw_control_bytes,
     join_objects,
     line_count,
+    scan_bytes,
 )
 from raidlib.lake.bronze_reader import (
     BRONZE_LINE_SCHEMA,
@@ -91,8 +91,9 @@ def _pyarrow_read(lines: list[dict]) -> pd.DataFrame:
 
 
 def test_accepted_frame_equals_the_pyarrow_read():
+    text = "".join(json.dumps(line) + "\n" for line in LINES).encode()
     got = fill_lineage(
-        finish_raw_frame(_as_read_json_would(LINES), 2, PANDAS), [BATCH], [2], PANDAS
+        finish_raw_frame(_as_read_json_would(LINES), 2, PANDAS), [BATCH], [text], PANDAS
     )
     want = _pyarrow_read(LINES)
     assert list(got.columns) == BRONZE_LINE_SCHEMA.names
@@ -132,19 +133,19 @@ def test_row_count_must_match_line_count():
 
 
 def test_objects_are_joined_newline_terminated_and_blank_lines_counted():
-    data = join_objects([b'{"a":1}', b"   \n", b'{"a":2}\n\n'])
+    data = join_objects([b'{"a":1}', b"   \n", b"", b'{"a":2}\n\n'])
     assert data == b'{"a":1}\n{"a":2}\n\n'
-    assert line_count(data) == 3  # one blank line: more lines than rows → pyarrow decides
+    assert line_count(data) == scan_bytes(data).lines == 3  # a blank line: pyarrow decides
 
 
 def test_raw_control_characters_are_left_to_pyarrow():
     line = json.dumps(LINES[0]).encode()
-    assert not has_raw_control_bytes(line + b"\n" + line + b"\n")
-    assert not has_raw_control_bytes(json.dumps({"name": "tab\there"}).encode())  # escaped
-    assert has_raw_control_bytes(b'{"name": "tab\there"}\n')  # a raw tab byte
-    assert has_raw_control_bytes(b'{"name": "a\x00b"}\n')
+    assert not scan_bytes(line + b"\n" + line + b"\n").control
+    assert not scan_bytes(json.dumps({"name": "tab\there"}).encode()).control  # escaped
+    assert scan_bytes(b'{"name": "tab\there"}\n').control  # a raw tab byte
+    assert scan_bytes(b'{"name": "a\x00b"}\n').control
     for data in (b'{"name": "tab\there"}\n', b'{"a": 1}\r\n', line + b"\n"):  # GPU scan agrees
-        assert has_raw_control_bytes(data, pd) == has_raw_control_bytes(data)
+        assert scan_bytes(data, pd) == scan_bytes(data)
 
 
 # --------------------------------------------------------------------------- grouped GPU reads
