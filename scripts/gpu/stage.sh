@@ -16,7 +16,10 @@ cd "$(dirname "$0")/../.."
 dest=.gpu-wheels
 # The versions this checkout is tested with (its .venv), so the GPU run checks the same code paths.
 python=.venv/bin/python
-[[ -x "$python" ]] || python=python3
+if [[ ! -x "$python" ]]; then
+  echo "warning: no .venv: pinning to $(python3 --version) packages instead (create .venv first)" >&2
+  python=python3
+fi
 pin() { "$python" -c "import importlib.metadata as m, sys; print(sys.argv[1] + '==' + m.version(sys.argv[1]))" "$1"; }
 # download DIR PIP-ARGS...: CPython 3.12 x86-64 wheels into DIR (emptied first). --only-binary
 # lets pip resolve dependencies for that platform (pydantic-core, typing-*); --no-deps skips them.
