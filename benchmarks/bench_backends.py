@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_silver import arrow_allocator_line, synth, write_bronze  # noqa: E402
+from bench_silver import SynthBronze, arrow_allocator_line, write_bronze  # noqa: E402
 
 from raidlib.backend import Backend, BackendUnavailableError, resolve_backend  # noqa: E402
 from raidlib.gold import build_gold  # noqa: E402
@@ -149,14 +149,14 @@ def main() -> None:
         work = args.workdir or tempfile.mkdtemp(prefix="raidlib-bench-backends-")
         try:
             started = time.perf_counter()
-            lines = write_bronze(Lake.local(work), synth(n, raids=args.raids))
+            lines = write_bronze(Lake.local(work), SynthBronze(n, raids=args.raids))
             print(
                 f"\n{n:,} events over {args.raids} raid(s): {lines:,} bronze lines written in "
                 f"{time.perf_counter() - started:.1f} s"
             )
             if args.warmup:
                 warm = os.path.join(work, "_warmup")
-                write_bronze(Lake.local(warm), synth(20_000))
+                write_bronze(Lake.local(warm), SynthBronze(20_000))
                 for backend in backends:
                     run_backend(warm, backend, 20_000)
             results = {}

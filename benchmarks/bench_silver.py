@@ -4,7 +4,7 @@
 
 Synthetic events are made with NumPy and written as bronze JSON Lines plus manifests exactly as
 the receiver lays them out (10,000 events per batch, 2 % re-posted in extra batches), not
-through HTTP. Then, each on its own empty silver root:
+through HTTP; each worker process draws and writes whole batches. Then, each on its own empty silver root:
 
 * raidlib: ``process_new_bronze`` (find batches, pyarrow JSON read, cast, all rules, enrich,
   per-partition dedup, sort, one atomic Parquet file per partition, quarantine, markers);
@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -50,10 +51,11 @@ def arrow_allocator_line() -> str:
     )
 
 
-def synth(n: int, seed: int = 7, raids: int = 20) -> pd.DataFrame:
-    """``n`` events spread evenly at random over ``raids`` raids (``raid000``…) and two UTC dates."""
-    rng = np.random.default_rng(seed)
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+def synth_slice(indices: range, n: int, raids: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Events ``indices`` of ``n``: event ``i`` is in raid ``i * raids // n``; the rest is drawn
+    from ``rng`` (so a slice is the same whenever it is drawn with the same generator)."""
+    size = len(indices)
+    raw = rng.integers(0, 256, size=(size, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     hexed = pd.Series(np.frombuffer(binascii.hexlify(raw.tobytes()), dtype="S32").astype(str))
@@ -71,13 +73,13 @@ def synth(n: int, seed: int = 7, raids: int = 20) -> pd.DataFrame:
     kinds = np.array(
         ["combat_damage", "heal", "spell_cast", "player_death", "boss_phase", "mana_regeneration"]
     )
-    etype = kinds[rng.choice(6, size=n, p=[0.6, 0.25, 0.1, 0.01, 0.01, 0.03])]
-    raid = rng.integers(0, raids, size=n)
-    offset_ms = rng.integers(0, 36 * 3600 * 1000, size=n)  # spans two UTC dates
+    etype = kinds[rng.choice(6, size=size, p=[0.6, 0.25, 0.1, 0.01, 0.01, 0.03])]
+    raid = np.arange(indices.start, indices.stop, dtype=np.int64) * raids // max(n, 1)
+    offset_ms = rng.integers(0, 36 * 3600 * 1000, size=size)  # spans two UTC dates
     ts = T0 + offset_ms.astype("timedelta64[ms]")
-    player = rng.integers(0, 20, size=n)
+    player = rng.integers(0, 20, size=size)
     on_player = np.isin(etype, ["heal", "player_death"])  # a death on a boss is quarantined
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "event_id": event_id,
             "event_type": etype,
@@ -92,10 +94,12 @@ def synth(n: int, seed: int = 7, raids: int = 20) -> pd.DataFrame:
             "ability_name": "Fireball",
             "ability_school": "fire",
             "damage_amount": np.where(
-                etype == "combat_damage", rng.uniform(1, 20_000, n).round(2), np.nan
+                etype == "combat_damage", rng.uniform(1, 20_000, size).round(2), np.nan
             ),
-            "healing_amount": np.where(etype == "heal", rng.uniform(1, 9_000, n).round(2), np.nan),
-            "is_critical_hit": rng.random(n) < 0.2,
+            "healing_amount": np.where(
+                etype == "heal", rng.uniform(1, 9_000, size).round(2), np.nan
+            ),
+            "is_critical_hit": rng.random(size) < 0.2,
             "critical_multiplier": 1.0,
             "is_resisted": False,
             "is_blocked": False,
@@ -105,37 +109,74 @@ def synth(n: int, seed: int = 7, raids: int = 20) -> pd.DataFrame:
             "target_entity_type": np.where(on_player, "player", "boss"),
             "resource_type": np.where(etype == "mana_regeneration", "mana", None),
             "source_system": "bench",
-            "server_latency_ms": rng.integers(0, 50, n),
+            "server_latency_ms": rng.integers(0, 50, size),
         }
     )
-    return frame
 
 
-def write_bronze(
-    lake: Lake, events: pd.DataFrame, seed: int = 7, workers: int | None = None
-) -> int:
-    """Write batches of 10k (one raid each, like split receiver batches) plus 2 % re-posts.
+REPOST_EVERY = 50
+"""One event in 50 is posted again, in extra batches after the originals (a client's retries)."""
 
-    The batches are written by ``workers`` processes (default: one per CPU): at 10M events a
-    serial writer spent minutes of a GPU lease serialising JSON before anything was measured.
+
+@dataclass(frozen=True)
+class SynthBronze:
+    """``n`` events over ``raids`` raids as batches of :data:`BATCH`, each drawn on its own
+    (seeded by its number), so that worker processes draw and write them independently."""
+
+    n: int
+    raids: int = 20
+    seed: int = 7
+
+    @property
+    def originals(self) -> int:
+        return -(-self.n // BATCH)
+
+    def original(self, number: int) -> pd.DataFrame:
+        start = number * BATCH
+        rng = np.random.default_rng([self.seed, number])
+        return synth_slice(range(start, min(self.n, start + BATCH)), self.n, self.raids, rng)
+
+    def reposted_from(self, number: int) -> pd.DataFrame:
+        """The events of original batch ``number`` that are posted again."""
+        events = self.original(number)
+        rng = np.random.default_rng([self.seed, number, 1])
+        picked = rng.choice(len(events), size=len(events) // REPOST_EVERY, replace=False)
+        return events.iloc[np.sort(picked)]
+
+    def batch(self, number: int) -> pd.DataFrame:
+        """Batch ``number``: an original, or re-posts from the next run of originals."""
+        if number < self.originals:
+            return self.original(number)
+        first = (number - self.originals) * REPOST_EVERY
+        sources = range(first, min(self.originals, first + REPOST_EVERY))
+        return pd.concat([self.reposted_from(i) for i in sources], ignore_index=True)
+
+    @property
+    def batches(self) -> int:
+        return self.originals + -(-self.originals // REPOST_EVERY)
+
+
+def write_bronze(lake: Lake, bronze: SynthBronze, workers: int | None = None) -> int:
+    """Write ``bronze``'s batches (each a JSON Lines object per raid, then its manifest);
+    returns the lines written.
+
+    ``workers`` processes (default: one per CPU) each draw and write whole batches: at 10M
+    events, drawing them in one process and shipping them to writers took 57 s of a GPU lease.
     """
-    rng = np.random.default_rng(seed + 1)
-    reposts = events.iloc[rng.choice(len(events), size=len(events) // 50, replace=False)]
-    events = events.sort_values(["raid_id"], kind="stable").reset_index(drop=True)
-    chunks = [events.iloc[i : i + BATCH] for i in range(0, len(events), BATCH)]
-    chunks += [reposts.iloc[i : i + BATCH] for i in range(0, len(reposts), BATCH)]
-    jobs = [(lake, number, chunk) for number, chunk in enumerate(chunks)]
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    numbers = range(bronze.batches)
+    workers = min(workers or os.cpu_count() or 1, len(numbers))
     if workers <= 1:
-        return sum(_write_batch(*job) for job in jobs)
+        return sum(_write_batch(lake, bronze, number) for number in numbers)
     # spawn, not fork: the parent already runs Arrow's thread pools.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return sum(pool.map(_write_batch, *zip(*jobs, strict=True), chunksize=4))
+        jobs = pool.map(_write_batch, [lake] * len(numbers), [bronze] * len(numbers), numbers)
+        return sum(jobs)
 
 
-def _write_batch(lake: Lake, number: int, chunk: pd.DataFrame) -> int:
+def _write_batch(lake: Lake, bronze: SynthBronze, number: int) -> int:
     """One batch: a JSON Lines object per raid, then its manifest (as the receiver lands it)."""
+    chunk = bronze.batch(number)
     fs = lake.fs("bronze")
     ingest = T0 + np.timedelta64(40, "h")
     batch_id = str(uuid.UUID(int=number + 1))
@@ -210,7 +251,7 @@ def main() -> None:
     try:
         lake = Lake.local(work)
         started = time.perf_counter()
-        lines = write_bronze(lake, synth(args.events))
+        lines = write_bronze(lake, SynthBronze(args.events))
         size = sum(
             os.path.getsize(os.path.join(d, f))
             for d, _, fs in os.walk(lake.bronze_root)
