@@ -1,7 +1,7 @@
 """Bronze JSON Lines parsed on the GPU with ``cudf.read_json``, exactly as pyarrow would, or not at all.
 
 :func:`read_bronze_gpu` is the cuDF branch of :func:`raidlib.lake.bronze_reader.read_bronze`.
-Consecutive landed batches are parsed together, up to :data:`READ_GROUP_BYTES` of JSON text per
+Consecutive landed batches are parsed together, up to :func:`read_group_bytes` of JSON text per
 ``cudf.read_json(lines=True)`` call. The GPU result is accepted only when it provably equals what
 the pyarrow reader would give (:mod:`raidlib.lake.bronze_gpu_checks`); otherwise the group is
 halved until the batch that needs it goes through the pyarrow path alone (bad lines quarantined
@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from raidlib.backend import Backend
-from raidlib.gpu_memory import is_gpu_oom
+from raidlib.gpu_memory import device_memory, is_gpu_oom
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
@@ -40,11 +40,24 @@ from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
 
-READ_GROUP_BYTES = 64 << 20
-"""Most JSON text one ``cudf.read_json`` call parses. On an H200 (2026-12-04) one call per
-10,000-line batch took ~0.25 s, fixed costs mostly: 1M events read at 39k events/s, slower than
-pandas. 64 MiB (~200k lines) spreads those costs and keeps the reader's working memory well
-inside a 4 GB laptop GPU."""
+READ_GROUP_BYTES = (16 << 20, 256 << 20)
+"""Least and most JSON text one ``cudf.read_json`` call parses (see :func:`read_group_bytes`)."""
+
+
+def read_group_bytes(free_device_bytes: int | None) -> int:
+    """JSON text per GPU read: 1/64 of the device's free memory, within :data:`READ_GROUP_BYTES`
+    (64 MiB when the free memory is unknown).
+
+    Each read costs the same few hundred cuDF calls whatever its size, at ~1 ms each: on an H200
+    (2026-12-04) one read per 10,000-line batch made 1M events reach silver at 39k events/s,
+    and 64 MiB reads still spent 2.8 s of a profiled 8 s run in 13 reads' checks. A 4 GB laptop
+    card (~3.5 GB free) reads ~55 MiB at a time, well inside its memory; a big card reads up to
+    256 MiB.
+    """
+    if free_device_bytes is None:
+        return 64 << 20
+    least, most = READ_GROUP_BYTES
+    return max(least, min(most, free_device_bytes // 64))
 
 
 class BatchRead(NamedTuple):
@@ -165,7 +178,8 @@ def read_bronze_gpu(
     contents = map_in_threads(load, batches, max_workers)
     sizes = [sum(len(d) for _, d in objects) for objects in contents]
     reads: list[BatchRead] = []
-    for group in group_by_size(sizes, READ_GROUP_BYTES):
+    memory = device_memory()
+    for group in group_by_size(sizes, read_group_bytes(memory[0] if memory else None)):
         reads += read_group_gpu([batches[i] for i in group], [contents[i] for i in group], backend)
     frames = [r.frame for r in reads if r.frame is not None and len(r.frame)]
     rejected_parts = [r.rejected for r in reads if r.rejected is not None and len(r.rejected)]

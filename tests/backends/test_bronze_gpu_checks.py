@@ -13,7 +13,7 @@ import pytest
 from raidlib.backend import Backend, resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.lake import Lake, bronze_gpu
-from raidlib.lake.bronze_gpu import group_by_size
+from raidlib.lake.bronze_gpu import group_by_size, read_group_bytes
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
@@ -187,7 +187,7 @@ def four_batches(tmp_path):
 def test_grouped_gpu_reads_equal_the_pyarrow_read(four_batches, monkeypatch, group_bytes):
     """However many batches one GPU read takes, the frame, the quarantined lines and each row's
     lineage are pyarrow's; only the batch with the broken line is handed to pyarrow."""
-    monkeypatch.setattr(bronze_gpu, "READ_GROUP_BYTES", group_bytes)
+    monkeypatch.setattr(bronze_gpu, "read_group_bytes", lambda _free: group_bytes)
     batches = list_landed_batches(four_batches)
     got, want = (
         read_bronze(four_batches, batches, POSING),
@@ -202,6 +202,14 @@ def test_grouped_gpu_reads_equal_the_pyarrow_read(four_batches, monkeypatch, gro
         batch = uuid.UUID(row.event_id).int // 10
         assert row.batch_id == str(uuid.UUID(int=batch))
         assert row.ingest_timestamp == pd.Timestamp(f"2026-03-0{batch}T08:00")
+
+
+def test_gpu_reads_grow_with_the_free_device_memory():
+    mib, gib = 1 << 20, 1 << 30
+    assert read_group_bytes(int(3.5 * gib)) == 56 * mib  # a 4 GB laptop card
+    assert read_group_bytes(139 * gib) == 256 * mib  # an H200: capped
+    assert read_group_bytes(200 * mib) == 16 * mib  # a crowded card: the floor
+    assert read_group_bytes(None) == 64 * mib
 
 
 def test_batches_are_grouped_in_order_up_to_the_byte_limit():
