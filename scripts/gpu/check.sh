@@ -7,6 +7,7 @@
 #   install   offline machine only: install .gpu-wheels (cuDF, then raidlib's deps) into .gpu-site
 #   probe     nvidia-smi, versions, and the backend `auto` picks (fails unless it is cudf)
 #   tests     every backend-parametrised test; fails if any cuDF case was skipped
+#             (GPU_TEST_WORKERS pytest-xdist workers, default 4; 0 runs them in one process)
 #   memory    1M events in ONE raid through silver and gold: peak GPU memory per step, and a
 #             cProfile of that run (profile-cudf-1m-one-raid.txt)
 #   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios
@@ -92,7 +93,14 @@ step_tests() {
   else
     echo "prefect is not installed here: ${FLOW_TESTS[*]} not run" | tee "$out/gpu-tests-not-run.txt"
   fi
-  logged gpu-tests.log "$py" -m pytest -rs -q -p no:cacheprovider "${selected[@]}"
+  # In parallel where pytest-xdist is installed (the lent machine's image has it): serially
+  # the selection took 198 s of a 900 s device budget on 2026-12-04. Each worker makes its own
+  # CUDA context on the one GPU, which has room for several.
+  local parallel=()
+  if "$py" -c "import xdist" 2>/dev/null && [[ "${GPU_TEST_WORKERS:-4}" != 0 ]]; then
+    parallel=(-n "${GPU_TEST_WORKERS:-4}")
+  fi
+  logged gpu-tests.log "$py" -m pytest -rs -q -p no:cacheprovider "${parallel[@]}" "${selected[@]}"
   local rc=$?
   if grep -q "cuDF not available" "$out/gpu-tests.log"; then
     echo "cuDF cases were SKIPPED: this run verified nothing on the GPU" | tee -a "$out/gpu-tests.log"
