@@ -87,8 +87,8 @@ def _read_batch_pyarrow(
 def _read_json_exact(
     batches: Sequence[BronzeBatch], datas: Sequence[bytes], backend: Backend
 ) -> BatchRead:
-    """Parse the batches' joined text on the GPU; raises :class:`NotExact` (or the reader's
-    own error) when the result could differ from pyarrow's."""
+    """Parse the batches' joined text on the GPU; raises :class:`NotExact` when the result could
+    differ from pyarrow's (the reader's own refusal included)."""
     data = b"".join(datas)
     ids = tuple(b.batch_id for b in batches)
     if not data:
