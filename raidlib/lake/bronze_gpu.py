@@ -137,16 +137,27 @@ def read_group_gpu(
     batches: Sequence[BronzeBatch], contents: Sequence[list[tuple[str, bytes]]], backend: Backend
 ) -> list[BatchRead]:
     """Consecutive batches in one GPU read; when that is not exact, each half on its own, down
-    to the single batch that :func:`read_batch_gpu` hands to pyarrow."""
+    to the single batch that :func:`read_batch_gpu` hands to pyarrow.
+
+    One odd batch among n costs ~2·log2(n) extra reads; when every batch needs pyarrow (another
+    tool's bronze, say, each object ending in a blank line) it is ~2n GPU reads instead of n.
+    """
     if len(batches) == 1:
         return [read_batch_gpu(batches[0], contents[0], backend)]
     datas = [join_objects([d for _, d in objects]) for objects in contents]
     try:
         return [_read_json_exact(batches, datas, backend)]
-    except Exception as exc:
+    except NotExact as exc:  # the halves find the batch that needs pyarrow
+        log.debug("bronze: %d batches not exact together (%s); halving", len(batches), exc)
+    except Exception as exc:  # a cuDF behaviour this code does not expect: say so loudly
         if is_gpu_oom(exc):
             raise
-        log.debug("bronze: %d batches not exact together (%s); halving", len(batches), exc)
+        log.warning(
+            "bronze: %d batches read together failed unexpectedly (%s: %s); halving",
+            len(batches),
+            type(exc).__name__,
+            exc,
+        )
     middle = len(batches) // 2
     return read_group_gpu(batches[:middle], contents[:middle], backend) + read_group_gpu(
         batches[middle:], contents[middle:], backend

@@ -122,10 +122,10 @@ def write_hand_batch(
     )
 
 
-def write_unlabelled_batches(lake: Lake) -> None:
+def write_unlabelled_batches(lake: Lake, blank_line_in: int | None = None) -> None:
     """Four hand batches of lines without lineage (their batch id and ingest time come from
-    the manifest), ingested on four days; the third holds a broken line. Event ``10·b + i`` is
-    in batch ``b``."""
+    the manifest), ingested on four days; the third holds a broken line, and ``blank_line_in``
+    a blank one. Event ``10·b + i`` is in batch ``b``; each batch's first line has a flag."""
     import json
 
     for batch in range(1, 5):
@@ -133,9 +133,13 @@ def write_unlabelled_batches(lake: Lake) -> None:
         for i in range(3):
             line = hand_line("raid001", batch, batch * 10 + i)
             del line["batch_id"], line["ingest_timestamp"]
+            if i == 0:
+                line["data_quality_flags"] = ["late"]
             lines.append(json.dumps(line))
         if batch == 3:
             lines[1] = '{"event_id": "broken", "event_type": '
+        if batch == blank_line_in:
+            lines.insert(1, "  ")
         write_hand_batch(lake, "raid001", batch, lines, f"2026-03-0{batch}T08:00:00.000000Z")
 
 
