@@ -11,6 +11,8 @@
 #   memory    1M events in ONE raid through silver and gold: peak GPU memory per step, and a
 #             cProfile of that run (profile-cudf-1m-one-raid.txt)
 #   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios
+#   profile   cuDF alone at $PROFILE_SIZE events (default 1e7) under cProfile: where it spends
+#             its time (profile-cudf-<size>.txt)
 # Output is printed and kept in $OUT (the device tool's folder) or ./gpu-check/.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -118,16 +120,21 @@ step_memory() {
   return "$rc"
 }
 
+step_profile() {
+  logged profile.log "$py" benchmarks/bench_backends.py --events "${PROFILE_SIZE:-1e7}" \
+    --backends cudf --warmup --profile "$out/profile-cudf-${PROFILE_SIZE:-1e7}.txt"
+}
+
 step_bench() {
   logged bench.log "$py" benchmarks/bench_backends.py --events "${SIZES:-1e6,1e7}" --warmup
 }
 
-[[ $# -gt 0 ]] || { sed -n '2,12p' "$0"; exit 2; }
+[[ $# -gt 0 ]] || { sed -n '2,16p' "$0"; exit 2; }
 status=0
 for step in "$@"; do
   case "$step" in
-    install | probe | tests | memory | bench) ;;
-    *) echo "unknown step '$step' (install, probe, tests, memory, bench)" >&2; exit 2 ;;
+    install | probe | tests | memory | bench | profile) ;;
+    *) echo "unknown step '$step' (install, probe, tests, memory, bench, profile)" >&2; exit 2 ;;
   esac
   echo "=== $step"
   started=$SECONDS
