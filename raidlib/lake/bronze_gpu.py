@@ -114,11 +114,12 @@ def _read_json_exact(
 
 
 def read_batch_gpu(
-    batch: BronzeBatch, objects: list[tuple[str, bytes]], backend: Backend
+    batch: BronzeBatch, objects: list[tuple[str, bytes]], data: bytes, backend: Backend
 ) -> BatchRead:
-    """One batch on the GPU, or through pyarrow when the GPU read would not be exact."""
+    """One batch (``data``: its objects joined) on the GPU, or through pyarrow when the GPU read
+    would not be exact."""
     try:
-        return _read_json_exact([batch], [join_objects([d for _, d in objects])], backend)
+        return _read_json_exact([batch], [data], backend)
     except NotExact as exc:  # a bad line, or an unusual but valid shape
         log.info("bronze batch %s: %s; using pyarrow", batch.batch_id, exc)
     except Exception as exc:  # a cuDF behaviour this code does not expect: say so loudly
@@ -134,7 +135,10 @@ def read_batch_gpu(
 
 
 def read_group_gpu(
-    batches: Sequence[BronzeBatch], contents: Sequence[list[tuple[str, bytes]]], backend: Backend
+    batches: Sequence[BronzeBatch],
+    contents: Sequence[list[tuple[str, bytes]]],
+    datas: Sequence[bytes],
+    backend: Backend,
 ) -> list[BatchRead]:
     """Consecutive batches in one GPU read; when that is not exact, each half on its own, down
     to the single batch that :func:`read_batch_gpu` hands to pyarrow.
@@ -143,8 +147,7 @@ def read_group_gpu(
     tool's bronze, say, each object ending in a blank line) it is ~2n GPU reads instead of n.
     """
     if len(batches) == 1:
-        return [read_batch_gpu(batches[0], contents[0], backend)]
-    datas = [join_objects([d for _, d in objects]) for objects in contents]
+        return [read_batch_gpu(batches[0], contents[0], datas[0], backend)]
     try:
         return [_read_json_exact(batches, datas, backend)]
     except NotExact as exc:  # the halves find the batch that needs pyarrow
@@ -158,9 +161,9 @@ def read_group_gpu(
             type(exc).__name__,
             exc,
         )
-    middle = len(batches) // 2
-    return read_group_gpu(batches[:middle], contents[:middle], backend) + read_group_gpu(
-        batches[middle:], contents[middle:], backend
+    m = len(batches) // 2
+    return read_group_gpu(batches[:m], contents[:m], datas[:m], backend) + read_group_gpu(
+        batches[m:], contents[m:], datas[m:], backend
     )
 
 
@@ -187,11 +190,18 @@ def read_bronze_gpu(
         return [(path, fs.cat_file(path)) for path in batch.paths]
 
     contents = map_in_threads(load, batches, max_workers)
-    sizes = [sum(len(d) for _, d in objects) for objects in contents]
+    # Joined once per batch: a group that is halved reuses them.
+    datas = [join_objects([d for _, d in objects]) for objects in contents]
     reads: list[BatchRead] = []
     memory = device_memory()
-    for group in group_by_size(sizes, read_group_bytes(memory[0] if memory else None)):
-        reads += read_group_gpu([batches[i] for i in group], [contents[i] for i in group], backend)
+    limit = read_group_bytes(memory[0] if memory else None)
+    for group in group_by_size([len(d) for d in datas], limit):
+        reads += read_group_gpu(
+            batches[group.start : group.stop],
+            contents[group.start : group.stop],
+            datas[group.start : group.stop],
+            backend,
+        )
     frames = [r.frame for r in reads if r.frame is not None and len(r.frame)]
     rejected_parts = [r.rejected for r in reads if r.rejected is not None and len(r.rejected)]
     handed_over = [batch_id for r in reads if r.via_pyarrow for batch_id in r.batch_ids]

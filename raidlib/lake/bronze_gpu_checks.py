@@ -107,7 +107,7 @@ def scan_bytes(data: bytes, lib: Any = None) -> ByteScan:
     """
     if lib is None or len(data) >= _GPU_SCAN_MAX:
         control = len(data.translate(None, _CONTROL_BYTES)) != len(data)
-        return ByteScan(data.count(b"\n"), control)
+        return ByteScan(line_count(data), control)
     codes = lib.Series(np.frombuffer(data, dtype=np.uint8))
     lines = int((codes == 0x0A).sum())
     return ByteScan(lines, int((codes < 0x20).sum()) > lines)
