@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from types import SimpleNamespace
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from raidlib.backend import Backend, resolve_backend
+from raidlib.backend import resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.lake import Lake, bronze_gpu
 from raidlib.lake.bronze_gpu import group_by_size, read_group_bytes
@@ -33,6 +32,7 @@ from raidlib.lake.bronze_reader import (
 from raidlib.lake.frames import table_to_frame
 
 from .medallion import write_unlabelled_batches
+from .posing import posing_as_cudf
 
 PANDAS = resolve_backend("pandas")
 BATCH = BronzeBatch("b-1", ("x",), ingest_timestamp="2026-03-04T08:00:00.000000Z")
@@ -163,24 +163,13 @@ def _read_json_as_cudf_would(buffer, **_options):
     return frame
 
 
-class _HostFrame(pd.DataFrame):
-    @classmethod
-    def from_arrow(cls, table):
-        from raidlib.backend import PANDAS_ARROW_TYPES
-
-        return table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
-
-
-_STAND_IN = SimpleNamespace(
+POSING = posing_as_cudf(
     __name__="pandas",
-    DataFrame=_HostFrame,
     Series=pd.Series,
-    concat=pd.concat,
     to_datetime=pd.to_datetime,
     ListDtype=lambda _: "object",
     read_json=_read_json_as_cudf_would,
 )
-POSING = Backend("cudf", _STAND_IN, "pandas posing as cuDF")  # type: ignore[arg-type]
 
 
 @pytest.fixture

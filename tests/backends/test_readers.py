@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from types import SimpleNamespace
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from raidlib.backend import PANDAS_ARROW_TYPES, Backend, resolve_backend, to_pandas
+from raidlib.backend import resolve_backend, to_pandas
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.lake import Lake
 from raidlib.lake.bronze_reader import list_landed_batches, read_bronze
@@ -27,6 +26,7 @@ from .medallion import (
     write_hand_batch,
     write_unlabelled_batches,
 )
+from .posing import posing_as_cudf
 
 PANDAS = resolve_backend("pandas")
 
@@ -79,16 +79,7 @@ def test_silver_parquet_read_is_the_same_on_every_backend(lake, any_backend, cap
     assert not _gpu_fallback_warnings(caplog), caplog.text
 
 
-class _HostFrame(pd.DataFrame):
-    """pandas posing as ``cudf.DataFrame`` for the calls the GPU Parquet branch makes."""
-
-    @classmethod
-    def from_arrow(cls, table: pa.Table) -> pd.DataFrame:
-        return table.to_pandas(types_mapper=PANDAS_ARROW_TYPES.get)
-
-
-_STAND_IN = SimpleNamespace(DataFrame=_HostFrame, read_parquet=pd.read_parquet, concat=pd.concat)
-POSING = Backend("cudf", _STAND_IN, "pandas posing as cuDF")  # type: ignore[arg-type]
+POSING = posing_as_cudf(read_parquet=pd.read_parquet)
 
 
 def test_gpu_parquet_branch_plumbing_runs_on_any_machine(lake, caplog):
