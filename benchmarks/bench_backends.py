@@ -48,6 +48,8 @@ class StepResult:
     seconds: float
     events: int
     peak_gpu_bytes: int | None
+    stages: str = ""
+    """Where the step spent its time (silver: ``SilverRunReport.stage_summary``)."""
 
     @property
     def rate(self) -> float:
@@ -68,9 +70,11 @@ def run_backend(work: str, backend: Backend, lines: int) -> tuple[StepResult, St
         started = time.perf_counter()
         report = process_new_bronze(lake, backend)
         silver_s = time.perf_counter() - started
-    silver = StepResult(silver_s, lines, peak.peak_bytes)
+    silver = StepResult(silver_s, lines, peak.peak_bytes, report.stage_summary())
     if report.backend and report.backend != backend.name:
         print(f"  note: silver ran as {report.backend!r}")
+    if report.read_by_pyarrow:
+        print(f"  note: {len(report.read_by_pyarrow)} batches read by pyarrow, not the GPU reader")
     with PeakDeviceMemory() as peak:
         started = time.perf_counter()
         frame = read_silver_for_raids(lake, silver_raid_ids(lake), backend)
@@ -128,6 +132,12 @@ def main() -> None:
         metavar="FILE",
         help="also write each timed run's hottest functions (cProfile, by own time) to FILE",
     )
+    parser.add_argument(
+        "--profile-again",
+        metavar="FILE",
+        help="after the timed runs of each size, run the last backend once more under cProfile "
+        "(same bronze, not timed) and write its hottest functions to FILE",
+    )
     args = parser.parse_args()
     if args.raids < 1:
         parser.error("--raids must be at least 1")
@@ -172,9 +182,15 @@ def main() -> None:
                     f"  {backend.name:6} bronze→silver {silver.seconds:7.2f} s "
                     f"{silver.rate:12,.0f} events/s{fmt_peak(silver)}"
                 )
+                print(f"         stages: {silver.stages}")
                 print(
                     f"  {backend.name:6} silver→gold   {gold.seconds:7.2f} s "
                     f"{gold.rate:12,.0f} events/s{fmt_peak(gold)}"
+                )
+            if args.profile_again:
+                again = backends[-1]
+                profiled(args.profile_again, f"{again.name} at {n:,}, run again", run_backend)(
+                    work, again, lines
                 )
             if "pandas" in results and "cudf" in results:
                 for i, step in enumerate(("bronze→silver", "silver→gold")):

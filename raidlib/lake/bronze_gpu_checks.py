@@ -42,7 +42,6 @@ import pandas as pd
 import pyarrow as pa
 
 from raidlib.backend import Backend
-from raidlib.backend import null_safe_flag as _flag
 from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, BronzeBatch, _utc
 from raidlib.lake.frames import null_frame
 
@@ -119,9 +118,20 @@ def line_count(data: bytes) -> int:
 
 
 def _check(column: Any, pattern: str, name: str) -> None:
-    bad = column.notna() & ~_flag(column.str.match(pattern))
-    if bool(bad.any()):
-        raise NotExact(f"{name}: {int(bad.sum())} value(s) not in the form pyarrow accepts")
+    # Counts rather than a mask of bad values: three cuDF calls instead of seven, each ~1 ms of
+    # Python per read whatever its size. A null matches nothing on either backend (cuDF: null,
+    # which sum() skips; pandas' str dtype: False), and count() counts the non-null values.
+    _require_all(
+        column.str.match(pattern), column, f"{name}: {{}} value(s) not in the form pyarrow accepts"
+    )
+
+
+def _require_all(matched: Any, column: Any, message: str) -> None:
+    """Raise :class:`NotExact` (``message`` formatted with how many) unless every non-null
+    value of ``column`` is true in ``matched``."""
+    missing = int(column.count()) - int(matched.sum())
+    if missing:
+        raise NotExact(message.format(missing))
 
 
 def _timestamps(column: Any, name: str, lib: Any) -> Any:
@@ -176,15 +186,18 @@ def finish_raw_frame(raw: Any, expected_rows: int, backend: Backend) -> Any:
             _check(column, JSON_INT64, name)
             column = column.astype(memory_dtype(arrow_type, lib))
         elif pa.types.is_boolean(arrow_type):
-            bad = column.notna() & ~_flag(column.isin(["true", "false"]))
-            if bool(bad.any()):
-                raise NotExact(f"{name}: values other than true/false")
+            _require_all(
+                column.isin(["true", "false"]),
+                column,
+                f"{name}: {{}} value(s) other than true/false",
+            )
             column = (column == "true").astype(memory_dtype(arrow_type, lib)).mask(column.isna())
         else:
             # A JSON object or array where text is declared: pyarrow rejects the line, while
             # the GPU reader may hand back its raw text. (A real string starting with { or [
             # only costs this batch the pyarrow path.)
-            if bool(_flag(column.str.startswith(("{", "["))).any()):
+            # any() skips cuDF's nulls; pandas' str dtype gives False for a missing value.
+            if bool(column.str.startswith(("{", "[")).any()):
                 raise NotExact(f"{name}: a value that may be a JSON object or array")
             column = column.astype(memory_dtype(arrow_type, lib))
         columns[name] = column

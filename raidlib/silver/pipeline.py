@@ -22,7 +22,10 @@ stored, produces the same silver as an uninterrupted run.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -82,6 +85,23 @@ class SilverRunReport:
     """Backend(s) that did the work, e.g. ``cudf``, ``pandas`` or ``cudf + pandas (…why…)``."""
     read_by_pyarrow: list[str] = field(default_factory=list)
     """On a GPU backend: batches whose JSON the GPU reader handed to pyarrow (see bronze_gpu)."""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time per stage (read, prepare, rebuild, write, quarantine, mark): where a slow
+    step spends it, without a profiler."""
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the ``with`` body to ``stage_seconds[stage]``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + elapsed
+
+    def stage_summary(self) -> str:
+        """``read 1.2 s, prepare 0.4 s, …`` in stage order."""
+        return ", ".join(f"{stage} {s:.2f} s" for stage, s in self.stage_seconds.items())
 
 
 def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -> PreparedBronze:
@@ -225,6 +245,8 @@ def combine_reports(reports: list[SilverRunReport]) -> SilverRunReport:
         total.read_by_pyarrow += r.read_by_pyarrow
         for reason, n in r.quarantined_by_reason.items():
             total.quarantined_by_reason[reason] = total.quarantined_by_reason.get(reason, 0) + n
+        for stage, seconds in r.stage_seconds.items():
+            total.stage_seconds[stage] = total.stage_seconds.get(stage, 0.0) + seconds
     total.backend = " + ".join(dict.fromkeys(r.backend for r in reports if r.backend))
     return total
 
@@ -235,15 +257,21 @@ def _process_chunk(
     report = SilverRunReport(batches=[b.batch_id for b in batches], backend=backend.name)
     if not batches:
         return report
-    read = read_bronze(lake, batches, backend)
+    with report.timed("read"):
+        read = read_bronze(lake, batches, backend)
     report.read_by_pyarrow = list(read.read_by_pyarrow)
-    prepared = prepare_bronze(read, params)
-    keys = touched_partitions(prepared.clean) if len(prepared.clean) else []
-    existing = read_silver_partitions(lake, keys, backend)
-    rebuilt = build_silver_partitions(existing, prepared.clean)
-    report.partitions_written = write_silver_partitions(lake, rebuilt)
-    report.quarantine_files = write_quarantine(lake, prepared.quarantined)
-    mark_processed(lake, report.batches, partitions=[f"{r}/{d}" for r, d in keys])
+    with report.timed("prepare"):
+        prepared = prepare_bronze(read, params)
+    with report.timed("rebuild"):
+        keys = touched_partitions(prepared.clean) if len(prepared.clean) else []
+        existing = read_silver_partitions(lake, keys, backend)
+        rebuilt = build_silver_partitions(existing, prepared.clean)
+    with report.timed("write"):
+        report.partitions_written = write_silver_partitions(lake, rebuilt)
+    with report.timed("quarantine"):
+        report.quarantine_files = write_quarantine(lake, prepared.quarantined)
+    with report.timed("mark"):
+        mark_processed(lake, report.batches, partitions=[f"{r}/{d}" for r, d in keys])
 
     report.rows_in = prepared.rows_in
     report.rows_quarantined = len(prepared.quarantined)
@@ -253,7 +281,7 @@ def _process_chunk(
     report.late_events = late_event_count(prepared.clean)
     log.info(
         "silver (%s): %d batches, %d rows in, %d added, %d duplicates, %d quarantined, "
-        "%d partitions",
+        "%d partitions (%s)",
         backend.name,
         len(batches),
         report.rows_in,
@@ -261,6 +289,7 @@ def _process_chunk(
         report.duplicates_removed,
         report.rows_quarantined,
         len(report.partitions_written),
+        report.stage_summary(),
     )
     return report
 

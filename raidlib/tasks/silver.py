@@ -88,7 +88,7 @@ def process_batch_group(
     )
     get_run_logger().info(
         "%d batch(es): %d rows in, %d added, %d duplicates removed, %d quarantined, "
-        "%d late, %d partition(s) written",
+        "%d late, %d partition(s) written (%s)",
         len(batches),
         report.rows_in,
         report.rows_added,
@@ -96,6 +96,7 @@ def process_batch_group(
         report.rows_quarantined,
         report.late_events,
         len(report.partitions_written),
+        report.stage_summary() or "no work",
     )
     return report
 

@@ -10,7 +10,8 @@
 #             (GPU_TEST_WORKERS pytest-xdist workers, default 4; 0 runs them in one process)
 #   memory    1M events in ONE raid through silver and gold: peak GPU memory per step, and a
 #             cProfile of that run (profile-cudf-1m-one-raid.txt)
-#   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios
+#   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios,
+#             then cuDF once more per size under cProfile (profile-bench-cudf.txt)
 #   profile   cuDF alone at $PROFILE_SIZE events (default 1e7) under cProfile: where it spends
 #             its time (profile-cudf-<size>.txt)
 # Output is printed and kept in $OUT (the device tool's folder) or ./gpu-check/.
@@ -126,7 +127,9 @@ step_profile() {
 }
 
 step_bench() {
-  logged bench.log "$py" benchmarks/bench_backends.py --events "${SIZES:-1e6,1e7}" --warmup
+  # cuDF runs once more per size under cProfile, reusing that size's bronze (not timed).
+  logged bench.log "$py" benchmarks/bench_backends.py --events "${SIZES:-1e6,1e7}" --warmup \
+    --profile-again "$out/profile-bench-cudf.txt"
 }
 
 [[ $# -gt 0 ]] || { sed -n '2,16p' "$0"; exit 2; }

@@ -81,6 +81,17 @@ def test_exact_paths_counts_and_conservation(lake, factory, backend):
     assert q["raw_line"].dropna().tolist() == ["{oops"]
 
 
+def test_the_report_says_where_the_time_went_and_chunks_add_up(lake, factory, backend):
+    factory.write_batch(lake, [factory.make_event(i) for i in range(5)], batch_id="b1")
+    report = process_new_bronze(lake, backend)
+    stages = ["read", "prepare", "rebuild", "write", "quarantine", "mark"]
+    assert list(report.stage_seconds) == stages
+    assert all(seconds >= 0 for seconds in report.stage_seconds.values())
+    assert report.stage_summary().startswith("read ")
+    both = pipeline.combine_reports([report, report])
+    assert both.stage_seconds == {s: 2 * report.stage_seconds[s] for s in stages}
+
+
 def test_each_quarantine_file_holds_its_own_batch_and_partition(lake, factory, backend):
     def bad(i: int, raid_id: str) -> dict:
         return factory.make_event(i, raid_id=raid_id, damage_amount=-1.0)
