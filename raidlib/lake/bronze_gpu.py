@@ -24,7 +24,7 @@ from raidlib.lake.bronze_gpu_checks import (
     fill_lineage,
     finish_raw_frame,
     gpu_read_dtypes,
-    join_objects,
+    line_pieces,
     scan_bytes,
 )
 from raidlib.lake.bronze_reader import (
@@ -85,11 +85,12 @@ def _read_batch_pyarrow(
 
 
 def _read_json_exact(
-    batches: Sequence[BronzeBatch], datas: Sequence[bytes], backend: Backend
+    batches: Sequence[BronzeBatch], pieces: Sequence[Sequence[bytes]], backend: Backend
 ) -> BatchRead:
-    """Parse the batches' joined text on the GPU; raises :class:`NotExact` when the result could
-    differ from pyarrow's (the reader's own refusal included)."""
-    data = b"".join(datas)
+    """Parse the batches' text (``pieces[i]``: the :func:`line_pieces` of ``batches[i]``) on the
+    GPU; raises :class:`NotExact` when the result could differ from pyarrow's (the reader's own
+    refusal included)."""
+    data = b"".join(piece for batch_pieces in pieces for piece in batch_pieces)
     ids = tuple(b.batch_id for b in batches)
     if not data:
         return BatchRead(None, None, 0, False, ids)
@@ -109,17 +110,20 @@ def _read_json_exact(
         if is_gpu_oom(exc):
             raise
         raise NotExact(f"GPU JSON reader refused it: {exc}") from exc
-    frame = fill_lineage(finish_raw_frame(raw, scan.lines, backend), batches, datas, backend)
+    frame = fill_lineage(finish_raw_frame(raw, scan.lines, backend), batches, pieces, backend)
     return BatchRead(frame, None, scan.lines, False, ids)
 
 
 def read_batch_gpu(
-    batch: BronzeBatch, objects: list[tuple[str, bytes]], data: bytes, backend: Backend
+    batch: BronzeBatch,
+    objects: list[tuple[str, bytes]],
+    pieces: Sequence[bytes],
+    backend: Backend,
 ) -> BatchRead:
-    """One batch (``data``: its objects joined) on the GPU, or through pyarrow when the GPU read
-    would not be exact."""
+    """One batch (``pieces``: its objects' :func:`line_pieces`) on the GPU, or through pyarrow
+    when the GPU read would not be exact."""
     try:
-        return _read_json_exact([batch], [data], backend)
+        return _read_json_exact([batch], [pieces], backend)
     except NotExact as exc:  # a bad line, or an unusual but valid shape
         log.info("bronze batch %s: %s; using pyarrow", batch.batch_id, exc)
     except Exception as exc:  # a cuDF behaviour this code does not expect: say so loudly
@@ -137,7 +141,7 @@ def read_batch_gpu(
 def read_group_gpu(
     batches: Sequence[BronzeBatch],
     contents: Sequence[list[tuple[str, bytes]]],
-    datas: Sequence[bytes],
+    pieces: Sequence[Sequence[bytes]],
     backend: Backend,
 ) -> list[BatchRead]:
     """Consecutive batches in one GPU read; when that is not exact, each half on its own, down
@@ -147,9 +151,9 @@ def read_group_gpu(
     tool's bronze, say, each object ending in a blank line) it is ~2n GPU reads instead of n.
     """
     if len(batches) == 1:
-        return [read_batch_gpu(batches[0], contents[0], datas[0], backend)]
+        return [read_batch_gpu(batches[0], contents[0], pieces[0], backend)]
     try:
-        return [_read_json_exact(batches, datas, backend)]
+        return [_read_json_exact(batches, pieces, backend)]
     except NotExact as exc:  # the halves find the batch that needs pyarrow
         log.debug("bronze: %d batches not exact together (%s); halving", len(batches), exc)
     except Exception as exc:  # a cuDF behaviour this code does not expect: say so loudly
@@ -162,8 +166,8 @@ def read_group_gpu(
             exc,
         )
     m = len(batches) // 2
-    return read_group_gpu(batches[:m], contents[:m], datas[:m], backend) + read_group_gpu(
-        batches[m:], contents[m:], datas[m:], backend
+    return read_group_gpu(batches[:m], contents[:m], pieces[:m], backend) + read_group_gpu(
+        batches[m:], contents[m:], pieces[m:], backend
     )
 
 
@@ -190,16 +194,15 @@ def read_bronze_gpu(
         return [(path, fs.cat_file(path)) for path in batch.paths]
 
     contents = map_in_threads(load, batches, max_workers)
-    # Joined once per batch: a group that is halved reuses them.
-    datas = [join_objects([d for _, d in objects]) for objects in contents]
+    pieces = [line_pieces([d for _, d in objects]) for objects in contents]
     reads: list[BatchRead] = []
     memory = device_memory()
     limit = read_group_bytes(memory[0] if memory else None)
-    for group in group_by_size([len(d) for d in datas], limit):
+    for group in group_by_size([sum(map(len, ps)) for ps in pieces], limit):
         reads += read_group_gpu(
             batches[group.start : group.stop],
             contents[group.start : group.stop],
-            datas[group.start : group.stop],
+            pieces[group.start : group.stop],
             backend,
         )
     frames = [r.frame for r in reads if r.frame is not None and len(r.frame)]

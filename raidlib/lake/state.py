@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from raidlib.lake import layout
 from raidlib.lake.bronze_reader import BronzeBatch, iter_manifest_ids, list_landed_batches
 from raidlib.lake.lake import Lake
-from raidlib.threads import map_in_threads
 
 
 def processed_batch_ids(lake: Lake) -> set[str]:
@@ -62,13 +61,12 @@ def mark_processed(
     """Write a marker per batch; call only after their silver partitions are written."""
     stamp = (processed_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
 
-    def write(batch_id: str) -> str:
+    def marker(batch_id: str) -> tuple[str, bytes]:
         record = {"batch_id": batch_id, "processed_at": stamp, "partitions": list(partitions)}
-        data = json.dumps(record, sort_keys=True).encode()
-        return lake.write_bytes_atomic("silver", layout.processed_batch_key(batch_id), data)
+        return layout.processed_batch_key(batch_id), json.dumps(record, sort_keys=True).encode()
 
-    # One small object per batch: on S3 each is a round trip, so write them concurrently.
-    return map_in_threads(write, batch_ids, max_workers=16)
+    # One small object per batch: on S3 each is a round trip, so they are written concurrently.
+    return lake.write_many_atomic("silver", [marker(b) for b in batch_ids])
 
 
 def unmark_processed(lake: Lake, batch_ids: Iterable[str]) -> None:

@@ -18,8 +18,8 @@ from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
     finish_raw_frame,
-    join_objects,
     line_count,
+    line_pieces,
     scan_bytes,
 )
 from raidlib.lake.bronze_reader import (
@@ -94,7 +94,7 @@ def _pyarrow_read(lines: list[dict]) -> pd.DataFrame:
 def test_accepted_frame_equals_the_pyarrow_read():
     text = "".join(json.dumps(line) + "\n" for line in LINES).encode()
     got = fill_lineage(
-        finish_raw_frame(_as_read_json_would(LINES), 2, PANDAS), [BATCH], [text], PANDAS
+        finish_raw_frame(_as_read_json_would(LINES), 2, PANDAS), [BATCH], [[text]], PANDAS
     )
     want = _pyarrow_read(LINES)
     assert list(got.columns) == BRONZE_LINE_SCHEMA.names
@@ -134,7 +134,7 @@ def test_row_count_must_match_line_count():
 
 
 def test_objects_are_joined_newline_terminated_and_blank_lines_counted():
-    data = join_objects([b'{"a":1}', b"   \n", b"", b'{"a":2}\n\n'])
+    data = b"".join(line_pieces([b'{"a":1}', b"   \n", b"", b'{"a":2}\n\n']))
     assert data == b'{"a":1}\n{"a":2}\n\n'
     assert line_count(data) == scan_bytes(data).lines == 3  # a blank line: pyarrow decides
 
@@ -233,7 +233,7 @@ def test_rows_are_not_matched_to_batches_by_count_past_a_blank_line():
     frame = finish_raw_frame(_as_read_json_would([{**LINES[0], "batch_id": None}]), 1, PANDAS)
     other = BronzeBatch("b-2", ("y",), ingest_timestamp=BATCH.ingest_timestamp)
     with pytest.raises(NotExact, match="blank lines"):
-        fill_lineage(frame, [BATCH, other], [b"\n", b"{}\n"], PANDAS)
+        fill_lineage(frame, [BATCH, other], [[b"\n"], [b"{}\n"]], PANDAS)
 
 
 def test_gpu_reads_grow_with_the_free_device_memory():

@@ -52,3 +52,30 @@ def test_a_quarantined_event_from_year_1_is_filed_under_a_four_digit_year() -> N
         }
     )
     assert placement(rows)["q_date"].tolist() == ["0001-01-01", "2026-11-02"]
+
+
+def test_many_writes_land_whole_in_order_and_sweep_each_folder_once(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import os
+    import time
+
+    from raidlib.lake import lake as lake_module
+
+    lake = Lake.local(str(tmp_path))
+    folder = tmp_path / "silver" / "_state"
+    folder.mkdir(parents=True)
+    dead = folder / ".tmp-dead-x.json"
+    dead.write_bytes(b"{")
+    os.utime(dead, (time.time() - 7200, time.time() - 7200))
+    swept: list[str] = []
+    sweep = lake_module._remove_stale_temporaries
+    monkeypatch.setattr(
+        lake_module, "_remove_stale_temporaries", lambda f: (swept.append(f), sweep(f))
+    )
+    items = [(f"_state/{i}.json", str(i).encode()) for i in range(40)] + [("other/a.json", b"a")]
+    paths = lake.write_many_atomic("silver", items)
+    assert paths == [lake.path("silver", rel) for rel, _ in items]
+    assert all(Path(p).read_bytes() == data for p, (_, data) in zip(paths, items, strict=True))
+    assert sorted(os.listdir(folder)) == sorted(f"{i}.json" for i in range(40))  # dead swept
+    assert sorted(swept) == sorted({str(folder), str(tmp_path / "silver" / "other")})
