@@ -101,7 +101,7 @@ _GPU_SCAN_MAX = 2**31 - 1
 the host."""
 
 
-def scan_bytes(data: bytes, lib: Any = None) -> ByteScan:
+def scan_bytes(data: bytes | memoryview, lib: Any = None) -> ByteScan:
     """:class:`ByteScan` of ``data``; with ``lib`` (cuDF) on the GPU, in one copy to the device.
 
     On an H200's host the two scans cost ~1.1 ms per MB (2026-12-04 profile), a fifth of the
@@ -110,8 +110,9 @@ def scan_bytes(data: bytes, lib: Any = None) -> ByteScan:
     0x20 outnumber the line feeds.
     """
     if lib is None or len(data) >= _GPU_SCAN_MAX:
-        control = len(data.translate(None, _CONTROL_BYTES)) != len(data)
-        return ByteScan(line_count(data), control)
+        text = bytes(data)  # no copy when it is bytes already
+        control = len(text.translate(None, _CONTROL_BYTES)) != len(text)
+        return ByteScan(line_count(text), control)
     codes = lib.Series(np.frombuffer(data, dtype=np.uint8))
     lines = int((codes == 0x0A).sum())
     return ByteScan(lines, int((codes < 0x20).sum()) > lines)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 
@@ -153,9 +154,11 @@ def test_raw_control_characters_are_left_to_pyarrow():
 
 
 def _read_json_as_cudf_would(buffer, **_options):
-    """``cudf.read_json(lines=True, dtype=str…)`` on the host: skips blank lines, raises on a
-    line that is not JSON, and gives ``data_quality_flags`` a list dtype."""
-    lines = [line for line in buffer.read().split(b"\n") if line.strip()]
+    """``cudf.read_json(lines=True, dtype=str…)`` on the host: reads the whole ``BytesIO``
+    in place as pylibcudf does (``getbuffer``), skips blank lines, raises on a line that is
+    not JSON, and gives ``data_quality_flags`` a list dtype."""
+    assert isinstance(buffer, io.BytesIO)
+    lines = [line for line in bytes(buffer.getbuffer()).split(b"\n") if line.strip()]
     frame = _as_read_json_would([json.loads(line) for line in lines])
     if "data_quality_flags" in frame:
         flags = frame["data_quality_flags"]
@@ -252,3 +255,13 @@ def test_batches_are_grouped_in_order_up_to_the_byte_limit():
         range(4, 5),
     ]
     assert group_by_size([], 6) == []
+
+
+def test_the_read_buffer_holds_exactly_the_last_text_even_while_an_old_view_lives():
+    buffer = bronze_gpu.ReadBuffer()
+    assert buffer.fill([b'{"a":1}\n', b'{"a":2}\n']).getvalue() == b'{"a":1}\n{"a":2}\n'
+    assert bytes(buffer.fill([b"{}\n"]).getbuffer()) == b"{}\n"  # shorter: no old tail
+    view = buffer.fill([b"[1]\n"]).getbuffer()  # as an error's traceback might keep one
+    text = buffer.fill([b"[2]\n", b"[3]\n"])
+    assert text.tell() == 0 and text.getvalue() == b"[2]\n[3]\n"
+    assert bytes(view) == b"[1]\n"  # the old view still reads what it saw
