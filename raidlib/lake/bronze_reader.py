@@ -221,10 +221,16 @@ def _parse(data: bytes, schema: pa.Schema) -> pa.Table:
     )
 
 
+def is_blank(data: bytes) -> bool:
+    """An object with no line to read: empty or whitespace only (without ``data.strip()``,
+    which copies the object)."""
+    return not data or data.isspace()
+
+
 def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, pd.DataFrame]:
     """One bronze object → (parsed rows, rejected lines); never raises on content."""
     raid_from_path = layout.parse_hive_parts(path).get("raid_id")
-    if not data or data.isspace():  # (not data.strip(), which copies the object)
+    if is_blank(data):
         return BRONZE_LINE_SCHEMA.empty_table(), _rejected([], raid_from_path, batch)
     try:
         table = parse_bronze_lines(data)
