@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import logging
 import os
 import pstats
 import shutil
@@ -125,6 +126,13 @@ def main() -> None:
         default=20,
         help="raids the events are spread over (1: the peak GPU memory of one raid of that size)",
     )
+    parser.add_argument(
+        "--gpu-memory-limit-mib",
+        type=float,
+        default=None,
+        help="cap cuDF's GPU memory (e.g. 3500: a 4 GB laptop GPU rehearsed on a bigger one); "
+        "silver's GPU-sized chunks and any rerun on pandas are then printed",
+    )
     parser.add_argument("--warmup", action="store_true", help="untimed 20k-event pass first")
     parser.add_argument("--workdir", default=None)
     parser.add_argument(
@@ -141,16 +149,26 @@ def main() -> None:
     args = parser.parse_args()
     if args.raids < 1:
         parser.error("--raids must be at least 1")
+    if args.gpu_memory_limit_mib is not None:
+        if args.gpu_memory_limit_mib <= 0:
+            parser.error("--gpu-memory-limit-mib must be positive")
+        # Chunking and fallbacks are the point of a capped run: show raidlib's lines about them.
+        logging.basicConfig(format="  log: %(name)s: %(message)s")
+        logging.getLogger("raidlib.silver.pipeline").setLevel(logging.INFO)
 
     backends: list[Backend] = []
     for name in args.backends.split(","):
         try:
-            backends.append(resolve_backend(name.strip()))
+            backends.append(
+                resolve_backend(name.strip(), gpu_memory_limit_mib=args.gpu_memory_limit_mib)
+            )
         except BackendUnavailableError as exc:
             print(f"cuDF unavailable: {exc}")
     if not backends:
         sys.exit("no backend left to run")
     print(arrow_allocator_line())
+    for backend in backends:
+        print(f"{backend.name}: {backend.reason}")
     memory = device_memory()
     if memory:
         print(f"GPU memory: {memory[0] / 2**30:.1f} GiB free of {memory[1] / 2**30:.1f} GiB")

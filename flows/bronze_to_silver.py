@@ -7,7 +7,7 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 
-from raidlib.backend import resolve_backend
+from raidlib.backend import backend_for
 from raidlib.cli._common import (
     add_backend_option,
     flow_parameter_help,
@@ -47,7 +47,7 @@ def bronze_to_silver(
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
     check_lake_storage(settings, ("bronze", "silver"))
-    chosen = resolve_backend(settings.backend)
+    chosen = backend_for(settings)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 
-from raidlib.backend import resolve_backend
+from raidlib.backend import backend_for
 from raidlib.cli._common import (
     add_backend_option,
     flow_parameter_help,
@@ -48,7 +48,7 @@ def silver_to_gold(
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
     check_lake_storage(settings, ("silver", "gold"))
-    chosen = resolve_backend(settings.backend)
+    chosen = backend_for(settings)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})
 

@@ -14,10 +14,15 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+
+from raidlib.gpu_memory import limit_device_memory
+
+if TYPE_CHECKING:
+    from raidlib.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +84,18 @@ def _log_once(backend: Backend, requested: str) -> Backend:
     return backend
 
 
-def resolve_backend(requested: str = "auto") -> Backend:
+def resolve_backend(
+    requested: str = "auto", *, gpu_memory_limit_mib: float | None = None
+) -> Backend:
     """Resolve ``auto | cudf | pandas`` to a working backend.
 
     * ``pandas``: always pandas.
     * ``auto``: cuDF when it imports *and* a tiny GPU computation succeeds, else pandas; the
       reason (e.g. "cudf is not importable (ModuleNotFoundError: …)") is kept on the result.
     * ``cudf``: cuDF or :class:`BackendUnavailableError` saying why and what to do.
+
+    With ``gpu_memory_limit_mib``, a cuDF choice also caps the process's GPU memory there
+    (:func:`raidlib.gpu_memory.limit_device_memory`); pandas ignores it.
 
     The choice is logged once per process (``raidlib.backend`` logger, INFO).
     """
@@ -97,9 +107,11 @@ def resolve_backend(requested: str = "auto") -> Backend:
     module, why_not = _probe_cudf()
     if module is not None:
         version = getattr(module, "__version__", "?")
-        return _log_once(
-            Backend("cudf", module, f"{requested}: cuDF {version} on a GPU"), requested
-        )
+        reason = f"{requested}: cuDF {version} on a GPU"
+        if gpu_memory_limit_mib is not None:
+            limit_device_memory(gpu_memory_limit_mib)
+            reason += f", capped at {gpu_memory_limit_mib:,.0f} MiB"
+        return _log_once(Backend("cudf", module, reason), requested)
     if requested == "cudf":
         raise BackendUnavailableError(
             f"backend 'cudf' was requested but {why_not}. Install the 'gpu-cu12' extra "
@@ -107,6 +119,11 @@ def resolve_backend(requested: str = "auto") -> Backend:
             "choose pandas: --backend pandas / RAIDLIB_BACKEND=pandas."
         )
     return _log_once(Backend("pandas", pd, f"auto: {why_not}; using pandas"), requested)
+
+
+def backend_for(settings: Settings) -> Backend:
+    """:func:`resolve_backend` as the settings ask: their backend and GPU memory cap."""
+    return resolve_backend(settings.backend, gpu_memory_limit_mib=settings.gpu_memory_limit_mib)
 
 
 def pandas_backend(reason: str) -> Backend:

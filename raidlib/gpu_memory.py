@@ -14,6 +14,9 @@ One small module holds the whole policy so it can be tested on a CPU with a fake
 * :func:`run_with_fallback` runs a step on the GPU and, if it still runs out of device memory
   (:func:`is_gpu_oom`: RMM raises ``MemoryError``), logs a warning and reruns it on pandas.
   Every raidlib step is idempotent, so a rerun is safe.
+* :func:`limit_device_memory` caps what the process allocates through RMM (the
+  ``gpu_memory_limit_mib`` setting); :func:`device_memory` then reports the room left under
+  the cap, so the policy plans against it, and an allocation past it is an out-of-memory error.
 * :class:`PeakDeviceMemory` reports peak RMM allocation for benchmarks.
 
 Estimates are deliberately rough: ``rows × bytes per row × working-copy factor``. The factors
@@ -24,6 +27,7 @@ number of full-width copies silver and gold make (cast, rule masks, dedup sort, 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -76,11 +80,20 @@ class Plan:
 
 
 def device_memory() -> tuple[int, int] | None:
-    """``(free, total)`` bytes of the current CUDA device, or ``None`` without RMM/CuPy/GPU."""
+    """``(free, total)`` bytes of the current CUDA device, or ``None`` without RMM/CuPy/GPU.
+
+    Under a cap (:func:`limit_device_memory`) both are bounded by it: free is what the cap
+    still allows, total is the cap.
+    """
     try:
         import rmm  # noqa: PLC0415 — optional GPU dependency, imported only when asked
 
         free, total = rmm.mr.available_device_memory()
+        limiter = _limiter(rmm.mr.get_current_device_resource(), rmm.mr)
+        if limiter is not None:
+            limit = int(limiter.get_allocation_limit())
+            room = max(limit - int(limiter.get_allocated_bytes()), 0)
+            free, total = min(free, room), min(total, limit)
         return int(free), int(total)
     except Exception:  # ImportError, or CUDA errors without a device
         pass
@@ -91,6 +104,58 @@ def device_memory() -> tuple[int, int] | None:
         return int(free), int(total)
     except Exception:
         return None
+
+
+_MAX_ADAPTORS = 32
+"""How deep :func:`_limiter` looks down a chain of RMM adaptors (they never nest deeper)."""
+
+
+def _limiter(resource: Any, mr: Any) -> Any:
+    """The first RMM limiting adaptor in ``resource``'s chain of adaptors, or None (a statistics
+    adaptor, e.g. :class:`PeakDeviceMemory`'s, may sit above it)."""
+    for _ in range(_MAX_ADAPTORS):
+        if isinstance(resource, mr.LimitingResourceAdaptor):
+            return resource
+        upstream = getattr(resource, "get_upstream", None)
+        if upstream is None:
+            return None
+        resource = upstream()
+    return None
+
+
+_cap_lock = threading.Lock()
+_installed_cap: Any = None
+"""The limiting adaptor :func:`limit_device_memory` set as the current resource, if any."""
+
+
+def limit_device_memory(limit_mib: float | None) -> None:
+    """Cap this process's RMM allocations (cuDF's) at ``limit_mib`` MiB; ``None`` takes away the
+    cap this function set, while it is still RMM's current resource.
+
+    Wraps RMM's current device resource in ``rmm.mr.LimitingResourceAdaptor``: an allocation
+    past the cap raises ``MemoryError``, which :func:`run_with_fallback` treats as running out
+    of GPU memory. Setting the same cap again does nothing, so every task may call it.
+    """
+    import rmm.mr  # noqa: PLC0415 — only called once cuDF (which needs RMM) is in use
+
+    global _installed_cap
+    limit = None if limit_mib is None else int(limit_mib * 2**20)
+    with _cap_lock:
+        current = rmm.mr.get_current_device_resource()
+        ours = _installed_cap
+        in_force = ours is not None and _limiter(current, rmm.mr) is ours
+        if in_force and limit == int(ours.get_allocation_limit()):
+            return
+        if ours is not None and current is ours:
+            current = ours.get_upstream()  # replace our cap rather than stack a second one
+            rmm.mr.set_current_device_resource(current)
+        _installed_cap = None
+        if limit is None:
+            return
+        capped = rmm.mr.LimitingResourceAdaptor(current, limit)
+        rmm.mr.set_current_device_resource(capped)
+        _installed_cap = capped
+    log.info("GPU memory capped at %s for this process", _mib(limit))
 
 
 def estimate_gold_bytes(silver_bytes: int, policy: MemoryPolicy = DEFAULT_POLICY) -> float:

@@ -90,6 +90,17 @@ class Settings(BaseSettings):
 
     # Dataframe backend for silver and gold.
     backend: BackendName = "auto"
+    # At most this much GPU memory (MiB) per process on cuDF; None: the card's free memory.
+    # The memory policy plans against the cap, and an allocation past it counts as running out
+    # of GPU memory (the step reruns on pandas). Leaves room on a shared card, or rehearses a
+    # smaller one (a 4 GB laptop GPU has ~3,500 MiB free) on a bigger GPU.
+    gpu_memory_limit_mib: float | None = Field(default=None, gt=0)
+
+    @field_validator("gpu_memory_limit_mib", mode="before")
+    @classmethod
+    def _empty_is_no_cap(cls, value: Any) -> Any:
+        """``RAIDLIB_GPU_MEMORY_LIMIT_MIB=`` (empty) means no cap, as leaving it out does."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     # Event validation (the receiver and silver's rules).
     max_clock_skew_s: float = Field(default=300.0, ge=0)

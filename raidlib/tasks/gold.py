@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 
-from raidlib.backend import Backend, pandas_backend, resolve_backend
+from raidlib.backend import Backend, backend_for, pandas_backend
 from raidlib.gold.dims import build_dim_player
 from raidlib.gold.pipeline import (
     build_gold_for_raids,
@@ -51,7 +51,7 @@ def build_raid_gold(settings: Settings, raid_ids: list[str]) -> dict[str, Any]:
     """
     built = build_gold_for_raids(
         Lake.from_settings(settings),
-        resolve_backend(settings.backend),
+        backend_for(settings),
         raid_ids,
         duration_target_ms=settings.enrage_timer_ms,
     )
@@ -86,7 +86,7 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     """
     logger = get_run_logger()
     lake = Lake.from_settings(settings)
-    backend = resolve_backend(settings.backend)
+    backend = backend_for(settings)
 
     def build(on: Backend) -> Any:
         all_stats = read_gold_table(lake, "fact_player_raid_stats", on)

@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect import get_run_logger, task
 
-from raidlib.backend import resolve_backend
+from raidlib.backend import backend_for
 from raidlib.lake import Lake
 from raidlib.lake.bronze_reader import BronzeBatch
 from raidlib.lake.layout import parse_hive_parts
@@ -78,7 +78,7 @@ def process_batch_group(
     The group is worked through ``max_batches`` at a time (in landing order) to bound memory.
     """
     lake = Lake.from_settings(settings)
-    backend = resolve_backend(settings.backend)
+    backend = backend_for(settings)
     params = rule_params(settings)
     report = merge_reports(
         [

@@ -10,6 +10,8 @@
 #             (GPU_TEST_WORKERS pytest-xdist workers, default 4; 0 runs them in one process)
 #   memory    1M events in ONE raid through silver and gold: peak GPU memory per step, and a
 #             cProfile of that run (profile-cudf-1m-one-raid.txt)
+#   laptop    the memory step again under a ${LAPTOP_MIB:-3500} MiB cap (a 4 GB laptop GPU's free
+#             memory): silver must run in GPU-sized chunks with no rerun on pandas
 #   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios,
 #             then cuDF once more per size under cProfile (profile-bench-cudf.txt)
 #   profile   cuDF alone at $PROFILE_SIZE events (default 1e7) under cProfile: where it spends
@@ -30,6 +32,7 @@ GPU_TESTS=(
   tests/backends/test_cudf_api.py
   tests/backends/test_resolve.py
   tests/backends/test_memory_policy.py
+  tests/backends/test_gpu_memory_cap.py
   tests/backends/test_bronze_gpu_checks.py
   tests/backends/test_readers.py
   tests/backends/test_differential.py
@@ -121,6 +124,20 @@ step_memory() {
   return "$rc"
 }
 
+step_laptop() {
+  local log=laptop-1m-one-raid.log
+  logged "$log" "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf \
+    --warmup --gpu-memory-limit-mib "${LAPTOP_MIB:-3500}"
+  local rc=$?
+  grep -q "peak GPU" "$out/$log" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
+  grep -q "GPU-sized chunks" "$out/$log" || { echo "silver was not cut into GPU-sized chunks"; return 1; }
+  if grep -qE "on pandas|using pandas|ran as" "$out/$log"; then
+    echo "part of the run fell back to pandas under the cap (see $log)"
+    return 1
+  fi
+  return "$rc"
+}
+
 step_profile() {
   logged profile.log "$py" benchmarks/bench_backends.py --events "${PROFILE_SIZE:-1e7}" \
     --backends cudf --warmup --profile "$out/profile-cudf-${PROFILE_SIZE:-1e7}.txt"
@@ -132,12 +149,12 @@ step_bench() {
     --profile-again "$out/profile-bench-cudf.txt"
 }
 
-[[ $# -gt 0 ]] || { sed -n '2,16p' "$0"; exit 2; }
+[[ $# -gt 0 ]] || { sed -n '2,18p' "$0"; exit 2; }
 status=0
 for step in "$@"; do
   case "$step" in
-    install | probe | tests | memory | bench | profile) ;;
-    *) echo "unknown step '$step' (install, probe, tests, memory, bench, profile)" >&2; exit 2 ;;
+    install | probe | tests | memory | laptop | bench | profile) ;;
+    *) echo "unknown step '$step' (install, probe, tests, memory, laptop, bench, profile)" >&2; exit 2 ;;
   esac
   echo "=== $step"
   started=$SECONDS
