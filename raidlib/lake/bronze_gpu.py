@@ -40,7 +40,7 @@ from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
 
-READ_GROUP_BYTES = (16 << 20, 256 << 20)
+READ_GROUP_BYTES = (16 << 20, 1 << 30)
 """Least and most JSON text one ``cudf.read_json`` call parses (see :func:`read_group_bytes`)."""
 
 
@@ -50,9 +50,11 @@ def read_group_bytes(free_device_bytes: int | None) -> int:
 
     Each read costs the same few hundred cuDF calls whatever its size, at ~1 ms each: on an H200
     (2026-12-04) one read per 10,000-line batch made 1M events reach silver at 39k events/s,
-    and 64 MiB reads still spent 2.8 s of a profiled 8 s run in 13 reads' checks. A 4 GB laptop
-    card (~3.5 GB free) reads ~55 MiB at a time, well inside its memory; a big card reads up to
-    256 MiB.
+    and 64 MiB reads still spent 2.8 s of a profiled 8 s run in 13 reads' checks; at 10M events,
+    30 reads of 256 MiB spent ~0.15 s each in them. A 4 GB laptop card (~3.5 GB free) reads
+    ~55 MiB at a time, well inside its memory; a card with 64 GiB free or more reads 1 GiB (half
+    the 2**31-byte length past which :func:`~raidlib.lake.bronze_gpu_checks.scan_bytes` scans
+    on the host).
     """
     if free_device_bytes is None:
         return 64 << 20

@@ -242,7 +242,8 @@ def test_rows_are_not_matched_to_batches_by_count_past_a_blank_line():
 def test_gpu_reads_grow_with_the_free_device_memory():
     mib, gib = 1 << 20, 1 << 30
     assert read_group_bytes(int(3.5 * gib)) == 56 * mib  # a 4 GB laptop card
-    assert read_group_bytes(139 * gib) == 256 * mib  # an H200: capped
+    assert read_group_bytes(32 * gib) == 512 * mib
+    assert read_group_bytes(139 * gib) == 1 * gib  # an H200: capped
     assert read_group_bytes(200 * mib) == 16 * mib  # a crowded card: the floor
     assert read_group_bytes(None) == 64 * mib
 
