@@ -147,3 +147,14 @@ def test_on_a_gpu_an_allocation_past_the_cap_is_out_of_memory(gpu_backend):
     finally:
         limit_device_memory(None)
     assert device_memory()[1] > 64 * MiB
+
+
+def test_the_installed_rmm_has_the_adaptor_calls_the_stand_in_mimics():
+    """Where RMM imports (no GPU needed), the stand-in above must match its real API."""
+    mr = pytest.importorskip("rmm.mr", reason="RMM is not installed (comes with cuDF)")
+    for name in ("get_current_device_resource", "set_current_device_resource"):
+        assert callable(getattr(mr, name))
+    assert callable(mr.available_device_memory)
+    for method in ("get_upstream", "get_allocation_limit", "get_allocated_bytes"):
+        assert callable(getattr(mr.LimitingResourceAdaptor, method))
+    assert callable(mr.StatisticsResourceAdaptor.get_upstream)
