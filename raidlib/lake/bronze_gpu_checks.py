@@ -95,7 +95,7 @@ class ByteScan(NamedTuple):
     receiver never writes one."""
 
 
-_GPU_SCAN_MAX = 2**31 - 1
+GPU_SCAN_MAX = 2**31 - 1
 """cuDF columns hold fewer rows than this: a longer text (never a receiver batch) is scanned on
 the host."""
 
@@ -108,13 +108,19 @@ def scan_bytes(data: bytes | memoryview, lib: Any = None) -> ByteScan:
     feed is itself below 0x20, so another control byte is there exactly when the bytes below
     0x20 outnumber the line feeds.
     """
-    if lib is None or len(data) >= _GPU_SCAN_MAX:
+    if lib is None or len(data) >= GPU_SCAN_MAX:
         text = bytes(data)  # no copy when it is bytes already
         control = len(text.translate(None, _CONTROL_BYTES)) != len(text)
         return ByteScan(line_count(text), control)
-    codes = lib.Series(np.frombuffer(data, dtype=np.uint8))
-    lines = int((codes == 0x0A).sum())
-    return ByteScan(lines, int((codes < 0x20).sum()) > lines)
+    return scan_device(np.frombuffer(data, dtype=np.uint8), lib)
+
+
+def scan_device(codes: Any, lib: Any) -> ByteScan:
+    """:class:`ByteScan` on the GPU of ``codes``: bytes as anything ``lib.Series`` takes as
+    uint8 (host bytes through NumPy, copied over; a device buffer, read in place)."""
+    column = lib.Series(codes)
+    lines = int((column == 0x0A).sum())
+    return ByteScan(lines, int((column < 0x20).sum()) > lines)
 
 
 def line_count(data: bytes) -> int:

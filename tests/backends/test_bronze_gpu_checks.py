@@ -266,3 +266,22 @@ def test_the_read_buffer_holds_exactly_the_last_text_even_while_an_old_view_live
     text = buffer.fill([b"[2]\n", b"[3]\n"])
     assert text.tell() == 0 and text.getvalue() == b"[2]\n[3]\n"
     assert bytes(view) == b"[1]\n"  # the old view still reads what it saw
+
+
+def test_reads_are_staged_in_host_memory_where_cudf_is_only_posed():
+    stage = bronze_gpu.text_stage(POSING)
+    assert isinstance(stage, bronze_gpu.ReadBuffer)
+    text, scan = stage.stage([b'{"a":1}\n', b'{"a":"\x01"}\n'], None)
+    assert text.getvalue() == b'{"a":1}\n{"a":"\x01"}\n'
+    assert (scan.lines, scan.control) == (2, True)
+
+
+def test_on_a_gpu_reads_are_staged_in_device_memory_and_read_in_place(gpu_backend):
+    stage = bronze_gpu.text_stage(gpu_backend)
+    assert isinstance(stage, bronze_gpu.DeviceText)  # the one-time check passed on this cuDF
+    text, scan = stage.stage([b'{"a":"1"}\n', b"\n", b'{"a":"\x01"}\n'], gpu_backend.xdf)
+    assert (text.size, scan.lines, scan.control) == (21, 3, True)
+    text, scan = stage.stage([b'{"a":"one"}\n', b'{"a":"2"}\n{"a":null}\n'], gpu_backend.xdf)
+    assert (scan.lines, scan.control) == (3, False)
+    frame = gpu_backend.xdf.read_json(text, **bronze_gpu.READ_OPTIONS, dtype={"a": "str"})
+    assert frame["a"].to_arrow().to_pylist() == ["one", "2", None]
