@@ -5,7 +5,9 @@ Consecutive landed batches are parsed together, up to :func:`read_group_bytes` o
 ``cudf.read_json(lines=True)`` call. The GPU result is accepted only when it provably equals what
 the pyarrow reader would give (:mod:`raidlib.lake.bronze_gpu_checks`); otherwise the group is
 halved until the batch that needs it goes through the pyarrow path alone (bad lines quarantined
-with their raw text), and the other batches stay on the GPU.
+with their raw text), and the other batches stay on the GPU. Each read's text is staged once,
+in device memory (:class:`DeviceText`) where this cuDF reads it from there, else in host memory
+(:class:`ReadBuffer`).
 """
 
 from __future__ import annotations
@@ -218,7 +220,7 @@ def _read_json_exact(
         raise NotExact("raw control characters")
     try:
         raw = backend.xdf.read_json(
-            text,  # read in place by pylibcudf, whatever the position
+            text,  # a device buffer or a BytesIO: pylibcudf reads either in place
             **READ_OPTIONS,
             dtype=gpu_read_dtypes(backend.xdf),
         )
