@@ -133,8 +133,12 @@ class DeviceText:
         self._copy = copy_host_to_ptr
 
     def stage(self, pieces: Sequence[bytes], lib: Any) -> tuple[Any, ByteScan]:
-        """A device buffer holding ``pieces`` back to back, and its :class:`ByteScan`."""
-        text = self._device_buffer(size=sum(map(len, pieces)))
+        """A device buffer holding ``pieces`` back to back, and its :class:`ByteScan`; a text
+        past a cuDF column's length (never a receiver batch) is staged on the host instead."""
+        size = sum(map(len, pieces))
+        if size >= GPU_SCAN_MAX:
+            return ReadBuffer().stage(pieces, lib)
+        text = self._device_buffer(size=size)
         at = text.ptr
         for piece in pieces:
             if piece:
@@ -213,8 +217,6 @@ def _read_json_exact(
     flat = [piece for batch_pieces in pieces for piece in batch_pieces]
     if not any(flat):
         return BatchRead(None, None, 0, False, ids)
-    if sum(map(len, flat)) >= GPU_SCAN_MAX:  # past a cuDF column's length: scan on the host
-        stage = ReadBuffer()
     text, scan = stage.stage(flat, backend.xdf)
     if scan.control:
         raise NotExact("raw control characters")

@@ -70,8 +70,9 @@ def gpu_read_dtypes(xdf: Any) -> dict[str, Any]:
 def line_pieces(objects: Sequence[bytes]) -> list[bytes]:
     """A batch's objects as JSON Lines pieces: each newline-terminated, blank ones skipped.
 
-    Not joined here: a GPU read gathers the pieces of all its batches straight into its
-    :class:`~raidlib.lake.bronze_gpu.ReadBuffer`, the text's only host copy.
+    Not joined here: a GPU read copies the pieces of all its batches straight to where it stages
+    its text (:class:`~raidlib.lake.bronze_gpu.DeviceText` on the GPU, else
+    :class:`~raidlib.lake.bronze_gpu.ReadBuffer`).
     """
     pieces = []
     for data in objects:
