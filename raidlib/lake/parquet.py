@@ -24,17 +24,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from raidlib.backend import Backend
+from raidlib.backend import Backend, is_cudf
 from raidlib.gpu_memory import is_gpu_oom
 from raidlib.lake.frames import (
     conform_table,
     frame_to_table,
-    null_frame,
-    strip_utc,
     table_to_frame,
 )
 from raidlib.lake.lake import Lake, Layer
 from raidlib.lake.layout import parse_hive_parts
+from raidlib.lake.parquet_gpu import decode_files, encode_files, gpu_encodes
 from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
@@ -75,12 +74,39 @@ def table_to_parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def write_partition_table(lake: Lake, layer: Layer, partition: str, table: pa.Table) -> str:
-    """Atomically replace ``partition`` (a folder relative to the layer root) with ``table``.
+def encode_partition_files(
+    frame: Any, file_schema: pa.Schema, bounds: Sequence[tuple[int, int]], backend: Backend
+) -> list[bytes]:
+    """Rows ``[start, stop)`` of ``frame`` for each of ``bounds``, as one Snappy Parquet file of
+    ``file_schema``'s columns each.
 
-    ``table`` must already have the file schema (no partition columns). Returns the file path.
+    A cuDF frame is encoded on the GPU where this cuDF's files read back as pyarrow's
+    (:func:`~raidlib.lake.parquet_gpu.gpu_encodes`). Otherwise, and if that fails (out of
+    device memory included: the host path needs none), pyarrow encodes, after casting to the
+    declared types; ``pa.ArrowInvalid`` then names a value that does not fit.
     """
-    return lake.write_bytes_atomic(layer, f"{partition}/{PART_FILE}", table_to_parquet_bytes(table))
+    if is_cudf(frame) and len(frame) and gpu_encodes(backend, file_schema):
+        try:
+            files = encode_files(frame, file_schema, bounds)
+        except Exception as exc:  # the host path below gives the same files
+            log.warning("GPU Parquet encoding failed (%s); encoding with pyarrow", exc)
+            files = None
+        if files is not None:
+            return files
+    table = frame_to_table(frame, file_schema)
+    return [table_to_parquet_bytes(table.slice(a, b - a)) for a, b in bounds]
+
+
+def write_partition_file(lake: Lake, layer: Layer, partition: str, content: bytes) -> str:
+    """Atomically replace ``partition`` (a folder relative to the layer root) with one encoded
+    Parquet file. Returns the file path."""
+    return lake.write_bytes_atomic(layer, f"{partition}/{PART_FILE}", content)
+
+
+def write_partition_table(lake: Lake, layer: Layer, partition: str, table: pa.Table) -> str:
+    """Atomically replace ``partition`` with ``table``, which must already have the file schema
+    (no partition columns). Returns the file path."""
+    return write_partition_file(lake, layer, partition, table_to_parquet_bytes(table))
 
 
 def write_partition(
@@ -206,43 +232,21 @@ def _read_partitions_gpu(
     schema: pa.Schema | None,
     files: Mapping[str, Sequence[str]] | None = None,
 ) -> Any:
-    """cuDF branch of :func:`read_partitions`: files fetched on threads, ``cudf.read_parquet`` per
-    file, Hive columns added on the GPU, then every column cast to the dtype
-    ``DataFrame.from_arrow`` gives the declared type (the frame equals the pyarrow branch's)."""
-    xdf = backend.xdf
-    target = _target_schema(file_schema, partitions, schema)
-    reference = xdf.DataFrame.from_arrow(strip_utc(target.empty_table()))
+    """cuDF branch of :func:`read_partitions`: files fetched on threads, then decoded together
+    on the GPU (:func:`raidlib.lake.parquet_gpu.decode_files`); the frame equals the pyarrow
+    branch's."""
     fetched = map_in_threads(
         lambda p: fetch_partition_files(lake, layer, p, None if files is None else files[p]),
         partitions,
         READ_WORKERS,
     )
-    frames = []
-    for partition, contents in zip(partitions, fetched, strict=True):
-        hive = parse_hive_parts(partition)
-        for content in contents:  # decoded one after the other: one GPU, one stream
-            frame = xdf.read_parquet(io.BytesIO(content), columns=file_schema.names)
-            if len(frame) == 0:
-                continue
-            for key, value in hive.items():
-                frame[key] = value
-            frames.append(frame)
-    if not frames:
-        return reference
-    frame = xdf.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame = frame.reset_index(drop=True)  # the null columns below are positional
-    absent = [f for f in target if f.name not in frame.columns]
-    nulls = null_frame(absent, len(frame), backend) if absent else None
-    columns = {}
-    for name in target.names:
-        want = reference[name].dtype
-        column = frame[name] if nulls is None or name not in nulls.columns else nulls[name]
-        if getattr(column.dtype, "tz", None) is not None:  # timestamp[us, UTC] → naive UTC
-            column = column.dt.tz_convert(None)
-        if column.dtype != want:
-            column = column.astype(want)
-        columns[name] = column
-    return xdf.DataFrame(columns)
+    hived = [
+        (parse_hive_parts(partition), content)
+        for partition, contents in zip(partitions, fetched, strict=True)
+        for content in contents
+    ]
+    target = _target_schema(file_schema, partitions, schema)
+    return decode_files(backend, hived, file_schema, target)
 
 
 def read_partition(

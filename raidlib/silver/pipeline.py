@@ -21,6 +21,7 @@ stored, produces the same silver as an uninterrupted run.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import Counter
@@ -46,7 +47,7 @@ from raidlib.lake import layout
 from raidlib.lake.bronze_reader import BronzeBatch, BronzeRead, read_bronze
 from raidlib.lake.frames import frame_to_table, table_to_frame
 from raidlib.lake.lake import Lake
-from raidlib.lake.parquet import read_partitions, write_partition_table
+from raidlib.lake.parquet import encode_partition_files, read_partitions, write_partition_file
 from raidlib.lake.quarantine import write_quarantine
 from raidlib.lake.state import find_unprocessed_batches, mark_processed
 from raidlib.silver.build import build_silver_partitions, touched_partitions
@@ -141,25 +142,25 @@ def read_silver_partitions(lake: Lake, keys: list[tuple[str, str]], backend: Bac
     return read_partitions(lake, "silver", rels, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA)
 
 
-def write_silver_partitions(lake: Lake, silver: Any, *, max_workers: int = 8) -> list[str]:
+def write_silver_partitions(
+    lake: Lake, silver: Any, backend: Backend, *, max_workers: int = 8
+) -> list[str]:
     """Atomically replace each partition present in ``silver`` (sorted by partition) with its rows."""
     if len(silver) == 0:
         return []
-    table = frame_to_table(silver, SILVER_SCHEMA)
-    # First row of each partition (its position); sorted by position so the slices below
+    # First row of each partition (its position); sorted by position so the bounds below
     # never depend on the order drop_duplicates returns them in.
     keys = to_pandas(silver[["raid_id", "event_date"]].drop_duplicates()).sort_index()
-    starts = keys.index.to_list() + [table.num_rows]
-    file_table = table.select(SILVER_FILE_SCHEMA.names)
-    jobs = []
-    for i, (raid_id, event_date) in enumerate(
-        zip(keys["raid_id"], keys["event_date"], strict=True)
-    ):
-        part: pa.Table = file_table.slice(starts[i], starts[i + 1] - starts[i])
-        jobs.append((layout.silver_partition(raid_id, event_date), part))
-    return map_in_threads(
-        lambda job: write_partition_table(lake, "silver", *job), jobs, max_workers
-    )
+    starts = [*keys.index.to_list(), len(silver)]
+    bounds = list(itertools.pairwise(starts))
+    contents = encode_partition_files(silver, SILVER_FILE_SCHEMA, bounds, backend)
+    jobs = [
+        (layout.silver_partition(raid_id, event_date), content)
+        for raid_id, event_date, content in zip(
+            keys["raid_id"], keys["event_date"], contents, strict=True
+        )
+    ]
+    return map_in_threads(lambda job: write_partition_file(lake, "silver", *job), jobs, max_workers)
 
 
 def late_event_count(clean: Any) -> int:
@@ -267,7 +268,7 @@ def _process_chunk(
         existing = read_silver_partitions(lake, keys, backend)
         rebuilt = build_silver_partitions(existing, prepared.clean)
     with report.timed("write"):
-        report.partitions_written = write_silver_partitions(lake, rebuilt)
+        report.partitions_written = write_silver_partitions(lake, rebuilt, backend)
     with report.timed("quarantine"):
         report.quarantine_files = write_quarantine(lake, prepared.quarantined)
     with report.timed("mark"):

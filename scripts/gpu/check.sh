@@ -35,6 +35,7 @@ GPU_TESTS=(
   tests/backends/test_gpu_memory_cap.py
   tests/backends/test_bronze_gpu_checks.py
   tests/backends/test_readers.py
+  tests/backends/test_parquet_gpu.py
   tests/backends/test_differential.py
   tests/backends/test_gold_builds.py
   tests/silver/test_transforms.py

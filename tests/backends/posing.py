@@ -25,5 +25,7 @@ class HostFrame(pd.DataFrame):
 
 def posing_as_cudf(**calls: Any) -> Backend:
     """A ``cudf`` backend whose module is pandas, ``HostFrame`` and the given ``calls``."""
-    module = SimpleNamespace(DataFrame=HostFrame, concat=pd.concat, **calls)
+    module = SimpleNamespace(
+        **{"DataFrame": HostFrame, "Series": pd.Series, "concat": pd.concat, **calls}
+    )
     return Backend("cudf", module, "pandas posing as cuDF")  # type: ignore[arg-type]

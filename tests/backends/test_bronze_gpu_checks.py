@@ -168,7 +168,6 @@ def _read_json_as_cudf_would(buffer, **_options):
 
 POSING = posing_as_cudf(
     __name__="pandas",
-    Series=pd.Series,
     to_datetime=pd.to_datetime,
     ListDtype=lambda _: "object",
     read_json=_read_json_as_cudf_would,

@@ -19,7 +19,7 @@ RAIDLIB = Path(__file__).resolve().parents[2] / "raidlib"
 # Names that hold the cuDF module in raidlib by convention (``lib``/``xdf`` may also hold pandas,
 # so what they reach must exist in cuDF too); ``backend.xdf`` is the resolved module.
 CONVENTIONAL_ALIASES = {"lib": "cudf", "xdf": "cudf", "backend.xdf": "cudf"}
-GPU_PACKAGES = ("cudf", "rmm")
+GPU_PACKAGES = ("cudf", "rmm", "pylibcudf")
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -73,6 +73,7 @@ def test_the_scan_sees_the_gpu_calls() -> None:
     found = {(module, rest) for _, module, rest in gpu_references()}
     assert ("cudf", "read_json") in found
     assert ("cudf", "DataFrame.from_arrow") in found
+    assert ("pylibcudf", "io.parquet.write_parquet") in found
     assert ("rmm.statistics", "pop_statistics") in found or (
         "rmm",
         "mr.get_current_device_resource",

@@ -15,7 +15,7 @@ from raidlib.lake import Lake
 from raidlib.lake.bronze_reader import list_landed_batches, read_bronze
 from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids, silver_raid_partitions
 from raidlib.lake.layout import silver_partition
-from raidlib.lake.parquet import read_partitions
+from raidlib.lake.parquet import read_partition_table, read_partitions, write_partition_table
 from raidlib.silver.pipeline import process_new_bronze
 from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
 
@@ -79,7 +79,12 @@ def test_silver_parquet_read_is_the_same_on_every_backend(lake, any_backend, cap
     assert not _gpu_fallback_warnings(caplog), caplog.text
 
 
-POSING = posing_as_cudf(read_parquet=pd.read_parquet)
+def _read_parquet_files(sources, columns):
+    """``cudf.read_parquet`` of several files at once, as the GPU branch calls it."""
+    return pd.concat([pd.read_parquet(s, columns=columns) for s in sources], ignore_index=True)
+
+
+POSING = posing_as_cudf(read_parquet=_read_parquet_files)
 
 
 def test_gpu_parquet_branch_plumbing_runs_on_any_machine(lake, caplog):
@@ -208,3 +213,44 @@ def test_lines_without_lineage_take_their_own_batch_s(tmp_path, any_backend):
     keys = ["event_id", "batch_id", "ingest_timestamp"]
     assert_frames_equivalent(_flat(got.frame)[keys], _flat(want.frame)[keys], ["event_id"])
     assert len(set(to_pandas(got.frame)["batch_id"])) == 4
+
+
+def _files_of_two_shapes(lake, root):
+    """A lake with three silver partitions cut from ``lake``'s first one; the middle file lacks
+    a column, as a file written before the schema grew would. Returns it and the partitions."""
+    first = silver_raid_partitions(lake, silver_raid_ids(lake)[0])[0]
+    rows = read_partition_table(
+        lake, "silver", silver_partition(first["raid_id"], first["event_date"]), SILVER_FILE_SCHEMA
+    ).select(SILVER_FILE_SCHEMA.names)
+    mixed = Lake.local(root)
+    partitions = []
+    for raid, table in [
+        ("raid_a", rows),
+        ("raid_b", rows.drop_columns(["client_latency_ms"])),
+        ("raid_c", rows),
+    ]:
+        partition = silver_partition(raid, first["event_date"])
+        write_partition_table(mixed, "silver", partition, table)
+        partitions.append(partition)
+    return mixed, partitions
+
+
+@pytest.mark.parametrize("reader", ["backend", "posing"])
+def test_files_with_different_columns_read_together(lake, tmp_path, any_backend, reader, caplog):
+    if reader == "posing" and any_backend.is_gpu:
+        pytest.skip("pandas posing as cuDF runs once, beside the pandas case")
+    backend = POSING if reader == "posing" else any_backend
+    mixed, partitions = _files_of_two_shapes(lake, tmp_path)
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    got = read_partitions(
+        mixed, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA
+    )
+    want = read_partitions(
+        mixed, "silver", partitions, SILVER_FILE_SCHEMA, PANDAS, schema=SILVER_SCHEMA
+    )
+    assert not _gpu_fallback_warnings(caplog), caplog.text
+    assert list(got.columns) == SILVER_SCHEMA.names
+    assert to_pandas(got)["raid_id"].to_list() == to_pandas(want)["raid_id"].to_list()
+    missing = to_pandas(want)["raid_id"] == "raid_b"
+    assert to_pandas(want)["client_latency_ms"][missing].isna().all() and missing.any()
+    assert_frames_equivalent(_flat(got), _flat(want), ["raid_id", "event_date", "event_id"])

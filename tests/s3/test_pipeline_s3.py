@@ -207,18 +207,18 @@ def test_outage_in_the_middle_of_silver_then_recovery(
     lost, nothing doubled.
     """
     land(s3_settings, s3_lake)
-    original = silver_pipeline.write_partition_table
+    original = silver_pipeline.write_partition_file
     calls: list[str] = []
     lock, first_written, down = threading.Lock(), threading.Event(), threading.Event()
 
-    def flaky_write(lake: Lake, layer: str, partition: str, table: Any) -> str:
+    def flaky_write(lake: Lake, layer: str, partition: str, content: bytes) -> str:
         """The first partition is replaced; then S3 goes down under the other (parallel) writes."""
         with lock:
             calls.append(partition)
             n = len(calls)
         if n == 1:
             try:
-                return original(lake, layer, partition, table)
+                return original(lake, layer, partition, content)
             finally:
                 first_written.set()
         if n == 2:
@@ -226,13 +226,13 @@ def test_outage_in_the_middle_of_silver_then_recovery(
             moto_s3.stop()
             down.set()
         down.wait(30)
-        return original(lake, layer, partition, table)
+        return original(lake, layer, partition, content)
 
-    monkeypatch.setattr(silver_pipeline, "write_partition_table", flaky_write)
+    monkeypatch.setattr(silver_pipeline, "write_partition_file", flaky_write)
     with pytest.raises(EndpointConnectionError) as caught:
         silver_pipeline.process_new_bronze(s3_lake, BACKEND)
     assert moto_s3.endpoint_url in str(caught.value)
-    monkeypatch.setattr(silver_pipeline, "write_partition_table", original)
+    monkeypatch.setattr(silver_pipeline, "write_partition_file", original)
     moto_s3.start()
 
     written = [k for k in moto_s3.keys("silver") if k.endswith(".parquet")]

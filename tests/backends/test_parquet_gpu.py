@@ -1,0 +1,141 @@
+"""Silver Parquet encoded on the GPU reads back exactly as pyarrow's files do."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from raidlib.backend import resolve_backend
+from raidlib.lake.frames import table_to_frame
+from raidlib.lake.parquet import (
+    PART_FILE,
+    encode_partition_files,
+    read_partition_table,
+    table_to_parquet_bytes,
+)
+from raidlib.lake.parquet_gpu import (
+    ARROW_SCHEMA_KEY,
+    arrow_schema_metadata,
+    declared_layout,
+    encode_files,
+    gpu_encodes,
+    sample_table,
+)
+from raidlib.silver.pipeline import process_new_bronze
+from raidlib.silver.schema import QUARANTINE_FILE_SCHEMA, SILVER_FILE_SCHEMA
+
+from .medallion import land_random_raids
+from .posing import posing_as_cudf
+
+PANDAS = resolve_backend("pandas")
+
+
+def test_the_schema_entry_is_the_one_pyarrow_writes():
+    written = table_to_parquet_bytes(SILVER_FILE_SCHEMA.empty_table())
+    stored = pq.read_metadata(io.BytesIO(written)).metadata[ARROW_SCHEMA_KEY.encode()]
+    assert arrow_schema_metadata(SILVER_FILE_SCHEMA)[ARROW_SCHEMA_KEY] == stored.decode()
+
+
+@pytest.mark.parametrize("schema", [SILVER_FILE_SCHEMA, QUARANTINE_FILE_SCHEMA])
+def test_every_lake_column_has_a_gpu_layout(schema):
+    assert all(declared_layout(f.type) is not None for f in schema)
+
+
+@pytest.mark.parametrize(
+    ("arrow_type", "layout"),
+    [
+        (pa.list_(pa.string()), ("LIST", ("STRING",))),
+        (pa.timestamp("us", tz="UTC"), ("TIMESTAMP_MICROSECONDS",)),
+        (pa.timestamp("ns", tz="UTC"), None),
+        (pa.int32(), None),
+        (pa.list_(pa.int32()), None),
+    ],
+)
+def test_types_outside_the_lake_schemas_are_left_to_pyarrow(arrow_type, layout):
+    assert declared_layout(arrow_type) == layout
+
+
+def test_the_check_sample_holds_a_null_and_a_value_in_every_column():
+    sample = sample_table(SILVER_FILE_SCHEMA)
+    assert sample.schema == SILVER_FILE_SCHEMA
+    for column in sample.columns:
+        assert column.null_count == 1
+        assert column.drop_null().to_pylist()  # a value besides the null
+
+
+def test_pandas_posing_as_cudf_never_encodes_on_the_gpu():
+    assert not gpu_encodes(posing_as_cudf(), SILVER_FILE_SCHEMA)
+
+
+def test_pandas_frames_are_encoded_by_pyarrow_in_their_bounds():
+    sample = sample_table(SILVER_FILE_SCHEMA)
+    frame = table_to_frame(sample, PANDAS)
+    files = encode_partition_files(frame, SILVER_FILE_SCHEMA, [(0, 1), (1, 3)], PANDAS)
+    tables = [pq.read_table(io.BytesIO(f)) for f in files]
+    assert [t.num_rows for t in tables] == [1, 2]
+    assert pa.concat_tables(tables).equals(sample)
+
+
+# --- on a GPU ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def silver_both_ways(tmp_path, gpu_backend):
+    """The same raids brought into silver on pandas and on cuDF (two lakes)."""
+    by_pandas = land_random_raids(tmp_path / "pandas").lake
+    by_gpu = land_random_raids(tmp_path / "gpu").lake
+    process_new_bronze(by_pandas, PANDAS)
+    process_new_bronze(by_gpu, gpu_backend)
+    return by_pandas, by_gpu
+
+
+@pytest.mark.gpu
+def test_this_cudf_encodes_the_silver_schema_as_pyarrow_does(gpu_backend, caplog):
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    assert gpu_encodes(gpu_backend, SILVER_FILE_SCHEMA), caplog.text
+    assert gpu_encodes(gpu_backend, QUARANTINE_FILE_SCHEMA), caplog.text
+
+
+@pytest.mark.gpu
+def test_silver_files_written_on_the_gpu_read_back_as_pyarrow_files(silver_both_ways):
+    by_pandas, by_gpu = silver_both_ways
+    partitions = sorted(
+        path[len(by_pandas.path("silver", "")) :].lstrip("/").rsplit("/", 1)[0]
+        for path in by_pandas.fs("silver").find(by_pandas.path("silver", "silver_events"))
+        if path.endswith(PART_FILE)
+    )
+    assert partitions
+    for partition in partitions:
+        want = read_partition_table(by_pandas, "silver", partition, SILVER_FILE_SCHEMA)
+        got_bytes = by_gpu.fs("silver").cat_file(by_gpu.path("silver", f"{partition}/{PART_FILE}"))
+        got = pq.read_table(io.BytesIO(got_bytes))
+        assert got.schema.equals(SILVER_FILE_SCHEMA, check_metadata=True)
+        footer = pq.read_metadata(io.BytesIO(got_bytes))
+        assert footer.metadata == {ARROW_SCHEMA_KEY.encode(): _stored_schema()}
+        assert {
+            footer.row_group(g).column(c).compression
+            for g in range(footer.num_row_groups)
+            for c in range(footer.num_columns)
+        } == {"SNAPPY"}
+        order = [("event_id", "ascending")]
+        assert got.sort_by(order).equals(want.select(SILVER_FILE_SCHEMA.names).sort_by(order)), (
+            partition
+        )
+
+
+def _stored_schema() -> bytes:
+    return arrow_schema_metadata(SILVER_FILE_SCHEMA)[ARROW_SCHEMA_KEY].encode()
+
+
+@pytest.mark.gpu
+def test_a_column_held_as_another_type_is_cast_by_pyarrow(gpu_backend):
+    sample = sample_table(SILVER_FILE_SCHEMA)
+    frame = table_to_frame(sample, gpu_backend)
+    frame["source_player_level"] = frame["source_player_level"].astype("int32")
+    assert encode_files(frame, SILVER_FILE_SCHEMA, [(0, 3)]) is None
+    (content,) = encode_partition_files(frame, SILVER_FILE_SCHEMA, [(0, 3)], gpu_backend)
+    assert pq.read_table(io.BytesIO(content)).equals(sample)
