@@ -10,7 +10,8 @@ context, as Prefect's own threads do.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -21,8 +22,26 @@ R = TypeVar("R")
 def map_in_threads(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> list[R]:
     """``[fn(item) for item in items]`` on up to ``max_workers`` threads, results in order; the
     first exception raised by a call is raised here."""
+    return list(imap_in_threads(fn, items, max_workers))
+
+
+def imap_in_threads(
+    fn: Callable[[T], R], items: Iterable[T], max_workers: int
+) -> Generator[R, None, None]:
+    """:func:`map_in_threads`, each result yielded as soon as it and those before it are done.
+
+    The caller works on the first results while the threads fetch the rest (a GPU parses
+    bronze while the next objects load). A yielded result is no longer held here, so the caller
+    decides how long it stays in memory. Leaving the loop early cancels the calls not started.
+    """
     jobs = [(contextvars.copy_context(), item) for item in items]
     if not jobs:
-        return []
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs))) as pool:
-        return list(pool.map(lambda job: job[0].run(fn, job[1]), jobs))
+        return
+    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(jobs)))
+    try:
+        pending = deque(pool.submit(context.run, fn, item) for context, item in jobs)
+        del jobs
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 
 import pytest
 
-from raidlib.threads import map_in_threads
+from raidlib.threads import imap_in_threads, map_in_threads
 
 RUN = contextvars.ContextVar("RUN", default="none")
 
@@ -41,3 +42,32 @@ def test_an_error_in_a_call_is_raised() -> None:
 
     with pytest.raises(OSError, match="bronze object gone"):
         map_in_threads(work, range(6), max_workers=2)
+
+
+def test_results_are_handed_over_while_later_calls_still_run() -> None:
+    """The caller gets the first result before the last call has finished."""
+    last_may_finish = threading.Event()
+
+    def work(i: int) -> int:
+        if i == 3:
+            assert last_may_finish.wait(10)
+        return i
+
+    results = imap_in_threads(work, range(4), max_workers=4)
+    assert [next(results), next(results), next(results)] == [0, 1, 2]
+    last_may_finish.set()
+    assert list(results) == [3]
+
+
+def test_leaving_early_cancels_the_calls_not_started() -> None:
+    started: list[int] = []
+
+    def work(i: int) -> int:
+        started.append(i)
+        time.sleep(0.01)
+        return i
+
+    results = imap_in_threads(work, range(100), max_workers=1)
+    assert next(results) == 0
+    results.close()
+    assert len(started) < 100

@@ -2,7 +2,7 @@
 
 :func:`read_bronze_gpu` is the cuDF branch of :func:`raidlib.lake.bronze_reader.read_bronze`.
 Consecutive landed batches are parsed together, up to :func:`read_group_bytes` of JSON text per
-``cudf.read_json(lines=True)`` call. The GPU result is accepted only when it provably equals what
+``cudf.read_json(lines=True)`` call, each group as soon as threads have loaded it. The GPU result is accepted only when it provably equals what
 the pyarrow reader would give (:mod:`raidlib.lake.bronze_gpu_checks`); otherwise the group is
 halved until the batch that needs it goes through the pyarrow path alone (bad lines quarantined
 with their raw text), and the other batches stay on the GPU. Each read's text is staged once,
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
+from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
@@ -41,9 +42,11 @@ from raidlib.lake.bronze_reader import (
     concat_parsed,
 )
 from raidlib.lake.frames import table_to_frame
-from raidlib.threads import map_in_threads
+from raidlib.threads import imap_in_threads
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 READ_GROUP_BYTES = (16 << 20, 1 << 30)
 """Least and most JSON text one ``cudf.read_json`` call parses (see :func:`read_group_bytes`)."""
@@ -293,42 +296,56 @@ def read_group_gpu(
     )
 
 
-def group_by_size(sizes: Sequence[int], limit: int) -> list[range]:
-    """Consecutive index ranges whose sizes sum to at most ``limit`` (a bigger item alone)."""
-    groups: list[range] = []
-    start, total = 0, 0
-    for i, size in enumerate(sizes):
-        if i > start and total + size > limit:
-            groups.append(range(start, i))
-            start, total = i, 0
-        total += size
-    if start < len(sizes):
-        groups.append(range(start, len(sizes)))
-    return groups
+class LoadedBatch(NamedTuple):
+    """A batch with its objects' contents and their :func:`line_pieces`."""
+
+    batch: BronzeBatch
+    objects: list[tuple[str, bytes]]
+    pieces: list[bytes]
+
+
+def group_by_size(items: Iterable[T], size: Callable[[T], int], limit: int) -> Iterator[list[T]]:
+    """Consecutive items whose sizes sum to at most ``limit`` (a bigger item alone), each group
+    yielded as soon as its last item has come."""
+    group: list[T] = []
+    total = 0
+    for item in items:
+        n = size(item)
+        if group and total + n > limit:
+            yield group
+            group, total = [], 0
+        group.append(item)
+        total += n
+    if group:
+        yield group
 
 
 def read_bronze_gpu(
     fs: Any, batches: Sequence[BronzeBatch], backend: Backend, *, max_workers: int = 8
 ) -> BronzeRead:
-    """The cuDF branch of :func:`~raidlib.lake.bronze_reader.read_bronze` (same result)."""
+    """The cuDF branch of :func:`~raidlib.lake.bronze_reader.read_bronze` (same result).
 
-    def load(batch: BronzeBatch) -> list[tuple[str, bytes]]:
-        return [(path, fs.cat_file(path)) for path in batch.paths]
+    Each group is parsed as soon as its batches are loaded, while the threads load the next
+    ones: loading bronze and parsing it on the GPU overlap instead of following each other.
+    """
 
-    contents = map_in_threads(load, batches, max_workers)
-    pieces = [line_pieces([d for _, d in objects]) for objects in contents]
-    reads: list[BatchRead] = []
+    def load(batch: BronzeBatch) -> LoadedBatch:
+        objects = [(path, fs.cat_file(path)) for path in batch.paths]
+        return LoadedBatch(batch, objects, line_pieces([d for _, d in objects]))
+
     memory = device_memory()
     limit = read_group_bytes(memory[0] if memory else None)
     stage = text_stage(backend)
-    for group in group_by_size([sum(map(len, ps)) for ps in pieces], limit):
-        reads += read_group_gpu(
-            batches[group.start : group.stop],
-            contents[group.start : group.stop],
-            pieces[group.start : group.stop],
-            backend,
-            stage,
-        )
+    reads: list[BatchRead] = []
+    with closing(imap_in_threads(load, batches, max_workers)) as loaded:  # an error stops loads
+        for group in group_by_size(loaded, lambda item: sum(map(len, item.pieces)), limit):
+            reads += read_group_gpu(
+                [item.batch for item in group],
+                [item.objects for item in group],
+                [item.pieces for item in group],
+                backend,
+                stage,
+            )
     frames = [r.frame for r in reads if r.frame is not None and len(r.frame)]
     rejected_parts = [r.rejected for r in reads if r.rejected is not None and len(r.rejected)]
     handed_over = [batch_id for r in reads if r.via_pyarrow for batch_id in r.batch_ids]

@@ -248,13 +248,20 @@ def test_gpu_reads_grow_with_the_free_device_memory():
 
 
 def test_batches_are_grouped_in_order_up_to_the_byte_limit():
-    assert group_by_size([3, 3, 3, 10, 1], 6) == [
-        range(0, 2),
-        range(2, 3),
-        range(3, 4),
-        range(4, 5),
-    ]
-    assert group_by_size([], 6) == []
+    def groups(sizes):
+        return list(group_by_size(sizes, lambda size: size, 6))
+
+    assert groups([3, 3, 3, 10, 1]) == [[3, 3], [3], [10], [1]]
+    assert groups([]) == []
+
+
+def test_a_group_is_handed_over_before_later_batches_have_come():
+    def sizes():
+        yield 4
+        yield 4
+        raise AssertionError("the first group should have been read before this batch came")
+
+    assert next(group_by_size(sizes(), lambda size: size, 6)) == [4]
 
 
 def test_the_read_buffer_holds_exactly_the_last_text_even_while_an_old_view_lives():
