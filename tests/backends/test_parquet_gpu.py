@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from raidlib.backend import resolve_backend
-from raidlib.lake.frames import table_to_frame
+from raidlib.lake import parquet_gpu
+from raidlib.lake.frames import frame_to_table, strip_utc, table_to_frame
 from raidlib.lake.parquet import (
     PART_FILE,
     encode_partition_files,
-    read_partition_table,
     table_to_parquet_bytes,
 )
 from raidlib.lake.parquet_gpu import (
@@ -80,6 +80,40 @@ def test_pandas_frames_are_encoded_by_pyarrow_in_their_bounds():
     assert pa.concat_tables(tables).equals(sample)
 
 
+def _pyarrow_encoder(frame, file_schema, bounds):
+    """Stands in for libcudf in the check: files exactly as pyarrow writes them."""
+    table = frame_to_table(frame, file_schema)
+    return [table_to_parquet_bytes(table.slice(a, b - a)) for a, b in bounds]
+
+
+@pytest.fixture
+def checked_afresh(monkeypatch):
+    """pandas posing as a cuDF module named ``cudf``, and no check remembered."""
+    monkeypatch.setattr(parquet_gpu, "_encodes", {})
+    return posing_as_cudf(__name__="cudf")
+
+
+def test_the_check_accepts_files_that_read_back_as_pyarrows(checked_afresh, monkeypatch, caplog):
+    monkeypatch.setattr(parquet_gpu, "encode_files", _pyarrow_encoder)
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    assert gpu_encodes(checked_afresh, SILVER_FILE_SCHEMA)
+    assert not caplog.records
+
+
+def test_the_check_refuses_files_that_lose_the_time_zone(checked_afresh, monkeypatch, caplog):
+    def zone_losing_encoder(frame, file_schema, bounds):
+        table = strip_utc(frame_to_table(frame, file_schema))
+        return [table_to_parquet_bytes(table.slice(a, b - a)) for a, b in bounds]
+
+    monkeypatch.setattr(parquet_gpu, "encode_files", zone_losing_encoder)
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    assert not gpu_encodes(checked_afresh, SILVER_FILE_SCHEMA)
+    assert "encoding with pyarrow instead" in caplog.text
+    assert "timestamp[us]" in caplog.text
+    assert not gpu_encodes(checked_afresh, SILVER_FILE_SCHEMA)  # remembered: one warning
+    assert caplog.text.count("encoding with pyarrow instead") == 1
+
+
 # --- on a GPU ------------------------------------------------------------------------------
 
 
@@ -110,25 +144,23 @@ def test_silver_files_written_on_the_gpu_read_back_as_pyarrow_files(silver_both_
     )
     assert partitions
     for partition in partitions:
-        want = read_partition_table(by_pandas, "silver", partition, SILVER_FILE_SCHEMA)
-        got_bytes = by_gpu.fs("silver").cat_file(by_gpu.path("silver", f"{partition}/{PART_FILE}"))
-        got = pq.read_table(io.BytesIO(got_bytes))
-        assert got.schema.equals(SILVER_FILE_SCHEMA, check_metadata=True)
+        relative = f"{partition}/{PART_FILE}"
+        got_bytes = by_gpu.fs("silver").cat_file(by_gpu.path("silver", relative))
+        want_bytes = by_pandas.fs("silver").cat_file(by_pandas.path("silver", relative))
+        got, want = pq.read_table(io.BytesIO(got_bytes)), pq.read_table(io.BytesIO(want_bytes))
+        assert got.schema.equals(want.schema, check_metadata=True)
+        assert pq.read_schema(io.BytesIO(got_bytes)).equals(
+            pq.read_schema(io.BytesIO(want_bytes)), check_metadata=True
+        )
         footer = pq.read_metadata(io.BytesIO(got_bytes))
-        assert footer.metadata == {ARROW_SCHEMA_KEY.encode(): _stored_schema()}
+        assert footer.metadata == pq.read_metadata(io.BytesIO(want_bytes)).metadata
         assert {
             footer.row_group(g).column(c).compression
             for g in range(footer.num_row_groups)
             for c in range(footer.num_columns)
         } == {"SNAPPY"}
         order = [("event_id", "ascending")]
-        assert got.sort_by(order).equals(want.select(SILVER_FILE_SCHEMA.names).sort_by(order)), (
-            partition
-        )
-
-
-def _stored_schema() -> bytes:
-    return arrow_schema_metadata(SILVER_FILE_SCHEMA)[ARROW_SCHEMA_KEY].encode()
+        assert got.sort_by(order).equals(want.sort_by(order)), partition
 
 
 @pytest.mark.gpu
