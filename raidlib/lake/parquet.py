@@ -6,10 +6,12 @@ in the same folder then ``os.replace`` locally, one PUT on S3 — so readers see
 partition, never a mix, and a crash leaves at most a dot-file that readers ignore.
 
 Partition columns live in the path, not in the file; :func:`read_partition` adds them back.
-Files are written through pyarrow with the declared schema (Snappy); frames come back in the
-in-memory convention of :mod:`raidlib.lake.frames`. On the cuDF backend files are decoded on the
-GPU (``cudf.read_parquet``) and the Hive columns added there; if that fails for any reason other
-than running out of device memory, the pyarrow read below is used instead (same frame).
+Files have the declared schema and Snappy compression; frames come back in the in-memory
+convention of :mod:`raidlib.lake.frames`. pyarrow encodes and decodes them, except on the cuDF
+backend (:mod:`raidlib.lake.parquet_gpu`): silver partitions are encoded on the GPU where this
+cuDF's files read back as pyarrow's, and reads are decoded there with the Hive columns added on
+the device. If a GPU read fails for any reason other than running out of device memory, the
+pyarrow read below is used instead (same frame).
 """
 
 from __future__ import annotations
