@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from raidlib.backend import resolve_backend
-from raidlib.lake import parquet_gpu
+from raidlib.lake import parquet, parquet_gpu
 from raidlib.lake.frames import frame_to_table, strip_utc, table_to_frame
 from raidlib.lake.parquet import (
     PART_FILE,
@@ -112,6 +112,25 @@ def test_the_check_refuses_files_that_lose_the_time_zone(checked_afresh, monkeyp
     assert "timestamp[us]" in caplog.text
     assert not gpu_encodes(checked_afresh, SILVER_FILE_SCHEMA)  # remembered: one warning
     assert caplog.text.count("encoding with pyarrow instead") == 1
+
+
+def test_a_failed_gpu_encoding_is_redone_by_pyarrow(monkeypatch, caplog):
+    """Whatever libcudf raises while encoding (out of device memory too), the files still come,
+    from the host path, with a warning naming the error."""
+
+    def failing(frame, file_schema, bounds):
+        raise MemoryError("std::bad_alloc: out of memory")
+
+    monkeypatch.setattr(parquet, "is_cudf", lambda frame: True)
+    monkeypatch.setattr(parquet, "gpu_encodes", lambda backend, schema: True)
+    monkeypatch.setattr(parquet, "encode_files", failing)
+    caplog.set_level(logging.WARNING, logger="raidlib.lake")
+    sample = sample_table(SILVER_FILE_SCHEMA)
+    (content,) = encode_partition_files(
+        table_to_frame(sample, PANDAS), SILVER_FILE_SCHEMA, [(0, 3)], PANDAS
+    )
+    assert pq.read_table(io.BytesIO(content)).equals(sample)
+    assert "GPU Parquet encoding failed (std::bad_alloc: out of memory)" in caplog.text
 
 
 # --- on a GPU ------------------------------------------------------------------------------
