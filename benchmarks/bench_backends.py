@@ -50,7 +50,8 @@ class StepResult:
     events: int
     peak_gpu_bytes: int | None
     stages: str = ""
-    """Where the step spent its time (silver: ``SilverRunReport.stage_summary``)."""
+    """Where the step spent its time (silver: ``SilverRunReport.stage_summary``; gold: reading
+    silver, then building the tables)."""
 
     @property
     def rate(self) -> float:
@@ -79,11 +80,13 @@ def run_backend(work: str, backend: Backend, lines: int) -> tuple[StepResult, St
     with PeakDeviceMemory() as peak:
         started = time.perf_counter()
         frame = read_silver_for_raids(lake, silver_raid_ids(lake), backend)
+        read_s = time.perf_counter() - started
         tables = build_gold(frame)
         rows = len(frame)
         del frame, tables
         gold_s = time.perf_counter() - started
-    gold = StepResult(gold_s, rows, peak.peak_bytes)
+    stages = f"read silver {read_s:.2f} s, build {gold_s - read_s:.2f} s"
+    gold = StepResult(gold_s, rows, peak.peak_bytes, stages)
     shutil.rmtree(os.path.join(work, backend.name), ignore_errors=True)
     return silver, gold
 
@@ -205,6 +208,7 @@ def main() -> None:
                     f"  {backend.name:6} silver→gold   {gold.seconds:7.2f} s "
                     f"{gold.rate:12,.0f} events/s{fmt_peak(gold)}"
                 )
+                print(f"         stages: {gold.stages}")
             if args.profile_again:
                 again = backends[-1]
                 profiled(args.profile_again, f"{again.name} at {n:,}, run again", run_backend)(
