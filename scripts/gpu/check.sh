@@ -9,9 +9,11 @@
 #   tests     every backend-parametrised test; fails if any cuDF case was skipped
 #             (GPU_TEST_WORKERS pytest-xdist workers, default 4; 0 runs them in one process)
 #   memory    1M events in ONE raid through silver and gold: peak GPU memory per step, and a
-#             cProfile of that run (profile-cudf-1m-one-raid.txt)
+#             cProfile of that run (profile-cudf-1m-one-raid.txt); fails if Parquet was encoded
+#             or decoded by pyarrow instead of the GPU
 #   laptop    the memory step again under a ${LAPTOP_MIB:-3500} MiB cap (a 4 GB laptop GPU's free
-#             memory): silver must run in GPU-sized chunks with no rerun on pandas
+#             memory): silver must run in GPU-sized chunks with no rerun on pandas, and Parquet
+#             stay on the GPU
 #   bench     bench_backends at $SIZES (default 1e6,1e7): events/s and the cuDF/pandas ratios,
 #             then cuDF once more per size under cProfile (profile-bench-cudf.txt)
 #   profile   cuDF alone at $PROFILE_SIZE events (default 1e7) under cProfile: where it spends
@@ -116,12 +118,21 @@ step_tests() {
   return "$rc"
 }
 
+# ran_on_gpu LOG: the benchmark in LOG ran cuDF, and no Parquet went through pyarrow instead
+ran_on_gpu() {
+  grep -q "peak GPU" "$out/$1" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
+  if grep -qE "encoding with pyarrow|reading with pyarrow" "$out/$1"; then
+    echo "Parquet fell back from the GPU to pyarrow (see $1)"
+    return 1
+  fi
+}
+
 step_memory() {
   logged memory-1m-one-raid.log \
     "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf --warmup \
       --profile "$out/profile-cudf-1m-one-raid.txt"
   local rc=$?
-  grep -q "peak GPU" "$out/memory-1m-one-raid.log" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
+  ran_on_gpu memory-1m-one-raid.log || return 1
   return "$rc"
 }
 
@@ -130,7 +141,7 @@ step_laptop() {
   logged "$log" "$py" benchmarks/bench_backends.py --events 1e6 --raids 1 --backends cudf \
     --warmup --gpu-memory-limit-mib "${LAPTOP_MIB:-3500}"
   local rc=$?
-  grep -q "peak GPU" "$out/$log" || { echo "no peak GPU figure: cuDF did not run"; return 1; }
+  ran_on_gpu "$log" || return 1
   grep -q "GPU-sized chunks" "$out/$log" || { echo "silver was not cut into GPU-sized chunks"; return 1; }
   if grep -qE "on pandas|using pandas|ran as" "$out/$log"; then
     echo "part of the run fell back to pandas under the cap (see $log)"
