@@ -174,6 +174,10 @@ def _kind(arrow_type: pa.DataType) -> str:
     return "text"
 
 
+_FIELD_KINDS = {field.name: _kind(field.type) for field in BRONZE_LINE_SCHEMA}
+"""Each bronze field's kind, worked out once."""
+
+
 def _check_float(column: Any, name: str) -> None:
     _check(column, JSON_NUMBER, name)
 
@@ -268,7 +272,7 @@ def finish_raw_frame(raw: Any, expected_rows: int, backend: Backend) -> Any:
     present: dict[str, list[str]] = {}
     for field in BRONZE_LINE_SCHEMA:
         if field.name in raw.columns:
-            present.setdefault(_kind(field.type), []).append(field.name)
+            present.setdefault(_FIELD_KINDS[field.name], []).append(field.name)
     for kind, check in _CHECKS.items():
         _check_together(raw, present.get(kind, []), check, lib)
     stamps = _timestamps_together(raw, present.get("timestamp", []), lib)
@@ -279,7 +283,7 @@ def finish_raw_frame(raw: Any, expected_rows: int, backend: Backend) -> Any:
             columns[name] = nulls[name]
             continue
         column = raw[name]
-        kind = _kind(arrow_type)
+        kind = _FIELD_KINDS[name]
         if kind == "list":
             if not _is_list(column, backend):
                 if bool(column.notna().any()):
