@@ -114,11 +114,19 @@ def encode_files(
     """
     import pylibcudf as plc
 
-    if any(name not in frame.columns for name in file_schema.names):
+    missing = [name for name in file_schema.names if name not in frame.columns]
+    if missing:
+        log.info("Parquet: the frame lacks %s; encoding with pyarrow", ", ".join(missing))
         return None
     table, _ = frame[file_schema.names].to_pylibcudf()
     for field, column in zip(file_schema, table.columns(), strict=True):
         if declared_layout(field.type) != column_layout(column):
+            log.info(
+                "Parquet: %s is held as %s, declared %s; encoding with pyarrow",
+                field.name,
+                column_layout(column),
+                field.type,
+            )
             return None
     described = plc.io.types.TableInputMetadata(table)
     for field, column_meta in zip(file_schema, described.column_metadata, strict=True):

@@ -139,9 +139,10 @@ def test_a_failed_gpu_encoding_is_redone_by_pyarrow(monkeypatch, caplog):
 
 
 @pytest.fixture
-def silver_both_ways(tmp_path, any_backend):
+def silver_both_ways(tmp_path, any_backend, caplog):
     """The same raids brought into silver on pandas and on ``any_backend`` (two lakes; on
     pandas the test below checks its own comparison)."""
+    caplog.set_level(logging.INFO, logger="raidlib.lake")
     by_pandas = land_random_raids(tmp_path / "pandas").lake
     by_backend = land_random_raids(tmp_path / "backend").lake
     process_new_bronze(by_pandas, PANDAS)
@@ -156,8 +157,13 @@ def test_this_cudf_encodes_the_silver_schema_as_pyarrow_does(gpu_backend, caplog
     assert gpu_encodes(gpu_backend, QUARANTINE_FILE_SCHEMA), caplog.text
 
 
-def test_silver_files_written_on_the_gpu_read_back_as_pyarrow_files(silver_both_ways):
+def test_silver_files_written_on_the_gpu_read_back_as_pyarrow_files(
+    silver_both_ways, any_backend, caplog
+):
+    backend = any_backend
     by_pandas, by_gpu = silver_both_ways
+    setup = [r.getMessage() for r in caplog.get_records("setup")]
+    assert not [m for m in setup if "with pyarrow" in m], setup
     partitions = [
         silver_partition(p["raid_id"], p["event_date"])
         for raid in silver_raid_ids(by_pandas)
@@ -175,6 +181,8 @@ def test_silver_files_written_on_the_gpu_read_back_as_pyarrow_files(silver_both_
         )
         footer = pq.read_metadata(io.BytesIO(got_bytes))
         assert footer.metadata == pq.read_metadata(io.BytesIO(want_bytes)).metadata
+        # Written by libcudf on a GPU, not by the pyarrow fallback (which would pass the rest).
+        assert footer.created_by.startswith("parquet-cpp-arrow") == (not backend.is_gpu)
         assert {
             footer.row_group(g).column(c).compression
             for g in range(footer.num_row_groups)
