@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -26,22 +26,38 @@ def map_in_threads(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -
 
 
 def imap_in_threads(
-    fn: Callable[[T], R], items: Iterable[T], max_workers: int
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    max_workers: int,
+    *,
+    ahead: tuple[Callable[[T], float], float] | None = None,
 ) -> Generator[R, None, None]:
     """:func:`map_in_threads`, each result yielded as soon as it and those before it are done.
 
     The caller works on the first results while the threads fetch the rest (a GPU parses
     bronze while the next objects load). A yielded result is no longer held here, so the caller
     decides how long it stays in memory. Leaving the loop early cancels the calls not started.
+
+    ``ahead=(weight, budget)`` bounds the look-ahead: a call starts only while the weights of
+    the items started and not yet yielded stay within ``budget`` (the next one always starts
+    when none is), so fetched but unused results hold about ``budget`` (bytes, say) at most.
     """
-    jobs = [(contextvars.copy_context(), item) for item in items]
-    if not jobs:
+    waiting = deque((contextvars.copy_context(), item) for item in items)
+    if not waiting:
         return
-    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(jobs)))
+    weigh, budget = ahead if ahead is not None else ((lambda _: 0.0), 0.0)
+    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(waiting)))
+    pending: deque[tuple[Future[R], float]] = deque()
+    started = 0.0
     try:
-        pending = deque(pool.submit(context.run, fn, item) for context, item in jobs)
-        del jobs
-        while pending:
-            yield pending.popleft().result()
+        while waiting or pending:
+            while waiting and (not pending or started + weigh(waiting[0][1]) <= budget):
+                context, item = waiting.popleft()
+                weight = weigh(item)
+                pending.append((pool.submit(context.run, fn, item), weight))
+                started += weight
+            future, weight = pending.popleft()
+            started -= weight
+            yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -71,3 +71,24 @@ def test_leaving_early_cancels_the_calls_not_started() -> None:
     assert next(results) == 0
     results.close()
     assert len(started) < 100
+
+
+def test_the_look_ahead_stays_within_its_budget() -> None:
+    """Results fetched but not yet taken weigh at most the budget (here: 3 items of weight 1)."""
+    started: list[int] = []
+
+    def work(i: int) -> int:
+        started.append(i)
+        return i
+
+    taken = []
+    for value in imap_in_threads(work, range(20), max_workers=8, ahead=(lambda _: 1.0, 3.0)):
+        time.sleep(0.005)  # the threads would run far ahead of a slow caller without a budget
+        taken.append(value)
+        assert len(started) - len(taken) <= 3
+    assert taken == list(range(20))
+
+
+def test_an_item_heavier_than_the_budget_still_runs_alone() -> None:
+    results = imap_in_threads(lambda i: i, [1, 50, 2], max_workers=4, ahead=(float, 10.0))
+    assert list(results) == [1, 50, 2]

@@ -16,12 +16,13 @@ import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
 from raidlib.backend import Backend
-from raidlib.gpu_memory import device_memory, is_gpu_oom
+from raidlib.gpu_memory import DEFAULT_POLICY, device_memory, is_gpu_oom
 from raidlib.lake.bronze_gpu_checks import (
     GPU_SCAN_MAX,
     ByteScan,
@@ -320,6 +321,14 @@ def group_by_size(items: Iterable[T], size: Callable[[T], int], limit: int) -> I
         yield group
 
 
+def estimated_json_bytes(batch: BronzeBatch, *, limit: int) -> float:
+    """A batch's JSON text before it is loaded: its manifest's event count × the policy's bytes
+    per event, or a whole read's worth (``limit``) when the count is unknown."""
+    if batch.events is None:
+        return float(limit)
+    return batch.events * DEFAULT_POLICY.bytes_per_bronze_event
+
+
 def read_bronze_gpu(
     fs: Any, batches: Sequence[BronzeBatch], backend: Backend, *, max_workers: int = 8
 ) -> BronzeRead:
@@ -327,6 +336,8 @@ def read_bronze_gpu(
 
     Each group is parsed as soon as its batches are loaded, while the threads load the next
     ones: loading bronze and parsing it on the GPU overlap instead of following each other.
+    Loads run at most one read's worth of text ahead (:func:`estimated_json_bytes`), so host
+    memory holds about two reads' text, not a whole chunk's.
     """
 
     def load(batch: BronzeBatch) -> LoadedBatch:
@@ -337,7 +348,9 @@ def read_bronze_gpu(
     limit = read_group_bytes(memory[0] if memory else None)
     stage = text_stage(backend)
     reads: list[BatchRead] = []
-    with closing(imap_in_threads(load, batches, max_workers)) as loaded:  # an error stops loads
+    ahead = (partial(estimated_json_bytes, limit=limit), float(limit))
+    loading = imap_in_threads(load, batches, max_workers, ahead=ahead)
+    with closing(loading) as loaded:  # an error stops the loads
         for group in group_by_size(loaded, lambda item: sum(map(len, item.pieces)), limit):
             reads += read_group_gpu(
                 [item.batch for item in group],
