@@ -2,11 +2,12 @@
 
 :func:`read_bronze_gpu` is the cuDF branch of :func:`raidlib.lake.bronze_reader.read_bronze`.
 Consecutive landed batches are parsed together, up to :func:`read_group_bytes` of JSON text per
-``cudf.read_json(lines=True)`` call, each group as soon as threads have loaded it. The GPU result is accepted only when it provably equals what
-the pyarrow reader would give (:mod:`raidlib.lake.bronze_gpu_checks`); otherwise the group is
-halved until the batch that needs it goes through the pyarrow path alone (bad lines quarantined
-with their raw text), and the other batches stay on the GPU. Each read's text is staged once,
-in device memory (:class:`DeviceText`) where this cuDF reads it from there, else in host memory
+``cudf.read_json(lines=True)`` call, each group as soon as threads have loaded it. The GPU
+result is accepted only when it provably equals what the pyarrow reader would give
+(:mod:`raidlib.lake.bronze_gpu_checks`); otherwise the group is halved until the batch that
+needs it goes through the pyarrow path alone (bad lines quarantined with their raw text), and
+the other batches stay on the GPU. Each read's text is staged once, in device memory
+(:class:`DeviceText`) where this cuDF reads it from there, else in host memory
 (:class:`ReadBuffer`).
 """
 
