@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 PART_FILE = "part-0.parquet"
 COMPRESSION = "snappy"
 READ_WORKERS = 8
+ENCODE_WORKERS = 8
+"""Partitions pyarrow encodes at once (as many as the silver writes that used to encode them)."""
 """Partitions fetched at once: each is a GET or two (plus a listing when not listed before),
 which on S3 is mostly waiting."""
 
@@ -96,7 +98,11 @@ def encode_partition_files(
         if files is not None:
             return files
     table = frame_to_table(frame, file_schema)
-    return [table_to_parquet_bytes(table.slice(a, b - a)) for a, b in bounds]
+    return map_in_threads(  # pyarrow encodes without the GIL: one file per thread
+        lambda bound: table_to_parquet_bytes(table.slice(bound[0], bound[1] - bound[0])),
+        bounds,
+        ENCODE_WORKERS,
+    )
 
 
 def write_partition_file(lake: Lake, layer: Layer, partition: str, content: bytes) -> str:
