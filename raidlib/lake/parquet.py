@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 PART_FILE = "part-0.parquet"
 COMPRESSION = "snappy"
 READ_WORKERS = 8
-ENCODE_WORKERS = 8
-"""Partitions pyarrow encodes at once (as many as the silver writes that used to encode them)."""
 """Partitions fetched at once: each is a GET or two (plus a listing when not listed before),
 which on S3 is mostly waiting."""
 
@@ -78,31 +76,55 @@ def table_to_parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def encode_partition_files(
-    frame: Any, file_schema: pa.Schema, bounds: Sequence[tuple[int, int]], backend: Backend
-) -> list[bytes]:
-    """Rows ``[start, stop)`` of ``frame`` for each of ``bounds``, as one Snappy Parquet file of
-    ``file_schema``'s columns each.
+def write_partition_files(
+    lake: Lake,
+    layer: Layer,
+    frame: Any,
+    file_schema: pa.Schema,
+    partitions: Sequence[tuple[str, int, int]],
+    backend: Backend,
+    *,
+    max_workers: int = 8,
+) -> list[str]:
+    """Atomically replace each ``(partition, start, stop)`` with rows ``[start, stop)`` of
+    ``frame``: one Snappy Parquet file of ``file_schema``'s columns each, written on threads.
 
-    A cuDF frame is encoded on the GPU where this cuDF's files read back as pyarrow's
-    (:func:`~raidlib.lake.parquet_gpu.gpu_encodes`). Otherwise, and if that fails (out of
-    device memory included: the host path needs none), pyarrow encodes, after casting to the
-    declared types; ``pa.ArrowInvalid`` then names a value that does not fit.
+    A cuDF frame is encoded on the GPU, every partition in one call, where this cuDF's files
+    read back as pyarrow's (:func:`~raidlib.lake.parquet_gpu.gpu_encodes`). Otherwise, and if
+    that fails (out of device memory included: the host path needs none), pyarrow encodes each
+    partition in the thread that writes it, after casting to the declared types;
+    ``pa.ArrowInvalid`` then names a value that does not fit.
     """
-    if is_cudf(frame) and len(frame) and gpu_encodes(backend, file_schema):
-        try:
-            files = encode_files(frame, file_schema, bounds)
-        except Exception as exc:  # the host path below gives the same files
-            log.warning("GPU Parquet encoding failed (%s); encoding with pyarrow", exc)
-            files = None
-        if files is not None:
-            return files
+    bounds = [(start, stop) for _, start, stop in partitions]
+    encoded = _encoded_on_gpu(frame, file_schema, bounds, backend)
+    if encoded is not None:
+        jobs = [(name, content) for (name, _, _), content in zip(partitions, encoded, strict=True)]
+        return map_in_threads(
+            lambda job: write_partition_file(lake, layer, *job), jobs, max_workers
+        )
     table = frame_to_table(frame, file_schema)
-    return map_in_threads(  # pyarrow encodes without the GIL: one file per thread
-        lambda bound: table_to_parquet_bytes(table.slice(bound[0], bound[1] - bound[0])),
-        bounds,
-        ENCODE_WORKERS,
-    )
+
+    def encode_and_write(part: tuple[str, int, int]) -> str:  # pyarrow encodes without the GIL
+        name, start, stop = part
+        return write_partition_file(
+            lake, layer, name, table_to_parquet_bytes(table.slice(start, stop - start))
+        )
+
+    return map_in_threads(encode_and_write, partitions, max_workers)
+
+
+def _encoded_on_gpu(
+    frame: Any, file_schema: pa.Schema, bounds: list[tuple[int, int]], backend: Backend
+) -> list[bytes] | None:
+    """The files :func:`write_partition_files` writes, encoded on the GPU, or ``None`` where
+    pyarrow encodes them."""
+    if not (is_cudf(frame) and len(frame) and gpu_encodes(backend, file_schema)):
+        return None
+    try:
+        return encode_files(frame, file_schema, bounds)
+    except Exception as exc:  # the host path gives the same files
+        log.warning("GPU Parquet encoding failed (%s); encoding with pyarrow", exc)
+        return None
 
 
 def write_partition_file(lake: Lake, layer: Layer, partition: str, content: bytes) -> str:

@@ -47,7 +47,7 @@ from raidlib.lake import layout
 from raidlib.lake.bronze_reader import BronzeBatch, BronzeRead, read_bronze
 from raidlib.lake.frames import frame_to_table, table_to_frame
 from raidlib.lake.lake import Lake
-from raidlib.lake.parquet import encode_partition_files, read_partitions, write_partition_file
+from raidlib.lake.parquet import read_partitions, write_partition_files
 from raidlib.lake.quarantine import write_quarantine
 from raidlib.lake.state import find_unprocessed_batches, mark_processed
 from raidlib.silver.build import build_silver_partitions, touched_partitions
@@ -55,7 +55,6 @@ from raidlib.silver.cast import cast_bronze
 from raidlib.silver.enrich import enrich
 from raidlib.silver.rules import DEFAULT_RULE_PARAMS, RuleParams, check_rules, count_reasons
 from raidlib.silver.schema import QUARANTINE_FILE_SCHEMA, SILVER_FILE_SCHEMA, SILVER_SCHEMA
-from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
 
@@ -152,15 +151,15 @@ def write_silver_partitions(
     # never depend on the order drop_duplicates returns them in.
     keys = to_pandas(silver[["raid_id", "event_date"]].drop_duplicates()).sort_index()
     starts = [*keys.index.to_list(), len(silver)]
-    bounds = list(itertools.pairwise(starts))
-    contents = encode_partition_files(silver, SILVER_FILE_SCHEMA, bounds, backend)
-    jobs = [
-        (layout.silver_partition(raid_id, event_date), content)
-        for raid_id, event_date, content in zip(
-            keys["raid_id"], keys["event_date"], contents, strict=True
+    partitions = [
+        (layout.silver_partition(raid_id, event_date), start, stop)
+        for raid_id, event_date, (start, stop) in zip(
+            keys["raid_id"], keys["event_date"], itertools.pairwise(starts), strict=True
         )
     ]
-    return map_in_threads(lambda job: write_partition_file(lake, "silver", *job), jobs, max_workers)
+    return write_partition_files(
+        lake, "silver", silver, SILVER_FILE_SCHEMA, partitions, backend, max_workers=max_workers
+    )
 
 
 def late_event_count(clean: Any) -> int:

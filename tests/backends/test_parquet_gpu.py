@@ -10,14 +10,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from raidlib.backend import resolve_backend
-from raidlib.lake import parquet, parquet_gpu
+from raidlib.lake import Lake, parquet, parquet_gpu
 from raidlib.lake.frames import frame_to_table, strip_utc, table_to_frame
 from raidlib.lake.gold_store import silver_raid_ids, silver_raid_partitions
 from raidlib.lake.layout import silver_partition
 from raidlib.lake.parquet import (
     PART_FILE,
-    encode_partition_files,
     table_to_parquet_bytes,
+    write_partition_files,
 )
 from raidlib.lake.parquet_gpu import (
     ARROW_SCHEMA_KEY,
@@ -73,10 +73,17 @@ def test_pandas_posing_as_cudf_never_encodes_on_the_gpu():
     assert not gpu_encodes(posing_as_cudf(), SILVER_FILE_SCHEMA)
 
 
-def test_pandas_frames_are_encoded_by_pyarrow_in_their_bounds():
+def _written(lake, frame, bounds, backend):
+    """``frame`` written as partitions ``p0``, ``p1``, … of ``bounds``; their files' contents."""
+    parts = [(f"p{i}", start, stop) for i, (start, stop) in enumerate(bounds)]
+    paths = write_partition_files(lake, "silver", frame, SILVER_FILE_SCHEMA, parts, backend)
+    return [lake.fs("silver").cat_file(path) for path in paths]
+
+
+def test_pandas_frames_are_encoded_by_pyarrow_in_their_bounds(tmp_path):
     sample = sample_table(SILVER_FILE_SCHEMA)
     frame = table_to_frame(sample, PANDAS)
-    files = encode_partition_files(frame, SILVER_FILE_SCHEMA, [(0, 1), (1, 3)], PANDAS)
+    files = _written(Lake.local(tmp_path), frame, [(0, 1), (1, 3)], PANDAS)
     tables = [pq.read_table(io.BytesIO(f)) for f in files]
     assert [t.num_rows for t in tables] == [1, 2]
     assert pa.concat_tables(tables).equals(sample)
@@ -116,7 +123,7 @@ def test_the_check_refuses_files_that_lose_the_time_zone(checked_afresh, monkeyp
     assert caplog.text.count("encoding with pyarrow instead") == 1
 
 
-def test_a_failed_gpu_encoding_is_redone_by_pyarrow(monkeypatch, caplog):
+def test_a_failed_gpu_encoding_is_redone_by_pyarrow(tmp_path, monkeypatch, caplog):
     """Whatever libcudf raises while encoding (out of device memory too), the files still come,
     from the host path, with a warning naming the error."""
 
@@ -128,9 +135,7 @@ def test_a_failed_gpu_encoding_is_redone_by_pyarrow(monkeypatch, caplog):
     monkeypatch.setattr(parquet, "encode_files", failing)
     caplog.set_level(logging.WARNING, logger="raidlib.lake")
     sample = sample_table(SILVER_FILE_SCHEMA)
-    (content,) = encode_partition_files(
-        table_to_frame(sample, PANDAS), SILVER_FILE_SCHEMA, [(0, 3)], PANDAS
-    )
+    (content,) = _written(Lake.local(tmp_path), table_to_frame(sample, PANDAS), [(0, 3)], PANDAS)
     assert pq.read_table(io.BytesIO(content)).equals(sample)
     assert "GPU Parquet encoding failed (std::bad_alloc: out of memory)" in caplog.text
 
@@ -193,10 +198,10 @@ def test_silver_files_written_on_the_gpu_read_back_as_pyarrow_files(
 
 
 @pytest.mark.gpu
-def test_a_column_held_as_another_type_is_cast_by_pyarrow(gpu_backend):
+def test_a_column_held_as_another_type_is_cast_by_pyarrow(tmp_path, gpu_backend):
     sample = sample_table(SILVER_FILE_SCHEMA)
     frame = table_to_frame(sample, gpu_backend)
     frame["source_player_level"] = frame["source_player_level"].astype("int32")
     assert encode_files(frame, SILVER_FILE_SCHEMA, [(0, 3)]) is None
-    (content,) = encode_partition_files(frame, SILVER_FILE_SCHEMA, [(0, 3)], gpu_backend)
+    (content,) = _written(Lake.local(tmp_path), frame, [(0, 3)], gpu_backend)
     assert pq.read_table(io.BytesIO(content)).equals(sample)

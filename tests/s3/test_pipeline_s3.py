@@ -207,7 +207,7 @@ def test_outage_in_the_middle_of_silver_then_recovery(
     lost, nothing doubled.
     """
     land(s3_settings, s3_lake)
-    original = silver_pipeline.write_partition_file
+    original = parquet.write_partition_file
     calls: list[str] = []
     lock, first_written, down = threading.Lock(), threading.Event(), threading.Event()
 
@@ -228,11 +228,11 @@ def test_outage_in_the_middle_of_silver_then_recovery(
         down.wait(30)
         return original(lake, layer, partition, content)
 
-    monkeypatch.setattr(silver_pipeline, "write_partition_file", flaky_write)
+    monkeypatch.setattr(parquet, "write_partition_file", flaky_write)
     with pytest.raises(EndpointConnectionError) as caught:
         silver_pipeline.process_new_bronze(s3_lake, BACKEND)
     assert moto_s3.endpoint_url in str(caught.value)
-    monkeypatch.setattr(silver_pipeline, "write_partition_file", original)
+    monkeypatch.setattr(parquet, "write_partition_file", original)
     moto_s3.start()
 
     written = [k for k in moto_s3.keys("silver") if k.endswith(".parquet")]
