@@ -13,6 +13,7 @@ the other batches stay on the GPU. Each read's text is staged once, in device me
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -159,15 +160,20 @@ _DEVICE_TEXT_CHECK = b'{"a":"x"}\n{"a":"2"}\n'
 def text_stage(backend: Backend) -> ReadBuffer | DeviceText:
     """:class:`DeviceText` where it works with this cuDF, else :class:`ReadBuffer`.
 
-    Tried once on two lines, so that a cuDF whose ``read_json`` does not take a device buffer
-    costs a warning and the host path, not every batch a trip through pyarrow.
+    Tried once per process on two lines, so that a cuDF whose ``read_json`` does not take a
+    device buffer costs one warning and the host path, not every batch a trip through pyarrow.
     """
     if getattr(backend.xdf, "__name__", "") != "cudf":  # pandas posing as cuDF in CPU tests
         return ReadBuffer()
+    return DeviceText() if _device_text_reads(backend.xdf) else ReadBuffer()
+
+
+@functools.cache
+def _device_text_reads(lib: Any) -> bool:
+    """Whether ``lib.read_json`` reads :class:`DeviceText`'s staging exactly (checked once)."""
     try:
-        stage = DeviceText()
-        text, scan = stage.stage([_DEVICE_TEXT_CHECK], backend.xdf)
-        frame = backend.xdf.read_json(text, **READ_OPTIONS, dtype={"a": "str"})
+        text, scan = DeviceText().stage([_DEVICE_TEXT_CHECK], lib)
+        frame = lib.read_json(text, **READ_OPTIONS, dtype={"a": "str"})
         if (scan.lines, scan.control, len(frame)) != (2, False, 2):
             raise ValueError(f"read {len(frame)} rows, scanned {scan}")
         if frame["a"].to_arrow().to_pylist() != ["x", "2"]:
@@ -181,8 +187,8 @@ def text_stage(backend: Backend) -> ReadBuffer | DeviceText:
             type(exc).__name__,
             exc,
         )
-        return ReadBuffer()
-    return stage
+        return False
+    return True
 
 
 class BatchRead(NamedTuple):
