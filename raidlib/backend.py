@@ -48,6 +48,12 @@ class Backend:
     def is_gpu(self) -> bool:
         return self.name == "cudf"
 
+    @property
+    def has_libcudf(self) -> bool:
+        """Whether ``xdf`` is cuDF itself, whose libcudf readers and writers can be called (in
+        CPU tests pandas poses as cuDF under another module name)."""
+        return self.is_gpu and getattr(self.xdf, "__name__", "") == "cudf"
+
 
 @lru_cache(maxsize=1)
 def _probe_cudf() -> tuple[ModuleType | None, str]:

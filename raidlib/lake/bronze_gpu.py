@@ -163,7 +163,7 @@ def text_stage(backend: Backend) -> ReadBuffer | DeviceText:
     Tried once per process on two lines, so that a cuDF whose ``read_json`` does not take a
     device buffer costs one warning and the host path, not every batch a trip through pyarrow.
     """
-    if getattr(backend.xdf, "__name__", "") != "cudf":  # pandas posing as cuDF in CPU tests
+    if not backend.has_libcudf:
         return ReadBuffer()
     return DeviceText() if _device_text_reads(backend.xdf) else ReadBuffer()
 
