@@ -15,7 +15,7 @@ from raidlib.cli._common import (
     flow_summary,
     parse_flow_args,
 )
-from raidlib.gold.pipeline import describe_raids
+from raidlib.gold.pipeline import describe_raids, gold_group_bytes
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
@@ -50,14 +50,16 @@ def silver_to_gold(
     check_lake_storage(settings, ("silver", "gold"))
     chosen = backend_for(settings)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
-    settings = settings.model_copy(update={"backend": chosen.name})
+    group_mib = gold_group_bytes(settings.gold_task_silver_mib, chosen) / 2**20
+    settings = settings.model_copy(
+        update={"backend": chosen.name, "gold_task_silver_mib": group_mib}
+    )
 
     groups = plan_gold_builds(settings, raid_ids)
     raids = [raid for group in groups for raid in group]
     limit = parallel_limit(settings, chosen.name, current_task_runner())
     if raids:
-        mib = settings.gold_task_silver_mib
-        sizing = f"of up to {mib:g} MiB of silver" if mib else "of one raid"
+        sizing = f"of up to {group_mib:,.4g} MiB of silver" if group_mib else "of one raid"
         logger.info(
             "building gold for %d raid(s) in %d task(s) %s (RAIDLIB_GOLD_TASK_SILVER_MIB), %s",
             len(raids),

@@ -64,6 +64,35 @@ def group_raids(silver_bytes: Mapping[str, int], target_bytes: float) -> list[li
     return [[raids[i] for i in indices] for indices, _ in chunks]
 
 
+PANDAS_GOLD_GROUP_MIB = 8.0
+"""Default silver per gold build on pandas (measurements in the module docstring)."""
+
+
+def gold_group_bytes(
+    setting_mib: float | None,
+    backend: Backend,
+    *,
+    policy: MemoryPolicy = DEFAULT_POLICY,
+    probe: MemoryProbe = device_memory,
+) -> float:
+    """Silver Parquet bytes per gold build: ``setting_mib`` when set, else
+    :data:`PANDAS_GOLD_GROUP_MIB` on pandas and, on cuDF, what one build fits in the usable
+    share of the GPU's free memory now (never less than the pandas size).
+
+    On the GPU a build's fixed cost is hundreds of ~1 ms dataframe calls and a Parquet read, so
+    the fewer builds the better while they fit; the pandas size would cut a season of raids into
+    one GPU build per 200 MB of device memory.
+    """
+    if setting_mib is not None:
+        return setting_mib * 2**20
+    floor = PANDAS_GOLD_GROUP_MIB * 2**20
+    memory = probe() if backend.is_gpu else None
+    if memory is None:
+        return floor
+    fits = policy.budget(memory[0]) / estimate_gold_bytes(1, policy)
+    return max(floor, fits)
+
+
 def describe_raids(raid_ids: Sequence[str]) -> str:
     """``raid001`` or ``raid001…raid008 (8 raids)``: a group in logs and task-run names."""
     if len(raid_ids) == 1:

@@ -14,6 +14,7 @@ from raidlib.gold.dims import build_dim_player
 from raidlib.gold.pipeline import (
     build_gold_for_raids,
     describe_raids,
+    gold_group_bytes,
     group_raids,
 )
 from raidlib.gpu_memory import run_with_fallback
@@ -33,10 +34,11 @@ from raidlib.tasks.setup import exclusive_slot
 @task(name="plan-gold-builds", **LAKE_IO_RETRIES)
 def plan_gold_builds(settings: Settings, raid_ids: list[str] | None = None) -> list[list[str]]:
     """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way),
-    in groups of about ``gold_task_silver_mib`` of silver each."""
+    in groups of about ``gold_task_silver_mib`` of silver each (see :func:`gold_group_bytes`)."""
     needing = raids_needing_gold(Lake.from_settings(settings), raid_ids)
     get_run_logger().info("%d raid(s) need gold: %s", len(needing), ", ".join(needing) or "none")
-    return group_raids(needing, settings.gold_task_silver_mib * 2**20)
+    group_bytes = gold_group_bytes(settings.gold_task_silver_mib, backend_for(settings))
+    return group_raids(needing, group_bytes)
 
 
 @task(name="build-raid-gold", **LAKE_IO_RETRIES)

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from raidlib.backend import Backend, resolve_backend
+from raidlib.gold.pipeline import gold_group_bytes
 from raidlib.gpu_memory import (
     MemoryPolicy,
     PeakDeviceMemory,
@@ -131,3 +132,19 @@ def test_gold_estimate_reads_sizes_from_the_silver_fingerprint():
     assert fingerprint_bytes(fingerprint) == 1_500
     policy = MemoryPolicy(bytes_per_silver_parquet_byte=10)
     assert estimate_gold_bytes(fingerprint_bytes(fingerprint), policy) == 15_000
+
+
+def test_gold_groups_are_as_big_as_one_gpu_build_holds_unless_set():
+    pandas, gpu = resolve_backend("pandas"), _fake_gpu()
+    mib = 2**20
+
+    def big_card() -> tuple[int, int]:
+        return 100_000 * mib, 140_000 * mib
+
+    # 0.6 of the free memory, at 25 device bytes per silver byte
+    assert gold_group_bytes(None, gpu, probe=big_card) == pytest.approx(2_400 * mib)
+    assert gold_group_bytes(None, pandas, probe=big_card) == 8 * mib
+    assert gold_group_bytes(None, gpu, probe=lambda: None) == 8 * mib  # free memory unknown
+    assert gold_group_bytes(None, gpu, probe=lambda: (100 * mib, 4_096 * mib)) == 8 * mib
+    assert gold_group_bytes(0, gpu, probe=big_card) == 0  # one raid per task, as set
+    assert gold_group_bytes(16, gpu, probe=big_card) == 16 * mib
