@@ -50,14 +50,15 @@ def silver_to_gold(
     check_lake_storage(settings, ("silver", "gold"))
     chosen = backend_for(settings)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
-    group_mib = gold_group_bytes(settings.gold_task_silver_mib, chosen) / 2**20
+    limit = parallel_limit(settings, chosen.name, current_task_runner())
+    group_bytes = gold_group_bytes(settings.gold_task_silver_mib, chosen, one_at_a_time=limit == 1)
+    group_mib = group_bytes / 2**20
     settings = settings.model_copy(
         update={"backend": chosen.name, "gold_task_silver_mib": group_mib}
     )
 
     groups = plan_gold_builds(settings, raid_ids)
     raids = [raid for group in groups for raid in group]
-    limit = parallel_limit(settings, chosen.name, current_task_runner())
     if raids:
         sizing = f"of up to {group_mib:,.4g} MiB of silver" if group_mib else "of one raid"
         logger.info(

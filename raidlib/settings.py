@@ -134,8 +134,8 @@ class Settings(BaseSettings):
     # Gold.
     enrage_timer_ms: int = Field(default=360_000, ge=1)
     # Silver (Parquet MiB) per gold task: raids are built in groups this big, since a build
-    # costs ~0.5 s however small the raid. 0: one raid per task. None: 8 on pandas; on cuDF
-    # as much as one GPU build holds (raidlib.gold.pipeline.gold_group_bytes).
+    # costs ~0.5 s however small the raid. 0: one raid per task. None: 8, except on cuDF in
+    # the flow's own process: as much as one GPU build holds (gold.pipeline.gold_group_bytes).
     gold_task_silver_mib: float | None = Field(default=None, ge=0)
 
 

@@ -72,21 +72,24 @@ def gold_group_bytes(
     setting_mib: float | None,
     backend: Backend,
     *,
+    one_at_a_time: bool,
     policy: MemoryPolicy = DEFAULT_POLICY,
     probe: MemoryProbe = device_memory,
 ) -> float:
     """Silver Parquet bytes per gold build: ``setting_mib`` when set, else
-    :data:`PANDAS_GOLD_GROUP_MIB` on pandas and, on cuDF, what one build fits in the usable
-    share of the GPU's free memory now (never less than the pandas size).
+    :data:`PANDAS_GOLD_GROUP_MIB`, except on cuDF with builds running ``one_at_a_time`` (the
+    flow's own process): there, what one build fits in the usable share of the GPU's free
+    memory now (never less than the pandas size).
 
     On the GPU a build's fixed cost is hundreds of ~1 ms dataframe calls and a Parquet read, so
-    the fewer builds the better while they fit; the pandas size would cut a season of raids into
-    one GPU build per 200 MB of device memory.
+    when builds take turns on one card the fewer the better while they fit; the pandas size
+    would cut a season of raids into one build per ~200 MB of device memory. On a cluster
+    (dask-cuda workers) the small groups stay, so that the raids spread over the GPUs.
     """
     if setting_mib is not None:
         return setting_mib * 2**20
     floor = PANDAS_GOLD_GROUP_MIB * 2**20
-    memory = probe() if backend.is_gpu else None
+    memory = probe() if backend.is_gpu and one_at_a_time else None
     if memory is None:
         return floor
     fits = policy.budget(memory[0]) / estimate_gold_bytes(1, policy)

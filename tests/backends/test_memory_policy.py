@@ -141,10 +141,15 @@ def test_gold_groups_are_as_big_as_one_gpu_build_holds_unless_set():
     def big_card() -> tuple[int, int]:
         return 100_000 * mib, 140_000 * mib
 
+    def size(setting: float | None, backend: Backend, **kwargs) -> float:
+        return gold_group_bytes(setting, backend, **{"one_at_a_time": True, **kwargs})
+
     # 0.6 of the free memory, at 25 device bytes per silver byte
-    assert gold_group_bytes(None, gpu, probe=big_card) == pytest.approx(2_400 * mib)
-    assert gold_group_bytes(None, pandas, probe=big_card) == 8 * mib
-    assert gold_group_bytes(None, gpu, probe=lambda: None) == 8 * mib  # free memory unknown
-    assert gold_group_bytes(None, gpu, probe=lambda: (100 * mib, 4_096 * mib)) == 8 * mib
-    assert gold_group_bytes(0, gpu, probe=big_card) == 0  # one raid per task, as set
-    assert gold_group_bytes(16, gpu, probe=big_card) == 16 * mib
+    assert size(None, gpu, probe=big_card) == pytest.approx(2_400 * mib)
+    assert size(None, pandas, probe=big_card) == 8 * mib
+    assert size(None, gpu, probe=lambda: None) == 8 * mib  # free memory unknown
+    assert size(None, gpu, probe=lambda: (100 * mib, 4_096 * mib)) == 8 * mib
+    # on a cluster the raids spread over the workers' GPUs
+    assert size(None, gpu, probe=big_card, one_at_a_time=False) == 8 * mib
+    assert size(0, gpu, probe=big_card) == 0  # one raid per task, as set
+    assert size(16, gpu, probe=big_card) == 16 * mib
