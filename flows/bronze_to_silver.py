@@ -15,6 +15,7 @@ from raidlib.cli._common import (
     flow_summary,
     parse_flow_args,
 )
+from raidlib.lake import Lake
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_partitions, publish_table
@@ -23,9 +24,9 @@ from raidlib.tasks.setup import exclusive_slot
 from raidlib.tasks.silver import (
     data_quality_rows,
     find_unprocessed,
-    independent_groups,
     merge_reports,
     process_batch_group,
+    task_groups,
 )
 from raidlib.tasks.storage import check_lake_storage
 
@@ -53,10 +54,14 @@ def bronze_to_silver(
 
     with exclusive_slot(SILVER_LIMIT_NAME, settings.slot_wait_s):
         batches = find_unprocessed(settings)
-        groups = independent_groups(batches)
         limit = parallel_limit(settings, chosen.name, current_task_runner())
+        groups = task_groups(
+            Lake.from_settings(settings), chosen, batches, one_at_a_time=limit == 1
+        )
         if len(groups) > 1:
-            logger.info("%d independent batch groups, %s", len(groups), describe_limit(limit))
+            logger.info(
+                "%d silver tasks of independent batches, %s", len(groups), describe_limit(limit)
+            )
         reports = submit_within(
             lambda group: process_batch_group.submit(settings, group, max_batches_per_task),
             groups,
