@@ -89,8 +89,9 @@ def task_groups(
 
     A silver task costs a fixed few hundred dataframe calls: ~15 ms on pandas (20 one-raid
     groups of 400k events took 2.8 s against 2.7 s as one group), but ~1 ms per call on the GPU,
-    so forty small raids landed by separate clients would otherwise cost seconds each. On a
-    cluster every group stays its own task, so that groups spread over the workers.
+    so forty small raids landed by separate clients would otherwise cost forty rounds of a few
+    tenths of a second. On a cluster every group stays its own task, so that groups spread over
+    the workers.
     """
     groups = independent_groups(batches)
     if not (backend.is_gpu and one_at_a_time) or len(groups) < 2:
