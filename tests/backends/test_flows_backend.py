@@ -95,19 +95,21 @@ FALLBACK_LOGGERS = ("raidlib.lake", "raidlib.gpu_memory", "raidlib.silver", "rai
 
 
 def _land_second_night(root: Path) -> None:
-    """Another raid (a new raid id) landed two days later."""
+    """Two more raids (new raid ids, on the 8th and the 9th) landed on the 10th, each by its
+    own client: two independent batch groups, which cuDF's silver flow reads in one task."""
     from datetime import UTC, datetime
 
     from raidlib.generator import generate_raids
     from raidlib.lake import Lake
 
-    frame = generate_raids(1, seed=11, start=datetime(2026, 3, 8, 20, tzinfo=UTC), raid_prefix="b")
-    land_generated(
-        Lake.local(root),
-        frame,
-        first_batch=20_000,
-        ingest_timestamp=datetime(2026, 3, 9, 8, tzinfo=UTC),
-    )
+    frame = generate_raids(2, seed=11, start=datetime(2026, 3, 8, 20, tzinfo=UTC), raid_prefix="b")
+    for number, (_, raid) in enumerate(frame.groupby("raid_id", sort=True)):
+        land_generated(
+            Lake.local(root),
+            raid,
+            first_batch=20_000 + 1_000 * number,
+            ingest_timestamp=datetime(2026, 3, 10, 8, tzinfo=UTC),
+        )
 
 
 def test_cudf_flows_write_the_gold_pandas_writes(
@@ -146,7 +148,7 @@ def test_cudf_flows_write_the_gold_pandas_writes(
     assert warned[gpu_backend.name] == warned["pandas"], caplog.text
     for first, second in [runs[gpu_backend.name]]:
         assert first["gold"]["backend"] == second["gold"]["backend"] == gpu_backend.name
-        assert len(second["gold"]["raids_built"]) == 1
+        assert len(second["gold"]["raids_built"]) == 2
     host = resolve_backend("pandas")
     for name, table in GOLD_SCHEMAS.items():
         got = read_gold_table(lakes[gpu_backend.name], name, host)
