@@ -52,15 +52,13 @@ def silver_to_gold(
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     limit = parallel_limit(settings, chosen.name, current_task_runner())
     group_bytes = gold_group_bytes(settings.gold_task_silver_mib, chosen, one_at_a_time=limit == 1)
-    group_mib = group_bytes / 2**20
-    settings = settings.model_copy(
-        update={"backend": chosen.name, "gold_task_silver_mib": group_mib}
-    )
+    settings = settings.model_copy(update={"backend": chosen.name})
 
-    groups = plan_gold_builds(settings, raid_ids)
+    groups = plan_gold_builds(settings, raid_ids, group_bytes)
     raids = [raid for group in groups for raid in group]
     if raids:
-        sizing = f"of up to {group_mib:,.4g} MiB of silver" if group_mib else "of one raid"
+        mib = group_bytes / 2**20
+        sizing = f"of up to {mib:,.4g} MiB of silver" if mib else "of one raid"
         logger.info(
             "building gold for %d raid(s) in %d task(s) %s (RAIDLIB_GOLD_TASK_SILVER_MIB), %s",
             len(raids),

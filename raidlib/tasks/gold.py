@@ -12,7 +12,6 @@ from prefect import get_run_logger, task
 from raidlib.backend import Backend, backend_for, pandas_backend
 from raidlib.gold.dims import build_dim_player
 from raidlib.gold.pipeline import (
-    PANDAS_GOLD_GROUP_MIB,
     build_gold_for_raids,
     describe_raids,
     group_raids,
@@ -32,14 +31,15 @@ from raidlib.tasks.setup import exclusive_slot
 
 
 @task(name="plan-gold-builds", **LAKE_IO_RETRIES)
-def plan_gold_builds(settings: Settings, raid_ids: list[str] | None = None) -> list[list[str]]:
+def plan_gold_builds(
+    settings: Settings, raid_ids: list[str] | None, group_bytes: float
+) -> list[list[str]]:
     """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way),
-    in groups of about ``gold_task_silver_mib`` of silver each (the flow sets it from
-    :func:`~raidlib.gold.pipeline.gold_group_bytes`; unset here: the pandas size)."""
+    in groups of about ``group_bytes`` of silver each (the flow's
+    :func:`~raidlib.gold.pipeline.gold_group_bytes`)."""
     needing = raids_needing_gold(Lake.from_settings(settings), raid_ids)
     get_run_logger().info("%d raid(s) need gold: %s", len(needing), ", ".join(needing) or "none")
-    mib = settings.gold_task_silver_mib
-    return group_raids(needing, (PANDAS_GOLD_GROUP_MIB if mib is None else mib) * 2**20)
+    return group_raids(needing, group_bytes)
 
 
 @task(name="build-raid-gold", **LAKE_IO_RETRIES)
