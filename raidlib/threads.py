@@ -42,18 +42,17 @@ def imap_in_threads(
     the items started and not yet yielded stay within ``budget`` (the next one always starts
     when none is), so fetched but unused results hold about ``budget`` (bytes, say) at most.
     """
-    waiting = deque((contextvars.copy_context(), item) for item in items)
+    weigh, budget = ahead if ahead is not None else ((lambda _: 0.0), 0.0)
+    waiting = deque((contextvars.copy_context(), item, weigh(item)) for item in items)
     if not waiting:
         return
-    weigh, budget = ahead if ahead is not None else ((lambda _: 0.0), 0.0)
     pool = ThreadPoolExecutor(max_workers=min(max_workers, len(waiting)))
     pending: deque[tuple[Future[R], float]] = deque()
     started = 0.0
     try:
         while waiting or pending:
-            while waiting and (not pending or started + weigh(waiting[0][1]) <= budget):
-                context, item = waiting.popleft()
-                weight = weigh(item)
+            while waiting and (not pending or started + waiting[0][2] <= budget):
+                context, item, weight = waiting.popleft()
                 pending.append((pool.submit(context.run, fn, item), weight))
                 started += weight
             future, weight = pending.popleft()
