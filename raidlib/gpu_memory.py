@@ -65,6 +65,10 @@ class MemoryPolicy:
     def budget(self, free_bytes: int) -> int:
         return int(free_bytes * self.usable_fraction)
 
+    def json_bytes(self, events: int) -> float:
+        """The bronze JSON text a manifest's event count stands for, before it is loaded."""
+        return events * self.bytes_per_bronze_event
+
 
 DEFAULT_POLICY = MemoryPolicy()
 

@@ -333,7 +333,7 @@ def estimated_json_bytes(batch: BronzeBatch, *, limit: int) -> float:
     per event, or a whole read's worth (``limit``) when the count is unknown."""
     if batch.events is None:
         return float(limit)
-    return batch.events * DEFAULT_POLICY.bytes_per_bronze_event
+    return DEFAULT_POLICY.json_bytes(batch.events)
 
 
 def read_bronze_gpu(

@@ -176,7 +176,7 @@ def estimate_batch_bytes(lake: Lake, batch: BronzeBatch, policy: MemoryPolicy) -
     """Device bytes a batch needs in silver: its JSON size (manifest count × typical line size,
     else the objects' sizes) × the policy's working-copy factor."""
     if batch.events:
-        json_bytes = batch.events * policy.bytes_per_bronze_event
+        json_bytes = policy.json_bytes(batch.events)
     else:
         fs = lake.fs("bronze")
         json_bytes = sum(fs.size(p) or 0 for p in batch.paths)
