@@ -24,9 +24,10 @@ from raidlib.combatlog.mapping import (
     raid_slug,
     to_wire_events,
 )
-from raidlib.combatlog.parser import Combatant, Encounter, ParsedChunk, parse_log
+from raidlib.combatlog.parser import ParsedChunk, parse_log
 from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.report import ParseReport
+from raidlib.combatlog.state import Combatant, Encounter
 from raidlib.combatlog.timestamps import TimestampContextError
 from raidlib.combatlog.tokenize import split_fields, tokenize
 

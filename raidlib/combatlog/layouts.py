@@ -18,6 +18,9 @@ import numpy as np
 
 BLOCK_WIDTHS = (13, 16, 17, 19)
 
+NAME_FIELDS = (2, 6, 10)
+"""Fields that are quoted names (source, dest, spell) and may hold commas."""
+
 
 NO_VERSION = 0
 """Version of a row with no header above it (a slice cut out of a longer log)."""

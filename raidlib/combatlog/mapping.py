@@ -42,8 +42,9 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from raidlib.combatlog.parser import Encounter, ParsedChunk, parse_log
+from raidlib.combatlog.parser import ParsedChunk, parse_log
 from raidlib.combatlog.report import ParseReport
+from raidlib.combatlog.state import Encounter
 from raidlib.combatlog.tables import (
     FLAG_TYPE_GUARDIAN,
     FLAG_TYPE_NPC,
