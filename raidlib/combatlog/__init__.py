@@ -14,10 +14,7 @@ The damage and healing definitions are documented in :mod:`raidlib.combatlog.map
 from __future__ import annotations
 
 from raidlib.combatlog.mapping import (
-    COUNT_ABSORBED_AS_DAMAGE,
     chunk_to_frame,
-    effective_damage,
-    effective_healing,
     encounters,
     import_events,
     iter_event_frames,
@@ -30,6 +27,11 @@ from raidlib.combatlog.report import ParseReport
 from raidlib.combatlog.state import Combatant, Encounter
 from raidlib.combatlog.timestamps import TimestampContextError
 from raidlib.combatlog.tokenize import split_fields, tokenize
+from raidlib.combatlog.unit_events import (
+    COUNT_ABSORBED_AS_DAMAGE,
+    effective_damage,
+    effective_healing,
+)
 
 __all__ = [
     "COUNT_ABSORBED_AS_DAMAGE",
