@@ -28,13 +28,15 @@ from raidlib.gold.schema import GOLD_SCHEMAS, GoldTable
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
 from raidlib.lake.layout import DATASET, gold_partition, parse_hive_parts, silver_partition
-from raidlib.lake.parquet import (
-    READ_WORKERS,
+from raidlib.lake.listing import (
     ListedFile,
-    delete_partition,
     list_partition_files,
     list_partitions,
     partition_files,
+)
+from raidlib.lake.parquet import (
+    READ_WORKERS,
+    delete_partition,
     read_partitions,
     write_partition,
     write_partition_table,

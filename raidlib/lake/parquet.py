@@ -11,16 +11,15 @@ convention of :mod:`raidlib.lake.frames`. pyarrow encodes and decodes them, exce
 backend (:mod:`raidlib.lake.parquet_gpu`): silver partitions are encoded on the GPU where this
 cuDF's files read back as pyarrow's, and reads are decoded there with the Hive columns added on
 the device. If a GPU read fails for any reason other than running out of device memory, the
-pyarrow read below is used instead (same frame).
+pyarrow read below is used instead (same frame). Which partitions exist, and their files:
+:mod:`raidlib.lake.listing`.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import posixpath
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -35,6 +34,7 @@ from raidlib.lake.frames import (
 )
 from raidlib.lake.lake import Lake, Layer
 from raidlib.lake.layout import parse_hive_parts
+from raidlib.lake.listing import partition_files
 from raidlib.lake.parquet_gpu import decode_files, encode_files, gpu_encodes
 from raidlib.threads import map_in_threads
 
@@ -45,28 +45,6 @@ COMPRESSION = "snappy"
 READ_WORKERS = 8
 """Partitions fetched at once: each is a GET or two (plus a listing when not listed before),
 which on S3 is mostly waiting."""
-
-
-@dataclass(frozen=True)
-class ListedFile:
-    """One visible Parquet file of a partition, as a listing saw it."""
-
-    path: str
-    """Absolute filesystem path, as ``fs.ls`` names it."""
-    size: int | None
-    version: Any
-    """What changes when the file is replaced: the ETag on S3, the modification time locally."""
-
-
-def is_visible_parquet(path: str) -> bool:
-    """A data file readers use: ``*.parquet`` whose name starts with neither ``.`` nor ``_``
-    (hidden temporaries of an interrupted write, ``_SUCCESS``-style markers)."""
-    return path.endswith(".parquet") and not posixpath.basename(path).startswith((".", "_"))
-
-
-def version_token(info: Mapping[str, Any]) -> Any:
-    """The version field of an fsspec ``info`` (or listing) entry: ETag on S3, mtime locally."""
-    return info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("LastModified")
 
 
 def table_to_parquet_bytes(table: pa.Table) -> bytes:
@@ -149,16 +127,6 @@ def write_partition(
 def write_table_file(lake: Lake, layer: Layer, relative: str, table: pa.Table) -> str:
     """Write one named Parquet file atomically (e.g. a quarantine file per batch)."""
     return lake.write_bytes_atomic(layer, relative, table_to_parquet_bytes(table))
-
-
-def partition_files(lake: Lake, layer: Layer, partition: str) -> list[str]:
-    """Visible Parquet files of a partition folder (hidden ``.``/``_`` names are ignored)."""
-    fs = lake.fs(layer)
-    folder = lake.path(layer, partition)
-    if not fs.isdir(folder):
-        return []
-    names = fs.ls(folder, detail=False)
-    return sorted(n for n in names if is_visible_parquet(n))
 
 
 def fetch_partition_files(
@@ -300,68 +268,3 @@ def delete_partition(lake: Lake, layer: Layer, partition: str) -> bool:
         return False
     fs.rm(folder, recursive=True)
     return True
-
-
-def list_partition_files(
-    lake: Lake, layer: Layer, dataset: str, keys: Sequence[str], **fixed: str
-) -> dict[tuple[str, ...], list[ListedFile]]:
-    """Every partition of ``dataset`` with its visible Parquet files, from one recursive listing.
-
-    ``keys`` names the Hive levels in order (e.g. ``("raid_id", "event_date")``); ``fixed``
-    pins levels (``raid_id="raid001"`` lists only under that raid's folder). Returns
-    ``{(value per key, ...): [files sorted by path]}`` in key order; a partition counts only if
-    it holds a visible Parquet file (:func:`is_visible_parquet`) directly in its folder, under
-    folders named ``key=value`` for exactly these keys, as the level-by-level ``ls`` did.
-
-    One ``fs.find`` (on S3: one paginated ListObjectsV2 without delimiter, 1,000 keys a page)
-    replaces an ``isdir`` and an ``ls`` per folder, and brings each file's size and version.
-    """
-    fs = lake.fs(layer)
-    pinned: list[str] = []
-    for key in keys:  # the leading pinned levels narrow the listed prefix
-        if key not in fixed:
-            break
-        pinned.append(f"{key}={fixed[key]}")
-    folder = lake.path(layer, "/".join([dataset, *pinned]))
-    # A listing must show what other processes wrote since (see raidlib.lake.s3): s3fs's
-    # recursive listing never reads its cache, but fsspec's generic ``find`` walks ``ls``,
-    # which may; dropping this folder's cached entries costs no request.
-    fs.invalidate_cache(folder)
-    try:
-        found = fs.find(folder, detail=True)
-    except FileNotFoundError:
-        return {}
-    head = folder.rstrip("/") + "/"
-    levels = list(keys[len(pinned) :])
-    listed: dict[tuple[str, ...], list[ListedFile]] = {}
-    for name, info in found.items():
-        if not name.startswith(head) or not is_visible_parquet(name):
-            continue
-        *folders, _ = name[len(head) :].split("/")
-        if len(folders) != len(levels):
-            continue
-        values = {key: fixed[key] for key in keys[: len(pinned)]}
-        for key, segment in zip(levels, folders, strict=True):
-            found_key, sep, value = segment.partition("=")
-            if not sep or found_key != key or fixed.get(key, value) != value:
-                break
-            values[key] = value
-        else:
-            entry = ListedFile(name, info.get("size"), version_token(info))
-            listed.setdefault(tuple(values[k] for k in keys), []).append(entry)
-    return {k: sorted(v, key=lambda f: f.path) for k, v in sorted(listed.items())}
-
-
-def list_partitions(
-    lake: Lake, layer: Layer, dataset: str, keys: Sequence[str], **fixed: str
-) -> list[dict[str, str]]:
-    """Partitions of ``dataset`` as ``{key: value}`` dicts, sorted by their values.
-
-    ``keys`` names the Hive levels in order (e.g. ``("raid_id", "event_date")``); ``fixed``
-    pins levels (``raid_id="raid001"`` lists that raid's dates). Only folders that hold a
-    visible Parquet file count. One recursive listing (:func:`list_partition_files`).
-    """
-    return [
-        dict(zip(keys, values, strict=True))
-        for values in list_partition_files(lake, layer, dataset, keys, **fixed)
-    ]

@@ -21,7 +21,8 @@ from raidlib.backend import Backend, null_safe_flag, to_pandas
 from raidlib.lake import layout
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
-from raidlib.lake.parquet import partition_files, read_partitions, write_table_file
+from raidlib.lake.listing import list_partitions, partition_files
+from raidlib.lake.parquet import read_partitions, write_table_file
 from raidlib.schemas.events import RAID_ID_PATTERN
 from raidlib.silver.schema import QUARANTINE_FILE_SCHEMA
 
@@ -75,8 +76,6 @@ def read_quarantine(
     lake: Lake, backend: Backend, partitions: Sequence[tuple[str, str]] | None = None
 ) -> Any:
     """Quarantined rows (all, or of the given ``(raid_id, event_date)`` partitions)."""
-    from raidlib.lake.parquet import list_partitions
-
     if partitions is None:
         found = list_partitions(
             lake, "silver", f"_quarantine/{layout.DATASET}", ("raid_id", "event_date")

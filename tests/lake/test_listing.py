@@ -15,12 +15,8 @@ from raidlib.lake.gold_store import (
     silver_fingerprint,
     silver_fingerprints,
 )
-from raidlib.lake.parquet import (
-    PART_FILE,
-    list_partition_files,
-    list_partitions,
-    write_partition_table,
-)
+from raidlib.lake.listing import list_partition_files, list_partitions
+from raidlib.lake.parquet import PART_FILE, write_partition_table
 
 KEYS = ("raid_id", "event_date")
 EMPTY = pa.schema([("n", pa.int64())]).empty_table()

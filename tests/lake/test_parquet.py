@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from raidlib.lake import layout
+from raidlib.lake.listing import list_partitions
 from raidlib.lake.parquet import (
     PART_FILE,
     delete_partition,
-    list_partitions,
     read_partition,
     write_partition,
 )

@@ -16,7 +16,8 @@ from raidlib.lake.gold_store import (
     record_fingerprint,
     silver_fingerprint,
 )
-from raidlib.lake.parquet import PART_FILE, list_partitions, write_partition_table
+from raidlib.lake.listing import list_partitions
+from raidlib.lake.parquet import PART_FILE, write_partition_table
 
 from .conftest import MotoS3
 

@@ -27,7 +27,7 @@ T0 = bronze.T0
 
 
 def silver_all(lake: Lake, backend) -> pd.DataFrame:
-    from raidlib.lake.parquet import list_partitions
+    from raidlib.lake.listing import list_partitions
 
     parts = list_partitions(lake, "silver", layout.DATASET, ("raid_id", "event_date"))
     return read_silver_partitions(lake, [(p["raid_id"], p["event_date"]) for p in parts], backend)
