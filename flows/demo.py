@@ -22,13 +22,12 @@ from flows.ingest import ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
 from raidlib.backend import resolve_backend  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
-    MAX_RAIDS,
     add_backend_option,
     flow_parameter_help,
     flow_script_settings,
-    int_in,
     parse_flow_args,
 )
+from raidlib.cli.arg_types import MAX_RAIDS, int_in  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.bronze_reader import list_landed_batches  # noqa: E402
 from raidlib.lake.gold_store import read_gold_table  # noqa: E402

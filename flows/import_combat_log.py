@@ -16,13 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.medallion import medallion  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
-    MAX_BATCH_SIZE,
     add_backend_option,
     add_combatlog_options,
     flow_parameter_help,
     flow_script_settings,
     parse_flow_args,
 )
+from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
 from raidlib.combatlog.timestamps import FIRST_LOG_YEAR, MAX_UTC_OFFSET_HOURS  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.schemas.events import RAID_ID_PATTERN  # noqa: E402

@@ -11,20 +11,22 @@ from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from raidlib.cli._common import (
+    flow_parameter_help,
+    flow_script_settings,
+    flow_summary,
+    parse_flow_args,
+)
+from raidlib.cli.arg_types import (
     MAX_BATCH_SIZE,
     MAX_PLAYERS,
     MAX_RAIDS,
     MAX_SKILL,
-    flow_parameter_help,
-    flow_script_settings,
-    flow_summary,
     int_in,
-    parse_flow_args,
     random_seed,
     rate,
     skill_factor,
 )
-from raidlib.cli._common import raid_prefix as raid_prefix_type
+from raidlib.cli.arg_types import raid_prefix as raid_prefix_type
 from raidlib.generator import FaultConfig, dated_raid_prefix, default_first_raid_start
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN

@@ -22,9 +22,9 @@ from raidlib.cli._common import (  # noqa: E402
     flow_parameter_help,
     flow_script_settings,
     flow_summary,
-    int_in,
     parse_flow_args,
 )
+from raidlib.cli.arg_types import int_in  # noqa: E402
 from raidlib.console import DETAILED_PULLS, print_pull_reports  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.task_runners import on_dask  # noqa: E402

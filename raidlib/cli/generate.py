@@ -8,12 +8,11 @@ import re
 import sys
 from pathlib import Path
 
-from raidlib.cli._common import (
+from raidlib.cli._common import add_fault_options, faults_from_args
+from raidlib.cli.arg_types import (
     MAX_ENRAGE_MS,
     MAX_PLAYERS,
-    add_fault_options,
     batch_size,
-    faults_from_args,
     int_in,
     iso_datetime,
     raid_prefix,

@@ -9,10 +9,10 @@ from pathlib import Path
 from raidlib.cli._common import (
     add_combatlog_options,
     add_lake_options,
-    int_in,
     receiver_unreachable,
     settings_from_args,
 )
+from raidlib.cli.arg_types import int_in
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

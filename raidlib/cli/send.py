@@ -6,16 +6,18 @@ import argparse
 import sys
 
 from raidlib.cli._common import (
-    MAX_BATCH_SIZE,
     add_fault_options,
-    batch_size,
     faults_from_args,
+    receiver_unreachable,
+    settings_from_args,
+)
+from raidlib.cli.arg_types import (
+    MAX_BATCH_SIZE,
+    batch_size,
     int_in,
     iso_datetime,
     raid_prefix,
     random_seed,
-    receiver_unreachable,
-    settings_from_args,
 )
 
 

@@ -10,7 +10,8 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from raidlib.cli._common import add_lake_options, int_in, port, settings_from_args
+from raidlib.cli._common import add_lake_options, settings_from_args
+from raidlib.cli.arg_types import int_in, port
 
 if TYPE_CHECKING:
     from raidlib.lake.lake import Lake

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from raidlib.cli._common import int_in, positive_float, settings_from_args
+from raidlib.cli._common import settings_from_args
+from raidlib.cli.arg_types import int_in, positive_float
 from raidlib.prefect_setup import PrefectSetupError
 from raidlib.stack import Stack, StackConfig, StackError, project_root, run_until_stopped
 
