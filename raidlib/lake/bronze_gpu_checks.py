@@ -73,8 +73,8 @@ def line_pieces(objects: Sequence[bytes]) -> list[bytes]:
     """A batch's objects as JSON Lines pieces: each newline-terminated, blank ones skipped.
 
     Not joined here: a GPU read copies the pieces of all its batches straight to where it stages
-    its text (:class:`~raidlib.lake.bronze_gpu.DeviceText` on the GPU, else
-    :class:`~raidlib.lake.bronze_gpu.ReadBuffer`).
+    its text (:class:`~raidlib.lake.bronze_gpu_text.DeviceText` on the GPU, else
+    :class:`~raidlib.lake.bronze_gpu_text.ReadBuffer`).
     """
     pieces = []
     for data in objects:

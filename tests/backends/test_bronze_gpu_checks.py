@@ -13,7 +13,7 @@ import pytest
 
 from raidlib.backend import resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
-from raidlib.lake import Lake, bronze_gpu
+from raidlib.lake import Lake, bronze_gpu, bronze_gpu_text
 from raidlib.lake.bronze_gpu import group_by_size, read_group_bytes
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,
@@ -265,7 +265,7 @@ def test_a_group_is_handed_over_before_later_batches_have_come():
 
 
 def test_the_read_buffer_holds_exactly_the_last_text_even_while_an_old_view_lives():
-    buffer = bronze_gpu.ReadBuffer()
+    buffer = bronze_gpu_text.ReadBuffer()
     assert buffer.fill([b'{"a":1}\n', b'{"a":2}\n']).getvalue() == b'{"a":1}\n{"a":2}\n'
     assert bytes(buffer.fill([b"{}\n"]).getbuffer()) == b"{}\n"  # shorter: no old tail
     view = buffer.fill([b"[1]\n"]).getbuffer()  # as an error's traceback might keep one
@@ -275,19 +275,19 @@ def test_the_read_buffer_holds_exactly_the_last_text_even_while_an_old_view_live
 
 
 def test_reads_are_staged_in_host_memory_where_cudf_is_only_posed():
-    stage = bronze_gpu.text_stage(POSING)
-    assert isinstance(stage, bronze_gpu.ReadBuffer)
+    stage = bronze_gpu_text.text_stage(POSING)
+    assert isinstance(stage, bronze_gpu_text.ReadBuffer)
     text, scan = stage.stage([b'{"a":1}\n', b'{"a":"\x01"}\n'], None)
     assert text.getvalue() == b'{"a":1}\n{"a":"\x01"}\n'
     assert (scan.lines, scan.control) == (2, True)
 
 
 def test_on_a_gpu_reads_are_staged_in_device_memory_and_read_in_place(gpu_backend):
-    stage = bronze_gpu.text_stage(gpu_backend)
-    assert isinstance(stage, bronze_gpu.DeviceText)  # the one-time check passed on this cuDF
+    stage = bronze_gpu_text.text_stage(gpu_backend)
+    assert isinstance(stage, bronze_gpu_text.DeviceText)  # the one-time check passed on this cuDF
     text, scan = stage.stage([b'{"a":"1"}\n', b"\n", b'{"a":"\x01"}\n'], gpu_backend.xdf)
     assert (text.size, scan.lines, scan.control) == (21, 3, True)
     text, scan = stage.stage([b'{"a":"one"}\n', b'{"a":"2"}\n{"a":null}\n'], gpu_backend.xdf)
     assert (scan.lines, scan.control) == (3, False)
-    frame = gpu_backend.xdf.read_json(text, **bronze_gpu.READ_OPTIONS, dtype={"a": "str"})
+    frame = gpu_backend.xdf.read_json(text, **bronze_gpu_text.READ_OPTIONS, dtype={"a": "str"})
     assert frame["a"].to_arrow().to_pylist() == ["one", "2", None]
