@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from raidlib.generator.config import (
-    CRIT_MULTIPLIER_RANGE,
     HIT_MEAN_SD,
     ROLE_CODE,
     RaidConfig,
     default_boss_max_hp,
 )
+from raidlib.generator.draws import crits, normal_amounts, poisson_times
 from raidlib.generator.frame import FrameBuilder
 from raidlib.generator.roster import Player
 from raidlib.generator.specs import (
@@ -24,12 +24,8 @@ from raidlib.generator.specs import (
     BOSS_MELEE,
     BOSS_RAID_WIDE,
     BOSS_TARGETED,
-    DAMAGE_ABILITIES,
-    HEAL_ABILITIES,
-    RESOURCE_MAX,
-    RESOURCE_REGEN_PER_S,
-    Ability,
 )
+from raidlib.generator.team_tables import TeamTables, ability_codes, ability_fields
 
 SOURCE_SYSTEM = "raidlib-generator"
 NEVER = np.iinfo(np.int64).max // 4
@@ -49,87 +45,6 @@ _BERSERK_WIPE_MS = (200, 5_000)
 _P_PULL, _P_CAST, _P_HIT, _P_PHASE, _P_DEATH = -1, 0, 1, 2, 3
 
 
-class _Tables:
-    """Per-player lookups (vocabulary codes and numbers) for one raid's team."""
-
-    def __init__(self, fb: FrameBuilder, team: list[Player], config: RaidConfig) -> None:
-        self.n = len(team)
-        self.pid = fb.codes([p.player_id for p in team])
-        self.name = fb.codes([p.player_name for p in team])
-        self.role_name = fb.codes([p.player_role for p in team])
-        self.cls = fb.codes([p.player_class for p in team])
-        self.level = np.array([p.player_level for p in team], dtype=np.int64)
-        self.role = np.array([ROLE_CODE[p.player_role] for p in team])
-        self.skill = np.array([p.skill for p in team]) * config.skill
-        self.resource = fb.codes([p.spec.resource for p in team])
-        self.resource_max = np.array([RESOURCE_MAX[p.spec.resource] for p in team])
-        self.resource_rate = np.array([RESOURCE_REGEN_PER_S[p.spec.resource] for p in team])
-        # Each player's abilities: a slice [offset, offset + count) of one flat table.
-        flat: list[Ability] = []
-        self.dmg_off, self.dmg_cnt, self.heal_off, self.heal_cnt = (
-            np.zeros(self.n, int) for _ in range(4)
-        )
-        for i, p in enumerate(team):
-            dmg, heal = DAMAGE_ABILITIES[p.player_class], HEAL_ABILITIES.get(p.player_class, ())
-            self.dmg_off[i], self.dmg_cnt[i] = len(flat), len(dmg)
-            flat.extend(dmg)
-            self.heal_off[i], self.heal_cnt[i] = len(flat), len(heal)
-            flat.extend(heal)
-        self.ab_id = fb.codes([a.ability_id for a in flat])
-        self.ab_name = fb.codes([a.name for a in flat])
-        self.ab_school = fb.codes([a.school for a in flat])
-
-    def source(self, owner: np.ndarray) -> dict[str, np.ndarray]:
-        return {
-            "source_player_id": self.pid[owner],
-            "source_player_name": self.name[owner],
-            "source_player_role": self.role_name[owner],
-            "source_player_class": self.cls[owner],
-            "source_player_level": self.level[owner],
-        }
-
-    def target(self, who: np.ndarray) -> dict[str, object]:
-        return {
-            "target_entity_id": self.pid[who],
-            "target_entity_name": self.name[who],
-            "target_entity_type": "player",
-        }
-
-    def ability(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        return {
-            "ability_id": self.ab_id[idx],
-            "ability_name": self.ab_name[idx],
-            "ability_school": self.ab_school[idx],
-        }
-
-    def pick(self, rng: np.random.Generator, owner: np.ndarray, heal: bool) -> np.ndarray:
-        off, cnt = (self.heal_off, self.heal_cnt) if heal else (self.dmg_off, self.dmg_cnt)
-        return off[owner] + (rng.random(len(owner)) * cnt[owner]).astype(np.int64)
-
-
-def _poisson_times(
-    rng: np.random.Generator, rate_ms: float, horizon: int, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A Poisson process of ``rate_ms`` events/ms on [0, horizon) for each of ``n`` players:
-    (player index, time) per event, unsorted."""
-    counts = rng.poisson(rate_ms * horizon, size=n)
-    owner = np.repeat(np.arange(n), counts)
-    return owner, rng.integers(0, horizon, size=len(owner))
-
-
-def _normal(
-    rng: np.random.Generator, mean_sd: tuple[float, float], n: int, scale: float | np.ndarray = 1.0
-) -> np.ndarray:
-    """Positive whole-number amounts ~ Normal(mean, sd) × scale."""
-    return np.maximum(np.rint(rng.normal(mean_sd[0], mean_sd[1], n) * scale), 1.0)
-
-
-def _crits(rng: np.random.Generator, n: int, chance: float) -> tuple[np.ndarray, np.ndarray]:
-    crit = rng.random(n) < chance
-    mult = np.where(crit, np.round(rng.uniform(*CRIT_MULTIPLIER_RANGE, n), 2), 1.0)
-    return crit, mult
-
-
 class RaidSimulation:
     """One raid's simulation state; each method adds one family of events to ``fb``."""
 
@@ -137,7 +52,7 @@ class RaidSimulation:
         self, raid_id: str, team: list[Player], config: RaidConfig, rng: np.random.Generator
     ) -> None:
         self.fb = FrameBuilder()
-        self.tb = _Tables(self.fb, team, config)
+        self.tb = TeamTables(self.fb, team, config)
         self.config = config
         self.rng = rng
         self.enrage = int(config.enrage_timer_ms)
@@ -175,7 +90,7 @@ class RaidSimulation:
         self.death_t = np.where(death_t >= self.enrage, NEVER, death_t)
 
         # Player actions, each until the player's death; healers heal, everyone else hits the boss.
-        owner, t = _poisson_times(rng, config.actions_per_second / 1000, self.enrage, tb.n)
+        owner, t = poisson_times(rng, config.actions_per_second / 1000, self.enrage, tb.n)
         keep = t < self.death_t[owner]
         owner, t = owner[keep], t[keep]
         hitting = tb.role[owner] != ROLE_CODE["healer"]
@@ -200,7 +115,7 @@ class RaidSimulation:
         role = tb.role[owner]
         base = rng.normal(HIT_MEAN_SD[role, 0], HIT_MEAN_SD[role, 1]) * tb.skill[owner]
         base = np.maximum(np.rint(base), 1.0)
-        crit, mult = _crits(rng, m, self.config.crit_chance)
+        crit, mult = crits(rng, m, self.config.crit_chance)
         damage = base * mult
         ability = tb.pick(rng, owner, heal=False)
         cum = np.cumsum(damage)
@@ -287,7 +202,7 @@ class RaidSimulation:
                 **self.common,
                 **self.boss_src,
                 **self.boss_tgt,
-                **_ability(BOSS_BERSERK),
+                **ability_fields(BOSS_BERSERK),
                 target_entity_health_pct_before=left,
                 target_entity_health_pct_after=left,
             )
@@ -299,8 +214,8 @@ class RaidSimulation:
         target = rng.choice(tb.n, size=len(t), p=weights / weights.sum())
         keep = self.alive(owner, t) & self.alive(target, t)
         owner, t, target = owner[keep], t[keep], target[keep]
-        crit, mult = _crits(rng, len(t), self.config.crit_chance)
-        amount = _normal(rng, _HEAL, len(t), tb.skill[owner]) * mult
+        crit, mult = crits(rng, len(t), self.config.crit_chance)
+        amount = normal_amounts(rng, _HEAL, len(t), tb.skill[owner]) * mult
         self.fb.add(
             t,
             _P_HIT,
@@ -317,7 +232,7 @@ class RaidSimulation:
     def _player_casts(self) -> None:
         """Spell casts: damage dealers at the boss, healers at a random living player."""
         tb, rng, fb = self.tb, self.rng, self.fb
-        owner, t = _poisson_times(rng, self.config.casts_per_second / 1000, self.enrage, tb.n)
+        owner, t = poisson_times(rng, self.config.casts_per_second / 1000, self.enrage, tb.n)
         healer = tb.role[owner] == ROLE_CODE["healer"]
         target = rng.integers(0, tb.n, size=len(t))
         keep = self.alive(owner, t) & (~healer | self.alive(target, t))
@@ -350,7 +265,7 @@ class RaidSimulation:
         keep = self.alive(target, t)
         t, target = t[keep], target[keep]
         blocked = (tb.role[target] == ROLE_CODE["tank"]) & (rng.random(len(t)) < 0.3)
-        damage = _normal(rng, _BOSS_MELEE_HIT, len(t), self.danger)
+        damage = normal_amounts(rng, _BOSS_MELEE_HIT, len(t), self.danger)
         damage = np.maximum(np.rint(damage * np.where(blocked, 0.7, 1.0)), 1.0)
         self.fb.add(
             t,
@@ -358,7 +273,7 @@ class RaidSimulation:
             event_type="combat_damage",
             **self.common,
             **self.boss_src,
-            **_ability(BOSS_MELEE),
+            **ability_fields(BOSS_MELEE),
             damage_amount=damage,
             is_blocked=blocked,
             is_absorbed=rng.random(len(t)) < 0.1,
@@ -380,7 +295,7 @@ class RaidSimulation:
             event_type="spell_cast",
             **self.common,
             **self.boss_src,
-            **_ability(BOSS_RAID_WIDE),
+            **ability_fields(BOSS_RAID_WIDE),
         )
         t = np.repeat(pulses, tb.n)
         target = np.tile(np.arange(tb.n), len(pulses))
@@ -392,8 +307,8 @@ class RaidSimulation:
             event_type="combat_damage",
             **self.common,
             **self.boss_src,
-            **_ability(BOSS_RAID_WIDE),
-            damage_amount=_normal(rng, _BOSS_RAID_WIDE_HIT, len(t), self.danger),
+            **ability_fields(BOSS_RAID_WIDE),
+            damage_amount=normal_amounts(rng, _BOSS_RAID_WIDE_HIT, len(t), self.danger),
             is_absorbed=rng.random(len(t)) < 0.1,
             **tb.target(target),
         )
@@ -407,7 +322,7 @@ class RaidSimulation:
         which = rng.integers(0, len(BOSS_TARGETED), size=count)
         keep = self.alive(target, t)
         t, target = t[keep], target[keep]
-        ability = _ability_codes(self.fb, BOSS_TARGETED, which[keep])
+        ability = ability_codes(self.fb, BOSS_TARGETED, which[keep])
         self.fb.add(
             t,
             _P_CAST,
@@ -424,7 +339,7 @@ class RaidSimulation:
             **self.common,
             **self.boss_src,
             **ability,
-            damage_amount=_normal(rng, _BOSS_TARGETED_HIT, len(t), self.danger),
+            damage_amount=normal_amounts(rng, _BOSS_TARGETED_HIT, len(t), self.danger),
             is_absorbed=rng.random(len(t)) < 0.1,
             **tb.target(target),
         )
@@ -443,7 +358,7 @@ class RaidSimulation:
         t = self.death_t[dead]
         which = rng.integers(0, len(BOSS_TARGETED), size=len(t))
         which = np.where(self.berserk & (t >= self.enrage), len(BOSS_TARGETED), which)
-        ability = _ability_codes(self.fb, (*BOSS_TARGETED, BOSS_BERSERK), which)
+        ability = ability_codes(self.fb, (*BOSS_TARGETED, BOSS_BERSERK), which)
         self.fb.add(
             t,
             _P_HIT,
@@ -451,7 +366,7 @@ class RaidSimulation:
             **self.common,
             **self.boss_src,
             **ability,
-            damage_amount=_normal(rng, _KILLING_BLOW, len(t), self.danger),
+            damage_amount=normal_amounts(rng, _KILLING_BLOW, len(t), self.danger),
             **tb.target(dead),
             target_entity_health_pct_before=np.round(rng.uniform(5.0, 40.0, len(t)), 1),
             target_entity_health_pct_after=0.0,
@@ -490,17 +405,3 @@ class RaidSimulation:
             resource_amount_after=np.minimum(before + rate * interval / 1000, cap),
             resource_regeneration_rate=rate,
         )
-
-
-def _ability(a: Ability) -> dict[str, str]:
-    return {"ability_id": a.ability_id, "ability_name": a.name, "ability_school": a.school}
-
-
-def _ability_codes(
-    fb: FrameBuilder, table: tuple[Ability, ...], which: np.ndarray
-) -> dict[str, np.ndarray]:
-    return {
-        "ability_id": fb.codes([a.ability_id for a in table])[which],
-        "ability_name": fb.codes([a.name for a in table])[which],
-        "ability_school": fb.codes([a.school for a in table])[which],
-    }
