@@ -2,17 +2,19 @@
 
 Definitions (one place each):
 
-* **Damage done** (:func:`~raidlib.combatlog.unit_events.effective_damage`): ``amount - max(overkill, 0)`` over SPELL_DAMAGE,
-  SPELL_PERIODIC_DAMAGE, RANGE_DAMAGE and SWING_DAMAGE. ``amount`` is already net of armor,
-  resists, blocks and absorbs; absorbed damage is *not* counted (switch:
-  :data:`~raidlib.combatlog.unit_events.COUNT_ABSORBED_AS_DAMAGE`), so a hit fully eaten by a shield yields no event.
+* **Damage done** (:func:`~raidlib.combatlog.unit_events.effective_damage`):
+  ``amount - max(overkill, 0)`` over SPELL_DAMAGE, SPELL_PERIODIC_DAMAGE, RANGE_DAMAGE and
+  SWING_DAMAGE. ``amount`` is already net of armor, resists, blocks and absorbs; absorbed damage
+  is *not* counted (switch: :data:`~raidlib.combatlog.unit_events.COUNT_ABSORBED_AS_DAMAGE`), so
+  a hit fully eaten by a shield yields no event.
   SWING_DAMAGE_LANDED (a duplicate of SWING_DAMAGE), DAMAGE_SPLIT (not damage done) and the
   Augmentation ``*_SUPPORT`` rows (already inside the buffed player's rows) are left out and
   counted in the report. DoT ticks after ENCOUNTER_END are outside the pull and not counted.
-* **Healing done** (:func:`~raidlib.combatlog.unit_events.effective_healing`): ``amount - overhealing`` over SPELL_HEAL and
-  SPELL_PERIODIC_HEAL; heal absorbs (SPELL_ABSORBED) are not heals. A heal whose effective
-  amount is 0 (all overheal) yields no event (the contract needs healing_amount > 0) and is
-  counted in ``ParseReport.skipped["heal_all_overheal"]``; overhealing of emitted heals is
+* **Healing done** (:func:`~raidlib.combatlog.unit_events.effective_healing`):
+  ``amount - overhealing`` over SPELL_HEAL and SPELL_PERIODIC_HEAL; heal absorbs
+  (SPELL_ABSORBED) are not heals. A heal whose effective amount is 0 (all overheal) yields no
+  event (the contract needs healing_amount > 0) and is counted in
+  ``ParseReport.skipped["heal_all_overheal"]``; overhealing of emitted heals is
   kept as a ``overhealing=<n>`` data-quality flag.
 * **School**: the damage suffix's school mask (the spell's for other rows); a multi-school mask
   maps to its lowest bit, or to ``chaos`` when it covers all five magic schools

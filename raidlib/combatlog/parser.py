@@ -86,8 +86,9 @@ class ParsedChunk:
 
     Attributes:
         first_line, last_line: 1-based line numbers the chunk covers.
-        rows: unit events (columns :data:`~raidlib.combatlog.unit_rows.ROW_COLUMNS`), in line order. ``encounter`` indexes
-            ``encounters`` (-1 outside any pull); ``actor_*`` is the owner-resolved source.
+        rows: unit events (columns :data:`~raidlib.combatlog.unit_rows.ROW_COLUMNS`), in line
+            order. ``encounter`` indexes ``encounters`` (-1 outside any pull); ``actor_*`` is
+            the owner-resolved source.
         deaths: player deaths (line, ts_ms, encounter, guid, name) in line order; feign deaths
             are already excluded, and so are deaths outside pulls in the ``encounter`` scope.
         phases: ENCOUNTER_START/END rows (line, ts_ms, encounter, phase).
