@@ -162,7 +162,7 @@ def unit_event_frame(
     )
     out["target_entity_type"] = _target_types(rows, encs, safe, inside, boss_ids, no_target)
     _boss_health(out, rows, value)
-    _remember_bosses(chunk, rows, out)
+    _remember_bosses(chunk.encounters, encs, rows, inside, safe, out)
 
     cur_power = rows["cur_power"].to_numpy()
     info_is_dst = (rows["info_guid"] == rows["dst_guid"]).fillna(False).to_numpy(dtype=bool)
@@ -230,13 +230,20 @@ def _boss_health(out: pd.DataFrame, rows: pd.DataFrame, value: np.ndarray) -> No
     out["target_entity_health_pct_before"] = np.where(ok, before, None)
 
 
-def _remember_bosses(chunk: ParsedChunk, rows: pd.DataFrame, out: pd.DataFrame) -> None:
-    """Note each encounter's boss unit (first line it appears on, as target or source)."""
-    inside = rows["encounter"].to_numpy() >= 0
-    if not inside.any() or not chunk.encounters:
+def _remember_bosses(
+    encounters: list[Encounter],
+    encs: pd.DataFrame,
+    rows: pd.DataFrame,
+    inside: np.ndarray,
+    safe: np.ndarray,
+    out: pd.DataFrame,
+) -> None:
+    """Note each encounter's boss unit (first line it appears on, as target or source).
+
+    ``encs``, ``inside`` and ``safe`` are :func:`unit_event_frame`'s table of ``encounters``
+    and its rows' positions in it."""
+    if not inside.any() or not encounters:
         return
-    encs = _encounter_table(chunk.encounters)
-    safe = np.where(inside, rows["encounter"].to_numpy(), 0)
     full = encs["name"].to_numpy(dtype=object)[safe]
     short = encs["short"].to_numpy(dtype=object)[safe]
     parts = []
@@ -256,7 +263,7 @@ def _remember_bosses(chunk: ParsedChunk, rows: pd.DataFrame, out: pd.DataFrame) 
         )
     firsts = pd.concat(parts).sort_values("line", kind="stable").drop_duplicates("enc")
     for enc, guid, line in firsts.itertuples(index=False):
-        e = chunk.encounters[int(enc)]
+        e = encounters[int(enc)]
         if e.boss_guid is None or int(line) < (e.boss_first_line or 0):
             e.boss_guid, e.boss_first_line = str(guid), int(line)
 
