@@ -53,14 +53,15 @@ class MemoryPolicy:
         bytes_per_silver_parquet_byte: device bytes per byte of a raid's silver Parquet files
             (Snappy/dictionary ≈ 8× smaller than the Arrow columns, then the gold group-bys and
             their temporaries ≈ 3×).
-        bytes_per_bronze_event: used when only an event count is known (manifests): a bronze
-            line is ≈ 700 B of JSON.
+        bytes_per_bronze_event: used when a manifest gives an event count but no byte count
+            (the receiver's manifests give both): a bronze line of simulated raids is ≈ 770 B
+            of JSON, of an imported combat log ≈ 980 B; the larger, rounded up.
     """
 
     usable_fraction: float = 0.6
     bytes_per_bronze_byte: float = 4.0
     bytes_per_silver_parquet_byte: float = 25.0
-    bytes_per_bronze_event: float = 700.0
+    bytes_per_bronze_event: float = 1000.0
 
     def budget(self, free_bytes: int) -> int:
         return int(free_bytes * self.usable_fraction)

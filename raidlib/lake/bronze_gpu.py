@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, TypeVar
 import pandas as pd
 
 from raidlib.backend import Backend
-from raidlib.gpu_memory import DEFAULT_POLICY, device_memory, is_gpu_oom
+from raidlib.gpu_memory import device_memory, is_gpu_oom
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
@@ -205,11 +205,10 @@ def group_by_size(items: Iterable[T], size: Callable[[T], int], limit: int) -> I
 
 
 def estimated_json_bytes(batch: BronzeBatch, *, limit: int) -> float:
-    """A batch's JSON text before it is loaded: its manifest's event count × the policy's bytes
-    per event, or a whole read's worth (``limit``) when the count is unknown."""
-    if batch.events is None:
-        return float(limit)
-    return DEFAULT_POLICY.json_bytes(batch.events)
+    """A batch's JSON text before it is loaded (from its manifest), or a whole read's worth
+    (``limit``) when the manifest does not say."""
+    expected = batch.expected_json_bytes()
+    return float(limit) if expected is None else expected
 
 
 def read_bronze_gpu(

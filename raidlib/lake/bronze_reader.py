@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from raidlib.backend import Backend
+from raidlib.gpu_memory import DEFAULT_POLICY, MemoryPolicy
 from raidlib.lake import layout
 from raidlib.lake.frames import table_to_frame
 from raidlib.lake.lake import Lake
@@ -79,6 +80,17 @@ class BronzeBatch:
     events: int | None = None
     ingest_timestamp: str | None = None
     manifest_path: str = ""
+    json_bytes: int | None = None
+    """Size of the batch's objects as its manifest records them (``None`` when it does not)."""
+
+    def expected_json_bytes(self, policy: MemoryPolicy = DEFAULT_POLICY) -> float | None:
+        """The batch's JSON text before it is loaded, for memory planning: the manifest's byte
+        count, else its event count × the policy's typical line, else ``None`` (unknown)."""
+        if self.json_bytes is not None:
+            return float(self.json_bytes)
+        if self.events is not None:
+            return policy.json_bytes(self.events)
+        return None
 
 
 @dataclass
@@ -123,7 +135,8 @@ def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
     manifest_path = lake.path("bronze", layout.bronze_manifest_key(batch_id))
     record = json.loads(fs.cat_file(manifest_path))
     # The receiver writes ``objects: [{"key": ...}]``; a plain ``paths`` list is accepted too.
-    listed = [o["key"] for o in record.get("objects") or () if o.get("key")]
+    objects = [o for o in record.get("objects") or () if o.get("key")]
+    listed = [o["key"] for o in objects]
     listed += list(record.get("paths") or ())
     paths = tuple(dict.fromkeys(_resolve(lake, p) for p in listed))
     if not paths:
@@ -135,7 +148,14 @@ def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
         events=record.get("event_count", record.get("events")),
         ingest_timestamp=record.get("ingest_timestamp"),
         manifest_path=manifest_path,
+        json_bytes=None if record.get("paths") else _recorded_bytes(objects),
     )
+
+
+def _recorded_bytes(objects: list[dict[str, Any]]) -> int | None:
+    """The objects' total size when the manifest records every one (the receiver's does)."""
+    sizes = [n for o in objects if isinstance(n := o.get("bytes"), int) and n >= 0]
+    return sum(sizes) if objects and len(sizes) == len(objects) else None
 
 
 def list_landed_batches(lake: Lake, batch_ids: Sequence[str] | None = None) -> list[BronzeBatch]:

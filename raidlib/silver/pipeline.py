@@ -173,11 +173,10 @@ def late_event_count(clean: Any) -> int:
 
 
 def estimate_batch_bytes(lake: Lake, batch: BronzeBatch, policy: MemoryPolicy) -> float:
-    """Device bytes a batch needs in silver: its JSON size (manifest count × typical line size,
-    else the objects' sizes) × the policy's working-copy factor."""
-    if batch.events:
-        json_bytes = policy.json_bytes(batch.events)
-    else:
+    """Device bytes a batch needs in silver: its JSON size (from the manifest, else the objects'
+    sizes) × the policy's working-copy factor."""
+    json_bytes = batch.expected_json_bytes(policy)
+    if json_bytes is None:
         fs = lake.fs("bronze")
         json_bytes = sum(fs.size(p) or 0 for p in batch.paths)
     return json_bytes * policy.bytes_per_bronze_byte

@@ -18,6 +18,8 @@ from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.gpu_memory import DEFAULT_POLICY
 from raidlib.lake import Lake
+from raidlib.lake.bronze_reader import list_landed_batches
+from raidlib.silver.pipeline import estimate_batch_bytes
 
 from .medallion import BROKEN_BATCH, land_random_raids, run_medallion
 
@@ -101,13 +103,12 @@ def test_cudf_matches_pandas_on_every_table(landed, reference, tmp_path, gpu_bac
 def test_cudf_in_gpu_sized_chunks_matches_pandas(landed, reference, tmp_path, gpu_backend, caplog):
     """A backlog bigger than the (pretended) free GPU memory runs on the GPU in several chunks,
     each an incremental silver step, and ends exactly where one pandas pass does."""
+    lake = _lake_copy(landed, tmp_path)
     policy = DEFAULT_POLICY  # what silver plans with
-    batch_bytes = 5_000 * policy.bytes_per_bronze_event * policy.bytes_per_bronze_byte
+    batch_bytes = max(estimate_batch_bytes(lake, b, policy) for b in list_landed_batches(lake))
     small_card = (int(batch_bytes * 3 / policy.usable_fraction), 4 * 2**30)  # three batches fit
     with caplog.at_level("INFO", logger="raidlib.silver.pipeline"):
-        result = run_medallion(
-            _lake_copy(landed, tmp_path), gpu_backend, memory_probe=lambda: small_card
-        )
+        result = run_medallion(lake, gpu_backend, memory_probe=lambda: small_card)
 
     chunk_lines = [r.getMessage() for r in caplog.records if "GPU-sized chunks" in r.getMessage()]
     assert chunk_lines and "in 1 GPU-sized" not in chunk_lines[0], chunk_lines

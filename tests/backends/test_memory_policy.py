@@ -17,6 +17,7 @@ from raidlib.gpu_memory import (
     run_with_fallback,
     split_to_fit,
 )
+from raidlib.lake import layout
 from raidlib.lake.bronze_reader import BronzeBatch
 from raidlib.lake.gold_store import fingerprint_bytes
 from raidlib.silver.pipeline import estimate_batch_bytes
@@ -56,15 +57,25 @@ def test_a_batch_too_big_alone_is_its_own_pandas_chunk():
     assert split_to_fit([2, 20, 2, 2], budget=5) == [([0], True), ([1], False), ([2, 3], True)]
 
 
-def test_bronze_batch_estimate_uses_the_manifest_count():
+def test_bronze_batch_estimate_uses_the_manifest_size_else_its_count():
     policy = MemoryPolicy(bytes_per_bronze_event=700, bytes_per_bronze_byte=4)
-    batch = BronzeBatch("b", ("x",), events=10_000)
-    assert estimate_batch_bytes(None, batch, policy) == 10_000 * 700 * 4
-    # 4 GB laptop: ~0.75 M events per GPU chunk with the defaults.
+    sized = BronzeBatch("b", ("x",), events=10_000, json_bytes=9_800_000)
+    assert estimate_batch_bytes(None, sized, policy) == 9_800_000 * 4
+    counted = BronzeBatch("b", ("x",), events=10_000)
+    assert estimate_batch_bytes(None, counted, policy) == 10_000 * 700 * 4
+    # 4 GB laptop, manifest without sizes: ~0.58 M events per GPU chunk with the defaults.
     per_chunk = MemoryPolicy().budget(int(3.6 * GiB)) / estimate_batch_bytes(
         None, BronzeBatch("b", (), events=1), MemoryPolicy()
     )
     assert 500_000 < per_chunk < 1_000_000
+
+
+def test_bronze_batch_estimate_without_manifest_facts_asks_the_store(lake, factory):
+    factory.write_batch(lake, [factory.make_event(i) for i in range(3)], batch_id="b1")
+    path = lake.path("bronze", layout.bronze_batch_key("raid001", "2026-11-23", "b1"))
+    policy = MemoryPolicy(bytes_per_bronze_byte=4)
+    unknown = BronzeBatch("b1", (path,))
+    assert estimate_batch_bytes(lake, unknown, policy) == lake.fs("bronze").size(path) * 4
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,8 @@ def test_reads_receiver_written_bronze(lake, factory, backend):
     land_batch(lake, models, batch_id="recv-1", ingest_timestamp=factory.T0.replace(hour=11))
     (batch,) = list_landed_batches(lake)
     assert len(batch.paths) == 2
+    # the manifest's sizes are what GPU memory planning counts, before anything is loaded
+    assert batch.json_bytes == sum(lake.fs("bronze").size(p) for p in batch.paths)
     read = read_bronze(lake, [batch], backend)
     assert len(read.frame) == 4 and len(read.rejected) == 0
     assert set(read.frame["batch_id"]) == {"recv-1"}
