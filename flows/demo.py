@@ -29,7 +29,7 @@ from raidlib.cli._common import (  # noqa: E402
 )
 from raidlib.cli.arg_types import MAX_RAIDS, int_in  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
-from raidlib.lake.bronze_reader import list_landed_batches  # noqa: E402
+from raidlib.lake.bronze_batches import list_landed_batches  # noqa: E402
 from raidlib.lake.gold_store import read_gold_table  # noqa: E402
 from raidlib.receiver.app import create_app  # noqa: E402
 from raidlib.receiver.server import ReceiverServer  # noqa: E402

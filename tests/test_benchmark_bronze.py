@@ -8,7 +8,7 @@ from pathlib import Path
 
 from raidlib.backend import resolve_backend
 from raidlib.lake import Lake
-from raidlib.lake.bronze_reader import list_landed_batches
+from raidlib.lake.bronze_batches import list_landed_batches
 from raidlib.silver.pipeline import process_new_bronze
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

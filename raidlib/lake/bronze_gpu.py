@@ -22,6 +22,7 @@ import pandas as pd
 
 from raidlib.backend import Backend
 from raidlib.gpu_memory import device_memory, is_gpu_oom
+from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
@@ -33,7 +34,6 @@ from raidlib.lake.bronze_gpu_text import READ_OPTIONS, DeviceText, ReadBuffer, t
 from raidlib.lake.bronze_reader import (
     _NO_REJECTED,
     BRONZE_LINE_SCHEMA,
-    BronzeBatch,
     BronzeRead,
     _read_object,
     concat_parsed,

@@ -42,7 +42,8 @@ import pandas as pd
 import pyarrow as pa
 
 from raidlib.backend import Backend
-from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, BronzeBatch, _utc, is_blank
+from raidlib.lake.bronze_batches import BronzeBatch
+from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, _utc, is_blank
 from raidlib.lake.frames import null_frame
 
 JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"

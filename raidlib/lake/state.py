@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from raidlib.lake import layout
-from raidlib.lake.bronze_reader import BronzeBatch, iter_manifest_ids, list_landed_batches
+from raidlib.lake.bronze_batches import BronzeBatch, iter_manifest_ids, list_landed_batches
 from raidlib.lake.lake import Lake
 
 

@@ -44,7 +44,8 @@ from raidlib.gpu_memory import (
     split_to_fit,
 )
 from raidlib.lake import layout
-from raidlib.lake.bronze_reader import BronzeBatch, BronzeRead, read_bronze
+from raidlib.lake.bronze_batches import BronzeBatch
+from raidlib.lake.bronze_reader import BronzeRead, read_bronze
 from raidlib.lake.frames import frame_to_table, table_to_frame
 from raidlib.lake.lake import Lake
 from raidlib.lake.parquet import read_partitions, write_partition_files

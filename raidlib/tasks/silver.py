@@ -23,7 +23,7 @@ from raidlib.gpu_memory import (
     split_to_fit,
 )
 from raidlib.lake import Lake
-from raidlib.lake.bronze_reader import BronzeBatch
+from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.layout import parse_hive_parts
 from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings

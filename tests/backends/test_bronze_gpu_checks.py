@@ -14,6 +14,7 @@ import pytest
 from raidlib.backend import resolve_backend
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.lake import Lake, bronze_gpu, bronze_gpu_text
+from raidlib.lake.bronze_batches import BronzeBatch, list_landed_batches
 from raidlib.lake.bronze_gpu import group_by_size, read_group_bytes
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,
@@ -25,9 +26,7 @@ from raidlib.lake.bronze_gpu_checks import (
 )
 from raidlib.lake.bronze_reader import (
     BRONZE_LINE_SCHEMA,
-    BronzeBatch,
     _read_object,
-    list_landed_batches,
     read_bronze,
 )
 from raidlib.lake.frames import table_to_frame

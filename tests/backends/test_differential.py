@@ -18,7 +18,7 @@ from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.gpu_memory import DEFAULT_POLICY
 from raidlib.lake import Lake
-from raidlib.lake.bronze_reader import list_landed_batches
+from raidlib.lake.bronze_batches import list_landed_batches
 from raidlib.silver.pipeline import estimate_batch_bytes
 
 from .medallion import BROKEN_BATCH, land_random_raids, run_medallion

@@ -18,7 +18,7 @@ from raidlib.gpu_memory import (
     split_to_fit,
 )
 from raidlib.lake import layout
-from raidlib.lake.bronze_reader import BronzeBatch
+from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.gold_store import fingerprint_bytes
 from raidlib.silver.pipeline import estimate_batch_bytes
 

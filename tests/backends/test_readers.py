@@ -12,7 +12,8 @@ import pytest
 from raidlib.backend import resolve_backend, to_pandas
 from raidlib.gold.compare import assert_frames_equivalent
 from raidlib.lake import Lake
-from raidlib.lake.bronze_reader import list_landed_batches, read_bronze
+from raidlib.lake.bronze_batches import list_landed_batches
+from raidlib.lake.bronze_reader import read_bronze
 from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids, silver_raid_partitions
 from raidlib.lake.layout import silver_partition
 from raidlib.lake.parquet import read_partition_table, read_partitions, write_partition_table

@@ -7,12 +7,8 @@ import json
 import pytest
 
 from raidlib.lake import layout
-from raidlib.lake.bronze_reader import (
-    BRONZE_LINE_SCHEMA,
-    iter_manifest_ids,
-    list_landed_batches,
-    read_bronze,
-)
+from raidlib.lake.bronze_batches import iter_manifest_ids, list_landed_batches
+from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, read_bronze
 from raidlib.lake.state import (
     find_unprocessed_batches,
     mark_processed,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from raidlib.lake import Lake, layout
+from raidlib.lake import Lake, bronze_batches, layout
 from raidlib.schemas import validate_events
 from raidlib.settings import Settings
 
@@ -19,7 +19,6 @@ from .events import campaign
 
 create_app = pytest.importorskip("raidlib.receiver.app").create_app
 B0001 = str(uuid.UUID(int=1))  # CONTRACT §2: a UUID
-bronze_reader = pytest.importorskip("raidlib.lake.bronze_reader")
 bronze_writer = pytest.importorskip("raidlib.lake.bronze_writer")
 
 
@@ -49,9 +48,10 @@ def test_receiver_lands_on_s3(s3_settings: Settings, s3_lake: Lake, moto_s3: Mot
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
     assert len(moto_s3.keys("bronze")) == 3
 
-    (landed,) = bronze_reader.list_landed_batches(s3_lake)
+    (landed,) = bronze_batches.list_landed_batches(s3_lake)
     assert landed.batch_id == B0001
     assert sorted(landed.paths) == [f"bronze/{key}" for key in expected]
+    assert landed.json_bytes == sum(s3_lake.fs("bronze").size(p) for p in landed.paths)
 
 
 def test_receiver_answers_503_while_s3_is_down(
@@ -124,13 +124,13 @@ def test_bronze_listing_over_1000_batches_is_complete(s3_lake: Lake, moto_s3: Mo
     assert len(moto_s3.keys("bronze", "_batches/")) == N_BATCHES
 
     started = time.perf_counter()
-    found = list(bronze_reader.iter_manifest_ids(s3_lake))
+    found = list(bronze_batches.iter_manifest_ids(s3_lake))
     listed = time.perf_counter() - started
     started = time.perf_counter()
-    batches = bronze_reader.list_landed_batches(s3_lake)
+    batches = bronze_batches.list_landed_batches(s3_lake)
     loaded = time.perf_counter() - started
     print(
-        f"[s3] bronze_reader: listed {len(found)} manifests in {listed:.3f} s; "
+        f"[s3] bronze_batches: listed {len(found)} manifests in {listed:.3f} s; "
         f"list_landed_batches (listing + {len(batches)} manifests) in {loaded:.2f} s"
     )
     assert sorted(found) == ids

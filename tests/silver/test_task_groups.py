@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from raidlib.backend import Backend, resolve_backend
 from raidlib.gpu_memory import MemoryPolicy
-from raidlib.lake.bronze_reader import BronzeBatch
+from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.tasks.silver import independent_groups, task_groups
 
 PANDAS = resolve_backend("pandas")
