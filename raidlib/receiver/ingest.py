@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from raidlib.lake.bronze_writer import EncodedEvents, format_ingest_timestamp
+from raidlib.lake.bronze_lines import EncodedEvents, format_ingest_timestamp
 from raidlib.receiver.auth import check_auth
 from raidlib.receiver.parsing import BadBatch
 from raidlib.receiver.responses import json_error

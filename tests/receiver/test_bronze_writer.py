@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import raidlib.lake.bronze_writer as writer
-from raidlib.lake.bronze_writer import BatchLocks, EncodedEvents, land_batch, read_manifest
+from raidlib.lake.bronze_lines import EncodedEvents
+from raidlib.lake.bronze_writer import BatchLocks, land_batch, read_manifest
 from raidlib.lake.lake import Lake
 from raidlib.schemas import validate_events
 
