@@ -217,7 +217,7 @@ def print_pull_reports(
 
 
 def print_import_report(result: Any, console: Console | None = None, malformed: int = 10) -> None:
-    """What ``raidlib import-log`` did (a :class:`raidlib.combatlog.delivery.ImportResult`)."""
+    """What ``raidlib import-log`` did (a :class:`raidlib.combatlog.import_result.ImportResult`)."""
     console = console or Console(width=None if Console().is_terminal else 140)
     report = result.report
     rate = f", {report.lines_total / result.seconds:,.0f} lines/s" if result.seconds else ""

@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from raidlib.combatlog import TimestampContextError, UnreadableLogError
-    from raidlib.combatlog.delivery import age_limit_warning, import_log
+    from raidlib.combatlog.delivery import import_log
+    from raidlib.combatlog.import_result import age_limit_warning
     from raidlib.console import print_import_report
     from raidlib.lake import Lake
 

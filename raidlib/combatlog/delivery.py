@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from raidlib.combatlog.import_result import EncounterLog, ImportResult, event_time
 from raidlib.combatlog.mapping import import_events
 from raidlib.combatlog.parser import year_from_file_name
 from raidlib.combatlog.reader import UnreadableLogError
@@ -58,98 +58,6 @@ def batch_id_for(events: list[dict[str, Any]]) -> str:
     """uuid5 of the batch's canonical JSON: the same events always get the same id."""
     digest = hashlib.sha1(json.dumps(events, sort_keys=True, separators=(",", ":")).encode())
     return str(uuid.uuid5(BATCH_NAMESPACE, digest.hexdigest()))
-
-
-@dataclass
-class EncounterLog:
-    """Pulls seen in the delivered events (from their ENCOUNTER_START/END ``boss_phase``)."""
-
-    pulls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-
-    def observe(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            if event.get("event_type") != "boss_phase" or "encounter_id" not in event:
-                continue
-            key = (event["raid_id"], event["encounter_id"])
-            pull = self.pulls.setdefault(
-                key,
-                {
-                    "raid_id": key[0],
-                    "encounter_id": key[1],
-                    "boss": event.get("source_player_name"),
-                    "difficulty": event.get("difficulty"),
-                    "start": event.get("timestamp"),
-                    "outcome": "unknown",
-                    "duration_s": None,
-                },
-            )
-            if event.get("ability_name") == "ENCOUNTER_START":
-                pull["boss"] = event.get("source_player_name") or pull["boss"]
-                pull["start"] = event.get("timestamp")
-            if "encounter_success" in event:
-                pull["outcome"] = "kill" if event["encounter_success"] else "wipe"
-                if event.get("encounter_duration_ms") is not None:
-                    pull["duration_s"] = round(event["encounter_duration_ms"] / 1000, 1)
-
-    def frame(self) -> pd.DataFrame:
-        """raid_id, encounter_id, boss, difficulty, start, outcome (kill/wipe/unknown),
-        duration_s (fightTime; null without ENCOUNTER_END), in order of appearance."""
-        columns = ["raid_id", "encounter_id", "boss", "difficulty", "start", "outcome"]
-        return pd.DataFrame(list(self.pulls.values()), columns=[*columns, "duration_s"])
-
-
-@dataclass
-class ImportResult:
-    """What an import did: parse report, pulls, delivery counts and where events went."""
-
-    path: str
-    destination: str
-    report: ParseReport
-    encounters: pd.DataFrame
-    raid_ids: list[str] = field(default_factory=list)
-    batches: int = 0
-    accepted: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    failed: int = 0
-    events: int = 0
-    events_landed: int = 0
-    first_error: str | None = None
-    bytes_total: int = 0
-    seconds: float = 0.0
-    earliest_event: datetime | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Every batch landed or was already there (malformed *lines* do not count here)."""
-        return self.rejected == 0 and self.failed == 0
-
-    def counts(self) -> dict[str, Any]:
-        """JSON-friendly headline numbers (flow return value, artifacts)."""
-        r = self.report
-        return {
-            "path": self.path,
-            "destination": self.destination,
-            "raid_ids": ", ".join(self.raid_ids),
-            "lines": r.lines_total,
-            "blank_lines": r.blank_lines,
-            "malformed_lines": r.malformed_count,
-            "not_utf8_lines": r.not_utf8_count,
-            "events": self.events,
-            "batches": self.batches,
-            "batches_landed": self.accepted,
-            "batches_duplicate": self.duplicate,
-            "batches_rejected": self.rejected,
-            "batches_failed": self.failed,
-            "events_landed": self.events_landed,
-            "pulls": len(self.encounters),
-            "seconds": round(self.seconds, 2),
-            "lines_per_s": round(r.lines_total / self.seconds) if self.seconds else None,
-            "first_error": self.first_error,
-        }
-
-    def malformed(self, limit: int = 20) -> list[dict[str, Any]]:
-        return [{"line": n, "reason": why} for n, why in self.report.malformed[:limit]]
 
 
 def iter_log_batches(
@@ -303,7 +211,7 @@ def import_log(
             produced += len(batch.events)
             ends = batch.events[:1] + batch.events[-1:]  # a log is in time order
             raids.update(e["raid_id"] for e in ends)
-            for when in filter(None, map(_event_time, ends)):
+            for when in filter(None, map(event_time, ends)):
                 earliest = when if earliest is None else min(earliest, when)
             seen.observe(batch.events)
             yield batch
@@ -324,34 +232,3 @@ def import_log(
     result.bytes_total = os.path.getsize(path)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _event_time(event: dict[str, Any]) -> datetime | None:
-    """An event's time stamp as an aware datetime (UTC when it carries no offset), or None."""
-    try:
-        when = datetime.fromisoformat(str(event.get("timestamp")))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def age_limit_warning(
-    result: ImportResult, max_event_age_days: float, now: datetime | None = None
-) -> str | None:
-    """Why silver will quarantine (part of) this import as too old, and which setting to raise.
-
-    Silver quarantines events more than ``RAIDLIB_MAX_EVENT_AGE_DAYS`` before their ingest time
-    (``timestamp_too_old``); a log from years ago lands in bronze fine and would otherwise only
-    show up as an empty silver.
-    """
-    if result.earliest_event is None or result.accepted + result.duplicate == 0:
-        return None
-    age_days = ((now or datetime.now(UTC)) - result.earliest_event).total_seconds() / 86_400
-    if age_days <= max_event_age_days:
-        return None
-    return (
-        f"this log starts on {result.earliest_event:%Y-%m-%d}, {age_days:,.0f} days ago: silver "
-        f"quarantines events more than {max_event_age_days:,.0f} days older than their ingest "
-        f"time (timestamp_too_old). Set RAIDLIB_MAX_EVENT_AGE_DAYS={math.ceil(age_days) + 1} "
-        "(or more) before building silver."
-    )

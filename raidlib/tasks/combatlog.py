@@ -8,12 +8,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.combatlog.delivery import (
-    DEFAULT_BATCH_SIZE,
-    ImportResult,
-    age_limit_warning,
-    import_log,
-)
+from raidlib.combatlog.delivery import DEFAULT_BATCH_SIZE, import_log
+from raidlib.combatlog.import_result import ImportResult, age_limit_warning
 from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.timestamps import TimestampContextError
 from raidlib.gold.summary import records

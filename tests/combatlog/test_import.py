@@ -453,7 +453,7 @@ def test_age_warning_only_for_a_log_older_than_the_silver_limit() -> None:
 
     import pandas as pd
 
-    from raidlib.combatlog.delivery import ImportResult, age_limit_warning
+    from raidlib.combatlog.import_result import ImportResult, age_limit_warning
     from raidlib.combatlog.report import ParseReport
 
     now = datetime(2026, 12, 2, tzinfo=UTC)
