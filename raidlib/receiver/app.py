@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, json
+from flask import Flask, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -48,7 +48,18 @@ def create_app(settings: Settings | None = None, lake: Lake | None = None) -> Fl
     app.register_blueprint(stream.bp)
     app.register_blueprint(health.bp)
     _register_error_handlers(app)
+    app.after_request(_options_without_body)
     return app
+
+
+def _options_without_body(response: Response) -> Response:
+    """Flask answers ``OPTIONS`` itself with an empty ``text/html`` 200; the receiver never
+    sends HTML, so that answer becomes ``204 No Content`` with its ``Allow`` header."""
+    automatic = response.status_code == 200 and not response.is_streamed
+    if request.method == "OPTIONS" and automatic and not response.get_data():
+        response.status_code = 204
+        del response.headers["Content-Type"]
+    return response
 
 
 def _json_error(error: HTTPException) -> Response:

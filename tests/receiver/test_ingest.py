@@ -336,6 +336,13 @@ def test_unknown_routes_and_methods_answer_json(client: FlaskClient) -> None:
     assert client.delete("/health").status_code == 405
 
 
+def test_options_lists_the_methods_without_a_body(client: FlaskClient) -> None:
+    response = client.options("/events")
+    assert response.status_code == 204 and response.data == b""
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert "Content-Type" not in response.headers
+
+
 def test_storage_failure_is_503_json_and_acknowledges_nothing(
     client: FlaskClient, lake: Lake, monkeypatch
 ) -> None:
