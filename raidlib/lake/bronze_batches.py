@@ -17,6 +17,8 @@ from typing import Any
 from raidlib.gpu_memory import DEFAULT_POLICY, MemoryPolicy
 from raidlib.lake import layout
 from raidlib.lake.lake import Lake
+from raidlib.lake.listing import json_record_names
+from raidlib.lake.s3 import cat_object
 from raidlib.threads import map_in_threads
 
 
@@ -44,21 +46,15 @@ class BronzeBatch:
 
 def iter_manifest_ids(lake: Lake) -> Iterator[str]:
     """Batch ids with a manifest, streamed from a full (paginated) listing of ``_batches/``."""
-    fs = lake.fs("bronze")
     folder = lake.path("bronze", posixpath.dirname(layout.bronze_manifest_key("x")))
-    if not fs.exists(folder):
-        return
-    for _, _, files in fs.walk(folder, maxdepth=1):
-        for name in files:
-            if name.endswith(".json") and not name.startswith("."):
-                yield name[: -len(".json")]
+    yield from json_record_names(lake.fs("bronze"), folder)
 
 
 def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
     """Load one manifest; its ``paths`` may be keys, absolute paths or URLs."""
     fs = lake.fs("bronze")
     manifest_path = lake.path("bronze", layout.bronze_manifest_key(batch_id))
-    record = json.loads(fs.cat_file(manifest_path))
+    record = json.loads(cat_object(fs, manifest_path))
     # The receiver writes ``objects: [{"key": ...}]``; a plain ``paths`` list is accepted too.
     objects = [o for o in record.get("objects") or () if o.get("key")]
     listed = [o["key"] for o in objects]

@@ -39,6 +39,7 @@ from raidlib.lake.bronze_reader import (
     concat_parsed,
 )
 from raidlib.lake.frames import table_to_frame
+from raidlib.lake.s3 import cat_object
 from raidlib.threads import imap_in_threads
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def read_bronze_gpu(
     """
 
     def load(batch: BronzeBatch) -> LoadedBatch:
-        objects = [(path, fs.cat_file(path)) for path in batch.paths]
+        objects = [(path, cat_object(fs, path)) for path in batch.paths]
         return LoadedBatch(batch, objects, line_pieces([d for _, d in objects]))
 
     memory = device_memory()

@@ -33,6 +33,7 @@ from raidlib.lake import layout
 from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.frames import table_to_frame
 from raidlib.lake.lake import Lake
+from raidlib.lake.s3 import cat_object
 from raidlib.schemas.events import EVENT_FIELDS
 from raidlib.silver.schema import SILVER_SCHEMA
 from raidlib.threads import map_in_threads
@@ -107,7 +108,7 @@ def read_bronze(
 
     def load(job: tuple[BronzeBatch, str]) -> tuple[pa.Table, pd.DataFrame]:
         batch, path = job
-        return _read_object(fs.cat_file(path), batch, path)
+        return _read_object(cat_object(fs, path), batch, path)
 
     results = map_in_threads(load, jobs, max_workers)
     table = concat_parsed([t for t, _ in results])

@@ -44,6 +44,7 @@ from raidlib.lake.bronze_lines import (
 )
 from raidlib.lake.lake import Lake
 from raidlib.lake.layout import bronze_batch_key, bronze_manifest_key
+from raidlib.lake.s3 import cat_object
 
 DEFAULT_SOURCE = "receiver"
 MANIFEST_VERSION = 1
@@ -97,7 +98,7 @@ def read_manifest(lake: Lake, batch_id: str) -> dict[str, Any] | None:
     fs = lake.fs("bronze")
     path = lake.path("bronze", bronze_manifest_key(batch_id))
     try:
-        return json.loads(fs.cat_file(path))
+        return json.loads(cat_object(fs, path))
     except FileNotFoundError:
         return None
 

@@ -41,6 +41,7 @@ from raidlib.lake.parquet import (
     write_partition,
     write_partition_table,
 )
+from raidlib.lake.s3 import cat_object
 from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
 from raidlib.threads import map_in_threads
 
@@ -126,8 +127,8 @@ def recorded_fingerprint(lake: Lake, raid_id: str) -> dict[str, str] | None:
     fs = lake.fs("gold")
     path = lake.path("gold", _state_path(raid_id))
     try:
-        data = fs.cat_file(path)
-    except FileNotFoundError:  # ``exists`` first cost one more request (a HEAD on S3)
+        data = cat_object(fs, path)
+    except FileNotFoundError:  # one GET, answered 404: no ``exists`` first
         return None
     return json.loads(data)
 

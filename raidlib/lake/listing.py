@@ -1,4 +1,4 @@
-"""Which Parquet partitions a lake folder holds, and their visible files.
+"""What lake folders hold: Parquet partitions and their visible files; JSON records by name.
 
 A partition counts when its folder holds a visible Parquet file (not a hidden temporary of an
 interrupted write, nor a ``_SUCCESS``-style marker). One recursive listing finds them all, with
@@ -8,7 +8,7 @@ each file's size and version, so that readers and gold's change detection need n
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,22 @@ def is_visible_parquet(path: str) -> bool:
 def version_token(info: Mapping[str, Any]) -> Any:
     """The version field of an fsspec ``info`` (or listing) entry: ETag on S3, mtime locally."""
     return info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("LastModified")
+
+
+def json_record_names(fs: Any, folder: str) -> Iterator[str]:
+    """Names (without ``.json``) of the JSON objects directly in ``folder`` (manifests, processed
+    markers), streamed from one full, paginated listing; a missing folder holds none.
+
+    No existence check first: on S3 that cost a HEAD and a one-key listing. Any other error
+    (an unreachable store) is raised, never taken for an empty folder.
+    """
+    try:
+        for _, _, files in fs.walk(folder, maxdepth=1, on_error="raise"):
+            for name in files:
+                if name.endswith(".json") and not name.startswith("."):
+                    yield name[: -len(".json")]
+    except FileNotFoundError:
+        return
 
 
 def partition_files(lake: Lake, layer: Layer, partition: str) -> list[str]:

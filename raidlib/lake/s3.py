@@ -45,6 +45,21 @@ DEFAULT_TIMEOUTS: dict[str, float] = {
 """botocore's per-attempt timeouts for a ``Lake`` built without settings."""
 
 
+def cat_object(fs: Any, path: str) -> bytes:
+    """A whole object's bytes, in one request on S3.
+
+    s3fs's ``cat_file`` first asks for an object's size (a HEAD) to decide whether to fetch it
+    in parallel ranges, which pays only past its 50 MiB block size. Manifests, bronze objects
+    (at most one request's worth, 16 MiB by default) and gold state are far smaller, so on S3
+    they are fetched with a single GET; a missing one still raises ``FileNotFoundError``.
+    Other filesystems read as usual.
+    """
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    if "s3" in protocols:
+        return fs.cat_file(path, max_concurrency=1)
+    return fs.cat_file(path)
+
+
 def s3_storage_options(settings: Settings) -> dict[str, Any]:
     """s3fs keyword arguments for the lake's ``s3://`` roots.
 

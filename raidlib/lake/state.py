@@ -23,20 +23,13 @@ from datetime import UTC, datetime
 from raidlib.lake import layout
 from raidlib.lake.bronze_batches import BronzeBatch, iter_manifest_ids, list_landed_batches
 from raidlib.lake.lake import Lake
+from raidlib.lake.listing import json_record_names
 
 
 def processed_batch_ids(lake: Lake) -> set[str]:
     """Ids of every batch marked processed (full, paginated listing of the marker folder)."""
-    fs = lake.fs("silver")
     folder = lake.path("silver", layout.state_key(layout.PROCESSED_BATCHES))
-    if not fs.exists(folder):
-        return set()
-    ids: set[str] = set()
-    for _, _, files in fs.walk(folder, maxdepth=1):
-        ids.update(
-            n[: -len(".json")] for n in files if n.endswith(".json") and not n.startswith(".")
-        )
-    return ids
+    return set(json_record_names(lake.fs("silver"), folder))
 
 
 def unprocessed_batch_ids(lake: Lake) -> list[str]:

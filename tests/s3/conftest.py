@@ -9,6 +9,7 @@ was written before a stop is still there after the restart, like a real server c
 
 from __future__ import annotations
 
+import collections
 import os
 import socket
 import time
@@ -16,9 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+import s3fs
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
@@ -174,3 +177,18 @@ def s3_settings(moto_s3: MotoS3) -> Iterator[Settings]:
 def s3_lake(s3_settings: Settings) -> Lake:
     """The lake over the moto buckets, built exactly as the product builds it."""
     return Lake.from_settings(s3_settings)
+
+
+@pytest.fixture
+def s3_requests(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
+    """Every S3 API call s3fs makes from now on, counted by operation and bucket
+    (``"list_objects_v2 silver"``)."""
+    calls: collections.Counter[str] = collections.Counter()
+    original = s3fs.S3FileSystem._call_s3
+
+    async def counting(self: s3fs.S3FileSystem, method: str, *args: Any, **kwargs: Any) -> Any:
+        calls[f"{method} {kwargs.get('Bucket')}"] += 1
+        return await original(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_call_s3", counting)
+    return calls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import time
 import uuid
@@ -52,6 +53,34 @@ def test_receiver_lands_on_s3(s3_settings: Settings, s3_lake: Lake, moto_s3: Mot
     assert landed.batch_id == B0001
     assert sorted(landed.paths) == [f"bronze/{key}" for key in expected]
     assert landed.json_bytes == sum(s3_lake.fs("bronze").size(p) for p in landed.paths)
+
+
+def test_reading_a_landed_batch_is_one_get_per_object(
+    s3_settings: Settings, s3_lake: Lake, s3_requests: collections.Counter[str]
+) -> None:
+    """s3fs asks an object's size (a HEAD) before a plain read; for these small objects that
+    doubled the requests: 10,000 landed batches took 20,000 requests to read their manifests."""
+    from raidlib.backend import resolve_backend
+    from raidlib.lake.bronze_reader import read_bronze
+    from raidlib.lake.gold_store import recorded_fingerprint
+
+    events = [e for e in campaign() if e["raid_id"] == "raid001"][:5]
+    events += [e for e in campaign() if e["raid_id"] == "raid002"][:5]
+    body = {"batch_id": B0001, "events": events}
+    client = create_app(s3_settings, s3_lake).test_client()
+    assert client.post("/events", json=body).status_code == 201
+
+    s3_requests.clear()
+    (batch,) = bronze_batches.list_landed_batches(s3_lake)
+    read = read_bronze(s3_lake, [batch], resolve_backend("pandas"))
+    assert recorded_fingerprint(s3_lake, "raid001") is None  # gold never built: one 404
+    assert len(batch.paths) == 2 and read.lines == 10
+    # one listing of the manifests, then one GET for the manifest and for each object
+    assert dict(s3_requests) == {
+        "list_objects_v2 bronze": 1,
+        "get_object bronze": 3,
+        "get_object gold": 1,
+    }
 
 
 def test_receiver_answers_503_while_s3_is_down(
