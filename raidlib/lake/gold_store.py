@@ -157,7 +157,7 @@ def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dic
 def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:
     """Every silver row of the given raids (all their ``event_date`` partitions) as one frame."""
     files = {
-        silver_partition(raid, day): [f.path for f in listed]
+        silver_partition(raid, day): listed
         for (raid, day), listed in _silver_listing(lake, raid_ids).items()
     }
     order = {raid: i for i, raid in enumerate(raid_ids)}  # rows in the callers' raid order
@@ -186,9 +186,7 @@ def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
         )
     listed = list_partition_files(lake, "gold", table.name, table.partition_columns)
     files = {
-        gold_partition(table.name, **dict(zip(table.partition_columns, values, strict=True))): [
-            f.path for f in found
-        ]
+        gold_partition(table.name, **dict(zip(table.partition_columns, values, strict=True))): found
         for values, found in listed.items()
     }
     return read_partitions(

@@ -34,8 +34,9 @@ from raidlib.lake.frames import (
 )
 from raidlib.lake.lake import Lake, Layer
 from raidlib.lake.layout import parse_hive_parts
-from raidlib.lake.listing import partition_files
+from raidlib.lake.listing import ListedFile, partition_files
 from raidlib.lake.parquet_gpu import decode_files, encode_files, gpu_encodes
+from raidlib.lake.s3 import cat_listed
 from raidlib.threads import map_in_threads
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def write_table_file(lake: Lake, layer: Layer, relative: str, table: pa.Table) -
 
 
 def fetch_partition_files(
-    lake: Lake, layer: Layer, partition: str, files: Sequence[str] | None = None
+    lake: Lake, layer: Layer, partition: str, files: Sequence[ListedFile] | None = None
 ) -> list[bytes]:
     """The contents of a partition's files: ``files`` when a listing gave them, else those
     :func:`partition_files` lists now.
@@ -142,7 +143,7 @@ def fetch_partition_files(
     fs = lake.fs(layer)
     if files is not None:
         try:
-            return [fs.cat_file(path) for path in files]
+            return [cat_listed(fs, f.path, f.size) for f in files]
         except FileNotFoundError:
             pass
     return [fs.cat_file(path) for path in partition_files(lake, layer, partition)]
@@ -153,7 +154,7 @@ def read_partition_table(
     layer: Layer,
     partition: str,
     file_schema: pa.Schema,
-    files: Sequence[str] | None = None,
+    files: Sequence[ListedFile] | None = None,
 ) -> pa.Table:
     """The partition's rows with ``file_schema`` plus its Hive columns (as strings), or 0 rows.
 
@@ -179,7 +180,7 @@ def read_partitions(
     backend: Backend,
     *,
     schema: pa.Schema | None = None,
-    files: Mapping[str, Sequence[str]] | None = None,
+    files: Mapping[str, Sequence[ListedFile]] | None = None,
 ) -> Any:
     """Several partitions as one frame on ``backend``.
 
@@ -228,7 +229,7 @@ def _read_partitions_gpu(
     file_schema: pa.Schema,
     backend: Backend,
     schema: pa.Schema | None,
-    files: Mapping[str, Sequence[str]] | None = None,
+    files: Mapping[str, Sequence[ListedFile]] | None = None,
 ) -> Any:
     """cuDF branch of :func:`read_partitions`: files fetched on threads, then decoded together
     on the GPU (:func:`raidlib.lake.parquet_gpu.decode_files`); the frame equals the pyarrow

@@ -60,6 +60,14 @@ def cat_object(fs: Any, path: str) -> bytes:
     return fs.cat_file(path)
 
 
+def cat_listed(fs: Any, path: str, size: int | None) -> bytes:
+    """A listed object's bytes: one GET (:func:`cat_object`) when the listing's ``size`` is
+    within s3fs's block size, else s3fs's own read (ranged and parallel past that size)."""
+    if size is not None and size <= getattr(fs, "default_block_size", 0):
+        return cat_object(fs, path)
+    return fs.cat_file(path)
+
+
 def s3_storage_options(settings: Settings) -> dict[str, Any]:
     """s3fs keyword arguments for the lake's ``s3://`` roots.
 

@@ -10,7 +10,12 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from raidlib.lake import Lake, layout
-from raidlib.lake.s3 import CHECKSUM_CONFIG, prefect_result_storage, s3_storage_options
+from raidlib.lake.s3 import (
+    CHECKSUM_CONFIG,
+    cat_listed,
+    prefect_result_storage,
+    s3_storage_options,
+)
 from raidlib.settings import Settings
 
 from .conftest import ACCESS_KEY, REGION, SECRET_KEY, MotoS3
@@ -73,6 +78,28 @@ def test_hand_built_lake_gets_the_same_s3_defaults(moto_s3: MotoS3) -> None:
     assert fs.config_kwargs == {**CHECKSUM_CONFIG, "connect_timeout": 5.0, "read_timeout": 15.0}
     assert fs.dircache.use_listings_cache is False
     assert fs.retries == 1  # botocore's attempts only, not 5 s3fs rounds of them
+
+
+def test_big_or_unsized_objects_keep_s3fs_ranged_reads(
+    s3_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only an object listed within s3fs's block size is read with one plain GET; a bigger or
+    unsized one keeps s3fs's read (a HEAD for the size, then parallel ranges past a block)."""
+    fs = s3_lake.fs("silver")
+    path = s3_lake.path("silver", "x/blob.bin")
+    fs.pipe_file(path, b"0123456789" * 10)
+    calls: list[dict[str, Any]] = []
+    original = fs.cat_file
+
+    def spy(p: str, **kwargs: Any) -> bytes:
+        calls.append(kwargs)
+        return original(p, **kwargs)
+
+    monkeypatch.setattr(fs, "cat_file", spy)  # s3fs's cat_file is an instance attribute
+    block = fs.default_block_size
+    assert cat_listed(fs, path, 100) == cat_listed(fs, path, block + 1) == b"0123456789" * 10
+    cat_listed(fs, path, None)
+    assert calls == [{"max_concurrency": 1}, {}, {}]
 
 
 def test_write_bytes_atomic_on_s3(s3_lake: Lake, moto_s3: MotoS3) -> None:
