@@ -32,6 +32,7 @@ from raidlib.lake.listing import (
     ListedFile,
     list_partition_files,
     list_partitions,
+    list_raid_partition_files,
     partition_files,
 )
 from raidlib.lake.parquet import (
@@ -42,7 +43,7 @@ from raidlib.lake.parquet import (
     write_partition_table,
 )
 from raidlib.lake.s3 import cat_object
-from raidlib.silver.schema import SILVER_FILE_SCHEMA, SILVER_SCHEMA
+from raidlib.silver.schema import PARTITION_COLUMNS, SILVER_FILE_SCHEMA, SILVER_SCHEMA
 from raidlib.threads import map_in_threads
 
 GOLD_STATE_DIR = "_state/gold_inputs"
@@ -51,7 +52,7 @@ GOLD_STATE_DIR = "_state/gold_inputs"
 def silver_raid_partitions(lake: Lake, raid_id: str | None = None) -> list[dict[str, str]]:
     """``[{"raid_id", "event_date"}]`` of silver partitions (of one raid when given)."""
     fixed = {"raid_id": raid_id} if raid_id else {}
-    return list_partitions(lake, "silver", DATASET, ("raid_id", "event_date"), **fixed)
+    return list_partitions(lake, "silver", DATASET, PARTITION_COLUMNS, **fixed)
 
 
 def silver_raid_ids(lake: Lake) -> list[str]:
@@ -62,24 +63,8 @@ def silver_raid_ids(lake: Lake) -> list[str]:
 def _silver_listing(
     lake: Lake, raid_ids: Sequence[str] | None
 ) -> dict[tuple[str, ...], list[ListedFile]]:
-    """Silver partitions with their files, of ``raid_ids`` (every raid when ``None``).
-
-    Up to :data:`READ_WORKERS` raids: one listing of each raid's own folder, at once; more:
-    one listing of the whole dataset, filtered. Either way a few requests, not a few per raid.
-    """
-    keys = ("raid_id", "event_date")
-    if raid_ids is None:
-        return list_partition_files(lake, "silver", DATASET, keys)
-    raids = set(raid_ids)
-    if len(raids) > READ_WORKERS:
-        listed = list_partition_files(lake, "silver", DATASET, keys)
-        return {k: v for k, v in listed.items() if k[0] in raids}
-    found = map_in_threads(
-        lambda raid: list_partition_files(lake, "silver", DATASET, keys, raid_id=raid),
-        sorted(raids),
-        READ_WORKERS,
-    )
-    return {k: v for one in found for k, v in one.items()}
+    """Silver partitions with their files, of ``raid_ids`` (every raid when ``None``)."""
+    return list_raid_partition_files(lake, "silver", DATASET, PARTITION_COLUMNS, raid_ids)
 
 
 def silver_fingerprints(

@@ -8,11 +8,15 @@ each file's size and version, so that readers and gold's change detection need n
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from raidlib.lake.lake import Lake, Layer
+from raidlib.threads import map_in_threads
+
+RAID_LISTINGS_AT_ONCE = 8
+"""Raids listed one folder each (concurrently) before one listing of the whole dataset pays."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,34 @@ def list_partition_files(
             entry = ListedFile(name, info.get("size"), version_token(info))
             listed.setdefault(tuple(values[k] for k in keys), []).append(entry)
     return {k: sorted(v, key=lambda f: f.path) for k, v in sorted(listed.items())}
+
+
+def list_raid_partition_files(
+    lake: Lake,
+    layer: Layer,
+    dataset: str,
+    keys: Sequence[str],
+    raid_ids: Collection[str] | None,
+) -> dict[tuple[str, ...], list[ListedFile]]:
+    """:func:`list_partition_files` of ``raid_ids`` only (every raid when ``None``); ``keys``
+    starts with ``raid_id``.
+
+    Up to :data:`RAID_LISTINGS_AT_ONCE` raids: one listing of each raid's own folder, at once;
+    more: one listing of the whole dataset, filtered. Either way a few requests, not a few per
+    partition.
+    """
+    if raid_ids is None:
+        return list_partition_files(lake, layer, dataset, keys)
+    raids = set(raid_ids)
+    if len(raids) > RAID_LISTINGS_AT_ONCE:
+        listed = list_partition_files(lake, layer, dataset, keys)
+        return {k: v for k, v in listed.items() if k[0] in raids}
+    found = map_in_threads(
+        lambda raid: list_partition_files(lake, layer, dataset, keys, raid_id=raid),
+        sorted(raids),
+        RAID_LISTINGS_AT_ONCE,
+    )
+    return {k: v for one in found for k, v in one.items()}
 
 
 def list_partitions(

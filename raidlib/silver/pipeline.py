@@ -48,6 +48,7 @@ from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.bronze_reader import BronzeRead, read_bronze
 from raidlib.lake.frames import frame_to_table, table_to_frame
 from raidlib.lake.lake import Lake
+from raidlib.lake.listing import list_raid_partition_files
 from raidlib.lake.parquet import read_partitions, write_partition_files
 from raidlib.lake.quarantine import write_quarantine
 from raidlib.lake.state import find_unprocessed_batches, mark_processed
@@ -55,7 +56,12 @@ from raidlib.silver.build import build_silver_partitions, touched_partitions
 from raidlib.silver.cast import cast_bronze
 from raidlib.silver.enrich import enrich
 from raidlib.silver.rules import DEFAULT_RULE_PARAMS, RuleParams, check_rules, count_reasons
-from raidlib.silver.schema import QUARANTINE_FILE_SCHEMA, SILVER_FILE_SCHEMA, SILVER_SCHEMA
+from raidlib.silver.schema import (
+    PARTITION_COLUMNS,
+    QUARANTINE_FILE_SCHEMA,
+    SILVER_FILE_SCHEMA,
+    SILVER_SCHEMA,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +143,19 @@ def _backend_of(lib: Any) -> Backend:
 
 
 def read_silver_partitions(lake: Lake, keys: list[tuple[str, str]], backend: Backend) -> Any:
-    """The stored rows of the given ``(raid_id, event_date)`` partitions (empty when new)."""
-    rels = [layout.silver_partition(r, d) for r, d in keys]
-    return read_partitions(lake, "silver", rels, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA)
+    """The stored rows of the given ``(raid_id, event_date)`` partitions (empty when new).
+
+    The raids' folders are listed once (not each partition folder twice), and the listing's
+    files are read, so on S3 a partition costs one GET per file.
+    """
+    listed = list_raid_partition_files(
+        lake, "silver", layout.DATASET, PARTITION_COLUMNS, {raid for raid, _ in keys}
+    )
+    wanted = [(key, layout.silver_partition(*key)) for key in keys]
+    files = {rel: listed[key] for key, rel in wanted if key in listed}
+    return read_partitions(
+        lake, "silver", list(files), SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA, files=files
+    )
 
 
 def write_silver_partitions(

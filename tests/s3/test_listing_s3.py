@@ -108,3 +108,29 @@ def test_read_gold_table_lists_once(s3_lake: Lake, s3_requests: collections.Coun
     assert list(frame.columns) == table.schema.names and len(frame) == 0
     # one listing, then one GET per (small) file: the listing's sizes spare s3fs's HEAD
     assert dict(s3_requests) == {"list_objects_v2 gold": 1, "get_object gold": 6}
+
+
+def test_silver_reads_touched_partitions_from_one_listing_per_raid(
+    s3_lake: Lake, s3_requests: collections.Counter[str]
+) -> None:
+    """An incremental silver step reads the partitions its batches touch: one listing of each
+    raid's folder and one GET per file, not two listings and a HEAD per partition."""
+    from raidlib.backend import pandas_backend
+    from raidlib.silver.pipeline import read_silver_partitions
+    from raidlib.silver.schema import SILVER_FILE_SCHEMA
+
+    for raid in ("raid000", "raid001"):
+        for day in DAYS:
+            partition = layout.silver_partition(raid, day)
+            write_partition_table(s3_lake, "silver", partition, SILVER_FILE_SCHEMA.empty_table())
+    touched = [("raid000", DAYS[0]), ("raid000", DAYS[1]), ("raid001", DAYS[1])]
+    s3_requests.clear()
+    frame = read_silver_partitions(s3_lake, [*touched, ("raid002", DAYS[0])], pandas_backend("t"))
+    assert len(frame) == 0  # empty files: what is counted is the requests
+    # one listing per raid and a GET per file; the new raid002 costs s3fs two more requests
+    # (a HEAD and a listing) to tell a missing folder from a file
+    assert dict(s3_requests) == {
+        "list_objects_v2 silver": 3 + 1,
+        "head_object silver": 1,
+        "get_object silver": len(touched),
+    }
