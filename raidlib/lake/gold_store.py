@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from raidlib.backend import Backend
-from raidlib.gold.schema import GOLD_SCHEMAS, GoldTable
+from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
 from raidlib.lake.layout import DATASET, gold_partition, parse_hive_parts, silver_partition
@@ -152,20 +152,13 @@ def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend)
     )
 
 
-def gold_table_partitions(lake: Lake, table: GoldTable, raid_id: str | None = None) -> list[str]:
-    """Relative partition folders of a gold table (of one raid when given)."""
-    if not table.partition_columns:
-        return [gold_partition(table.name)] if partition_files(lake, "gold", table.name) else []
-    fixed = {"raid_id": raid_id} if raid_id and "raid_id" in table.partition_columns else {}
-    found = list_partitions(lake, "gold", table.name, table.partition_columns, **fixed)
-    return [gold_partition(table.name, **p) for p in found]
-
-
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     """A whole gold table (every partition) as one frame in its declared in-memory schema."""
     table = GOLD_SCHEMAS[name]
-    if not table.partition_columns:
-        partitions = gold_table_partitions(lake, table)
+    if not table.partition_columns:  # dim_player: one folder
+        partitions = (
+            [gold_partition(table.name)] if partition_files(lake, "gold", table.name) else []
+        )
         return read_partitions(
             lake, "gold", partitions, table.file_schema, backend, schema=table.schema
         )
@@ -200,10 +193,12 @@ def write_gold_table_for_raids(
         partition = gold_partition(name, **selector)
         written.append(write_partition_table(lake, "gold", partition, part))
     keep = {p.rsplit("/", 1)[0] for p in written}
-    for raid in raid_ids:
-        for partition in gold_table_partitions(lake, table, raid):
-            if lake.path("gold", partition) not in keep:
-                delete_partition(lake, "gold", partition)
+    # every partition these raids have now, from one listing per raid (or one of the table)
+    existing = list_raid_partition_files(lake, "gold", table.name, keys, raid_ids)
+    for values in existing:
+        partition = gold_partition(name, **dict(zip(keys, values, strict=True)))
+        if lake.path("gold", partition) not in keep:
+            delete_partition(lake, "gold", partition)
     return written
 
 
