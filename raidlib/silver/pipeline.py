@@ -23,11 +23,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -55,6 +51,7 @@ from raidlib.lake.state import find_unprocessed_batches, mark_processed
 from raidlib.silver.build import build_silver_partitions, touched_partitions
 from raidlib.silver.cast import cast_bronze
 from raidlib.silver.enrich import enrich
+from raidlib.silver.report import SilverRunReport, combine_reports
 from raidlib.silver.rules import DEFAULT_RULE_PARAMS, RuleParams, check_rules, count_reasons
 from raidlib.silver.schema import (
     PARTITION_COLUMNS,
@@ -73,42 +70,6 @@ class PreparedBronze:
     clean: Any
     quarantined: Any
     rows_in: int
-
-
-@dataclass
-class SilverRunReport:
-    """What one incremental step did. ``rows_in == rows_added + rows_quarantined + duplicates_removed``."""
-
-    batches: list[str] = field(default_factory=list)
-    rows_in: int = 0
-    rows_added: int = 0
-    duplicates_removed: int = 0
-    rows_quarantined: int = 0
-    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
-    late_events: int = 0
-    partitions_written: list[str] = field(default_factory=list)
-    quarantine_files: list[str] = field(default_factory=list)
-    backend: str = ""
-    """Backend(s) that did the work, e.g. ``cudf``, ``pandas`` or ``cudf + pandas (…why…)``."""
-    read_by_pyarrow: list[str] = field(default_factory=list)
-    """On a GPU backend: batches whose JSON the GPU reader handed to pyarrow (see bronze_gpu)."""
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Wall time per stage (read, prepare, rebuild, write, quarantine, mark): where a slow
-    step spends it, without a profiler."""
-
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        """Add the wall time of the ``with`` body to ``stage_seconds[stage]``."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            elapsed = time.perf_counter() - started
-            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + elapsed
-
-    def stage_summary(self) -> str:
-        """``read 1.2 s, prepare 0.4 s, …`` in stage order."""
-        return ", ".join(f"{stage} {s:.2f} s" for stage, s in self.stage_seconds.items())
 
 
 def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -> PreparedBronze:
@@ -246,27 +207,6 @@ def process_batches(
     return combine_reports(reports)
 
 
-def combine_reports(reports: list[SilverRunReport]) -> SilverRunReport:
-    """Several reports (chunks, or concurrent groups) as one; backends listed once each."""
-    total = SilverRunReport()
-    for r in reports:
-        total.batches += r.batches
-        total.rows_in += r.rows_in
-        total.rows_added += r.rows_added
-        total.duplicates_removed += r.duplicates_removed
-        total.rows_quarantined += r.rows_quarantined
-        total.late_events += r.late_events
-        total.partitions_written += r.partitions_written
-        total.quarantine_files += r.quarantine_files
-        total.read_by_pyarrow += r.read_by_pyarrow
-        for reason, n in r.quarantined_by_reason.items():
-            total.quarantined_by_reason[reason] = total.quarantined_by_reason.get(reason, 0) + n
-        for stage, seconds in r.stage_seconds.items():
-            total.stage_seconds[stage] = total.stage_seconds.get(stage, 0.0) + seconds
-    total.backend = " + ".join(dict.fromkeys(r.backend for r in reports if r.backend))
-    return total
-
-
 def _process_chunk(
     lake: Lake, backend: Backend, batches: list[BronzeBatch], params: RuleParams
 ) -> SilverRunReport:
@@ -319,7 +259,3 @@ def process_new_bronze(
 ) -> SilverRunReport:
     """One incremental step: every landed, unprocessed bronze batch (oldest first) into silver."""
     return process_batches(lake, backend, find_unprocessed_batches(lake, max_batches), params)
-
-
-def reason_counts(quarantined: Any) -> Counter[str]:
-    return Counter(count_reasons(quarantined))

@@ -27,12 +27,8 @@ from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.layout import parse_hive_parts
 from raidlib.lake.state import find_unprocessed_batches
 from raidlib.settings import Settings
-from raidlib.silver.pipeline import (
-    SilverRunReport,
-    combine_reports,
-    estimate_batch_bytes,
-    process_batches,
-)
+from raidlib.silver.pipeline import estimate_batch_bytes, process_batches
+from raidlib.silver.report import SilverRunReport, combine_reports
 from raidlib.silver.rules import RuleParams
 from raidlib.tasks.retrying import LAKE_IO_RETRIES
 

@@ -75,7 +75,7 @@ def test_flows_follow_raidlib_backend_unless_told_otherwise(
 def test_data_quality_table_counts_batches_the_gpu_reader_handed_over():
     """A cuDF run says how many bronze batches its JSON reader passed to pyarrow; pandas runs
     (which read everything with pyarrow anyway) show no such row."""
-    from raidlib.silver.pipeline import SilverRunReport, combine_reports
+    from raidlib.silver.report import SilverRunReport, combine_reports
     from raidlib.tasks.silver import data_quality_rows
 
     metric = "batches the GPU JSON reader handed to pyarrow"

@@ -20,6 +20,7 @@ from raidlib.lake.quarantine import read_quarantine
 from raidlib.lake.state import find_unprocessed_batches, processed_batch_ids
 from raidlib.silver import pipeline
 from raidlib.silver.pipeline import process_batches, process_new_bronze, read_silver_partitions
+from raidlib.silver.report import combine_reports
 
 bronze = sys.modules["raidlib_tests_bronze_factory"]  # loaded by the root conftest
 
@@ -88,7 +89,7 @@ def test_the_report_says_where_the_time_went_and_chunks_add_up(lake, factory, ba
     assert list(report.stage_seconds) == stages
     assert all(seconds >= 0 for seconds in report.stage_seconds.values())
     assert report.stage_summary().startswith("read ")
-    both = pipeline.combine_reports([report, report])
+    both = combine_reports([report, report])
     assert both.stage_seconds == {s: 2 * report.stage_seconds[s] for s in stages}
 
 
