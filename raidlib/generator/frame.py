@@ -73,9 +73,6 @@ class FrameBuilder:
     def __len__(self) -> int:
         return sum(len(t) for t, _, _ in self._blocks)
 
-    def max_time(self) -> int:
-        return max((int(t.max()) for t, _, _ in self._blocks), default=0)
-
     def build(
         self,
         *,

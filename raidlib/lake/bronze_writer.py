@@ -286,6 +286,3 @@ class BronzeWriter:
             ingest_timestamp=ingest_timestamp,
             locks=self.locks,
         )
-
-    def is_landed(self, batch_id: str) -> bool:
-        return read_manifest(self.lake, batch_id) is not None

@@ -16,7 +16,6 @@ list rewritten each run:
 from __future__ import annotations
 
 import json
-import posixpath
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -60,16 +59,3 @@ def mark_processed(
 
     # One small object per batch: on S3 each is a round trip, so they are written concurrently.
     return lake.write_many_atomic("silver", [marker(b) for b in batch_ids])
-
-
-def unmark_processed(lake: Lake, batch_ids: Iterable[str]) -> None:
-    """Forget markers (forces those batches to be processed again on the next run)."""
-    fs = lake.fs("silver")
-    for batch_id in batch_ids:
-        path = lake.path("silver", layout.processed_batch_key(batch_id))
-        if fs.exists(path):
-            fs.rm(path)
-
-
-def marker_path(lake: Lake, batch_id: str) -> str:
-    return posixpath.join(lake.path("silver"), layout.processed_batch_key(batch_id))

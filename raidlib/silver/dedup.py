@@ -46,8 +46,3 @@ def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
     if superseded is None:
         return frame
     return frame[~superseded].reset_index(drop=True)
-
-
-def count_duplicates(frame: Any) -> int:
-    """How many rows :func:`deduplicate` would remove."""
-    return int(frame.duplicated(subset=list(DEDUP_KEY)).sum())

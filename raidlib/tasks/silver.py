@@ -9,7 +9,6 @@ the last writer win.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -169,7 +168,3 @@ def data_quality_rows(report: SilverRunReport) -> list[dict[str, Any]]:
         for reason, n in sorted(report.quarantined_by_reason.items())
     ]
     return rows
-
-
-def report_dict(report: SilverRunReport) -> dict[str, Any]:
-    return asdict(report)
