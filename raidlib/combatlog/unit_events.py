@@ -17,13 +17,11 @@ from raidlib.combatlog.report import ParseReport
 from raidlib.combatlog.state import Encounter
 from raidlib.combatlog.tables import (
     FLAG_TYPE_GUARDIAN,
-    FLAG_TYPE_NPC,
-    FLAG_TYPE_OBJECT,
     FLAG_TYPE_PET,
-    FLAG_TYPE_PLAYER,
     POWER_TYPES,
     school_name,
 )
+from raidlib.combatlog.targets import add_boss_health, add_target_columns, remember_bosses
 
 COUNT_ABSORBED_AS_DAMAGE = False
 """The one switch of the damage definition: add the ``absorbed`` part to damage done."""
@@ -66,9 +64,39 @@ def unit_event_frame(
     """A chunk's unit rows as events (wire columns plus ``line`` and ``ts_ms``); rows that
     carry nothing (damage all overkill, heal all overheal, an unknown power) are counted in
     ``report`` and dropped. Also notes each pull's boss unit on the chunk's encounters."""
-    rows = chunk.rows
+    rows, value, resource = _rows_with_a_value(chunk.rows, report)
     if not len(rows):
         return pd.DataFrame()
+    kind = rows["kind"].to_numpy()
+    encs = _encounter_table(chunk.encounters)
+    inside = rows["encounter"].to_numpy() >= 0
+    safe = np.where(inside, rows["encounter"].to_numpy(), 0)  # a row's pull (0 outside one)
+
+    out = _event_columns(rows, kind, encs, inside, safe)
+    _add_source_columns(out, rows, chunk, player_level)
+    _add_ability_columns(out, rows, kind, value)
+    add_target_columns(out, rows, encs, inside, safe, boss_ids)
+    add_boss_health(out, rows, value)
+    remember_bosses(chunk.encounters, encs, rows, inside, safe, out)
+    _add_resource_columns(out, rows, kind, resource)
+    out["data_quality_flags"] = _flags(rows, kind, rows["over"].to_numpy())
+    for col in (
+        "damage_amount",
+        "healing_amount",
+        "resource_amount_after",
+        "resource_amount_before",
+    ):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def _rows_with_a_value(
+    rows: pd.DataFrame, report: ParseReport
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The rows that carry something, with each one's damage or healing done and resource
+    name; the others are counted in ``report`` by reason."""
+    if not len(rows):
+        return rows, np.zeros(0), np.zeros(0, dtype=object)
     kind = rows["kind"].to_numpy()
     amount = rows["amount"].to_numpy()
     over = rows["over"].to_numpy()
@@ -77,27 +105,21 @@ def unit_event_frame(
     heal = kind == "heal"
     value[dmg] = effective_damage(amount[dmg], over[dmg], rows["absorbed"].to_numpy()[dmg])
     value[heal] = effective_healing(amount[heal], over[heal])
-    power = rows["power_type"].to_numpy()
-    energize = kind == "energize"
-    resource = pd.Series(power).map(POWER_TYPES).to_numpy(dtype=object)
-    keep = np.ones(len(rows), bool)
+    resource = pd.Series(rows["power_type"].to_numpy()).map(POWER_TYPES).to_numpy(dtype=object)
     drop_dmg = dmg & (value <= 0)
     drop_heal = heal & (value <= 0)
-    drop_power = energize & pd.isna(resource)
+    drop_power = (kind == "energize") & pd.isna(resource)
     report.skip("damage_zero_after_overkill_or_absorb", int(drop_dmg.sum()))
     report.skip("heal_all_overheal", int(drop_heal.sum()))
     report.skip("energize_unsupported_power_type", int(drop_power.sum()))
-    keep &= ~(drop_dmg | drop_heal | drop_power)
-    rows = rows[keep].reset_index(drop=True)
-    value, resource, kind = value[keep], resource[keep], kind[keep]
-    energize, amount, over = energize[keep], amount[keep], over[keep]
-    if not len(rows):
-        return pd.DataFrame()
+    keep = ~(drop_dmg | drop_heal | drop_power)
+    return rows[keep].reset_index(drop=True), value[keep], resource[keep]
 
-    enc_idx = rows["encounter"].to_numpy()
-    encs = _encounter_table(chunk.encounters)
-    inside = enc_idx >= 0
-    safe = np.where(inside, enc_idx, 0)
+
+def _event_columns(
+    rows: pd.DataFrame, kind: np.ndarray, encs: pd.DataFrame, inside: np.ndarray, safe: np.ndarray
+) -> pd.DataFrame:
+    """line, ts_ms, event_type and the pull's columns (null outside a pull)."""
 
     def per_enc(column: str) -> np.ndarray:
         if not len(encs):
@@ -125,7 +147,14 @@ def unit_event_frame(
     )
     out["encounter_duration_ms"] = pd.array(np.where(dur >= 0, dur, 0), dtype="Int64")
     out.loc[~inside, "encounter_duration_ms"] = pd.NA
+    return out
 
+
+def _add_source_columns(
+    out: pd.DataFrame, rows: pd.DataFrame, chunk: ParsedChunk, player_level: int | None
+) -> None:
+    """The actor: id, name (its GUID when nameless), class and role from COMBATANT_INFO, and
+    ``player_level`` on players."""
     actor = rows["actor_guid"].astype(object)
     out["source_player_id"] = actor.to_numpy()
     names = rows["actor_name"].astype(object).where(rows["actor_name"].notna(), actor)
@@ -143,6 +172,11 @@ def unit_event_frame(
         out["source_player_level"] = pd.NA
     out.loc[~is_player, "source_player_level"] = pd.NA
 
+
+def _add_ability_columns(
+    out: pd.DataFrame, rows: pd.DataFrame, kind: np.ndarray, value: np.ndarray
+) -> None:
+    """The spell, the amounts done and the hit's flags."""
     out["ability_id"] = rows["spell_id"].astype(object).to_numpy()
     out["ability_name"] = rows["spell_name"].astype(object).to_numpy()
     school = rows["school"].to_numpy()
@@ -154,118 +188,23 @@ def unit_event_frame(
     out["is_blocked"] = np.nan_to_num(rows["blocked"].to_numpy()) > 0
     out["is_absorbed"] = (np.nan_to_num(rows["absorbed"].to_numpy()) > 0) & (kind == "damage")
 
-    dst = rows["dst_guid"].astype(object)
-    no_target = dst.eq("0000000000000000").to_numpy() | dst.isna().to_numpy()
-    out["target_entity_id"] = np.where(no_target, None, dst.to_numpy())
-    out["target_entity_name"] = np.where(
-        no_target, None, rows["dst_name"].astype(object).to_numpy()
-    )
-    out["target_entity_type"] = _target_types(rows, encs, safe, inside, boss_ids, no_target)
-    _boss_health(out, rows, value)
-    _remember_bosses(chunk.encounters, encs, rows, inside, safe, out)
 
+def _add_resource_columns(
+    out: pd.DataFrame, rows: pd.DataFrame, kind: np.ndarray, resource: np.ndarray
+) -> None:
+    """mana_regeneration's resource and its amounts (after: the advanced block, when it
+    describes the receiver)."""
+    energize = kind == "energize"
     cur_power = rows["cur_power"].to_numpy()
     info_is_dst = (rows["info_guid"] == rows["dst_guid"]).fillna(False).to_numpy(dtype=bool)
     after = np.where(energize & info_is_dst & ~np.isnan(cur_power), cur_power, np.nan)
-    out["resource_type"] = np.where(energize, resource, None)
+    resource_type = resource.copy()
+    resource_type[~energize] = None
+    out["resource_type"] = resource_type
     out["resource_amount_after"] = after
-    out["resource_amount_before"] = np.clip(after - np.nan_to_num(amount), 0, None)
-    out["data_quality_flags"] = _flags(rows, kind, over)
-    for col in (
-        "damage_amount",
-        "healing_amount",
-        "resource_amount_after",
-        "resource_amount_before",
-    ):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
-    return out
-
-
-def _target_types(
-    rows: pd.DataFrame,
-    encs: pd.DataFrame,
-    safe: np.ndarray,
-    inside: np.ndarray,
-    boss_ids: set[int],
-    no_target: np.ndarray,
-) -> np.ndarray:
-    flags = rows["dst_flags"].to_numpy()
-    name = rows["dst_name"].astype(object).to_numpy()
-    boss = np.zeros(len(rows), bool)
-    if len(encs):
-        full = encs["name"].to_numpy(dtype=object)[safe]
-        short = encs["short"].to_numpy(dtype=object)[safe]
-        boss = inside & ((name == full) | (name == short))
-    if boss_ids:
-        npc = rows["dst_guid"].astype(object).str.split("-").str[5]
-        boss |= npc.isin({str(i) for i in boss_ids}).to_numpy(dtype=bool)
-    player = (flags & FLAG_TYPE_PLAYER) != 0
-    obj = (flags & FLAG_TYPE_OBJECT) != 0
-    pet = (flags & (FLAG_TYPE_PET | FLAG_TYPE_GUARDIAN)) != 0
-    npc_flag = (flags & FLAG_TYPE_NPC) != 0
-    kinds = np.full(len(flags), None, dtype=object)
-    # The first matching rule wins, so apply them last to first.
-    rules = [
-        (no_target, None),
-        (player, "player"),
-        (boss, "boss"),
-        (obj, "interactive"),
-        (npc_flag & ~pet, "add"),
-    ]
-    for rule, kind in reversed(rules):
-        kinds[rule] = kind
-    return kinds
-
-
-def _boss_health(out: pd.DataFrame, rows: pd.DataFrame, value: np.ndarray) -> None:
-    """Boss HP % from the advanced block of damage rows whose block describes the boss."""
-    cur, mx = rows["cur_hp"].to_numpy(), rows["max_hp"].to_numpy()
-    on_boss = (out["target_entity_type"] == "boss").to_numpy()
-    described = (rows["info_guid"] == rows["dst_guid"]).fillna(False).to_numpy(dtype=bool)
-    ok = on_boss & described & (mx > 0) & (out["event_type"] == "combat_damage").to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        after = np.clip(cur / mx * 100.0, 0, 100)
-        before = np.clip((cur + value) / mx * 100.0, 0, 100)
-    out["target_entity_health_pct_after"] = np.where(ok, after, None)
-    out["target_entity_health_pct_before"] = np.where(ok, before, None)
-
-
-def _remember_bosses(
-    encounters: list[Encounter],
-    encs: pd.DataFrame,
-    rows: pd.DataFrame,
-    inside: np.ndarray,
-    safe: np.ndarray,
-    out: pd.DataFrame,
-) -> None:
-    """Note each encounter's boss unit (first line it appears on, as target or source).
-
-    ``encs``, ``inside`` and ``safe`` are :func:`unit_event_frame`'s table of ``encounters``
-    and its rows' positions in it."""
-    if not inside.any() or not encounters:
-        return
-    full = encs["name"].to_numpy(dtype=object)[safe]
-    short = encs["short"].to_numpy(dtype=object)[safe]
-    parts = []
-    for guid_col, name_col in (("dst_guid", "dst_name"), ("src_guid", "src_name")):
-        name = rows[name_col].astype(object).to_numpy()
-        hit = inside & ((name == full) | (name == short))
-        if guid_col == "dst_guid":
-            hit |= (out["target_entity_type"] == "boss").to_numpy()
-        parts.append(
-            pd.DataFrame(
-                {
-                    "enc": rows["encounter"][hit],
-                    "guid": rows[guid_col][hit],
-                    "line": rows["line"][hit],
-                }
-            )
-        )
-    firsts = pd.concat(parts).sort_values("line", kind="stable").drop_duplicates("enc")
-    for enc, guid, line in firsts.itertuples(index=False):
-        e = encounters[int(enc)]
-        if e.boss_guid is None or int(line) < (e.boss_first_line or 0):
-            e.boss_guid, e.boss_first_line = str(guid), int(line)
+    out["resource_amount_before"] = np.clip(
+        after - np.nan_to_num(rows["amount"].to_numpy()), 0, None
+    )
 
 
 def _flags(rows: pd.DataFrame, kind: np.ndarray, over: np.ndarray) -> list[list[str]]:
