@@ -91,6 +91,18 @@ def summarise_events(silver: Any) -> EventSummary:
     missing = [c for c in EVENT_COLUMNS if c not in silver.columns]
     if missing:
         raise ValueError(f"silver frame lacks columns {missing}")
+    ev = _flagged_events(silver)
+    difficulties = ev.groupby(["raid_id", "difficulty"]).agg(n=("timestamp", "count")).reset_index()
+    return EventSummary(
+        raids=_raid_rows(ev),
+        sources=_source_rows(ev),
+        targets=_no_npc_players(_target_rows(ev)),
+        difficulties=difficulties,
+    )
+
+
+def _flagged_events(silver: Any) -> Any:
+    """The columns gold reads, plus the per-event flags and amounts the groupings sum."""
     # A column selection is a new frame on both backends (pandas 3 is copy-on-write): adding
     # columns to it never touches ``silver``, so no deep copy of the strings is needed.
     ev = silver[list(EVENT_COLUMNS)]
@@ -116,7 +128,11 @@ def summarise_events(silver: Any) -> EventSummary:
     ev["boss_hp"] = (
         ev["target_entity_health_pct_after"].astype("float64").where(_flag(ttype == "boss"))
     )
+    return ev
 
+
+def _raid_rows(ev: Any) -> Any:
+    """:attr:`EventSummary.raids` from :func:`_flagged_events`."""
     raids = (
         ev.groupby("raid_id")
         .agg(
@@ -132,8 +148,13 @@ def summarise_events(silver: Any) -> EventSummary:
     first_us = raids["first_ts"].astype("datetime64[us]").astype("int64")
     last_us = raids["last_ts"].astype("datetime64[us]").astype("int64")
     raids["duration_ms"] = (last_us - first_us) // 1000
+    columns = ["raid_id", "event_date", "duration_ms", "boss_min_hp_pct", "any_success"]
+    return raids[[*columns, "all_healing"]]
 
-    sources = (
+
+def _source_rows(ev: Any) -> Any:
+    """:attr:`EventSummary.sources` from :func:`_flagged_events`."""
+    return (
         ev.groupby(_SOURCE_KEYS, dropna=False)
         .agg(
             ts=("timestamp", "max"),
@@ -146,6 +167,10 @@ def summarise_events(silver: Any) -> EventSummary:
         )
         .reset_index()
     )
+
+
+def _target_rows(ev: Any) -> Any:
+    """Targets of :func:`_flagged_events` with an id (before :func:`_no_npc_players`)."""
     targets = (
         ev.groupby(_TARGET_KEYS, dropna=False)
         .agg(
@@ -157,23 +182,7 @@ def summarise_events(silver: Any) -> EventSummary:
         )
         .reset_index()
     )
-    targets = _no_npc_players(targets.loc[targets["target_entity_id"].notna()])
-    difficulties = ev.groupby(["raid_id", "difficulty"]).agg(n=("timestamp", "count")).reset_index()
-    return EventSummary(
-        raids=raids[
-            [
-                "raid_id",
-                "event_date",
-                "duration_ms",
-                "boss_min_hp_pct",
-                "any_success",
-                "all_healing",
-            ]
-        ],
-        sources=sources,
-        targets=targets,
-        difficulties=difficulties,
-    )
+    return targets.loc[targets["target_entity_id"].notna()]
 
 
 def _no_npc_players(targets: Any) -> Any:
