@@ -27,6 +27,17 @@ def test_only_batches_with_a_manifest_count_as_landed(lake, factory):
     )
 
 
+def test_a_manifest_without_sizes_is_planned_by_its_event_count(lake, factory):
+    """Hand-written manifests (``paths``, ``events``) record no sizes: GPU planning falls back
+    to the event count times the policy's bytes per event."""
+    from raidlib.gpu_memory import MemoryPolicy
+
+    factory.write_batch(lake, [factory.make_event(i) for i in range(3)], batch_id="b-hand")
+    (batch,) = list_landed_batches(lake)
+    assert batch.json_bytes is None and batch.events == 3
+    assert batch.expected_json_bytes(MemoryPolicy(bytes_per_bronze_event=500)) == 1_500
+
+
 def test_more_than_a_thousand_manifests(lake):
     fs = lake.fs("bronze")
     folder = lake.path("bronze", "_batches")
