@@ -10,7 +10,7 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -60,28 +60,9 @@ def _read_body(state: ReceiverState) -> bytes:
 @bp.post("/events")
 def post_events() -> ResponseReturnValue:
     state = receiver_state()
-    denied = check_auth(state)
-    if denied is not None:
-        return denied
-    if not _is_json(request.mimetype):
-        state.stats.add(batches_rejected=1)
-        return json_error(
-            400,
-            "unsupported_content_type",
-            f"Content-Type must be application/json, got {request.mimetype or 'none'!r}",
-        )
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        state.stats.add(batches_rejected=1)
-        return json_error(400, "unsupported_content_type", f"the body must be UTF-8, not {charset}")
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):  # never guess: a compressed body is not JSON text
-        state.stats.add(batches_rejected=1)
-        return json_error(
-            415,
-            "unsupported_content_encoding",
-            f"Content-Encoding {encoding!r} is not supported; send the JSON uncompressed",
-        )
+    refused = _refusal(state)
+    if refused is not None:
+        return refused
     try:
         body = _read_body(state)
         batch = state.parser.parse(body, validation_context(state.settings.max_clock_skew_s))
@@ -101,15 +82,7 @@ def post_events() -> ResponseReturnValue:
     except Exception as exc:  # any storage error: nothing is acknowledged, the client retries
         log.exception("storage failed for batch %s", batch_id)
         state.stats.add(storage_failures=1)
-        response = json_error(
-            503,
-            "storage_failed",
-            f"the batch could not be written to bronze ({type(exc).__name__}); retry later",
-            batch_id=batch_id,
-            storage={"status": "failed"},
-        )
-        response.headers["Retry-After"] = "1"
-        return response
+        return _storage_failed(batch_id, exc)
 
     if landed.duplicate:
         state.stats.add(batches_duplicate=1)
@@ -135,4 +108,45 @@ def post_events() -> ResponseReturnValue:
         }
     )
     response.status_code = 201
+    return response
+
+
+def _refusal(state: ReceiverState) -> Response | None:
+    """The answer to a request refused before its body is read (auth, content type, charset,
+    encoding), or ``None`` to go on."""
+    denied = check_auth(state)
+    if denied is not None:
+        return denied
+    if not _is_json(request.mimetype):
+        state.stats.add(batches_rejected=1)
+        return json_error(
+            400,
+            "unsupported_content_type",
+            f"Content-Type must be application/json, got {request.mimetype or 'none'!r}",
+        )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        state.stats.add(batches_rejected=1)
+        return json_error(400, "unsupported_content_type", f"the body must be UTF-8, not {charset}")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # never guess: a compressed body is not JSON text
+        state.stats.add(batches_rejected=1)
+        return json_error(
+            415,
+            "unsupported_content_encoding",
+            f"Content-Encoding {encoding!r} is not supported; send the JSON uncompressed",
+        )
+    return None
+
+
+def _storage_failed(batch_id: str, exc: Exception) -> Response:
+    """503 with Retry-After: nothing of the batch was acknowledged, so the client retries."""
+    response = json_error(
+        503,
+        "storage_failed",
+        f"the batch could not be written to bronze ({type(exc).__name__}); retry later",
+        batch_id=batch_id,
+        storage={"status": "failed"},
+    )
+    response.headers["Retry-After"] = "1"
     return response
