@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from raidlib.combatlog import TimestampContextError, UnreadableLogError
-    from raidlib.combatlog.delivery import import_log
+    from raidlib.combatlog.delivery import LogReading, import_log
     from raidlib.combatlog.import_result import age_limit_warning
     from raidlib.console import print_import_report
     from raidlib.lake import Lake
@@ -75,17 +75,19 @@ def run(args: argparse.Namespace) -> int:
         with bar:
             result = import_log(
                 args.path,
+                LogReading(
+                    raid_id=args.raid_id,
+                    year=args.year,
+                    utc_offset_hours=args.utc_offset_hours,
+                    tz=args.tz,
+                    scope=args.scope,
+                ),
                 lake=lake,
                 receiver_url=args.receiver,
                 token=args.token or settings.auth_token,
                 max_clock_skew_s=settings.max_clock_skew_s,
                 concurrency=args.concurrency,
                 batch_size=args.batch_size,
-                raid_id=args.raid_id,
-                year=args.year,
-                utc_offset_hours=args.utc_offset_hours,
-                tz=args.tz,
-                scope=args.scope,
                 on_progress=progress,
             )
     except TimestampContextError as exc:

@@ -60,20 +60,34 @@ def batch_id_for(events: list[dict[str, Any]]) -> str:
     return str(uuid.uuid5(BATCH_NAMESPACE, digest.hexdigest()))
 
 
+@dataclass(frozen=True)
+class LogReading:
+    """How a log is read into events, whatever it is delivered to.
+
+    Attributes:
+        raid_id: the raid id to file events under (default: slug of the file name + UTC date).
+        year, utc_offset_hours, tz, scope, chunk_bytes: see :func:`raidlib.combatlog.parse_log`;
+            ``year`` defaults to the one in a ``WoWCombatLog-MMDDYY_…`` file name.
+    """
+
+    raid_id: str | None = None
+    year: int | None = None
+    utc_offset_hours: float | None = None
+    tz: str | None = None
+    scope: str = "encounter"
+    chunk_bytes: int | None = None
+
+
 def iter_log_batches(
     path: str | os.PathLike[str],
+    reading: LogReading = LogReading(),
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    raid_id: str | None = None,
-    year: int | None = None,
-    utc_offset_hours: float | None = None,
-    tz: str | None = None,
-    scope: str = "encounter",
-    chunk_bytes: int | None = None,
     report_into: list[ParseReport] | None = None,
     on_progress: Progress | None = None,
 ) -> Iterator[LogBatch]:
-    """Parse ``path`` and yield :class:`LogBatch` es of at most ``batch_size`` events.
+    """Parse ``path`` as ``reading`` says and yield :class:`LogBatch` es of at most
+    ``batch_size`` events.
 
     The :class:`ParseReport` is appended to ``report_into`` before the first batch; it is
     complete once the iterator is exhausted. ``on_progress`` is called after each parsed chunk
@@ -88,17 +102,17 @@ def iter_log_batches(
         raise ValueError("batch_size must be at least 1")
     path = os.fspath(path)
     total = os.path.getsize(path)
-    if year is None:
-        year = year_from_file_name(path)  # parse_log only sees a file object below
+    # parse_log only sees a file object below, so the file name's year is read here
+    year = reading.year if reading.year is not None else year_from_file_name(path)
     with open(path, "rb") as handle:  # a file object, so the bytes read can be reported
         batches, report = import_events(
             handle,
-            raid_id=raid_id,
+            raid_id=reading.raid_id,
             year=year,
-            utc_offset_hours=utc_offset_hours,
-            tz=tz,
-            scope=scope,
-            chunk_bytes=chunk_bytes,
+            utc_offset_hours=reading.utc_offset_hours,
+            tz=reading.tz,
+            scope=reading.scope,
+            chunk_bytes=reading.chunk_bytes,
         )
         if report_into is not None:
             report_into.append(report)
@@ -155,6 +169,7 @@ def _deliver_to_receiver(
 
 def import_log(
     path: str | os.PathLike[str],
+    reading: LogReading = LogReading(),
     *,
     lake: Any = None,
     receiver_url: str | None = None,
@@ -162,23 +177,16 @@ def import_log(
     max_clock_skew_s: float = 300.0,
     concurrency: int = 4,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    raid_id: str | None = None,
-    year: int | None = None,
-    utc_offset_hours: float | None = None,
-    tz: str | None = None,
-    scope: str = "encounter",
-    chunk_bytes: int | None = None,
     on_progress: Progress | None = None,
 ) -> ImportResult:
-    """Import one combat log into ``lake``'s bronze layer, or post it to ``receiver_url``.
+    """Import one combat log, read as ``reading`` says, into ``lake``'s bronze layer, or post
+    it to ``receiver_url``.
 
     Args:
         lake: a :class:`raidlib.lake.Lake` (used when ``receiver_url`` is not given).
         receiver_url: POST the batches here instead (``token``: its bearer token).
         max_clock_skew_s: the receiver's future-timestamp tolerance (lake delivery).
         batch_size: events per batch (≤ the receiver's limit, 10,000 by default).
-        raid_id: override the raid id (default: slug of the file name + UTC date).
-        year, utc_offset_hours, tz, scope, chunk_bytes: see :func:`raidlib.combatlog.parse_log`.
         on_progress: ``(bytes_read, bytes_total)`` callback.
 
     Returns:
@@ -197,16 +205,7 @@ def import_log(
     def tracked() -> Iterator[LogBatch]:
         nonlocal produced, earliest
         for batch in iter_log_batches(
-            path,
-            batch_size=batch_size,
-            raid_id=raid_id,
-            year=year,
-            utc_offset_hours=utc_offset_hours,
-            tz=tz,
-            scope=scope,
-            chunk_bytes=chunk_bytes,
-            report_into=reports,
-            on_progress=on_progress,
+            path, reading, batch_size=batch_size, report_into=reports, on_progress=on_progress
         ):
             produced += len(batch.events)
             ends = batch.events[:1] + batch.events[-1:]  # a log is in time order

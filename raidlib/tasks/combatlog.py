@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.combatlog.delivery import DEFAULT_BATCH_SIZE, import_log
+from raidlib.combatlog.delivery import DEFAULT_BATCH_SIZE, LogReading, import_log
 from raidlib.combatlog.import_result import ImportResult, age_limit_warning
 from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.timestamps import TimestampContextError
@@ -46,18 +46,17 @@ def import_combat_log_file(
     """
     logger = get_run_logger()
     progress = TaskProgress("combat-log-import-progress", f"Importing {path}", "bytes read")
+    reading = LogReading(
+        raid_id=raid_id, year=year, utc_offset_hours=utc_offset_hours, tz=tz, scope=scope
+    )
     result = import_log(
         path,
+        reading,
         lake=None if receiver_url else Lake.from_settings(settings),
         receiver_url=receiver_url,
         token=token,
         max_clock_skew_s=settings.max_clock_skew_s,
         batch_size=batch_size,
-        raid_id=raid_id,
-        year=year,
-        utc_offset_hours=utc_offset_hours,
-        tz=tz,
-        scope=scope,
         on_progress=progress.advance,
     )
     progress.finish()
