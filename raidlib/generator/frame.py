@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,17 @@ NULLABLE_INT_FIELDS = frozenset({"source_player_level", "server_latency_ms", "cl
 # encounter_success (last event only) and data_quality_flags (always null: no flags).
 _FLOAT_FILL = {"critical_multiplier": 1.0}
 _STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+class Order(IntEnum):
+    """Order of events in the same millisecond: a cast before its hit, a hit before the phase
+    change or the death it causes (the pull's own events first)."""
+
+    PULL = -1
+    CAST = 0
+    HIT = 1
+    PHASE = 2
+    DEATH = 3
 
 
 class FrameBuilder:

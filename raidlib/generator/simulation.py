@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from raidlib.generator.boss_actions import boss_melee, boss_raid_wide, boss_targeted, killing_blows
 from raidlib.generator.config import (
     HIT_MEAN_SD,
     ROLE_CODE,
@@ -17,36 +18,25 @@ from raidlib.generator.config import (
     default_boss_max_hp,
 )
 from raidlib.generator.draws import crits, normal_amounts, poisson_times
-from raidlib.generator.frame import FrameBuilder
+from raidlib.generator.frame import FrameBuilder, Order
 from raidlib.generator.roster import Player
 from raidlib.generator.specs import (
     BOSS_BERSERK,
-    BOSS_MELEE,
-    BOSS_RAID_WIDE,
-    BOSS_TARGETED,
 )
-from raidlib.generator.team_tables import TeamTables, ability_codes, ability_fields
+from raidlib.generator.team_tables import TeamTables, ability_fields
 
 SOURCE_SYSTEM = "raidlib-generator"
 NEVER = np.iinfo(np.int64).max // 4
 
 _HEAL = (11_000.0, 3_000.0)
 # Boss hits (mean, sd) and how hard the difficulty makes them (and how often players die).
-_BOSS_MELEE_HIT = (30_000.0, 5_000.0)
-_BOSS_RAID_WIDE_HIT = (18_000.0, 2_500.0)
-_BOSS_TARGETED_HIT = (26_000.0, 6_000.0)
-_KILLING_BLOW = (60_000.0, 10_000.0)
 _DIFFICULTY_SCALE = {"lfr": 0.5, "normal": 0.75, "heroic": 1.0, "mythic": 1.5}
-_TANK_SWAP_MS = 30_000
-_BOSS_CAST_MS = 2_000
 _BERSERK_WIPE_MS = (200, 5_000)
-
-# Same-millisecond order: a cast before its hit, a hit before the phase change or death it causes.
-_P_PULL, _P_CAST, _P_HIT, _P_PHASE, _P_DEATH = -1, 0, 1, 2, 3
 
 
 class RaidSimulation:
-    """One raid's simulation state; each method adds one family of events to ``fb``."""
+    """One raid's simulation state; each method, and each function of
+    :mod:`raidlib.generator.boss_actions`, adds one family of events to ``fb``."""
 
     def __init__(
         self, raid_id: str, team: list[Player], config: RaidConfig, rng: np.random.Generator
@@ -98,10 +88,10 @@ class RaidSimulation:
         self._player_hits(owner[hitting][order], t[hitting][order])
         self._heals(owner[~hitting], t[~hitting])
         self._player_casts()
-        self._boss_melee()
-        self._boss_raid_wide()
-        self._boss_targeted()
-        self._deaths()
+        boss_melee(self)
+        boss_raid_wide(self)
+        boss_targeted(self)
+        killing_blows(self)
         self._regeneration()
 
     def _player_hits(self, owner: np.ndarray, t: np.ndarray) -> None:
@@ -140,7 +130,7 @@ class RaidSimulation:
         pct_after = np.clip(100.0 * (1.0 - cum[s] / self.hp), 0.0, 100.0)
         self.fb.add(
             t[s],
-            _P_HIT,
+            Order.HIT,
             event_type="combat_damage",
             **self.common,
             **tb.source(owner[s]),
@@ -158,7 +148,7 @@ class RaidSimulation:
         """The pull (Phase 1), each threshold crossed before the end, Berserk at the enrage."""
         self.fb.add(
             np.array([0]),
-            _P_PULL,
+            Order.PULL,
             event_type="boss_phase",
             **self.common,
             **self.boss_src,
@@ -183,7 +173,7 @@ class RaidSimulation:
         pct_arr = np.array(pct)
         self.fb.add(
             np.array(times, dtype=np.int64),
-            _P_PHASE,
+            Order.PHASE,
             event_type="boss_phase",
             **self.common,
             **self.boss_src,
@@ -197,7 +187,7 @@ class RaidSimulation:
             left = float(pct_after[-1]) if len(pct_after) else 100.0
             self.fb.add(
                 np.array([self.enrage]),
-                _P_PHASE,
+                Order.PHASE,
                 event_type="boss_phase",
                 **self.common,
                 **self.boss_src,
@@ -218,7 +208,7 @@ class RaidSimulation:
         amount = normal_amounts(rng, _HEAL, len(t), tb.skill[owner]) * mult
         self.fb.add(
             t,
-            _P_HIT,
+            Order.HIT,
             event_type="heal",
             **self.common,
             **tb.source(owner),
@@ -240,7 +230,7 @@ class RaidSimulation:
         ability = np.where(healer, tb.pick(rng, owner, heal=True), tb.pick(rng, owner, heal=False))
         fb.add(
             t,
-            _P_CAST,
+            Order.CAST,
             event_type="spell_cast",
             **self.common,
             **tb.source(owner),
@@ -250,135 +240,6 @@ class RaidSimulation:
             ),
             target_entity_name=np.where(healer, tb.name[target], fb.code(self.config.boss_name)),
             target_entity_type=np.where(healer, fb.code("player"), fb.code("boss")),
-        )
-
-    def _boss_melee(self) -> None:
-        """Melee swings on the active tank (tanks swap every 30 s); with the tank dead, on anyone."""
-        tb, rng = self.tb, self.rng
-        interval = self.config.boss_melee_interval_ms
-        t = np.arange(interval, self.enrage, interval)
-        t = t + rng.integers(-min(200, interval // 2), min(200, interval // 2) + 1, size=len(t))
-        tanks = np.flatnonzero(tb.role == ROLE_CODE["tank"])
-        fallback = rng.integers(0, tb.n, size=len(t))
-        target = tanks[(t // _TANK_SWAP_MS) % len(tanks)] if len(tanks) else fallback
-        target = np.where(self.alive(target, t), target, fallback)
-        keep = self.alive(target, t)
-        t, target = t[keep], target[keep]
-        blocked = (tb.role[target] == ROLE_CODE["tank"]) & (rng.random(len(t)) < 0.3)
-        damage = normal_amounts(rng, _BOSS_MELEE_HIT, len(t), self.danger)
-        damage = np.maximum(np.rint(damage * np.where(blocked, 0.7, 1.0)), 1.0)
-        self.fb.add(
-            t,
-            _P_HIT,
-            event_type="combat_damage",
-            **self.common,
-            **self.boss_src,
-            **ability_fields(BOSS_MELEE),
-            damage_amount=damage,
-            is_blocked=blocked,
-            is_absorbed=rng.random(len(t)) < 0.1,
-            **tb.target(target),
-        )
-
-    def _boss_raid_wide(self) -> None:
-        """Raid-wide pulses: a 2 s cast, then a hit on every living player."""
-        tb, rng = self.tb, self.rng
-        interval = self.config.raid_wide_interval_ms
-        pulses = np.arange(interval, self.enrage, interval)
-        pulses = pulses + rng.integers(-1_000, 1_000, size=len(pulses))
-        pulses = pulses[pulses >= _BOSS_CAST_MS]
-        casts = pulses - _BOSS_CAST_MS
-        casts = casts[casts < self.end_t]
-        self.fb.add(
-            casts,
-            _P_CAST,
-            event_type="spell_cast",
-            **self.common,
-            **self.boss_src,
-            **ability_fields(BOSS_RAID_WIDE),
-        )
-        t = np.repeat(pulses, tb.n)
-        target = np.tile(np.arange(tb.n), len(pulses))
-        keep = self.alive(target, t)
-        t, target = t[keep], target[keep]
-        self.fb.add(
-            t,
-            _P_HIT,
-            event_type="combat_damage",
-            **self.common,
-            **self.boss_src,
-            **ability_fields(BOSS_RAID_WIDE),
-            damage_amount=normal_amounts(rng, _BOSS_RAID_WIDE_HIT, len(t), self.danger),
-            is_absorbed=rng.random(len(t)) < 0.1,
-            **tb.target(target),
-        )
-
-    def _boss_targeted(self) -> None:
-        """Instant targeted abilities on random living players: a cast and its hit, same ms."""
-        tb, rng = self.tb, self.rng
-        count = rng.poisson(self.config.boss_targeted_per_second / 1000 * self.enrage)
-        t = rng.integers(0, self.enrage, size=count)
-        target = rng.integers(0, tb.n, size=count)
-        which = rng.integers(0, len(BOSS_TARGETED), size=count)
-        keep = self.alive(target, t)
-        t, target = t[keep], target[keep]
-        ability = ability_codes(self.fb, BOSS_TARGETED, which[keep])
-        self.fb.add(
-            t,
-            _P_CAST,
-            event_type="spell_cast",
-            **self.common,
-            **self.boss_src,
-            **ability,
-            **tb.target(target),
-        )
-        self.fb.add(
-            t,
-            _P_HIT,
-            event_type="combat_damage",
-            **self.common,
-            **self.boss_src,
-            **ability,
-            damage_amount=normal_amounts(rng, _BOSS_TARGETED_HIT, len(t), self.danger),
-            is_absorbed=rng.random(len(t)) < 0.1,
-            **tb.target(target),
-        )
-
-    def _deaths(self) -> None:
-        """Each death: the boss's killing blow (health 0 after), then ``player_death``, same ms.
-
-        After a kill only deaths before the killing blow count; in a wipe every death does, the
-        last one ending the encounter.
-        """
-        tb, rng = self.tb, self.rng
-        if self.killed:
-            dead = np.flatnonzero(self.death_t < self.end_t)
-        else:
-            dead = np.flatnonzero(self.death_t <= self.end_t)
-        t = self.death_t[dead]
-        which = rng.integers(0, len(BOSS_TARGETED), size=len(t))
-        which = np.where(self.berserk & (t >= self.enrage), len(BOSS_TARGETED), which)
-        ability = ability_codes(self.fb, (*BOSS_TARGETED, BOSS_BERSERK), which)
-        self.fb.add(
-            t,
-            _P_HIT,
-            event_type="combat_damage",
-            **self.common,
-            **self.boss_src,
-            **ability,
-            damage_amount=normal_amounts(rng, _KILLING_BLOW, len(t), self.danger),
-            **tb.target(dead),
-            target_entity_health_pct_before=np.round(rng.uniform(5.0, 40.0, len(t)), 1),
-            target_entity_health_pct_after=0.0,
-        )
-        self.fb.add(
-            t,
-            _P_DEATH,
-            event_type="player_death",
-            **self.common,
-            **self.boss_src,
-            **ability,
-            **tb.target(dead),
         )
 
     def _regeneration(self) -> None:
@@ -396,7 +257,7 @@ class RaidSimulation:
         before = np.round(rng.uniform(0.05, 0.95, len(t)) * cap, 1)
         self.fb.add(
             t,
-            _P_CAST,
+            Order.CAST,
             event_type="mana_regeneration",
             **self.common,
             **tb.source(owner),
