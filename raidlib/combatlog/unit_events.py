@@ -69,8 +69,9 @@ def unit_event_frame(
         return pd.DataFrame()
     kind = rows["kind"].to_numpy()
     encs = _encounter_table(chunk.encounters)
-    inside = rows["encounter"].to_numpy() >= 0
-    safe = np.where(inside, rows["encounter"].to_numpy(), 0)  # a row's pull (0 outside one)
+    enc_idx = rows["encounter"].to_numpy()
+    inside = enc_idx >= 0
+    safe = np.where(inside, enc_idx, 0)  # a row's pull (0 outside one)
 
     out = _event_columns(rows, kind, encs, inside, safe)
     _add_source_columns(out, rows, chunk, player_level)

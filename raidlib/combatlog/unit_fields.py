@@ -84,12 +84,12 @@ def gather_kind(
     rows = rows[keep]
     fields = _Fields(lists.values, starts[keep], fixed)
     lines_here = line_nos[rows]
-    one = np.zeros(len(rows), np.int64)
+    first = pa.array(np.zeros(len(rows), np.int64))  # the one value, repeated on every row
     out: dict[str, Any] = {
         "line": lines_here,
         "ts_ms": ts[rows],
-        "event": pa.array([event]).take(pa.array(one)),
-        "kind": pa.array([kind]).take(pa.array(one)),
+        "event": pa.array([event]).take(first),
+        "kind": pa.array([kind]).take(first),
         "encounter": encs[rows],
         "src_guid": fields.col(1),
         "src_name": fields.text(2),
