@@ -99,25 +99,15 @@ def boss_targeted(sim: RaidSimulation) -> None:
     keep = sim.alive(target, t)
     t, target = t[keep], target[keep]
     ability = ability_codes(sim.fb, BOSS_TARGETED, which[keep])
-    sim.fb.add(
-        t,
-        Order.CAST,
-        event_type="spell_cast",
-        **sim.common,
-        **sim.boss_src,
-        **ability,
-        **tb.target(target),
-    )
+    on_them = _boss_ability_on(sim, ability, target)
+    sim.fb.add(t, Order.CAST, event_type="spell_cast", **on_them)
     sim.fb.add(
         t,
         Order.HIT,
         event_type="combat_damage",
-        **sim.common,
-        **sim.boss_src,
-        **ability,
+        **on_them,
         damage_amount=normal_amounts(rng, _BOSS_TARGETED_HIT, len(t), sim.danger),
         is_absorbed=rng.random(len(t)) < 0.1,
-        **tb.target(target),
     )
 
 
@@ -127,7 +117,7 @@ def killing_blows(sim: RaidSimulation) -> None:
     After a kill only deaths before the killing blow count; in a wipe every death does, the
     last one ending the encounter.
     """
-    tb, rng = sim.tb, sim.rng
+    rng = sim.rng
     if sim.killed:
         dead = np.flatnonzero(sim.death_t < sim.end_t)
     else:
@@ -136,24 +126,21 @@ def killing_blows(sim: RaidSimulation) -> None:
     which = rng.integers(0, len(BOSS_TARGETED), size=len(t))
     which = np.where(sim.berserk & (t >= sim.enrage), len(BOSS_TARGETED), which)
     ability = ability_codes(sim.fb, (*BOSS_TARGETED, BOSS_BERSERK), which)
+    on_them = _boss_ability_on(sim, ability, dead)
     sim.fb.add(
         t,
         Order.HIT,
         event_type="combat_damage",
-        **sim.common,
-        **sim.boss_src,
-        **ability,
+        **on_them,
         damage_amount=normal_amounts(rng, _KILLING_BLOW, len(t), sim.danger),
-        **tb.target(dead),
         target_entity_health_pct_before=np.round(rng.uniform(5.0, 40.0, len(t)), 1),
         target_entity_health_pct_after=0.0,
     )
-    sim.fb.add(
-        t,
-        Order.DEATH,
-        event_type="player_death",
-        **sim.common,
-        **sim.boss_src,
-        **ability,
-        **tb.target(dead),
-    )
+    sim.fb.add(t, Order.DEATH, event_type="player_death", **on_them)
+
+
+def _boss_ability_on(
+    sim: RaidSimulation, ability: dict[str, np.ndarray], players: np.ndarray
+) -> dict[str, object]:
+    """The columns a boss ability's cast, hit and death share: raid, boss, ability, target."""
+    return {**sim.common, **sim.boss_src, **ability, **sim.tb.target(players)}
