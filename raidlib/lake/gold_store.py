@@ -33,7 +33,6 @@ from raidlib.lake.listing import (
     list_partition_files,
     list_partitions,
     list_raid_partition_files,
-    partition_files,
 )
 from raidlib.lake.parquet import (
     READ_WORKERS,
@@ -155,10 +154,8 @@ def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend)
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     """A whole gold table (every partition) as one frame in its declared in-memory schema."""
     table = GOLD_SCHEMAS[name]
-    if not table.partition_columns:  # dim_player: one folder
-        partitions = (
-            [gold_partition(table.name)] if partition_files(lake, "gold", table.name) else []
-        )
+    if not table.partition_columns:  # dim_player: one folder, listed once as it is read
+        partitions = [gold_partition(table.name)]  # missing or empty: no rows
         return read_partitions(
             lake, "gold", partitions, table.file_schema, backend, schema=table.schema
         )
