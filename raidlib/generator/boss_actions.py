@@ -4,6 +4,7 @@ the simulation's frame (see :class:`~raidlib.generator.simulation.RaidSimulation
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,16 +77,8 @@ def boss_raid_wide(sim: RaidSimulation) -> None:
     target = np.tile(np.arange(tb.n), len(pulses))
     keep = sim.alive(target, t)
     t, target = t[keep], target[keep]
-    sim.fb.add(
-        t,
-        Order.HIT,
-        event_type="combat_damage",
-        **sim.common,
-        **sim.boss_src,
-        **ability_fields(BOSS_RAID_WIDE),
-        damage_amount=normal_amounts(rng, _BOSS_RAID_WIDE_HIT, len(t), sim.danger),
-        is_absorbed=rng.random(len(t)) < 0.1,
-        **tb.target(target),
+    _boss_hits(
+        sim, t, _boss_ability_on(sim, ability_fields(BOSS_RAID_WIDE), target), _BOSS_RAID_WIDE_HIT
     )
 
 
@@ -101,14 +94,7 @@ def boss_targeted(sim: RaidSimulation) -> None:
     ability = ability_codes(sim.fb, BOSS_TARGETED, which[keep])
     on_them = _boss_ability_on(sim, ability, target)
     sim.fb.add(t, Order.CAST, event_type="spell_cast", **on_them)
-    sim.fb.add(
-        t,
-        Order.HIT,
-        event_type="combat_damage",
-        **on_them,
-        damage_amount=normal_amounts(rng, _BOSS_TARGETED_HIT, len(t), sim.danger),
-        is_absorbed=rng.random(len(t)) < 0.1,
-    )
+    _boss_hits(sim, t, on_them, _BOSS_TARGETED_HIT)
 
 
 def killing_blows(sim: RaidSimulation) -> None:
@@ -140,7 +126,22 @@ def killing_blows(sim: RaidSimulation) -> None:
 
 
 def _boss_ability_on(
-    sim: RaidSimulation, ability: dict[str, np.ndarray], players: np.ndarray
+    sim: RaidSimulation, ability: Mapping[str, object], players: np.ndarray
 ) -> dict[str, object]:
     """The columns a boss ability's cast, hit and death share: raid, boss, ability, target."""
     return {**sim.common, **sim.boss_src, **ability, **sim.tb.target(players)}
+
+
+def _boss_hits(
+    sim: RaidSimulation, t: np.ndarray, on_them: dict[str, object], amount: tuple[float, float]
+) -> None:
+    """A boss ability's hits at ``t``: damage drawn around ``amount`` (mean, sd) scaled by the
+    difficulty, one in ten partly absorbed."""
+    sim.fb.add(
+        t,
+        Order.HIT,
+        event_type="combat_damage",
+        **on_them,
+        damage_amount=normal_amounts(sim.rng, amount, len(t), sim.danger),
+        is_absorbed=sim.rng.random(len(t)) < 0.1,
+    )
