@@ -6,7 +6,11 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from raidlib.cli._common import add_fault_options, faults_from_args
 from raidlib.cli.arg_types import (
@@ -20,6 +24,11 @@ from raidlib.cli.arg_types import (
     skill_factor,
 )
 from raidlib.schemas.events import DIFFICULTIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from raidlib.generator import Roster
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -85,15 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from raidlib.generator import (
-        RaidConfig,
-        Roster,
-        default_first_raid_start,
-        frame_to_wire_events,
-        generate_raids,
-        plan_batches,
-        summarize_raids,
-    )
+    from raidlib.generator import RaidConfig, default_first_raid_start, generate_raids
 
     config = RaidConfig(
         n_players=args.players,
@@ -102,9 +103,7 @@ def run(args: argparse.Namespace) -> int:
         enrage_timer_ms=args.enrage_ms,
     )
     try:
-        roster = (
-            Roster.load_or_create(args.roster, args.players, args.seed) if args.roster else None
-        )
+        roster = _load_roster(args)
     except (OSError, ValueError) as exc:
         print(f"raidlib generate: cannot use roster {args.roster}: {exc}", file=sys.stderr)
         return 2
@@ -113,30 +112,17 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"raidlib generate: --out {out} {problem}", file=sys.stderr)
         return 2
-    start = args.start or default_first_raid_start(args.raids)
     df = generate_raids(
         args.raids,
         seed=args.seed,
-        start=start,
+        start=args.start or default_first_raid_start(args.raids),
         roster=roster,
         pug=args.pug,
         config=config,
         raid_prefix=args.raid_prefix,
     )
-    if args.format == "jsonl":
-        names = [f"{raid_id}.jsonl" for raid_id in sorted(df["raid_id"].unique())]
-        ours = _RAID_FILE.fullmatch
-    else:
-        batches = plan_batches(
-            df, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
-        )
-        width = len(str(len(batches)))
-        names = [f"{k:0{width}d}-{b.batch_id}.json" for k, b in enumerate(batches, start=1)]
-        ours = _BATCH_FILE.fullmatch
-    # Files of an earlier, different run would mix with these (two `01-…` batches; raids of
-    # both runs named raid001); the very same run again only rewrites its own files.
-    this_run = set(names)
-    earlier = sorted(p.name for p in out.iterdir() if ours(p.name) and p.name not in this_run)
+    files = _planned_files(args, df)
+    earlier = files.earlier_run_files(out)
     if earlier:
         print(
             f"raidlib generate: --out {out} holds {len(earlier)} files of an earlier run "
@@ -144,27 +130,83 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    for name, render in files.contents.items():
+        (out / name).write_bytes(render())
+    _print_summary(df, f"{files.description} in {out}", roster, args.roster)
+    return 0
+
+
+def _load_roster(args: argparse.Namespace) -> Roster | None:
+    """``--roster``'s guild, loaded or created there; None for random players or ``--pug``."""
+    from raidlib.generator import Roster
+
+    return Roster.load_or_create(args.roster, args.players, args.seed) if args.roster else None
+
+
+@dataclass(frozen=True)
+class _PlannedFiles:
+    """What one run writes into ``--out``: file name → its bytes, rendered when written (one
+    file in memory at a time), in writing order."""
+
+    contents: Mapping[str, Callable[[], bytes]]
+    ours: re.Pattern[str]
+    """The names this format writes, whichever run wrote them."""
+    description: str
+
+    def earlier_run_files(self, out: Path) -> list[str]:
+        """Files of an earlier, different run, which would mix with these (two ``01-…``
+        batches; raids of both runs named raid001); the very same run again only rewrites
+        its own files."""
+        return sorted(
+            p.name
+            for p in out.iterdir()
+            if self.ours.fullmatch(p.name) and p.name not in self.contents
+        )
+
+
+def _planned_files(args: argparse.Namespace, df: pd.DataFrame) -> _PlannedFiles:
+    """``--format jsonl``: one file per raid; ``json``: one POST body per batch, in send order."""
+    from raidlib.generator import plan_batches
+
     if args.format == "jsonl":
-        for name, (_, part) in zip(names, df.groupby("raid_id", sort=True), strict=True):
-            lines = (json.dumps(e, separators=(",", ":")) for e in frame_to_wire_events(part))
-            (out / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        written = f"{len(names)} JSON Lines files"
-    else:
-        for name, batch in zip(names, batches, strict=True):
-            (out / name).write_bytes(batch.body())
-        rejected = sum(not b.expect_valid for b in batches)
-        written = f"{len(batches)} batches ({rejected} meant to be rejected)"
+        raids: dict[str, Callable[[], bytes]] = {
+            f"{raid_id}.jsonl": partial(_raid_file_bytes, part)
+            for raid_id, part in df.groupby("raid_id", sort=True)
+        }
+        return _PlannedFiles(raids, _RAID_FILE, f"{len(raids)} JSON Lines files")
+    batches = plan_batches(
+        df, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
+    )
+    width = len(str(len(batches)))
+    contents = {f"{k:0{width}d}-{b.batch_id}.json": b.body for k, b in enumerate(batches, 1)}
+    rejected = sum(not b.expect_valid for b in batches)
+    description = f"{len(batches)} batches ({rejected} meant to be rejected)"
+    return _PlannedFiles(contents, _BATCH_FILE, description)
+
+
+def _raid_file_bytes(raid: pd.DataFrame) -> bytes:
+    """One raid's wire events as JSON Lines."""
+    from raidlib.generator import frame_to_wire_events
+
+    lines = (json.dumps(e, separators=(",", ":")) for e in frame_to_wire_events(raid))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _print_summary(
+    df: pd.DataFrame, written: str, roster: Roster | None, roster_path: str | None
+) -> None:
+    """One line for the run, then one per raid: outcome, length, events, deaths, boss hp."""
+    from raidlib.generator import summarize_raids
 
     summary = summarize_raids(df)
-    print(f"{len(summary)} raids, {len(df):,} events → {written} in {out}")
+    print(f"{len(summary)} raids, {len(df):,} events → {written}")
     if roster is not None:
-        print(f"roster: {len(roster)} players in {args.roster}")
+        print(f"roster: {len(roster)} players in {roster_path}")
     for row in summary.itertuples(index=False):
         print(
             f"  {row.raid_id}: {row.outcome:<4}  {row.duration_ms / 1000:6.1f} s  "
             f"{row.events:7,d} events  deaths {row.deaths:2d}  boss min hp {row.boss_min_hp_pct:5.1f} %"
         )
-    return 0
 
 
 _RAID_FILE = re.compile(r".+\.jsonl")
