@@ -213,43 +213,28 @@ def land_batch(
         existing = read_manifest(lake, batch_id)
         if existing is not None:
             return _from_manifest(lake, existing)
-
-        prefix = batch_prefix(batch_id, stamp, source)
-        groups = encoded.group_by_raid()
-        objects: list[dict[str, Any]] = []
-        written: list[str] = []  # the keys of ``objects``
+        objects: list[dict[str, Any]] = []  # appended as each object is written
         try:
-            for raid_id, lines in groups.items():
-                key = bronze_batch_key(raid_id, ingest_date, batch_id)
-                data = render_jsonl(lines, prefix)
-                winner = _create_object(lake, key, data, batch_id)
-                if winner is not None:  # landed by another process while this one was writing
-                    return _yield_to(lake, winner, written)
-                written.append(key)
-                objects.append(
-                    {"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)}
-                )
-
-            manifest = {
-                "manifest_version": MANIFEST_VERSION,
-                "batch_id": batch_id,
-                "source": source,
-                "ingest_timestamp": stamp,
-                "event_count": len(encoded),
-                "objects": objects,
-            }
-            committed = lake.create_bytes_exclusive(
-                "bronze", manifest_key, json.dumps(manifest, indent=1).encode()
+            winner = _write_raid_objects(
+                lake, encoded, batch_id, batch_prefix(batch_id, stamp, source), ingest_date, objects
             )
-            if not committed:  # another process landed this batch while we were writing
-                winner = read_manifest(lake, batch_id)
-                if winner is not None:
-                    return _yield_to(lake, winner, written)
+            if winner is None:
+                manifest = {
+                    "manifest_version": MANIFEST_VERSION,
+                    "batch_id": batch_id,
+                    "source": source,
+                    "ingest_timestamp": stamp,
+                    "event_count": len(encoded),
+                    "objects": objects,
+                }
+                winner = _commit_manifest(lake, manifest_key, manifest)
         except Exception:  # storage failed: take back what this call wrote, then report it
-            _remove_uncommitted(lake, batch_id, written)
+            _remove_uncommitted(lake, batch_id, [obj["key"] for obj in objects])
             raise
+        if winner is not None:  # landed by another process while this one was writing
+            return _yield_to(lake, winner, [obj["key"] for obj in objects])
 
-    keys = tuple(written)
+    keys = tuple(obj["key"] for obj in objects)
     return LandedBatch(
         batch_id=batch_id,
         keys=keys,
@@ -260,6 +245,37 @@ def land_batch(
         source=source,
         manifest_key=manifest_key,
     )
+
+
+def _write_raid_objects(
+    lake: Lake,
+    encoded: EncodedEvents,
+    batch_id: str,
+    prefix: bytes,
+    ingest_date: str,
+    objects: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Write the batch's object for each raid, appending its manifest entry to ``objects``;
+    stops at the first key another writer committed and returns that writer's manifest."""
+    for raid_id, lines in encoded.group_by_raid().items():
+        key = bronze_batch_key(raid_id, ingest_date, batch_id)
+        data = render_jsonl(lines, prefix)
+        winner = _create_object(lake, key, data, batch_id)
+        if winner is not None:
+            return winner
+        objects.append({"key": key, "raid_id": raid_id, "events": len(lines), "bytes": len(data)})
+    return None
+
+
+def _commit_manifest(
+    lake: Lake, manifest_key: str, manifest: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Create the manifest exclusively: None when this writer committed the batch, else the
+    manifest of the writer that committed it first."""
+    data = json.dumps(manifest, indent=1).encode()
+    if lake.create_bytes_exclusive("bronze", manifest_key, data):
+        return None
+    return read_manifest(lake, manifest["batch_id"])
 
 
 class BronzeWriter:
