@@ -10,11 +10,10 @@ grace period — so nothing is left behind. ``raidlib up`` is the command-line f
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,22 +129,9 @@ class Stack:
         self.prefect_home.mkdir(parents=True, exist_ok=True)
         try:
             self._start_server()
-            self.echo(f"setting up Prefect ({WORK_POOL_NAME}, concurrency limit) ...")
-            started = time.monotonic()
-            for line in setup_prefect(self.api_url).lines()[1:]:
-                self.echo(f"  {line}")
-            self.timings["setup"] = time.monotonic() - started
+            self._set_up_prefect()
             if cfg.deploy:
-                self.echo(f"prefect deploy --all (log: {self.logs_dir / 'deploy.log'}) ...")
-                started = time.monotonic()
-                deploy_all(
-                    cfg.project_dir,
-                    self.api_url,
-                    env=self.child_env(),
-                    log_file=self.logs_dir / "deploy.log",
-                )
-                self.timings["deploy"] = time.monotonic() - started
-                self.echo(f"  deployed in {self.timings['deploy']:.1f} s")
+                self._deploy()
             if cfg.worker:
                 self._start_worker()
             if cfg.receiver:
@@ -153,6 +139,21 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    def _set_up_prefect(self) -> None:
+        self.echo(f"setting up Prefect ({WORK_POOL_NAME}, concurrency limit) ...")
+        started = time.monotonic()
+        for line in setup_prefect(self.api_url).lines()[1:]:
+            self.echo(f"  {line}")
+        self.timings["setup"] = time.monotonic() - started
+
+    def _deploy(self) -> None:
+        log_file = self.logs_dir / "deploy.log"
+        self.echo(f"prefect deploy --all (log: {log_file}) ...")
+        started = time.monotonic()
+        deploy_all(self.config.project_dir, self.api_url, env=self.child_env(), log_file=log_file)
+        self.timings["deploy"] = time.monotonic() - started
+        self.echo(f"  deployed in {self.timings['deploy']:.1f} s")
 
     def _require_free_ports(self) -> None:
         """Refuse to start when a port is taken: the health checks would pass on the other
@@ -195,60 +196,29 @@ class Stack:
     # Components -------------------------------------------------------------------------
     def _start_server(self) -> None:
         cfg = self.config
-        server = self._component(
-            "prefect-server",
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                cfg.host,
-                "--port",
-                str(cfg.prefect_port),
-                "--analytics-off",
-            ],  # fmt: skip
-        )
+        argv = [sys.executable, "-m", "prefect", "server", "start", "--analytics-off"]
+        argv += ["--host", cfg.host, "--port", str(cfg.prefect_port)]
+        server = self._component("prefect-server", argv)
         self._launch(server)
         self._wait_http(server, f"{self.api_url}/health")
 
     def _start_worker(self) -> None:
+        argv = [sys.executable, "-m", "prefect", "worker", "start", "--type", "process"]
+        argv += ["--pool", WORK_POOL_NAME, "--name", self.worker_name]
         worker = self._component(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "worker",
-                "start",
-                "--pool",
-                WORK_POOL_NAME,
-                "--type",
-                "process",
-                "--name",
-                self.worker_name,
-            ],  # fmt: skip
-            PREFECT_WORKER_QUERY_SECONDS=str(self.config.worker_poll_s),
+            "worker", argv, PREFECT_WORKER_QUERY_SECONDS=str(self.config.worker_poll_s)
         )
         self._launch(worker)
         self._wait(worker, self._worker_registered, "registered with the work pool")
 
     def _start_receiver(self) -> None:
         cfg = self.config
+        # `-c`: raidlib.cli has no __main__ module; this is the console script's body.
+        argv = [sys.executable, "-c", "from raidlib.cli import main; raise SystemExit(main())"]
+        argv += ["serve", "--host", cfg.host, "--port", str(cfg.receiver_port)]
         receiver = self._component(
             "receiver",
-            [
-                # `-c`: raidlib.cli has no __main__ module; this is the console script's body.
-                sys.executable,
-                "-c",
-                "from raidlib.cli import main; raise SystemExit(main())",
-                "serve",
-                "--host",
-                cfg.host,
-                "--port",
-                str(cfg.receiver_port),
-            ],  # fmt: skip
+            argv,
             RAIDLIB_RECEIVER_HOST=cfg.host,
             RAIDLIB_RECEIVER_PORT=str(cfg.receiver_port),
         )
@@ -302,31 +272,3 @@ class Stack:
         if response.status_code != 200:
             return False
         return any(w.get("name") == self.worker_name for w in response.json())
-
-
-def run_until_stopped(stack: Stack, poll_s: float = 1.0) -> int:
-    """Block until SIGINT/SIGTERM (→ 0) or until a component dies (→ 1); then stop the stack."""
-    stopping: list[int] = []
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        stopping.append(signum)
-
-    previous: Mapping[int, Any] = {
-        sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        while not stopping:
-            dead = stack.failed_component()
-            if dead is not None:
-                code = dead.process.returncode if dead.process else None
-                stack.echo(f"{dead.name} exited unexpectedly (code {code}); see {dead.log_path}")
-                return 1
-            time.sleep(poll_s)
-        return 0
-    finally:
-        # A second Ctrl-C while stopping must not abandon children half-stopped.
-        for sig in previous:
-            signal.signal(sig, signal.SIG_IGN)
-        stack.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from raidlib.cli._common import settings_from_args
 from raidlib.cli.arg_types import int_in, positive_float
 from raidlib.prefect_setup import PrefectSetupError
-from raidlib.stack import Stack, StackConfig, StackError, project_root, run_until_stopped
+from raidlib.stack import Stack, StackConfig, StackError, project_root
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -104,3 +108,31 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nexport PREFECT_API_URL={stack.api_url}   # for prefect CLI commands", flush=True)
     print("Ctrl-C stops everything.", flush=True)
     return run_until_stopped(stack)
+
+
+def run_until_stopped(stack: Stack, poll_s: float = 1.0) -> int:
+    """Block until SIGINT/SIGTERM (→ 0) or until a component dies (→ 1); then stop the stack."""
+    stopping: list[int] = []
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    previous: Mapping[int, Any] = {
+        sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        while not stopping:
+            dead = stack.failed_component()
+            if dead is not None:
+                code = dead.process.returncode if dead.process else None
+                stack.echo(f"{dead.name} exited unexpectedly (code {code}); see {dead.log_path}")
+                return 1
+            time.sleep(poll_s)
+        return 0
+    finally:
+        # A second Ctrl-C while stopping must not abandon children half-stopped.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
