@@ -107,7 +107,8 @@ def encode_files(
     frame: Any, file_schema: pa.Schema, bounds: Sequence[tuple[int, int]]
 ) -> list[bytes] | None:
     """Rows ``[start, stop)`` of a cuDF ``frame`` for each of ``bounds``, as one Snappy Parquet
-    file each, from one libcudf call.
+    file each, from one libcudf call (which stores a column chunk uncompressed where Snappy
+    would not shrink it; pyarrow stores it Snappy-framed anyway).
 
     ``None`` when a column of ``file_schema`` is missing or held as another type (a cast is left
     to pyarrow, which refuses a value that does not fit rather than truncating it).
@@ -116,12 +117,12 @@ def encode_files(
 
     missing = [name for name in file_schema.names if name not in frame.columns]
     if missing:
-        log.info("Parquet: the frame lacks %s; encoding with pyarrow", ", ".join(missing))
+        log.warning("Parquet: the frame lacks %s; encoding with pyarrow", ", ".join(missing))
         return None
     table, _ = frame[file_schema.names].to_pylibcudf()
     for field, column in zip(file_schema, table.columns(), strict=True):
         if declared_layout(field.type) != column_layout(column):
-            log.info(
+            log.warning(
                 "Parquet: %s is held as %s, declared %s; encoding with pyarrow",
                 field.name,
                 column_layout(column),
@@ -223,14 +224,15 @@ def decode_files(
     wanted = set(file_schema.names)
     footers = []
     for hive, content in files:
-        footer = pq.read_metadata(io.BytesIO(content))
+        footer = pq.read_metadata(pa.BufferReader(content))
         if footer.num_rows:
-            names = tuple(n for n in footer.schema.to_arrow_schema().names if n in wanted)
-            footers.append((names, footer.num_rows, hive, content))
-    frames = [
-        _decode_run(xdf, names, list(run), target)
-        for names, run in groupby(footers, key=lambda footer: footer[0])
-    ]
+            footers.append((footer.schema, footer.num_rows, hive, content))
+    # One read_parquet takes files of one Parquet schema only ("All sources must have the same
+    # schema"), so a run is files with equal schemas, not merely equal wanted columns.
+    frames = []
+    for schema, run in groupby(footers, key=lambda footer: footer[0]):
+        names = tuple(n for n in schema.to_arrow_schema().names if n in wanted)
+        frames.append(_decode_run(xdf, names, list(run), target))
     if not frames:
         return reference
     frame = xdf.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -255,7 +257,8 @@ def _decode_run(
     target: pa.Schema,
 ) -> Any:
     """One ``read_parquet`` over files with the same ``names``; Hive columns from row counts."""
-    frame = xdf.read_parquet([io.BytesIO(content) for *_, content in run], columns=list(names))
+    # bytes, not BytesIO: pylibcudf reads bytes in place, a BytesIO through a copy (getbuffer).
+    frame = xdf.read_parquet([content for *_, content in run], columns=list(names))
     frame = frame.reset_index(drop=True)
     rows = [n for _, n, _, _ in run]
     for key in run[0][2]:
