@@ -218,23 +218,27 @@ def _process_chunk(
     report.read_by_pyarrow = list(read.read_by_pyarrow)
     with report.timed("prepare"):
         prepared = prepare_bronze(read, params)
+    del read  # the raw frame: no longer needed, and as big as the batches
     with report.timed("rebuild"):
         keys = touched_partitions(prepared.clean) if len(prepared.clean) else []
         existing = read_silver_partitions(lake, keys, backend)
         rebuilt = build_silver_partitions(existing, prepared.clean)
-    with report.timed("write"):
-        report.partitions_written = write_silver_partitions(lake, rebuilt, backend)
-    with report.timed("quarantine"):
-        report.quarantine_files = write_quarantine(lake, prepared.quarantined)
-    with report.timed("mark"):
-        mark_processed(lake, report.batches, partitions=[f"{r}/{d}" for r, d in keys])
-
     report.rows_in = prepared.rows_in
-    report.rows_quarantined = len(prepared.quarantined)
-    report.quarantined_by_reason = count_reasons(prepared.quarantined)
     report.rows_added = len(rebuilt) - len(existing)
     report.duplicates_removed = len(existing) + len(prepared.clean) - len(rebuilt)
     report.late_events = late_event_count(prepared.clean)
+    quarantined = prepared.quarantined
+    # Only ``rebuilt`` is written: the inputs it was built from go first, which leaves the
+    # GPU's Parquet encoder (one call for every partition) that much more device memory.
+    del prepared, existing
+    with report.timed("write"):
+        report.partitions_written = write_silver_partitions(lake, rebuilt, backend)
+    with report.timed("quarantine"):
+        report.quarantine_files = write_quarantine(lake, quarantined)
+    with report.timed("mark"):
+        mark_processed(lake, report.batches, partitions=[f"{r}/{d}" for r, d in keys])
+    report.rows_quarantined = len(quarantined)
+    report.quarantined_by_reason = count_reasons(quarantined)
     log.info(
         "silver (%s): %d batches, %d rows in, %d added, %d duplicates, %d quarantined, "
         "%d partitions (%s)",
