@@ -117,6 +117,9 @@ def record_gold_inputs(settings: Settings, built: list[dict[str, Any]]) -> None:
 
 
 def concat_results(built: list[dict[str, Any]], key: str) -> pd.DataFrame:
-    """Stack the small frames of :func:`build_raid_gold` results."""
+    """Stack the small frames of :func:`build_raid_gold` results. When they are all empty (a
+    raid without players has no player rows) the result is too, with the table's columns."""
     frames = [b[key] for b in built if len(b[key])]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return built[0][key].iloc[0:0] if built else pd.DataFrame()

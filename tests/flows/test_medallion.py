@@ -170,6 +170,21 @@ def test_a_new_raid_rebuilds_only_itself_and_updates_dim_player(lake_dir: Path) 
     assert after["dim_player"]["last_seen_date"].max() == "2026-03-03"
 
 
+def test_a_run_whose_only_raid_has_no_player_builds_its_gold(lake_dir: Path) -> None:
+    """Only the boss acts (a log imported with --scope all can hold such a raid): gold has the
+    raid and no player rows, and the run's summary and artifacts are made of empty tables."""
+    lake = Lake.local(lake_dir)
+    frame = generate_raids(1, seed=4, start=START, config=CONFIG)
+    land(lake, frame[frame["event_type"] == "boss_phase"])
+
+    result = medallion(lake=str(lake_dir), backend="pandas")
+    assert result["gold"]["raids_built"] == ["raid001"]
+    assert result["gold"]["stats"].empty and "dps" in result["gold"]["stats"].columns
+    built = gold(lake)
+    assert built["fact_raid_summary"]["n_players"].to_list() == [0]
+    assert built["fact_player_raid_stats"].empty
+
+
 def test_gold_builds_raids_one_at_a_time_when_told_to(
     lake_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
