@@ -236,7 +236,9 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         pulls["start"] = pulls["start"].astype(object).fillna("").astype(str).str.slice(0, 19)
         console.print(frame_table(pulls, "Encounters (pulls)"))
     else:
-        console.print("encounters: none (no ENCOUNTER_START in the log)")
+        outside = report.skipped.get("outside_encounter", 0)
+        hint = f"; --scope all keeps its {outside:,} row(s) outside pulls" if outside else ""
+        console.print(f"encounters: none (no ENCOUNTER_START in the log){hint}")
     if report.malformed_count:
         first = ", ".join(f"line {n}: {why}" for n, why in report.malformed[:malformed])
         more = " …" if report.malformed_count > malformed else ""

@@ -266,6 +266,18 @@ def test_cli_clock_and_batch_options(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--batch-size: 0 is not between 1 and 10000" in capsys.readouterr().err
 
 
+def test_cli_names_scope_all_for_a_log_without_pulls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default scope imports pulls only: a log without one lands nothing, and says how not to."""
+    pulls = _classic_log(tmp_path).read_text(encoding="utf-8").splitlines()
+    log = write_log(tmp_path / "trash.txt", [line for line in pulls if "ENCOUNTER_" not in line])
+    args = ["import-log", str(log), "--lake", str(tmp_path / "lake"), "--no-progress"]
+    assert main([*args, "--year", "2025", "--utc-offset", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "encounters: none (no ENCOUNTER_START in the log); --scope all keeps its 1 row(s)" in out
+
+
 def test_cli_cannot_date_names_the_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
