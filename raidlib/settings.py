@@ -182,9 +182,24 @@ def describe_invalid_settings(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
-        line = f"setting {field} (env {Settings.model_config['env_prefix']}{field.upper()}): "
+        variable = f"{Settings.model_config['env_prefix']}{field.upper()}"
+        line = f"setting {field} ({_where_set(variable)}): "
         line += error["msg"]
         if not any(word in field for word in _SECRET_WORDS):
             line += f", got {error['input']!r}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _where_set(variable: str) -> str:
+    """``env RAIDLIB_X``, or ``RAIDLIB_X in ./.env`` when only the dotenv file sets it: a
+    user told "env" looks in the shell and finds nothing there."""
+    if variable not in {name.upper() for name in os.environ}:
+        chosen = os.environ.get(ENV_FILE_VARIABLE)
+        env_file = DEFAULT_ENV_FILE if chosen is None else chosen
+        if env_file and os.path.isfile(env_file):
+            from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
+
+            if variable in {name.upper() for name in dotenv_values(env_file)}:
+                return f"{variable} in {env_file}"
+    return f"env {variable}"

@@ -47,6 +47,19 @@ def test_empty_env_file_variable_reads_no_file(
     assert Settings().gold_root == "./lake/gold"
 
 
+def test_a_bad_value_from_the_dotenv_file_is_named_there_not_in_the_shell(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (in_tmp / "staging.env").write_text("RAIDLIB_BACKEND=gpu\nRAIDLIB_RECEIVER_PORT=80x\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", "staging.env")
+    monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "eighty")  # the shell wins over the file
+    with pytest.raises(ValidationError) as bad:
+        Settings()
+    text = describe_invalid_settings(bad.value)
+    assert "setting backend (RAIDLIB_BACKEND in staging.env): " in text and "'gpu'" in text
+    assert "setting receiver_port (env RAIDLIB_RECEIVER_PORT): " in text and "'eighty'" in text
+
+
 def test_a_mistyped_env_file_is_an_error_not_the_defaults(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
