@@ -248,9 +248,9 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         )
     else:
         console.print("malformed lines: 0")
-    not_utf8 = report.not_utf8_hint()
-    if not_utf8:
-        console.print(f"[yellow]{not_utf8}[/yellow]")
+    for hint in (report.not_utf8_hint(), report.unused_clock_hint()):
+        if hint:
+            console.print(f"[yellow]{hint}[/yellow]")
     if report.skipped:
         skipped = pd.DataFrame(
             sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])),

@@ -167,6 +167,7 @@ def parse_log(
         yield _parse_chunk(
             chunk.lines, chunk.line_numbers, state, clock, report, scope, include_units, file_id
         )
+    report.unused_clock_options = clock.unused_options(year_given=year is not None)
 
 
 def _file_identity(lines: pa.StringArray) -> str:

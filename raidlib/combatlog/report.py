@@ -32,6 +32,7 @@ class ParseReport:
     versions: list[dict[str, Any]] = field(default_factory=list)
     not_utf8_count: int = 0
     not_utf8_lines: list[int] = field(default_factory=list)
+    unused_clock_options: list[str] = field(default_factory=list)
 
     def add_not_utf8(self, lines: Iterable[int]) -> None:
         for line in lines:
@@ -50,6 +51,16 @@ class ParseReport:
             "they were read with U+FFFD in their place, so names there may be garbled. The "
             "client writes UTF-8: the file was probably re-saved in another encoding "
             "(Windows-1252, Latin-1); import the original, or convert it back to UTF-8."
+        )
+
+    def unused_clock_hint(self) -> str | None:
+        """Why a year, UTC offset or time zone given for the import changed nothing (None when
+        each given one was used)."""
+        if not self.unused_clock_options:
+            return None
+        return (
+            f"{' and '.join(self.unused_clock_options)} given but not used: every time stamp "
+            "of this log carries its own year and UTC offset (logs from 11.0.2 on)"
         )
 
     def add_malformed(self, line: int, reason: str) -> None:

@@ -60,6 +60,18 @@ class ClockState:
     tz: str | None = None
     prev_local_ms: int | None = None  # the last year-less row, read in ``year``
     year_carry: int = 0
+    rows_without_year: int = 0  # rows that needed ``year``
+    rows_without_offset: int = 0  # rows that needed ``utc_offset_hours`` or ``tz``
+
+    def unused_options(self, *, year_given: bool = True) -> list[str]:
+        """The options given that no row needed (a log from 11.0.2 on carries both itself);
+        ``year_given`` False: the year came from the file name, which nobody typed."""
+        given = (
+            ("year", self.year if year_given else None, self.rows_without_year),
+            ("UTC offset", self.utc_offset_hours, self.rows_without_offset),
+            ("time zone", self.tz, self.rows_without_offset),
+        )
+        return [name for name, value, needed in given if value is not None and not needed]
 
     def __post_init__(self) -> None:
         """Refuse a clock no recorder had, before any row is read with it."""
@@ -124,6 +136,7 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
     valid &= np.abs(off) <= 14
 
     no_year = valid & ~has_year
+    clock.rows_without_year += int(no_year.sum())
     if no_year.any():
         if clock.year is None:
             raise TimestampContextError(
@@ -139,6 +152,7 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
     local = _local_ms(y, mo, d, h, mi, s, ms)
     epoch = local - off * _MS_PER_HOUR
     no_off = valid & ~has_off
+    clock.rows_without_offset += int(no_off.sum())
     if no_off.any():
         if clock.utc_offset_hours is not None:
             epoch[no_off] = local[no_off] - int(round(clock.utc_offset_hours * _MS_PER_HOUR))

@@ -79,9 +79,9 @@ def import_combat_log_file(
     too_old = age_limit_warning(result, settings.max_event_age_days)
     if too_old:
         logger.warning(too_old)
-    not_utf8 = result.report.not_utf8_hint()
-    if not_utf8:
-        logger.warning(not_utf8)
+    for hint in (result.report.not_utf8_hint(), result.report.unused_clock_hint()):
+        if hint:
+            logger.warning(hint)
     if not result.ok:
         raise RuntimeError(
             f"{result.rejected + result.failed} batch(es) not delivered: {result.first_error}"

@@ -255,10 +255,12 @@ def test_cli_clock_and_batch_options(tmp_path: Path, capsys: pytest.CaptureFixtu
     log, root = _classic_log(tmp_path), tmp_path / "lake"
     args = ["import-log", str(log), "--lake", str(root), "--no-progress", "--year", "2019"]
     assert main([*args, "--utc-offset", "5.5", "--raid-id", "cli-night"]) == 0
+    printed = capsys.readouterr()
+    assert "given but not used" not in printed.out  # this log needs both
     [damage] = [e for e in _bronze_lines(root) if e["event_type"] == "combat_damage"]
     assert (damage["raid_id"], damage["timestamp"]) == ("cli-night", "2019-12-31T18:29:59.500000Z")
     # Older than silver's five-year limit: the import says so, and what to set.
-    err = capsys.readouterr().err
+    err = printed.err
     assert "this log starts on 2019-12-31" in err and "RAIDLIB_MAX_EVENT_AGE_DAYS=" in err
     with pytest.raises(SystemExit) as refused:
         main([*args, "--batch-size", "0"])
@@ -276,6 +278,15 @@ def test_cli_names_scope_all_for_a_log_without_pulls(
     assert main([*args, "--year", "2025", "--utc-offset", "0"]) == 0
     out = capsys.readouterr().out
     assert "encounters: none (no ENCOUNTER_START in the log); --scope all keeps its 1 row(s)" in out
+
+
+def test_cli_says_when_a_modern_log_ignores_the_clock_options(
+    v22_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["import-log", str(v22_log), "--lake", str(tmp_path / "lake"), "--no-progress"]
+    assert main([*args, "--year", "2024", "--tz", "Europe/Paris"]) == 0
+    out = capsys.readouterr().out
+    assert "year and time zone given but not used: every time stamp of this log carries" in out
 
 
 def test_cli_cannot_date_names_the_options(
