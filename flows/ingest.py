@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -132,18 +133,39 @@ def cli_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=flow_summary(ingest))
 
     def option(flag: str, name: str, **kwargs: Any) -> None:
-        parser.add_argument(flag, help=flow_parameter_help(ingest, name), **kwargs)
+        help_text = flow_parameter_help(ingest, name)
+        if kwargs.get("default") is not None and kwargs.get("action") != "store_true":
+            help_text += f" (default {kwargs['default']})"
+        parser.add_argument(flag, help=help_text, **kwargs)
 
     option("--raids", "raids", type=int_in(1, MAX_RAIDS), default=3)
     option("--seed", "seed", type=random_seed, default=0)
+    option("--players", "players", type=int_in(1, MAX_PLAYERS), default=20)
     option("--receiver-url", "receiver_url", default=None, metavar="URL")
+    option("--token", "token", default=None)
     option("--lake", "lake", default=None)
     option("--duplicate-rate", "duplicate_rate", type=rate, default=0.0, metavar="RATE")
     option("--late-rate", "late_rate", type=rate, default=0.0, metavar="RATE")
+    option("--invalid-rate", "invalid_rate", type=rate, default=0.0, metavar="RATE")
     option("--pug", "pug", action="store_true")
     option("--skill", "skill", type=skill_factor, default=1.0)
     option("--raid-prefix", "raid_prefix", type=raid_prefix_type, default=None, metavar="P")
     return parser
+
+
+def describe_ingest(result: dict, destination: str) -> list[str]:
+    """What the script prints: the raids simulated, then what their delivery came to."""
+    raids = ", ".join(f"{r['raid_id']} {r['outcome']}" for r in result["raids"])
+    d = result["delivery"]
+    lines = [
+        f"{len(result['raids'])} raid(s) simulated: {raids}",
+        f"{d['batches']} batch(es) to {destination}: {d['accepted']} accepted "
+        f"({d['events_accepted']:,} events), {d['duplicate']} duplicate, "
+        f"{d['rejected']} rejected, {d['failed']} failed",
+    ]
+    if d["first_error"]:
+        lines.append(f"first error: {d['first_error']}")
+    return lines
 
 
 if __name__ == "__main__":
@@ -152,12 +174,19 @@ if __name__ == "__main__":
         result = ingest(
             raids=args.raids,
             seed=args.seed,
+            players=args.players,
             receiver_url=args.receiver_url,
+            token=args.token,
             lake=args.lake,
             duplicate_rate=args.duplicate_rate,
             late_rate=args.late_rate,
+            invalid_rate=args.invalid_rate,
             pug=args.pug,
             skill=args.skill,
             raid_prefix=args.raid_prefix,
         )
-        print(result["delivery"])
+        print("\n".join(describe_ingest(result, args.receiver_url or "bronze")))
+        delivery = result["delivery"]
+        # Rejections are expected only of the batches --invalid-rate built to be rejected.
+        undelivered = delivery["failed"] or (delivery["rejected"] and not args.invalid_rate)
+    sys.exit(1 if undelivered else 0)

@@ -189,3 +189,26 @@ def test_prefect_deploy_all_has_nothing_to_ask() -> None:
     unsaid = [d["name"] for d in spec["deployments"] if "schedules" not in d]
     assert not unsaid, f"state `schedules:` (`[]` for none) for {unsaid}"
     assert {d["name"] for d in spec["deployments"]} == {p.stem for p in SCRIPTS if p.stem != "demo"}
+
+
+def test_the_ingest_script_prints_the_raids_and_their_delivery() -> None:
+    from flows.ingest import describe_ingest
+
+    result = {
+        "raids": [{"raid_id": "r001", "outcome": "kill"}, {"raid_id": "r002", "outcome": "wipe"}],
+        "delivery": {
+            "batches": 3,
+            "accepted": 2,
+            "duplicate": 0,
+            "rejected": 1,
+            "failed": 0,
+            "events_accepted": 12345,
+            "first_error": "400 validation_failed",
+        },
+    }
+    assert describe_ingest(result, "http://127.0.0.1:8000") == [
+        "2 raid(s) simulated: r001 kill, r002 wipe",
+        "3 batch(es) to http://127.0.0.1:8000: 2 accepted (12,345 events), 0 duplicate, "
+        "1 rejected, 0 failed",
+        "first error: 400 validation_failed",
+    ]
