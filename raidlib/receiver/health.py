@@ -16,12 +16,16 @@ bp = Blueprint("health", __name__)
 def health() -> ResponseReturnValue:
     state = receiver_state()
     settings = state.settings
+    storage = state.stats.storage()
     return jsonify(
         {
-            "status": "ok",
+            # Still 200 when degraded (CONTRACT §2): the process is alive and answers; a
+            # monitor reads "status" and "storage" for whether batches are landing.
+            "status": "degraded" if storage["status"] == "failing" else "ok",
             "service": "raidlib-receiver",
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "bronze_root": state.lake.url("bronze"),
+            "storage": storage,
             "auth_required": bool(settings.auth_token),
             "limits": {
                 "max_events_per_request": settings.max_events_per_request,

@@ -81,8 +81,9 @@ def post_events() -> ResponseReturnValue:
         )
     except Exception as exc:  # any storage error: nothing is acknowledged, the client retries
         log.exception("storage failed for batch %s", batch_id)
-        state.stats.add(storage_failures=1)
+        state.stats.storage_failed(exc)
         return _storage_failed(batch_id, exc)
+    state.stats.storage_succeeded()
 
     if landed.duplicate:
         state.stats.add(batches_duplicate=1)

@@ -349,6 +349,10 @@ def test_storage_failure_is_503_json_and_acknowledges_nothing(
     def broken(self, layer, relative, data):
         raise OSError("bucket unavailable")
 
+    assert client.get("/health").get_json()["storage"] == {
+        "status": "unknown",
+        "last_failure": None,
+    }
     monkeypatch.setattr(Lake, "write_bytes_atomic", broken)
     monkeypatch.setattr(Lake, "create_bytes_exclusive", broken)
     response = _post(client, {"batch_id": str(uuid.UUID(int=4)), "events": make_events(2)})
@@ -356,11 +360,21 @@ def test_storage_failure_is_503_json_and_acknowledges_nothing(
     payload = response.get_json()
     assert payload["status"] == "storage_failed"
     assert payload["storage"] == {"status": "failed"}
+    # /health says so (still 200: the receiver answers), naming the error's type only.
+    health = client.get("/health")
+    assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+    storage = health.get_json()["storage"]
+    assert storage["status"] == "failing" and storage["last_failure"]["error"] == "OSError"
+    assert "bucket unavailable" not in health.get_data(as_text=True)
     monkeypatch.undo()
     assert (
         _post(client, {"batch_id": str(uuid.UUID(int=4)), "events": make_events(2)}).status_code
         == 201
     )
+    health = client.get("/health").get_json()
+    assert health["status"] == "ok" and health["storage"]["status"] == "ok"
+    assert health["storage"]["last_failure"]["error"] == "OSError"
+    assert health["ingest"]["storage_failures"] == 1
 
 
 def test_concurrent_identical_posts_land_once(app: Flask, lake: Lake) -> None:
