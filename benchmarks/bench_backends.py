@@ -13,7 +13,7 @@ its own empty silver and gold roots over the same bronze:
 
 cuDF runs only where :func:`raidlib.backend.resolve_backend` finds it usable; otherwise the reason
 is printed and pandas runs alone. Peak GPU memory is RMM's peak allocation inside each step
-(:class:`raidlib.gpu_memory.PeakDeviceMemory`). The first cuDF step includes CUDA/JIT warm-up;
+(:class:`raidlib.gpu_device.PeakDeviceMemory`). The first cuDF step includes CUDA/JIT warm-up;
 ``--warmup`` runs a small untimed pass first.
 """
 
@@ -38,7 +38,7 @@ from bench_silver import SynthBronze, arrow_allocator_line, write_bronze  # noqa
 
 from raidlib.backend import Backend, BackendUnavailableError, resolve_backend  # noqa: E402
 from raidlib.gold import build_gold  # noqa: E402
-from raidlib.gpu_memory import PeakDeviceMemory, device_memory  # noqa: E402
+from raidlib.gpu_device import PeakDeviceMemory, device_memory  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids  # noqa: E402
 from raidlib.silver.pipeline import process_new_bronze  # noqa: E402

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import pyarrow as pa
 
-from raidlib.gpu_memory import limit_device_memory
+from raidlib.gpu_device import limit_device_memory
 
 if TYPE_CHECKING:
     from raidlib.settings import Settings
@@ -101,7 +101,7 @@ def resolve_backend(
     * ``cudf``: cuDF or :class:`BackendUnavailableError` saying why and what to do.
 
     With ``gpu_memory_limit_mib``, a cuDF choice also caps the process's GPU memory there
-    (:func:`raidlib.gpu_memory.limit_device_memory`); pandas ignores it.
+    (:func:`raidlib.gpu_device.limit_device_memory`); pandas ignores it.
 
     The choice is logged once per process (``raidlib.backend`` logger, INFO).
     """

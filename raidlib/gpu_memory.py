@@ -3,9 +3,9 @@ when it does not (the user's laptop GPU has 4 GB).
 
 One small module holds the whole policy so it can be tested on a CPU with a fake probe:
 
-* :func:`device_memory` asks the driver for ``(free, total)`` bytes (RMM, else CuPy; ``None``
-  without a GPU). Only free memory counts: a desktop session or another process may hold part
-  of the card.
+* a :data:`MemoryProbe` (:func:`raidlib.gpu_device.device_memory` on a real card) gives
+  ``(free, total)`` bytes. Only free memory counts: a desktop session or another process may
+  hold part of the card.
 * :func:`plan_step` compares the step's estimated device bytes with ``free × usable_fraction``
   and says "GPU" or "pandas, because …".
 * :func:`split_to_fit` cuts an ordered list of work items (bronze batches) into consecutive
@@ -14,10 +14,9 @@ One small module holds the whole policy so it can be tested on a CPU with a fake
 * :func:`run_with_fallback` runs a step on the GPU and, if it still runs out of device memory
   (:func:`is_gpu_oom`: RMM raises ``MemoryError``), logs a warning and reruns it on pandas.
   Every raidlib step is idempotent, so a rerun is safe.
-* :func:`limit_device_memory` caps what the process allocates through RMM (the
-  ``gpu_memory_limit_mib`` setting); :func:`device_memory` then reports the room left under
-  the cap, so the policy plans against it, and an allocation past it is an out-of-memory error.
-* :class:`PeakDeviceMemory` reports peak RMM allocation for benchmarks.
+
+What the device itself says and allows (free memory, a cap on allocations, peak allocation) is
+asked of RMM in :mod:`raidlib.gpu_device`.
 
 Estimates are deliberately rough: ``rows × bytes per row × working-copy factor``. The factors
 below were chosen from the Arrow sizes of silver rows (≈ 0.6 KB each with strings) and the
@@ -27,10 +26,11 @@ number of full-width copies silver and gold make (cast, rule masks, dedup sort, 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from raidlib.gpu_device import device_memory
 
 log = logging.getLogger(__name__)
 
@@ -82,85 +82,6 @@ class Plan:
     reason: str
     estimated_bytes: int = 0
     budget_bytes: int | None = None
-
-
-def device_memory() -> tuple[int, int] | None:
-    """``(free, total)`` bytes of the current CUDA device, or ``None`` without RMM/CuPy/GPU.
-
-    Under a cap (:func:`limit_device_memory`) both are bounded by it: free is what the cap
-    still allows, total is the cap.
-    """
-    try:
-        import rmm  # noqa: PLC0415 — optional GPU dependency, imported only when asked
-
-        free, total = rmm.mr.available_device_memory()
-        limiter = _limiter(rmm.mr.get_current_device_resource(), rmm.mr)
-        if limiter is not None:
-            limit = int(limiter.get_allocation_limit())
-            room = max(limit - int(limiter.get_allocated_bytes()), 0)
-            free, total = min(free, room), min(total, limit)
-        return int(free), int(total)
-    except Exception:  # ImportError, or CUDA errors without a device
-        pass
-    try:
-        import cupy  # noqa: PLC0415
-
-        free, total = cupy.cuda.runtime.memGetInfo()
-        return int(free), int(total)
-    except Exception:
-        return None
-
-
-_MAX_ADAPTORS = 32
-"""How deep :func:`_limiter` looks down a chain of RMM adaptors (they never nest deeper)."""
-
-
-def _limiter(resource: Any, mr: Any) -> Any:
-    """The first RMM limiting adaptor in ``resource``'s chain of adaptors, or None (a statistics
-    adaptor, e.g. :class:`PeakDeviceMemory`'s, may sit above it)."""
-    for _ in range(_MAX_ADAPTORS):
-        if isinstance(resource, mr.LimitingResourceAdaptor):
-            return resource
-        upstream = getattr(resource, "get_upstream", None)
-        if upstream is None:
-            return None
-        resource = upstream()
-    return None
-
-
-_cap_lock = threading.Lock()
-_installed_cap: Any = None
-"""The limiting adaptor :func:`limit_device_memory` set as the current resource, if any."""
-
-
-def limit_device_memory(limit_mib: float | None) -> None:
-    """Cap this process's RMM allocations (cuDF's) at ``limit_mib`` MiB; ``None`` takes away the
-    cap this function set, while it is still RMM's current resource.
-
-    Wraps RMM's current device resource in ``rmm.mr.LimitingResourceAdaptor``: an allocation
-    past the cap raises ``MemoryError``, which :func:`run_with_fallback` treats as running out
-    of GPU memory. Setting the same cap again does nothing, so every task may call it.
-    """
-    import rmm.mr  # noqa: PLC0415 — only called once cuDF (which needs RMM) is in use
-
-    global _installed_cap
-    limit = None if limit_mib is None else int(limit_mib * 2**20)
-    with _cap_lock:
-        current = rmm.mr.get_current_device_resource()
-        ours = _installed_cap
-        in_force = ours is not None and _limiter(current, rmm.mr) is ours
-        if in_force and limit == int(ours.get_allocation_limit()):
-            return
-        if ours is not None and current is ours:
-            current = ours.get_upstream()  # replace our cap rather than stack a second one
-            rmm.mr.set_current_device_resource(current)
-        _installed_cap = None
-        if limit is None:
-            return
-        capped = rmm.mr.LimitingResourceAdaptor(current, limit)
-        rmm.mr.set_current_device_resource(capped)
-        _installed_cap = capped
-    log.info("GPU memory capped at %s for this process", _mib(limit))
 
 
 def estimate_gold_bytes(silver_bytes: int, policy: MemoryPolicy = DEFAULT_POLICY) -> float:
@@ -283,46 +204,3 @@ def _release_device_memory() -> None:
     import gc  # noqa: PLC0415
 
     gc.collect()
-
-
-class PeakDeviceMemory:
-    """Context manager: peak bytes allocated through RMM inside the block (``None`` if unknown).
-
-    Uses ``rmm.statistics`` (a ``StatisticsResourceAdaptor`` pushed for the block, and taken
-    away again afterwards if this block put it there). cuDF allocates through RMM, so this is
-    the device memory the dataframe work needed.
-    """
-
-    def __init__(self) -> None:
-        self.peak_bytes: int | None = None
-        self._stats: Any = None
-        self._prior_resource: Any = None
-
-    def __enter__(self) -> PeakDeviceMemory:
-        try:
-            import rmm.statistics as stats  # noqa: PLC0415
-
-            self._stats = stats
-            if stats.push_statistics() is None:  # statistics were off: turn them on
-                import rmm.mr  # noqa: PLC0415
-
-                self._prior_resource = rmm.mr.get_current_device_resource()
-                stats.enable_statistics()
-                stats.push_statistics()
-        except Exception:
-            self._stats = None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stats is None:
-            return
-        try:
-            counters = self._stats.pop_statistics()
-            self.peak_bytes = None if counters is None else int(counters.peak_bytes)
-        except Exception:
-            self.peak_bytes = None
-        if self._prior_resource is not None:  # leave later allocations as they were
-            import rmm.mr  # noqa: PLC0415
-
-            rmm.mr.set_current_device_resource(self._prior_resource)
-            self._prior_resource = None

@@ -26,11 +26,11 @@ import pandas as pd
 from raidlib.backend import Backend, pandas_backend, to_pandas
 from raidlib.gold.build import RaidTables, build_raid_tables
 from raidlib.gold.dims import DEFAULT_DURATION_TARGET_MS
+from raidlib.gpu_device import device_memory
 from raidlib.gpu_memory import (
     DEFAULT_POLICY,
     MemoryPolicy,
     MemoryProbe,
-    device_memory,
     estimate_gold_bytes,
     plan_step,
     run_with_fallback,

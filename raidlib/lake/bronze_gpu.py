@@ -21,7 +21,8 @@ from typing import Any, NamedTuple, TypeVar
 import pandas as pd
 
 from raidlib.backend import Backend
-from raidlib.gpu_memory import device_memory, is_gpu_oom
+from raidlib.gpu_device import device_memory
+from raidlib.gpu_memory import is_gpu_oom
 from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.bronze_gpu_checks import (
     NotExact,

@@ -31,11 +31,11 @@ import pandas as pd
 import pyarrow as pa
 
 from raidlib.backend import Backend, frame_library, pandas_backend, to_pandas
+from raidlib.gpu_device import device_memory
 from raidlib.gpu_memory import (
     DEFAULT_POLICY,
     MemoryPolicy,
     MemoryProbe,
-    device_memory,
     run_with_fallback,
     split_to_fit,
 )

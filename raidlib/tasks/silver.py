@@ -14,11 +14,11 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from raidlib.backend import Backend, backend_for
+from raidlib.gpu_device import device_memory
 from raidlib.gpu_memory import (
     DEFAULT_POLICY,
     MemoryPolicy,
     MemoryProbe,
-    device_memory,
     split_to_fit,
 )
 from raidlib.lake import Lake

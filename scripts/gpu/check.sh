@@ -76,7 +76,7 @@ step_probe() {
 import sys
 import numpy, pandas, pyarrow
 from raidlib.backend import resolve_backend
-from raidlib.gpu_memory import device_memory
+from raidlib.gpu_device import device_memory
 chosen = resolve_backend("auto")
 print("python", sys.version.split()[0], "| pandas", pandas.__version__, "| pyarrow", pyarrow.__version__, "| numpy", numpy.__version__)
 print("auto ->", chosen.name, "|", chosen.reason)

@@ -165,7 +165,7 @@ def run_medallion(
     GPU-sized chunks (default: ask the device).
     """
     from raidlib.gold import build_gold
-    from raidlib.gpu_memory import device_memory
+    from raidlib.gpu_device import device_memory
     from raidlib.lake.gold_store import read_silver_for_raids, silver_raid_ids
     from raidlib.lake.quarantine import read_quarantine
     from raidlib.lake.state import find_unprocessed_batches

@@ -11,9 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from raidlib import backend as backend_module
-from raidlib import gpu_memory
+from raidlib import gpu_device
 from raidlib.backend import backend_for, resolve_backend
-from raidlib.gpu_memory import device_memory, is_gpu_oom, limit_device_memory, plan_step
+from raidlib.gpu_device import device_memory, limit_device_memory
+from raidlib.gpu_memory import is_gpu_oom, plan_step
 from raidlib.settings import Settings
 
 MiB = 2**20
@@ -62,7 +63,7 @@ def rmm(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     package.mr = mr  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "rmm", package)
     monkeypatch.setitem(sys.modules, "rmm.mr", mr)
-    monkeypatch.setattr(gpu_memory, "_installed_cap", None)
+    monkeypatch.setattr(gpu_device, "_installed_cap", None)
     card.bottom = card.current
     return card
 

@@ -8,9 +8,9 @@ import pytest
 
 from raidlib.backend import Backend, resolve_backend
 from raidlib.gold.pipeline import gold_group_bytes
+from raidlib.gpu_device import PeakDeviceMemory
 from raidlib.gpu_memory import (
     MemoryPolicy,
-    PeakDeviceMemory,
     estimate_gold_bytes,
     is_gpu_oom,
     plan_step,
