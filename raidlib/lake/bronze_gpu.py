@@ -29,9 +29,14 @@ from raidlib.lake.bronze_gpu_checks import (
     fill_lineage,
     finish_raw_frame,
     gpu_read_dtypes,
-    line_pieces,
 )
-from raidlib.lake.bronze_gpu_text import READ_OPTIONS, DeviceText, ReadBuffer, text_stage
+from raidlib.lake.bronze_gpu_text import (
+    READ_OPTIONS,
+    DeviceText,
+    ReadBuffer,
+    line_pieces,
+    text_stage,
+)
 from raidlib.lake.bronze_reader import (
     _NO_REJECTED,
     BRONZE_LINE_SCHEMA,
@@ -60,7 +65,7 @@ def read_group_bytes(free_device_bytes: int | None) -> int:
     and 64 MiB reads still spent 2.8 s of a profiled 8 s run in 13 reads' checks; at 10M events,
     30 reads of 256 MiB spent ~0.15 s each in them. A 4 GB laptop card (~3.5 GB free) reads
     ~55 MiB at a time, well inside its memory; a card with 64 GiB free or more reads 1 GiB (half
-    the 2**31-byte length past which :func:`~raidlib.lake.bronze_gpu_checks.scan_bytes` scans
+    the 2**31-byte length past which :func:`~raidlib.lake.bronze_gpu_text.scan_bytes` scans
     on the host).
     """
     if free_device_bytes is None:

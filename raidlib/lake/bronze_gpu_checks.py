@@ -19,6 +19,9 @@ differently raises :class:`NotExact`, which sends the batch to pyarrow:
 * raw control characters (bytes below 0x20 other than the line feed) → pyarrow: cuDF's reader
   does not validate them (rapidsai/cudf#15222), pyarrow rejects them inside strings.
 
+The line feeds and control bytes are counted where the text is staged
+(:func:`raidlib.lake.bronze_gpu_text.scan_bytes`); the checks on the parsed values are here.
+
 Known residual differences. (1) Cannot be seen once values are read as strings: a *quoted*
 number or boolean where a number/boolean is declared, or a bare token where a string is
 declared (also inside ``data_quality_flags``, and a single string where that list is declared,
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,7 +46,8 @@ import pyarrow as pa
 
 from raidlib.backend import Backend
 from raidlib.lake.bronze_batches import BronzeBatch
-from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, _utc, is_blank
+from raidlib.lake.bronze_gpu_text import line_count
+from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, _utc
 from raidlib.lake.frames import null_frame
 
 JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
@@ -70,66 +74,7 @@ def gpu_read_dtypes(xdf: Any) -> dict[str, Any]:
     }
 
 
-def line_pieces(objects: Sequence[bytes]) -> list[bytes]:
-    """A batch's objects as JSON Lines pieces: each newline-terminated, blank ones skipped.
-
-    Not joined here: a GPU read copies the pieces of all its batches straight to where it stages
-    its text (:class:`~raidlib.lake.bronze_gpu_text.DeviceText` on the GPU, else
-    :class:`~raidlib.lake.bronze_gpu_text.ReadBuffer`).
-    """
-    pieces = []
-    for data in objects:
-        if is_blank(data):
-            continue
-        pieces.append(data if data.endswith(b"\n") else data + b"\n")
-    return pieces
-
-
-_CONTROL_BYTES = bytes(b for b in range(0x20) if b != 0x0A)
 _BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
-
-
-class ByteScan(NamedTuple):
-    lines: int
-    """Line feeds: blank lines count, so that a row count short of it sends the batch to pyarrow."""
-    control: bool
-    """Whether a control byte other than the line feed occurs. JSON allows them only escaped
-    inside strings (and tab/CR between tokens); pyarrow rejects a raw one in a string, cuDF's
-    reader does not validate (rapidsai/cudf#15222), so such a batch is left to pyarrow. The
-    receiver never writes one."""
-
-
-GPU_SCAN_MAX = 2**31 - 1
-"""cuDF columns hold fewer rows than this: a longer text (never a receiver batch) is scanned on
-the host."""
-
-
-def scan_bytes(data: bytes | memoryview, lib: Any = None) -> ByteScan:
-    """:class:`ByteScan` of ``data``; with ``lib`` (cuDF) on the GPU, in one copy to the device.
-
-    On an H200's host the two scans cost ~1.1 ms per MB (2026-12-04 profile), a fifth of the
-    GPU bronze read; on the device they are two counts, one temporary column at a time. The line
-    feed is itself below 0x20, so another control byte is there exactly when the bytes below
-    0x20 outnumber the line feeds.
-    """
-    if lib is None or len(data) >= GPU_SCAN_MAX:
-        text = bytes(data)  # no copy when it is bytes already
-        control = len(text.translate(None, _CONTROL_BYTES)) != len(text)
-        return ByteScan(line_count(text), control)
-    return scan_device(np.frombuffer(data, dtype=np.uint8), lib)
-
-
-def scan_device(codes: Any, lib: Any) -> ByteScan:
-    """:class:`ByteScan` on the GPU of ``codes``: bytes as anything ``lib.Series`` takes as
-    uint8 (host bytes through NumPy, copied over; a device buffer, read in place)."""
-    column = lib.Series(codes)
-    lines = int((column == 0x0A).sum())
-    return ByteScan(lines, int((column < 0x20).sum()) > lines)
-
-
-def line_count(data: bytes) -> int:
-    """Lines in a newline-terminated buffer (blank lines included, so they force pyarrow)."""
-    return data.count(b"\n")
 
 
 def _check(column: Any, pattern: str, name: str) -> None:

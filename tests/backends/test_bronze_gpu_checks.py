@@ -20,10 +20,8 @@ from raidlib.lake.bronze_gpu_checks import (
     NotExact,
     fill_lineage,
     finish_raw_frame,
-    line_count,
-    line_pieces,
-    scan_bytes,
 )
+from raidlib.lake.bronze_gpu_text import line_count, line_pieces, scan_bytes
 from raidlib.lake.bronze_reader import (
     BRONZE_LINE_SCHEMA,
     _read_object,
