@@ -59,8 +59,17 @@ def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
             _check_s3_root(lake, layer)
 
 
+S3_EXTRA_HINT = "s3fs is not installed: install the s3 extra (.venv/bin/pip install -e '.[s3]')"
+
+
 def _check_s3_root(lake: Lake, layer: Layer) -> None:
-    fs = lake.fs(layer)
+    try:
+        fs = lake.fs(layer)
+    except ImportError as exc:  # fsspec: "Install s3fs to access S3"
+        configured = lake.storage_options.get("client_kwargs", {}).get("endpoint_url")
+        raise LakeStorageError(
+            layer, lake.url(layer), configured or "AWS's default", S3_EXTRA_HINT
+        ) from exc
     bucket, _, prefix = lake.root(layer).partition("/")
     try:
         fs.call_s3(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 import threading
 from pathlib import Path
 
-from raidlib.lake import Lake
+import pytest
+
+from raidlib.lake import Lake, LakeStorageError
+from raidlib.settings import Settings
 
 
 def test_only_the_first_create_writes(tmp_path: Path) -> None:
@@ -79,3 +84,18 @@ def test_many_writes_land_whole_in_order_and_sweep_each_folder_once(
     assert all(Path(p).read_bytes() == data for p, (_, data) in zip(paths, items, strict=True))
     assert sorted(os.listdir(folder)) == sorted(f"{i}.json" for i in range(40))  # dead swept
     assert sorted(swept) == sorted({str(folder), str(tmp_path / "silver" / "other")})
+
+
+def test_an_s3_root_without_s3fs_names_the_extra_to_install(monkeypatch) -> None:
+    """Quick start's environment has no s3 extra: say so, not fsspec's bare ImportError."""
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # import s3fs → ImportError
+    known = importlib.import_module("fsspec.registry")._registry  # protocols fsspec imported
+    monkeypatch.delitem(known, "s3", raising=False)
+    lake = Lake.from_settings(Settings(_env_file=None, bronze_root="s3://bronze"))
+    with pytest.raises(LakeStorageError) as failed:
+        lake.check_storage(("bronze",))
+    message = str(failed.value)
+    assert message.startswith("bronze root s3://bronze (RAIDLIB_BRONZE_ROOT")
+    assert (
+        "s3fs is not installed: install the s3 extra (.venv/bin/pip install -e '.[s3]')" in message
+    )
