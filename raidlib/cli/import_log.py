@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from raidlib.combatlog.delivery import LogReading, import_log
     from raidlib.combatlog.import_result import age_limit_warning
     from raidlib.console import print_import_report
-    from raidlib.lake import Lake
+    from raidlib.lake import Lake, LakeStorageError
 
     if not args.path.is_file():
         print(f"no such file: {args.path}", file=sys.stderr)
@@ -63,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if args.receiver and (status := receiver_unreachable(args.receiver, "import-log")) is not None:
         return status
     lake = None if args.receiver else Lake.from_settings(settings)
+    if lake is not None:
+        try:  # before reading: a wrong bucket would otherwise fail every batch after the parse
+            lake.check_storage(("bronze",))
+        except LakeStorageError as exc:
+            print(f"raidlib import-log: {exc}", file=sys.stderr)
+            return 2
     size = args.path.stat().st_size
     bar = tqdm(
         total=size, unit="B", unit_scale=True, desc="reading", disable=args.no_progress, leave=False

@@ -94,8 +94,8 @@ def test_read_gold_raises_instead_of_returning_no_rows(moto_s3: MotoS3, s3_setti
         read_gold("fact_raid_summary", Lake.from_settings(moto_s3.settings(gold_root="s3://glod")))
 
 
-def test_serve_refuses_a_missing_bronze_bucket_before_listening(
-    moto_s3: MotoS3, s3_settings, monkeypatch: pytest.MonkeyPatch, capsys
+def test_serve_and_import_log_refuse_a_missing_bronze_bucket_before_starting(
+    moto_s3: MotoS3, s3_settings, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
 ) -> None:
     monkeypatch.setenv("RAIDLIB_BRONZE_ROOT", "s3://bronz")
     monkeypatch.setenv("RAIDLIB_S3_ENDPOINT_URL", moto_s3.endpoint_url)
@@ -106,6 +106,15 @@ def test_serve_refuses_a_missing_bronze_bucket_before_listening(
     captured = capsys.readouterr()
     assert "listening" not in captured.out
     assert "RAIDLIB_BRONZE_ROOT" in captured.err and "bucket 'bronz' does not exist" in captured.err
+    # import-log too, before it reads the log
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_text("not read\n", encoding="utf-8")
+    assert main(["import-log", str(log), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(
+        "raidlib import-log: bronze root s3://bronz (RAIDLIB_BRONZE_ROOT"
+    )
+    assert "lines:" not in captured.out
 
 
 def test_a_flow_fails_at_its_first_task_with_the_message(
