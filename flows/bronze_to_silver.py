@@ -74,7 +74,8 @@ def bronze_to_silver(
         data_quality_rows(report),
         f"Silver data quality (backend: {chosen.name})",
     )
-    publish_partitions("Silver partitions written", "silver-partitions", report.partitions_written)
+    written = [Lake.from_settings(settings).url_of("silver", p) for p in report.partitions_written]
+    publish_partitions("Silver partitions written", "silver-partitions", written)
     return {
         "backend": chosen.name,
         "batches": len(report.batches),

@@ -109,6 +109,16 @@ class Lake:
             return f"{raw.split('://', 1)[0]}://{self.path(layer, relative)}"
         return self.path(layer, relative)
 
+    def url_of(self, layer: Layer, path: str) -> str:
+        """A filesystem ``path`` on ``layer`` (as :meth:`path` and the writers give it) as
+        :meth:`url` would give it: ``bucket/key`` becomes ``s3://bucket/key``."""
+        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
+            layer
+        ]
+        if _is_remote(raw) and "://" not in path:
+            return f"{raw.split('://', 1)[0]}://{path}"
+        return path
+
     def write_bytes_atomic(self, layer: Layer, relative: str, data: bytes) -> str:
         """Write ``data`` so readers see the whole object or nothing at ``relative``.
 

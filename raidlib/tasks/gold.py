@@ -52,11 +52,9 @@ def build_raid_gold(settings: Settings, raid_ids: list[str]) -> dict[str, Any]:
     ``fingerprints`` to record and small pandas frames for artifacts and terminal output:
     ``summary``, ``stats`` (per raid), ``encounters``, ``encounter_stats`` (per pull).
     """
+    lake = Lake.from_settings(settings)
     built = build_gold_for_raids(
-        Lake.from_settings(settings),
-        backend_for(settings),
-        raid_ids,
-        duration_target_ms=settings.enrage_timer_ms,
+        lake, backend_for(settings), raid_ids, duration_target_ms=settings.enrage_timer_ms
     )
     backend = " + ".join(built.backends)
     get_run_logger().info(
@@ -70,7 +68,7 @@ def build_raid_gold(settings: Settings, raid_ids: list[str]) -> dict[str, Any]:
     return {
         "raid_ids": list(raid_ids),
         "fingerprints": built.fingerprints,
-        "paths": built.paths,
+        "paths": [lake.url_of("gold", path) for path in built.paths],
         "silver_rows": built.silver_rows,
         "backends": built.backends,
         "summary": built.summary,
@@ -100,7 +98,7 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
         dim_player, backend = run_with_fallback(
             "dim_player", build, backend, lambda: pandas_backend("GPU out of memory")
         )
-        path = write_dim_player(lake, dim_player)
+        path = lake.url_of("gold", write_dim_player(lake, dim_player))
     logger.info(
         "dim_player: %d players written to %s (%s backend)", len(dim_player), path, backend.name
     )

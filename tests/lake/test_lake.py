@@ -99,3 +99,15 @@ def test_an_s3_root_without_s3fs_names_the_extra_to_install(monkeypatch) -> None
     assert (
         "s3fs is not installed: install the s3 extra (.venv/bin/pip install -e '.[s3]')" in message
     )
+
+
+def test_url_of_gives_paths_as_a_person_pastes_them(tmp_path: Path) -> None:
+    """Logs and artifacts show written files as URLs: s3://bucket/key on S3, paths locally."""
+    s3 = Lake.from_settings(Settings(_env_file=None, gold_root="s3://gold/lake"))
+    assert s3.url_of("gold", "gold/lake/dim_player/part-0.parquet") == (
+        "s3://gold/lake/dim_player/part-0.parquet"
+    )
+    assert s3.url_of("gold", "s3://gold/x") == "s3://gold/x"  # already a URL
+    local = Lake.local(tmp_path)
+    path = local.path("gold", "dim_player/part-0.parquet")
+    assert local.url_of("gold", path) == path == local.url("gold", "dim_player/part-0.parquet")
