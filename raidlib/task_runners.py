@@ -9,7 +9,9 @@ subflows.
 
 from __future__ import annotations
 
+import socket
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 F = TypeVar("F")
 
@@ -29,6 +31,29 @@ def dask_task_runner(address: str) -> Any:
             f"a Dask scheduler ({address}) was given but prefect-dask is missing; {DASK_EXTRA_HINT}"
         ) from exc
     return DaskTaskRunner(address=address)
+
+
+SCHEDULER_CONNECT_S = 5.0
+"""How long :func:`check_scheduler` waits for a scheduler to accept a connection."""
+
+
+def check_scheduler(address: str, timeout_s: float = SCHEDULER_CONNECT_S) -> None:
+    """Raise :class:`TaskRunnerUnavailableError` when nothing accepts connections at a
+    ``tcp://host:port`` scheduler address. Prefect's Dask runner would wait 30 s for it and
+    then fail the run with a bare ``OSError``; other schemes (``tls://``, ``ucx://``) are left
+    to Dask."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme != "tcp":
+        return
+    try:
+        host, port = parts.hostname or "127.0.0.1", parts.port or 8786
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except (OSError, ValueError) as exc:
+        raise TaskRunnerUnavailableError(
+            f"no Dask scheduler answers at {address} ({exc}); start one (dask scheduler "
+            "--host 127.0.0.1, README: Scaling out) or correct --dask-address"
+        ) from exc
 
 
 def on_dask(flow: F, address: str | None) -> F:

@@ -84,7 +84,11 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     So does forcing the cuDF backend where it cannot run.
     """
     from raidlib.backend import BackendUnavailableError, resolve_backend  # noqa: PLC0415
-    from raidlib.task_runners import TaskRunnerUnavailableError, dask_task_runner  # noqa: PLC0415
+    from raidlib.task_runners import (  # noqa: PLC0415
+        TaskRunnerUnavailableError,
+        check_scheduler,
+        dask_task_runner,
+    )
 
     args = parser.parse_args()
     try:
@@ -101,6 +105,7 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     if getattr(args, "dask_address", None):
         try:
             dask_task_runner(args.dask_address)
+            check_scheduler(args.dask_address)
         except TaskRunnerUnavailableError as exc:
             parser.exit(2, f"{parser.prog}: {exc}\n")
     return args

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -212,3 +213,14 @@ def test_the_ingest_script_prints_the_raids_and_their_delivery() -> None:
         "1 rejected, 0 failed",
         "first error: 400 validation_failed",
     ]
+
+
+def test_a_dask_address_nobody_answers_on_stops_the_script_at_once(tmp_path: Path) -> None:
+    """Prefect's Dask runner would wait 30 s, then fail the run with a bare OSError."""
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    script = ROOT / "flows" / "medallion.py"
+    err = stopped_before_any_flow_run(script, tmp_path, dict(os.environ), "--dask-address", address)
+    assert f"medallion.py: no Dask scheduler answers at {address}" in err
+    assert "correct --dask-address" in err
