@@ -60,8 +60,9 @@ class ClockState:
     tz: str | None = None
     prev_local_ms: int | None = None  # the last year-less row, read in ``year``
     year_carry: int = 0
-    rows_without_year: int = 0  # rows that needed ``year``
-    rows_without_offset: int = 0  # rows that needed ``utc_offset_hours`` or ``tz``
+    rows_dated: int = 0  # rows with a valid time stamp
+    rows_without_year: int = 0  # of them, rows that needed ``year``
+    rows_without_offset: int = 0  # and rows that needed ``utc_offset_hours`` or ``tz``
 
     def unused_options(self, *, year_given: bool = True) -> list[str]:
         """The options given that no row needed (a log from 11.0.2 on carries both itself);
@@ -71,6 +72,8 @@ class ClockState:
             ("UTC offset", self.utc_offset_hours, self.rows_without_offset),
             ("time zone", self.tz, self.rows_without_offset),
         )
+        if not self.rows_dated:  # nothing was dated: nothing to say about the options
+            return []
         return [name for name, value, needed in given if value is not None and not needed]
 
     def __post_init__(self) -> None:
@@ -136,6 +139,7 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
     valid &= np.abs(off) <= 14
 
     no_year = valid & ~has_year
+    clock.rows_dated += int(valid.sum())
     clock.rows_without_year += int(no_year.sum())
     if no_year.any():
         if clock.year is None:

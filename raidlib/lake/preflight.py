@@ -66,9 +66,8 @@ def _check_s3_root(lake: Lake, layer: Layer) -> None:
     try:
         fs = lake.fs(layer)
     except ImportError as exc:  # fsspec: "Install s3fs to access S3"
-        configured = lake.storage_options.get("client_kwargs", {}).get("endpoint_url")
         raise LakeStorageError(
-            layer, lake.url(layer), configured or "AWS's default", S3_EXTRA_HINT
+            layer, lake.url(layer), _endpoint(lake, None), S3_EXTRA_HINT
         ) from exc
     bucket, _, prefix = lake.root(layer).partition("/")
     try:
@@ -81,13 +80,16 @@ def _check_s3_root(lake: Lake, layer: Layer) -> None:
         ) from exc
 
 
-def _endpoint(lake: Lake, fs: Any) -> str:
-    """The endpoint the client talks to (settings, ``AWS_ENDPOINT_URL*`` or AWS's own)."""
-    try:
-        return str(fs.s3.meta.endpoint_url)
-    except Exception:  # no client could be made (no region, no credentials): say what was set
-        configured = lake.storage_options.get("client_kwargs", {}).get("endpoint_url")
-        return configured or "AWS's default (RAIDLIB_S3_ENDPOINT_URL unset)"
+def _endpoint(lake: Lake, fs: Any | None) -> str:
+    """The endpoint the client talks to (settings, ``AWS_ENDPOINT_URL*`` or AWS's own); without
+    a filesystem (``None``: s3fs missing), the one the settings name."""
+    if fs is not None:
+        try:
+            return str(fs.s3.meta.endpoint_url)
+        except Exception:  # no client could be made (no region, no credentials)
+            pass
+    configured = lake.storage_options.get("client_kwargs", {}).get("endpoint_url")
+    return configured or "AWS's default (RAIDLIB_S3_ENDPOINT_URL unset)"
 
 
 def _reason(exc: BaseException, bucket: str) -> str:

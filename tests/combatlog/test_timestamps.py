@@ -86,3 +86,13 @@ def test_a_pull_over_midnight_stays_in_its_year(tmp_path: Path) -> None:
     batches, _ = import_events(path, utc_offset_hours=1)
     stamps = [_text(datetime.fromisoformat(e["timestamp"])) for batch in batches for e in batch]
     assert stamps == ["2023-12-31 22:59:58.500", *NEW_YEARS_EVE_UTC, "2023-12-31 23:00:03.000"]
+
+
+def test_clock_options_are_reported_unused_only_after_dated_rows_did_without_them() -> None:
+    clock = ClockState(year=2024, utc_offset_hours=2.0)
+    assert clock.unused_options() == []  # nothing dated yet (an empty or all-malformed log)
+    parse_timestamps(pa.array(["9/21/2024 16:02:11.667-4"]), clock)  # 11.0.2+: both inline
+    assert clock.unused_options() == ["year", "UTC offset"]
+    assert clock.unused_options(year_given=False) == ["UTC offset"]  # the file name's year
+    parse_timestamps(pa.array(["4/10 22:25:55.168"]), clock)  # an old row needs both
+    assert clock.unused_options() == []
