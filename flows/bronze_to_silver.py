@@ -98,6 +98,6 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser())
+    args = parse_flow_args(cli_parser(), lambda args: ("bronze", "silver"))
     with flow_script_settings():
         print(bronze_to_silver(lake=args.lake, backend=args.backend))

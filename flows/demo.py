@@ -31,6 +31,7 @@ from raidlib.cli.arg_types import MAX_RAIDS, int_in  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.bronze_batches import list_landed_batches  # noqa: E402
 from raidlib.lake.gold_store import read_gold_table  # noqa: E402
+from raidlib.lake.preflight import LAYERS  # noqa: E402
 from raidlib.receiver.app import create_app  # noqa: E402
 from raidlib.receiver.server import ReceiverServer  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
@@ -152,7 +153,7 @@ def cli_parser() -> argparse.ArgumentParser:
 if __name__ == "__main__":
     from raidlib.console import print_demo_result
 
-    args = parse_flow_args(cli_parser())
+    args = parse_flow_args(cli_parser(), lambda args: LAYERS)
     with flow_script_settings():
         out = demo(
             raids=args.raids,

@@ -24,6 +24,8 @@ from raidlib.cli._common import (  # noqa: E402
 )
 from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
 from raidlib.combatlog.timestamps import FIRST_LOG_YEAR, MAX_UTC_OFFSET_HOURS  # noqa: E402
+from raidlib.lake.lake import Layer  # noqa: E402
+from raidlib.lake.preflight import LAYERS  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.schemas.events import RAID_ID_PATTERN  # noqa: E402
 from raidlib.tasks.combatlog import (  # noqa: E402
@@ -81,10 +83,9 @@ def import_combat_log(
     if receiver_url:
         check_receiver(receiver_url)
     settings = settings_for_run(lake)
-    if run_medallion:
-        check_lake_storage(settings)
-    elif not receiver_url:
-        check_lake_storage(settings, ("bronze",))
+    layers = lake_layers(run_medallion, receiver_url)
+    if layers:
+        check_lake_storage(settings, layers)
     result = import_combat_log_file(
         settings,
         path,
@@ -104,6 +105,14 @@ def import_combat_log(
             logger.info("medallion runs on %s; the receiver must write there", lake or "settings")
         summary["medallion"] = medallion(lake=lake, backend=backend)
     return summary
+
+
+def lake_layers(run_medallion: bool, receiver_url: str | None) -> tuple[Layer, ...]:
+    """The lake layers an import uses: every one when it runs the medallion flow after, else
+    bronze, unless a receiver lands the events."""
+    if run_medallion:
+        return LAYERS
+    return () if receiver_url else ("bronze",)
 
 
 def cli_parser() -> argparse.ArgumentParser:
@@ -127,7 +136,7 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser())
+    args = parse_flow_args(cli_parser(), lambda a: lake_layers(a.run_medallion, a.receiver_url))
     with flow_script_settings():
         out = import_combat_log(
             path=args.path,

@@ -169,7 +169,7 @@ def describe_ingest(result: dict, destination: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser())
+    args = parse_flow_args(cli_parser(), lambda a: () if a.receiver_url else ("bronze",))
     with flow_script_settings():
         result = ingest(
             raids=args.raids,

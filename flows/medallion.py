@@ -26,6 +26,7 @@ from raidlib.cli._common import (  # noqa: E402
 )
 from raidlib.cli.arg_types import int_in  # noqa: E402
 from raidlib.console import DETAILED_PULLS, print_pull_reports  # noqa: E402
+from raidlib.lake.preflight import LAYERS  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
 from raidlib.task_runners import on_dask  # noqa: E402
 from raidlib.tasks.storage import check_lake_storage  # noqa: E402
@@ -74,7 +75,7 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser())
+    args = parse_flow_args(cli_parser(), lambda args: LAYERS)
     with flow_script_settings():
         result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
         s, g = result["silver"], result["gold"]

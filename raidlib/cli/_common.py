@@ -7,15 +7,18 @@ import argparse
 import inspect
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from raidlib.cli.arg_types import MAX_BATCH_SIZE, batch_size, positive_float, raid_id, rate
 from raidlib.runconfig import settings_for_run
 from raidlib.settings import Settings, describe_invalid_settings, is_invalid_settings
+
+if TYPE_CHECKING:
+    from raidlib.lake.lake import Layer
 
 
 def add_lake_options(parser: argparse.ArgumentParser) -> None:
@@ -76,14 +79,21 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     return settings_for_run(getattr(args, "lake", None), **overrides, **extra)
 
 
-def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+def parse_flow_args(
+    parser: argparse.ArgumentParser,
+    lake_layers: Callable[[argparse.Namespace], Sequence[Layer]] = lambda args: (),
+) -> argparse.Namespace:
     """Parse a flow script's options, then check the settings they combine with.
 
     A bad ``RAIDLIB_*`` value is the user's to fix: it gets argparse's usage error (exit 2)
     naming the variable, before any flow run starts, rather than a failed run and a traceback.
-    So does forcing the cuDF backend where it cannot run.
+    So do forcing the cuDF backend where it cannot run, a Dask scheduler that does not answer
+    and an S3 root of ``lake_layers(args)`` (the layers the flow will use) that cannot be used:
+    the flow checks its roots again as its first task (deployment runs start there), but a
+    script says what is wrong in one line instead of Prefect's failed-task tracebacks.
     """
     from raidlib.backend import BackendUnavailableError, resolve_backend  # noqa: PLC0415
+    from raidlib.lake import Lake, LakeStorageError  # noqa: PLC0415
     from raidlib.task_runners import (  # noqa: PLC0415
         TaskRunnerUnavailableError,
         check_scheduler,
@@ -108,6 +118,10 @@ def parse_flow_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
             check_scheduler(args.dask_address)
         except TaskRunnerUnavailableError as exc:
             parser.exit(2, f"{parser.prog}: {exc}\n")
+    try:
+        Lake.from_settings(settings).check_storage(lake_layers(args))
+    except LakeStorageError as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
     return args
 
 

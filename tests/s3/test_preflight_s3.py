@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,8 @@ from raidlib.read import read_gold
 from raidlib.settings import Settings
 
 from .conftest import MotoS3
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -133,3 +139,33 @@ def test_a_flow_fails_at_its_first_task_with_the_message(
     assert state.is_failed()
     with pytest.raises(LakeStorageError, match="RAIDLIB_BRONZE_ROOT.*'bronz' does not exist"):
         state.result()
+
+
+@pytest.mark.parametrize("script", ["medallion", "bronze_to_silver"])
+def test_a_flow_script_stops_before_any_flow_run_with_one_line(
+    moto_s3: MotoS3, s3_settings, tmp_path, script: str
+) -> None:
+    """Not Prefect's failed-task and failed-flow tracebacks: the storage error, exit 2."""
+    env = {
+        **os.environ,
+        "RAIDLIB_ENV_FILE": "",
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "RAIDLIB_BRONZE_ROOT": "s3://bronz",
+        "RAIDLIB_SILVER_ROOT": str(s3_settings.silver_root),
+        "RAIDLIB_GOLD_ROOT": str(s3_settings.gold_root),
+        "RAIDLIB_S3_ENDPOINT_URL": moto_s3.endpoint_url,
+        "RAIDLIB_S3_REGION": "us-east-1",
+        "RAIDLIB_S3_ACCESS_KEY_ID": "raidlib-test-key",
+        "RAIDLIB_S3_SECRET_ACCESS_KEY": "raidlib-test-secret",
+    }
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "flows" / f"{script}.py"), "--backend", "pandas"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"{script}.py: bronze root s3://bronz (RAIDLIB_BRONZE_ROOT")
+    assert "bucket 'bronz' does not exist" in done.stderr
+    assert "Traceback" not in done.stderr and "flow run" not in done.stdout + done.stderr
