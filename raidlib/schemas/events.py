@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     TypeAdapter,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -116,6 +117,14 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("datetime is out of range once converted to UTC") from None
 
 
+_EVENT_TIME_SCHEMA: JsonSchemaValue = {
+    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}],
+    "title": "Timestamp",
+    "description": "ISO-8601 with a UTC offset, or unix seconds (CONTRACT §1)",
+}
+"""What a producer may send as ``timestamp``: Pydantic's own schema names the string form only."""
+
+
 class _EventBase(BaseModel):
     """Fields shared by every event type; subclasses pin ``event_type`` and tighten rules."""
 
@@ -126,7 +135,7 @@ class _EventBase(BaseModel):
     )
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    timestamp: AwareDatetime
+    timestamp: Annotated[AwareDatetime, WithJsonSchema(_EVENT_TIME_SCHEMA, mode="validation")]
     raid_id: Annotated[str, Field(pattern=RAID_ID_PATTERN)]
     encounter_id: str | None = None
     encounter_duration_ms: NonNegativeInt | None = None

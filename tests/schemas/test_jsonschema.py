@@ -137,3 +137,20 @@ def test_module_entry_point_check_exits_zero() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_schema_takes_unix_seconds_where_the_models_do() -> None:
+    """CONTRACT §1: ``timestamp`` is ISO-8601 with an offset, or unix seconds."""
+    jsonschema = pytest.importorskip("jsonschema")
+    event = {
+        "event_type": "spell_cast",
+        "timestamp": NOW.timestamp() - 60,
+        "raid_id": "raid001",
+        "source_player_id": "p-1",
+        "source_player_name": "Alice",
+    }
+    (model,) = validate_events([event], now=NOW)
+    assert model.timestamp.timestamp() == event["timestamp"]
+    jsonschema.Draft202012Validator(_VALIDATOR_SCHEMA).validate(event)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(_VALIDATOR_SCHEMA).validate({**event, "timestamp": True})
