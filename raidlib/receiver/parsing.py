@@ -168,11 +168,17 @@ class BatchParser:
             ]
             first = shaped[0]
             where = ".".join(map(str, first["loc"])) or "body"
+            error = f"{where}: {first['msg']}"
+            if enveloped and any(e["loc"] == ["event_type"] for e in shaped):
+                error = (
+                    "the body is one event, not a batch: send a JSON array of events "
+                    '([{...}]) or an envelope {"events": [...]}'
+                )
             return BadBatch(
                 400,
                 {
                     "status": "invalid_envelope" if enveloped else "invalid_body",
-                    "error": f"{where}: {first['msg']}",
+                    "error": error,
                     "errors": shaped,
                 },
             )

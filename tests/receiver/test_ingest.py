@@ -176,6 +176,7 @@ def test_future_timestamps_beyond_the_clock_skew_are_rejected(client: FlaskClien
         (b'{"events": []}', "empty_batch", "no events"),
         (b'{"events": {"a": 1}}', "invalid_envelope", "events"),
         (b'{"batch": "x"}', "invalid_envelope", "events"),
+        (json.dumps(make_events(1)[0]).encode(), "invalid_envelope", "one event, not a batch"),
         # a byte-order mark, UTF-16, nesting deeper than Python's parser: 400, never a 500
         (b"\xef\xbb\xbf" + b"[" * 100_000, "invalid_json", "without a BOM"),
         (b"\xef\xbb\xbf" + json.dumps(make_events(1)).encode(), "invalid_json", "BOM"),
@@ -197,6 +198,7 @@ def test_future_timestamps_beyond_the_clock_skew_are_rejected(client: FlaskClien
         "empty-events",
         "events-not-a-list",
         "no-events-key",
+        "one-event-unwrapped",
         "bom-deep-nesting",
         "bom",
         "utf-16",
