@@ -18,13 +18,13 @@ from raidlib.cli._common import (
 from raidlib.lake import Lake
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
+from raidlib.silver.report import combine_reports
 from raidlib.tasks.artifacts import publish_partitions, publish_table
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
 from raidlib.tasks.setup import exclusive_slot
 from raidlib.tasks.silver import (
     data_quality_rows,
     find_unprocessed,
-    merge_reports,
     process_batch_group,
     task_groups,
 )
@@ -67,7 +67,7 @@ def bronze_to_silver(
             groups,
             limit,
         )
-    report = merge_reports(reports)
+    report = combine_reports(reports)
 
     publish_table(
         "silver-data-quality",

@@ -118,7 +118,7 @@ def process_batch_group(
     lake = Lake.from_settings(settings)
     backend = backend_for(settings)
     params = rule_params(settings)
-    report = merge_reports(
+    report = combine_reports(
         [
             process_batches(lake, backend, batches[i : i + max_batches], params)
             for i in range(0, len(batches), max_batches)
@@ -137,11 +137,6 @@ def process_batch_group(
         report.stage_summary() or "no work",
     )
     return report
-
-
-def merge_reports(reports: list[SilverRunReport]) -> SilverRunReport:
-    """Sum of several group reports (one per task) into the run's report."""
-    return combine_reports(reports)
 
 
 def data_quality_rows(report: SilverRunReport) -> list[dict[str, Any]]:
