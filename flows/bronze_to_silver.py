@@ -74,8 +74,7 @@ def bronze_to_silver(
         data_quality_rows(report),
         f"Silver data quality (backend: {chosen.name})",
     )
-    written = [Lake.from_settings(settings).url_of("silver", p) for p in report.partitions_written]
-    publish_partitions("Silver partitions written", "silver-partitions", written)
+    publish_partitions("Silver partitions written", "silver-partitions", report.partitions_written)
     return {
         "backend": chosen.name,
         "batches": len(report.batches),

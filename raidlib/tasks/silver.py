@@ -114,6 +114,7 @@ def process_batch_group(
     """Read, clean, dedup and enrich a group of batches; replace the partitions they touch.
 
     The group is worked through ``max_batches`` at a time (in landing order) to bound memory.
+    The report's ``partitions_written`` are URLs (:meth:`Lake.url_of`).
     """
     lake = Lake.from_settings(settings)
     backend = backend_for(settings)
@@ -136,6 +137,8 @@ def process_batch_group(
         len(report.partitions_written),
         report.stage_summary() or "no work",
     )
+    # Shown in the flow's artifact: s3://… on S3, as the gold tasks give theirs.
+    report.partitions_written = [lake.url_of("silver", p) for p in report.partitions_written]
     return report
 
 
