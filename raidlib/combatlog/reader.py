@@ -67,14 +67,30 @@ def _open_stream(source: str | os.PathLike[str] | IO[bytes]) -> pa.NativeFile:
             magic = fh.read(2)
         compression = "gzip" if magic == GZIP_MAGIC else None
         return pa.input_stream(os.fspath(source), compression=compression)
-    raw: Any = source  # any binary file object; peek() below needs a buffered one
-    if not hasattr(raw, "peek"):
-        raw = io.BufferedReader(raw)
+    # Buffered for peek(); borrowed, because closing the stream must not close the caller's file
+    raw = io.BufferedReader(_Borrowed(source))
     magic = raw.peek(2)[:2]
     stream = pa.PythonFile(raw, mode="r")
     if magic == GZIP_MAGIC:
         return pa.CompressedInputStream(stream, "gzip")
     return stream
+
+
+class _Borrowed(io.RawIOBase):
+    """A caller's binary file object, read here but left open: its owner closes it (and may
+    still ask it for ``tell()``, as the importer's progress does)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        super().__init__()
+        self._handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._handle.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _split_lines(data: bytes) -> pa.BinaryArray:
@@ -194,9 +210,9 @@ def iter_line_chunks(
                 chunk = _chunk(data[:cut], done + 1)
                 yield chunk
                 done += len(chunk.lines)
+        if pending:  # the last line, without its LF (a log cut off while it was written)
+            yield _chunk(pending + b"\n", done + 1)
     except OSError as exc:  # the line cut short by the damage is not yielded
         raise _unreadable(source_name(source), done, exc) from exc
     finally:
         stream.close()
-    if pending:
-        yield _chunk(pending + b"\n", done + 1)

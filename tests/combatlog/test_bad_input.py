@@ -39,6 +39,27 @@ def _landed(tmp_path: Path) -> list[dict]:
     return [json.loads(line) for path in files for line in path.read_text().splitlines()]
 
 
+def test_a_log_cut_off_mid_line_lands_every_complete_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The client was still writing: the file ends without a line feed (progress reporting
+    asks the file for its position after the last line, so it must still be open)."""
+    log = tmp_path / "WoWCombatLog.txt"
+    log.write_bytes("\n".join(_pull(3)).encode())
+    code, out, err = _import(log, tmp_path, capsys)
+    assert code == 0, err
+    assert len(_landed(tmp_path)) == 5
+
+
+def test_a_file_object_passed_in_is_left_open(tmp_path: Path) -> None:
+    log = tmp_path / "WoWCombatLog.txt"
+    log.write_bytes("\n".join(_pull(3)).encode())
+    with open(log, "rb") as handle:
+        batches, _ = import_events(handle, raid_id="night")
+        assert sum(len(batch) for batch in batches) == 5
+        assert not handle.closed and handle.tell() == log.stat().st_size
+
+
 @pytest.mark.parametrize("content", [b"", b"\r\n\r\n"], ids=["empty", "blank-lines"])
 def test_a_log_without_rows_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
