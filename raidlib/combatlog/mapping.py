@@ -43,17 +43,23 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from raidlib.combatlog.parser import ParsedChunk, parse_log
 from raidlib.combatlog.report import ParseReport
 from raidlib.combatlog.state import Encounter
 from raidlib.combatlog.unit_events import unit_event_frame
 from raidlib.schemas.events import EVENT_FIELDS
+from raidlib.silver.schema import SILVER_SCHEMA
 
 SOURCE_SYSTEM = "wow-combatlog"
 EVENT_NAMESPACE = uuid.UUID("6f1c2b9e-5d1a-4c47-9a53-2a8f0e0c7d11")
 DEFAULT_PLAYER_LEVEL = 90
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
+_INTEGER_FIELDS = tuple(
+    name for name in EVENT_FIELDS if pa.types.is_integer(SILVER_SCHEMA.field(name).type)
+)
+"""Wire fields the event models take as strict integers (a float ``7000.0`` is refused)."""
 
 
 def raid_slug(name: str | None, first_ms: int | None) -> str:
@@ -101,6 +107,8 @@ def chunk_to_frame(
     for name in EVENT_FIELDS:
         if name not in df.columns:
             df[name] = None
+    for name in _INTEGER_FIELDS:  # a null in one frame turns the concatenated ints into floats
+        df[name] = df[name].astype("Int64")
     for name, count in df["event_type"].value_counts().items():
         report.emitted[str(name)] += int(count)
     return df[["line", *EVENT_FIELDS]].reset_index(drop=True)

@@ -40,8 +40,10 @@ FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _events(path, **kw):
+    """The imported events, each checked as the receiver would check it."""
     batches, report = import_events(path, **kw)
     events = [e for batch in batches for e in batch]
+    validate_events(events, now=FUTURE)
     return events, report
 
 
@@ -52,7 +54,6 @@ def kill():
 
 def test_kill_log_end_to_end(kill):
     events, report = kill
-    validate_events(events, now=FUTURE)
     assert report.malformed_count == 0
     assert report.lines_total == 63753
     ends = [e for e in events if e["event_type"] == "boss_phase" and "encounter_success" in e]
@@ -101,7 +102,6 @@ def test_kill_players_classes(kill):
 
 def test_wipe_log():
     events, report = _events(WIPE)
-    validate_events(events, now=FUTURE)
     end = [e for e in events if e.get("ability_name") == "ENCOUNTER_END"][0]
     assert end["encounter_success"] is False and end["encounter_duration_ms"] == 21012
     assert end["encounter_id"] == "3135-1"
@@ -177,7 +177,6 @@ def test_pet_damage_folded_into_owner_in_kill(kill):
 
 def test_v22_hand_made(v22_log):
     events, report = _events(v22_log)
-    validate_events(events, now=FUTURE)
     by_line = {}
     frames = list(iter_event_frames(v22_log, report=ParseReport()))
     for frame in frames:
@@ -294,7 +293,6 @@ def test_v9_classic_without_year(tmp_path):
     with pytest.raises(TimestampContextError):
         _events(path)
     events, report = _events(path, year=2019, utc_offset_hours=1)
-    validate_events(events, now=FUTURE)
     assert report.malformed_count == 0
     dmg = [e for e in events if e["event_type"] == "combat_damage"]
     assert [d["damage_amount"] for d in dmg] == [500.0, 300.0]
@@ -327,7 +325,6 @@ def test_v20_without_advanced_block(tmp_path):
     ]
     path = write_log(tmp_path / "v20.txt", lines)
     events, report = _events(path, year=2023, utc_offset_hours=-5)
-    validate_events(events, now=FUTURE)
     dmg = [e for e in events if e["event_type"] == "combat_damage"]
     assert [d["damage_amount"] for d in dmg] == [1000.0, 20.0]
     assert dmg[0]["ability_school"] == "fire" and dmg[0]["difficulty"] == "mythic"
@@ -352,7 +349,6 @@ def test_malformed_lines_never_crash(tmp_path):
     ]
     path = write_log(tmp_path / "bad.txt", lines)
     events, report = _events(path)
-    validate_events(events, now=FUTURE)
     lines_reported = sorted(n for n, _ in report.malformed)
     assert lines_reported == [3, 4, 5, 6, 7, 8]
     assert report.blank_lines == 1
