@@ -119,7 +119,7 @@ def _control_row(
         deaths.append((line_no, ts, during.index if during else -1, guid, name))
     else:  # SPELL_SUMMON, SPELL_CREATE: dest is the new unit, source its owner
         src, dst = f[1], f[5]
-        if src != NO_GUID and dst != NO_GUID and dst not in state.owners:
-            state.owners[dst] = (src, line_no)
+        if src != NO_GUID and dst != NO_GUID:
+            state.link_owner(dst, src, line_no)
         if src.startswith("Player-") and f[2] != "nil":
             state.player_names[src] = f[2]

@@ -44,8 +44,8 @@ def learn_owners(rows: pd.DataFrame, state: ParserState) -> None:
         return
     first = both.sort_values("line", kind="stable").drop_duplicates("info_guid")
     for pet, own, line in first.itertuples(index=False):
-        if pet not in state.owners and not str(pet).startswith("Player-"):
-            state.owners[pet] = (own, int(line))
+        if not str(pet).startswith("Player-"):
+            state.link_owner(pet, own, int(line))
 
 
 def learn_owners_outside(chunk: DatedLines, idx: np.ndarray, state: ParserState) -> None:
@@ -70,8 +70,8 @@ def learn_owners_outside(chunk: DatedLines, idx: np.ndarray, state: ParserState)
     ok = np.array([i is not None and o is not None for i, o in zip(info, owner, strict=True)])
     for good, i, o, line in zip(ok, info, owner, chunk.numbers[idx], strict=True):
         usable = good and "-" in o and o not in (NO_GUID, "nil", i)
-        if usable and i not in state.owners and not i.startswith("Player-"):
-            state.owners[i] = (o, int(line))
+        if usable and not i.startswith("Player-"):
+            state.link_owner(i, o, int(line))
 
 
 def owner_from_odd_rows(
@@ -92,7 +92,7 @@ def owner_from_odd_rows(
     owner = flat.take(pa.array(starts[ok] + prefix + 1)).to_pylist()
     for i, o, line in zip(info, owner, line_nos[ok], strict=True):
         if o.startswith("Player-") and "-" in i and not i.startswith("Player-"):
-            state.owners.setdefault(i, (o, int(line)))
+            state.link_owner(i, o, int(line))
 
 
 def _field_at(lists: tuple[pa.ListArray, pa.ListArray], pos: np.ndarray, k: np.ndarray) -> pa.Array:

@@ -84,3 +84,11 @@ class ParserState:
     owners: dict[str, tuple[str, int]] = field(default_factory=dict)
     player_names: dict[str, str] = field(default_factory=dict)
     first_ms: int | None = None
+
+    def link_owner(self, unit: str, owner: str, line: int) -> None:
+        """Record that ``owner`` owns ``unit``, as seen on ``line``. The earliest sighting wins
+        whatever order a chunk's rows are examined in (its SPELL_SUMMON rows are read before
+        its damage rows), so attribution does not depend on where chunks are cut."""
+        known = self.owners.get(unit)
+        if known is None or line < known[1]:
+            self.owners[unit] = (owner, line)

@@ -161,6 +161,27 @@ def test_owner_attribution_edge_cases(tmp_path, fixture, expected, misaligned):
         assert last["pet_name"] == "Glaciersmasher"
 
 
+@pytest.mark.parametrize("chunk_bytes", [300, 1 << 20], ids=["line-per-chunk", "one-chunk"])
+def test_a_pet_is_credited_from_the_row_that_first_names_its_owner(tmp_path, chunk_bytes):
+    """The pet's first swing names its owner in the advanced block; the SPELL_SUMMON comes after
+    it. Both swings are the owner's, however the file is cut into chunks."""
+    elemental = "Creature-0-3061-2810-120284-77942-0000AAAA01"
+    swing = f"SWING_DAMAGE,{unit(elemental, 'Storm Elemental', BOSS, LOOM, sf='0x2114')}"
+    ts = "2/16/2026 22:48:0{}.0000  "
+    rows = [
+        HDR22,
+        f'ENCOUNTER_START,3131,"{LOOM}",15,20,2810',
+        f"{swing},{block19(elemental, owner=ALICE)},40,40,-1,1,0,0,0,nil,nil,nil",
+        f'SPELL_SUMMON,{unit(ALICE, "Alice-Realm-EU", elemental, "Storm Elemental")},1,"S",0x8',
+        f"{swing},{block19(elemental, owner=ALICE)},50,50,-1,1,0,0,0,nil,nil,nil",
+        f'ENCOUNTER_END,3131,"{LOOM}",15,20,1,3000',
+    ]
+    log = write_log(tmp_path / "WoWCombatLog.txt", [ts.format(i) + r for i, r in enumerate(rows)])
+    events, _ = _events(log, chunk_bytes=chunk_bytes)
+    hits = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [(e["source_player_id"], e["damage_amount"]) for e in hits] == [(ALICE, 40), (ALICE, 50)]
+
+
 def test_pet_damage_folded_into_owner_in_kill(kill):
     events, _ = kill
     df = pd.DataFrame([e for e in events if e["event_type"] == "combat_damage"])
