@@ -257,6 +257,9 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
             columns=["reason", "rows"],
         )
         console.print(frame_table(skipped, "Rows skipped on purpose, by reason"))
+    if report.not_mapped:
+        kinds = pd.DataFrame(report.not_mapped_rows(top=8), columns=["combat log event", "rows"])
+        console.print(frame_table(kinds, "Rows not mapped to an event, by kind"))
     console.print(
         f"delivered to {result.destination}: {result.batches} batch(es) — "
         f"{result.accepted} landed ({result.events_landed:,} events), "

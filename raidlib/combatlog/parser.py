@@ -212,6 +212,8 @@ def _parse_chunk(
         report.events[item["values"]] += item["counts"]
         if item["values"] in IGNORED_EVENTS:
             report.skip(IGNORED_EVENTS[item["values"]], item["counts"])
+        elif item["values"] not in UNIT_EVENTS and item["values"] not in CONTROL_EVENTS:
+            report.not_mapped[item["values"]] += item["counts"]
 
     is_control = np_bool(pc.fill_null(pc.is_in(ev, pa.array(CONTROL_EVENTS)), False)) & ok
     unit_names = pa.array(list(UNIT_EVENTS))

@@ -16,8 +16,9 @@ class ParseReport:
 
     Nothing vanishes silently: every non-blank line is either counted under its event name or
     listed in ``malformed`` (line number + reason; the first ``MAX_MALFORMED_KEPT`` are kept,
-    ``malformed_count`` counts all). ``skipped`` counts rows that parsed but were deliberately
-    not turned into raidlib events, by reason. ``not_utf8_count`` counts the lines whose bytes
+    ``malformed_count`` counts all). ``skipped`` counts rows of mapped kinds that were
+    deliberately not turned into raidlib events, by reason; ``not_mapped`` counts the rows of
+    the kinds raidlib has no event for (auras, misses, interrupts …), by name. ``not_utf8_count`` counts the lines whose bytes
     were not UTF-8 (read with U+FFFD in their place; the first line numbers in
     ``not_utf8_lines``): the client writes UTF-8, so names on those lines may be garbled.
     """
@@ -28,6 +29,7 @@ class ParseReport:
     malformed: list[tuple[int, str]] = field(default_factory=list)
     malformed_count: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    not_mapped: Counter[str] = field(default_factory=Counter)
     emitted: Counter[str] = field(default_factory=Counter)
     versions: list[dict[str, Any]] = field(default_factory=list)
     not_utf8_count: int = 0
@@ -72,6 +74,14 @@ class ParseReport:
         if n:
             self.skipped[reason] += int(n)
 
+    def not_mapped_rows(self, top: int | None = None) -> list[tuple[str, int]]:
+        """``not_mapped`` by count (ties by name); beyond ``top`` names, one row sums the rest."""
+        rows = sorted(self.not_mapped.items(), key=lambda kv: (-kv[1], kv[0]))
+        if top is None or len(rows) <= top:
+            return rows
+        rest = rows[top:]
+        return [*rows[:top], (f"{len(rest)} other kinds", sum(n for _, n in rest))]
+
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly digest (for logs and the CLI)."""
         return {
@@ -81,6 +91,7 @@ class ParseReport:
             "malformed_count": self.malformed_count,
             "malformed_first": self.malformed[:20],
             "skipped": dict(self.skipped),
+            "not_mapped": dict(self.not_mapped.most_common()),
             "emitted": dict(self.emitted),
             "versions": self.versions,
             "not_utf8_count": self.not_utf8_count,

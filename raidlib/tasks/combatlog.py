@@ -91,11 +91,13 @@ def import_combat_log_file(
 
 @task(name="publish-import-report", cache_policy=NO_CACHE)
 def publish_import_report(result: ImportResult) -> None:
-    """Table artifacts: headline counts, events by type, pulls, malformed lines, skipped rows."""
+    """Table artifacts: headline counts, events by type, rows skipped or of kinds with no event,
+    pulls, malformed lines."""
     report = result.report
     rows = [{"metric": k, "value": v} for k, v in result.counts().items() if v is not None]
     rows += [{"metric": f"events: {k}", "value": v} for k, v in report.emitted.most_common()]
     rows += [{"metric": f"skipped: {k}", "value": v} for k, v in report.skipped.most_common()]
+    rows += [{"metric": f"not mapped: {k}", "value": v} for k, v in report.not_mapped_rows()]
     create_table_artifact(
         key="combat-log-import-report",
         table=rows,
@@ -129,6 +131,7 @@ def import_summary(result: ImportResult) -> dict[str, Any]:
         **result.counts(),
         "events_by_type": dict(result.report.emitted),
         "skipped": dict(result.report.skipped),
+        "not_mapped": dict(result.report.not_mapped_rows()),
         "malformed_first": result.malformed(limit=20),
         "encounters": records(result.encounters.astype({"start": str})),
     }

@@ -24,7 +24,7 @@ from raidlib.lake import Lake
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids
 from raidlib.runconfig import settings_for_run
 
-from .conftest import ALICE, BOB, BOSS, HDR9_CLASSIC, block16, unit, write_log
+from .conftest import ALICE, BOB, BOSS, HDR9_CLASSIC, NONE4, block16, unit, write_log
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from flows.medallion import medallion  # noqa: E402
@@ -189,6 +189,7 @@ def test_cli_reports_malformed_lines_and_exits_0(
     lines = v22_log.read_text(encoding="utf-8").splitlines()
     lines.insert(3, "garbage without a timestamp")  # becomes line 4; the old line 15 is 16
     lines.append("2/16/2026 22:48:17.0000")  # a time stamp and nothing else
+    lines.append(f'2/16/2026 22:48:17.0000  SPELL_AURA_APPLIED,{NONE4},{NONE4},1,"A",0x1,BUFF')
     log = tmp_path / "WoWCombatLog-021626_224800.txt"
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
     lake = tmp_path / "lake"
@@ -200,6 +201,7 @@ def test_cli_reports_malformed_lines_and_exits_0(
     assert "line 22:" in out
     assert "Loom'ithar" in out and "wipe" in out and "combat_damage" in out
     assert "heal_all_overheal" in out  # skipped rows, by reason
+    assert "SPELL_AURA_APPLIED" in out  # rows of a kind with no event, by kind
     assert f"bronze {lake / 'bronze'}" in out and "0 rejected" in out
     assert list((lake / "bronze" / "wow_raid_events" / "v1").rglob("*.jsonl"))
     # Same log again: nothing new lands.
