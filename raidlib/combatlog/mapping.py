@@ -54,7 +54,9 @@ from raidlib.silver.schema import SILVER_SCHEMA
 
 SOURCE_SYSTEM = "wow-combatlog"
 EVENT_NAMESPACE = uuid.UUID("6f1c2b9e-5d1a-4c47-9a53-2a8f0e0c7d11")
-DEFAULT_PLAYER_LEVEL = 90
+DEFAULT_PLAYER_LEVEL: int | None = None
+"""``source_player_level`` of players: the log does not carry a level (the 12.0 advanced block's
+field there is the item level), so none is stamped unless a caller knows it."""
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 _INTEGER_FIELDS = tuple(
     name for name in EVENT_FIELDS if pa.types.is_integer(SILVER_SCHEMA.field(name).type)

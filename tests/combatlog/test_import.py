@@ -62,6 +62,7 @@ def test_kill_log_end_to_end(kill):
     assert {e["raid_id"] for e in events} == {"enc-3131-pull-1-loom-ithar-2026-02-16"}
     assert {e["encounter_id"] for e in events} == {"3131-1"}
     assert {e["difficulty"] for e in events} == {"normal"}
+    assert not any("source_player_level" in e for e in events)  # the log carries no level
     assert report.skipped["swing_damage_landed_duplicate"] == report.events["SWING_DAMAGE_LANDED"]
     # the kinds with no raidlib event are counted by name, not lost from the accounts
     assert report.not_mapped["SPELL_AURA_APPLIED"] == report.events["SPELL_AURA_APPLIED"] > 0
