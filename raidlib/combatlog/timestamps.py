@@ -30,6 +30,9 @@ _MS_PER_DAY = 86_400_000
 MAX_STEP_BACK_MS = _MS_PER_DAY
 """Timestamps are not in order (a rewritten header can be stamped before the line above it,
 COMBATLOG-FORMAT §11.2), but never by as much as a day: a bigger step back is a new year."""
+_FOLD_STEP_BACK_MS = 60_000
+"""Inside the hour a time zone repeats when clocks go back, a step back of more than this (rows
+are out of order by far less) is the wall clock starting the hour again: the second pass."""
 _NEW_YEAR_STEP_MS = 364 * _MS_PER_DAY
 """Seen in one year, a step *forward* this long is a small step back over New Year's Eve
 (Jan 1 00:00:02 -> Dec 31 23:59:59 is 365 days less 3 s forward): the previous year."""
@@ -53,13 +56,17 @@ _PARAMETERS = "(the import_combat_log flow, raidlib.combatlog.import_events)"
 
 @dataclass
 class ClockState:
-    """Carried from chunk to chunk: rollover detection for year-less logs."""
+    """Carried from chunk to chunk: year rollovers of year-less logs, and the hour a time zone
+    repeats when clocks go back."""
 
     year: int | None = None
     utc_offset_hours: float | None = None
     tz: str | None = None
     prev_local_ms: int | None = None  # the last year-less row, read in ``year``
     year_carry: int = 0
+    fold_day: int | None = None  # local day of the last row in a repeated (ambiguous) hour
+    fold_latest_ms: int = 0  # the latest local time of that hour's rows so far
+    fold_second_pass: bool = False  # whether that hour has started again
     rows_dated: int = 0  # rows with a valid time stamp
     rows_without_year: int = 0  # of them, rows that needed ``year``
     rows_without_offset: int = 0  # and rows that needed ``utc_offset_hours`` or ``tz``
@@ -161,7 +168,7 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
         if clock.utc_offset_hours is not None:
             epoch[no_off] = local[no_off] - int(round(clock.utc_offset_hours * _MS_PER_HOUR))
         elif clock.tz is not None:
-            epoch[no_off] = _localize(local[no_off], clock.tz)
+            epoch[no_off] = _localize(local[no_off], clock)
         else:
             raise TimestampContextError(
                 f"this log's time stamps carry no UTC offset {_OLD_LOGS}: give the recording "
@@ -205,12 +212,40 @@ def _year_carry(in_base_year: np.ndarray, clock: ClockState) -> np.ndarray:
     return carry
 
 
-def _localize(local_ms: np.ndarray, tz: str) -> np.ndarray:
-    """Wall-clock ms in ``tz`` -> UTC ms (ambiguous hours read as standard time)."""
+def _localize(local_ms: np.ndarray, clock: ClockState) -> np.ndarray:
+    """Wall-clock ms in ``clock.tz`` -> UTC ms (rows in file order).
+
+    When clocks go back, an hour of wall-clock times happens twice. Its rows are read as summer
+    time until the wall clock steps back into the hour (:data:`_FOLD_STEP_BACK_MS`), then as
+    standard time, so a raid through that night keeps its order and length.
+    """
     import pandas as pd
 
     idx = pd.DatetimeIndex(pd.to_datetime(local_ms, unit="ms"))
-    aware = idx.tz_localize(
-        tz, ambiguous=np.zeros(len(idx), dtype=bool), nonexistent="shift_forward"
-    )
+    probe = idx.tz_localize(clock.tz, ambiguous="NaT", nonexistent="shift_forward")
+    ambiguous = np.flatnonzero(np.asarray(probe.isna()))
+    summer = np.zeros(len(idx), dtype=bool)
+    summer[ambiguous] = ~_second_pass(local_ms[ambiguous], clock)
+    aware = idx.tz_localize(clock.tz, ambiguous=summer, nonexistent="shift_forward")
     return aware.tz_convert("UTC").tz_localize(None).as_unit("ms").asi8
+
+
+def _second_pass(repeated_ms: np.ndarray, clock: ClockState) -> np.ndarray:
+    """For rows in a repeated hour (local ms, file order): whether each is in its second pass.
+
+    A pass ends where the wall clock steps back by more than :data:`_FOLD_STEP_BACK_MS` below
+    the latest time of the hour so far; ``clock`` carries that hour's state to the next chunk.
+    """
+    second = np.zeros(len(repeated_ms), dtype=bool)
+    days = repeated_ms // _MS_PER_DAY
+    for day in np.unique(days):  # one repeated hour a night: one or two days a chunk at most
+        rows = np.flatnonzero(days == day)
+        if clock.fold_day != int(day):
+            clock.fold_day, clock.fold_latest_ms, clock.fold_second_pass = int(day), 0, False
+        times = repeated_ms[rows]
+        latest = np.maximum.accumulate(np.concatenate([[clock.fold_latest_ms], times]))[:-1]
+        stepped_back = np.logical_or.accumulate(times < latest - _FOLD_STEP_BACK_MS)
+        second[rows] = stepped_back | clock.fold_second_pass
+        clock.fold_latest_ms = int(max(clock.fold_latest_ms, times.max()))
+        clock.fold_second_pass = bool(second[rows][-1])
+    return second

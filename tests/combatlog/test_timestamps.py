@@ -1,4 +1,5 @@
-"""Year-less time stamps (≤ 10.x retail, Classic): which year each row falls in."""
+"""Time stamps without a year or a UTC offset (≤ 10.x retail, Classic): the year and the
+zone offset each row falls in."""
 
 from __future__ import annotations
 
@@ -45,6 +46,34 @@ def test_the_year_carries_over_chunks(cut: int) -> None:
     clock = ClockState(year=2023, utc_offset_hours=1)
     got = _utc(NEW_YEARS_EVE[:cut], clock) + _utc(NEW_YEARS_EVE[cut:], clock)
     assert got == NEW_YEARS_EVE_UTC
+
+
+# Paris, the night clocks went back (2024-10-27): 02:00–03:00 happened twice, first in summer
+# time (UTC+2), then in standard time (UTC+1). A row a few seconds out of order stays in its pass.
+FALL_BACK = [
+    "10/27 01:59:00.000",
+    "10/27 02:10:00.000",
+    "10/27 02:50:00.000",
+    "10/27 02:49:58.000",
+    "10/27 02:10:30.000",
+    "10/27 02:59:00.000",
+    "10/27 03:10:00.000",
+]
+FALL_BACK_UTC = [
+    "2024-10-26 23:59:00.000",
+    "2024-10-27 00:10:00.000",
+    "2024-10-27 00:50:00.000",
+    "2024-10-27 00:49:58.000",
+    "2024-10-27 01:10:30.000",
+    "2024-10-27 01:59:00.000",
+    "2024-10-27 02:10:00.000",
+]
+
+
+@pytest.mark.parametrize("cut", [0, 3, 4, 5])
+def test_the_hour_repeated_when_clocks_go_back_is_read_in_order(cut: int) -> None:
+    clock = ClockState(year=2024, tz="Europe/Paris")
+    assert _utc(FALL_BACK[:cut], clock) + _utc(FALL_BACK[cut:], clock) == FALL_BACK_UTC
 
 
 def test_a_later_year_appended_to_the_same_file() -> None:
