@@ -114,6 +114,12 @@ def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     return era * 146097 + doe - 719468
 
 
+def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    return days_from_civil(y + (m == 12), m % 12 + 1, np.ones_like(m)) - days_from_civil(
+        y, m, np.ones_like(m)
+    )
+
+
 def _col(parts: pa.StructArray, name: str) -> np.ndarray:
     col = parts.field(name)
     col = pc.if_else(pc.equal(col, ""), pa.scalar("0"), col)
@@ -160,6 +166,7 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
         in_base_year = _local_ms(y, mo, d, h, mi, s, ms)[no_year]
         y[no_year] = clock.year + _year_carry(in_base_year, clock)
 
+    valid &= d <= _days_in_month(y, mo)  # 2/29 of a year that has none: no day to read it as
     local = _local_ms(y, mo, d, h, mi, s, ms)
     epoch = local - off * _MS_PER_HOUR
     no_off = valid & ~has_off

@@ -103,6 +103,21 @@ def test_leap_day_and_a_leap_base_year() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "clock", [ClockState(year=2023, utc_offset_hours=0), ClockState(year=2024, utc_offset_hours=0)]
+)
+def test_a_day_the_month_does_not_have_is_unreadable_not_the_next_day(clock: ClockState) -> None:
+    """2/29 read with a year that has none (a wrong --year, or a damaged line), 4/31, 2/30."""
+    stamps = [
+        "2/29 01:00:00.000",
+        "2/29/2025 01:00:00.000-0",
+        "4/31 01:00:00.000",
+        "2/30 01:00:00.000",
+    ]
+    _, valid = parse_timestamps(pa.array([*stamps, "4/30 01:00:00.000"]), clock)
+    assert valid.tolist() == [clock.year == 2024, False, False, False, True]
+
+
 def test_a_pull_over_midnight_stays_in_its_year(tmp_path: Path) -> None:
     hit = f"SWING_DAMAGE,{unit(ALICE, 'Alice', BOSS, 'Boss')},{block16(BOSS)},30,30,-1,1,0,0,0"
     lines = [
