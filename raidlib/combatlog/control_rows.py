@@ -92,8 +92,10 @@ def _control_row(
         if ending is None or ending.game_id != int(f[1]):
             report.skip("encounter_end_without_start")
             return
+        if len(f) < 6 or f[5] not in ("0", "1"):  # the line was cut short: the pull stays open
+            raise ValueError("no success field (0 or 1) after the group size")
         ending.end_line, ending.end_ms = line_no, ts
-        ending.success = f[5] == "1" if len(f) > 5 else None
+        ending.success = f[5] == "1"
         ending.fight_time_ms = int(f[6]) if len(f) > 6 and f[6] else None
         state.open_encounter = None
         phases.append((line_no, ts, ending.index, "end"))

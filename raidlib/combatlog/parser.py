@@ -51,7 +51,7 @@ from raidlib.combatlog.timestamps import ClockState, parse_timestamps
 from raidlib.combatlog.unit_rows import empty_rows, unit_rows
 from raidlib.combatlog.values import NULL_STR, np_bool
 
-HEAD_REGEX = r"^(?P<ts>\S+ \S+)(?:  |\t)(?P<ev>[A-Z][A-Z0-9_]*)"
+HEAD_REGEX = r"^(?P<ts>\S+ \S+)(?:  |\t)(?P<ev>[A-Z][A-Z0-9_]*),"  # every row has fields
 # C0 control characters other than TAB (a CR inside a line included): never in a log the
 # client wrote, so the line is damaged
 CONTROL_BYTES = r"[\x00-\x08\x0a-\x1f]"

@@ -51,6 +51,19 @@ def test_a_log_cut_off_mid_line_lands_every_complete_event(
     assert len(_landed(tmp_path)) == 5
 
 
+@pytest.mark.parametrize("cut_after", ["ENC", f'ENCOUNTER_END,3131,"{LOOM}",15,20,'])
+def test_a_last_line_cut_short_is_malformed_not_read_as_an_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cut_after: str
+) -> None:
+    log = tmp_path / "WoWCombatLog.txt"
+    log.write_text("\n".join([*_pull(3)[:-1], f"{STAMP}  {cut_after}"]), encoding="utf-8")
+    code, out, err = _import(log, tmp_path, capsys)
+    assert code == 0, err
+    assert "malformed lines: 1" in out and "line 6:" in out
+    assert len(_landed(tmp_path)) == 4  # the start and the three hits; the pull has no end
+    assert "unknown" in out and "kill" not in out
+
+
 def test_a_file_object_passed_in_is_left_open(tmp_path: Path) -> None:
     log = tmp_path / "WoWCombatLog.txt"
     log.write_bytes("\n".join(_pull(3)).encode())
