@@ -52,6 +52,7 @@ def import_combat_log(
     batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] = 5_000,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
     raid_id: Annotated[str, Field(pattern=RAID_ID_PATTERN)] | None = None,
+    boss_npc_ids: list[Annotated[int, Field(ge=1)]] | None = None,
 ) -> dict:
     """Parse a combat log (``WoWCombatLog*.txt``, plain or gzip) and deliver its events.
 
@@ -74,6 +75,8 @@ def import_combat_log(
         backend: dataframe backend of the medallion run; None: ``RAIDLIB_BACKEND``, else
             auto.
         raid_id: the raid id of every event (default: slug of the file name + UTC date).
+        boss_npc_ids: NPC ids (the 6th part of a ``Creature-…`` GUID) that are bosses too,
+            for fights whose bosses are not named like the encounter (councils).
 
     Re-importing the same log changes nothing: batch ids are content hashes (``duplicate``).
     """
@@ -97,6 +100,7 @@ def import_combat_log(
         scope=scope,
         batch_size=batch_size,
         raid_id=raid_id,
+        boss_npc_ids=tuple(boss_npc_ids or ()),
     )
     publish_import_report(result)
     summary = import_summary(result)
@@ -149,6 +153,7 @@ if __name__ == "__main__":
             scope=args.scope,
             batch_size=args.batch_size,
             raid_id=args.raid_id,
+            boss_npc_ids=args.boss_npc_ids,
             run_medallion=args.run_medallion,
             backend=args.backend,
         )

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from raidlib.cli.arg_types import MAX_BATCH_SIZE, batch_size, positive_float, raid_id, rate
+from raidlib.cli.arg_types import (
+    MAX_BATCH_SIZE,
+    batch_size,
+    int_in,
+    positive_float,
+    raid_id,
+    rate,
+)
 from raidlib.runconfig import settings_for_run
 from raidlib.settings import Settings, describe_invalid_settings, is_invalid_settings
 
@@ -281,4 +288,14 @@ def add_combatlog_options(parser: argparse.ArgumentParser) -> None:
                         help=f"events per batch (default 5000, max {MAX_BATCH_SIZE})")  # fmt: skip
     parser.add_argument(
         "--raid-id", type=raid_id, default=None, help="raid id (default: file name + date)"
+    )
+    parser.add_argument(
+        "--boss-npc-id",
+        dest="boss_npc_ids",
+        type=int_in(1),
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an NPC id (6th part of its Creature-… GUID) to count as a boss, for bosses not "
+        "named like their encounter (councils); repeat for each",
     )

@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                     utc_offset_hours=args.utc_offset_hours,
                     tz=args.tz,
                     scope=args.scope,
+                    boss_npc_ids=tuple(args.boss_npc_ids),
                 ),
                 lake=lake,
                 receiver_url=args.receiver,

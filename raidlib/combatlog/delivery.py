@@ -68,6 +68,8 @@ class LogReading:
         raid_id: the raid id to file events under (default: slug of the file name + UTC date).
         year, utc_offset_hours, tz, scope, chunk_bytes: see :func:`raidlib.combatlog.parse_log`;
             ``year`` defaults to the one in a ``WoWCombatLog-MMDDYY_…`` file name.
+        boss_npc_ids: NPC ids (the 6th part of a ``Creature-…`` GUID) that are bosses too, for
+            fights whose bosses are not named like the encounter (councils).
     """
 
     raid_id: str | None = None
@@ -76,6 +78,7 @@ class LogReading:
     tz: str | None = None
     scope: str = "encounter"
     chunk_bytes: int | None = None
+    boss_npc_ids: tuple[int, ...] = ()
 
 
 def iter_log_batches(
@@ -113,6 +116,7 @@ def iter_log_batches(
             tz=reading.tz,
             scope=reading.scope,
             chunk_bytes=reading.chunk_bytes,
+            boss_npc_ids=reading.boss_npc_ids,
         )
         if report_into is not None:
             report_into.append(report)

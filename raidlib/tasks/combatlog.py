@@ -38,6 +38,7 @@ def import_combat_log_file(
     scope: str = "encounter",
     batch_size: int = DEFAULT_BATCH_SIZE,
     raid_id: str | None = None,
+    boss_npc_ids: tuple[int, ...] = (),
 ) -> ImportResult:
     """Parse ``path`` and deliver it (see :func:`raidlib.combatlog.delivery.import_log`).
 
@@ -47,7 +48,12 @@ def import_combat_log_file(
     logger = get_run_logger()
     progress = TaskProgress("combat-log-import-progress", f"Importing {path}", "bytes read")
     reading = LogReading(
-        raid_id=raid_id, year=year, utc_offset_hours=utc_offset_hours, tz=tz, scope=scope
+        raid_id=raid_id,
+        year=year,
+        utc_offset_hours=utc_offset_hours,
+        tz=tz,
+        scope=scope,
+        boss_npc_ids=boss_npc_ids,
     )
     result = import_log(
         path,

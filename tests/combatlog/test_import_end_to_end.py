@@ -9,6 +9,7 @@ classes from COMBATANT_INFO, pets folded into owners).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,18 @@ from raidlib.lake import Lake
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids
 from raidlib.runconfig import settings_for_run
 
-from .conftest import ALICE, BOB, BOSS, HDR9_CLASSIC, NONE4, block16, unit, write_log
+from .conftest import (
+    ALICE,
+    BOB,
+    BOSS,
+    HDR9_CLASSIC,
+    HDR22,
+    NONE4,
+    block16,
+    block19,
+    unit,
+    write_log,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from flows.medallion import medallion  # noqa: E402
@@ -356,3 +368,32 @@ def test_cli_stops_before_reading_when_no_receiver_answers(
     log = _classic_log(tmp_path)
     assert main(["import-log", str(log), "--receiver", "http://127.0.0.1:9"]) == 2
     assert "no receiver answers at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_boss_npc_ids_make_a_council_member_a_boss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Soul Hunters are three bosses, none named like the encounter: each is an add unless
+    its NPC id is given."""
+    council = "Creature-0-3061-2810-120284-237661-0000139D68"
+    hit = f'SPELL_DAMAGE,{unit(ALICE, "Alice-Realm-EU", council, "Adarus Duskblaze")},133,"F",0x4'
+    rows = [
+        HDR22,
+        'ENCOUNTER_START,3122,"The Soul Hunters",15,20,2810',
+        f"{hit},{block19(council, hp=400)},100,100,-1,4,0,0,0,nil,nil,nil,ST",
+        'ENCOUNTER_END,3122,"The Soul Hunters",15,20,0,9000',
+    ]
+    log = write_log(
+        tmp_path / "WoWCombatLog-021626_224800.txt",
+        [f"2/16/2026 22:48:0{i}.0000  {row}" for i, row in enumerate(rows)],
+    )
+
+    def target_types(*options: str) -> set[str]:
+        lake = tmp_path / f"lake{len(options)}"
+        code = main(["import-log", str(log), "--lake", str(lake), "--no-progress", *options])
+        assert code == 0, capsys.readouterr()
+        landed = [json.loads(line) for f in lake.rglob("*.jsonl") for line in f.open()]
+        return {e["target_entity_type"] for e in landed if e["event_type"] == "combat_damage"}
+
+    assert target_types() == {"add"}
+    assert target_types("--boss-npc-id", "237661") == {"boss"}
