@@ -76,6 +76,9 @@ SUFFIXES: dict[tuple[str, bool], Suffix] = {
     ("energize", True): Suffix(4, amount=0, over=1, power_type=2),
     ("cast", False): Suffix(0),
     ("cast", True): Suffix(0),
+    # ENVIRONMENTAL_DAMAGE: environmentalType (Falling, Lava …), then the damage suffix
+    ("environmental", False): Suffix(11, 1, 3, 4, 5, 6, 7, 8),
+    ("environmental", True): Suffix(10, 1, 2, 3, 4, 5, 6, 7),
 }
 
 # event name -> (kind, prefix width)
@@ -89,6 +92,7 @@ UNIT_EVENTS: dict[str, tuple[str, int]] = {
     "SPELL_ENERGIZE": ("energize", 12),
     "SPELL_PERIODIC_ENERGIZE": ("energize", 12),
     "SPELL_CAST_SUCCESS": ("cast", 12),
+    "ENVIRONMENTAL_DAMAGE": ("environmental", 9),
 }
 
 GUID_REGEX = r"^(?:[A-Z][A-Za-z]*(?:-[0-9A-Fa-f]+)+|0x[0-9A-Fa-f]{16}|0{16})$"

@@ -10,6 +10,8 @@ Definitions (one place each):
   SWING_DAMAGE_LANDED (a duplicate of SWING_DAMAGE), DAMAGE_SPLIT (not damage done) and the
   Augmentation ``*_SUPPORT`` rows (already inside the buffed player's rows) are left out and
   counted in the report. DoT ticks after ENCOUNTER_END are outside the pull and not counted.
+  ENVIRONMENTAL_DAMAGE (falling, lava …) is damage by the source ``environment`` (no player),
+  its type the ability name: it counts only as damage the victim received.
 * **Healing done** (:func:`~raidlib.combatlog.unit_events.effective_healing`):
   ``amount - overhealing`` over SPELL_HEAL and SPELL_PERIODIC_HEAL; heal absorbs
   (SPELL_ABSORBED) are not heals. A heal whose effective amount is 0 (all overheal) yields no

@@ -101,6 +101,8 @@ def gather_kind(
         **_block_columns(fields, event, prefix, block, info, lines_here, report),
     }
     out.update(_suffix_columns(fields, kind, event, prefix + block, legacy, lines_here, report))
+    if kind == "environmental":  # damage from no unit: falling, lava, drowning …
+        out.update(_environment_columns(fields, prefix + block, len(rows)))
     return pa.table(
         [pa.array(out[name], type=t) for name, t in ROW_SCHEMA], schema=ROW_TABLE_SCHEMA
     )
@@ -170,6 +172,19 @@ def _spell_columns(fields: _Fields, prefix: int, n: int) -> dict[str, Any]:
         "spell_id": pa.array(["6603"] * n),
         "spell_name": pa.array(["Melee"] * n),
         "school": pa.array([1] * n, pa.int64()),
+    }
+
+
+def _environment_columns(fields: _Fields, suffix_start: np.ndarray, n: int) -> dict[str, Any]:
+    """ENVIRONMENTAL_DAMAGE is damage like any other, done by ``environment`` (as a death
+    outside a pull is), its ability the environmental type that the suffix starts with."""
+    environment = pa.array(["environment"] * n)
+    return {
+        "kind": pa.array(["damage"] * n),
+        "src_guid": environment,
+        "src_name": environment,
+        "spell_id": pa.nulls(n, pa.string()),
+        "spell_name": fields.col(suffix_start),
     }
 
 
@@ -246,7 +261,7 @@ def _suffix_columns(
             out.setdefault("critical", np.zeros(n, bool))
             out["critical"] = np.where(part, crit, out["critical"])
     out.setdefault("critical", np.zeros(n, bool))
-    if kind == "damage":
+    if kind in ("damage", "environmental"):
         at = np.where(legacy, SUFFIXES[(kind, True)].school, SUFFIXES[(kind, False)].school)
         out["school"] = hex_or_int(fields.col(suffix_start + at))
     return out

@@ -187,6 +187,29 @@ def test_a_pet_is_credited_from_the_row_that_first_names_its_owner(tmp_path, chu
     assert [(e["source_player_id"], e["damage_amount"]) for e in hits] == [(ALICE, 40), (ALICE, 50)]
 
 
+@pytest.mark.parametrize("advanced", [True, False], ids=["advanced", "plain"])
+def test_environmental_damage_is_damage_the_player_received(tmp_path, advanced):
+    """A fall or lava: done by ``environment`` (no player, so in nobody's damage done), received
+    by the player; the environmental type is the ability."""
+    block = f"{block19(ALICE)}," if advanced else ""
+    victim = f'{ALICE},"Alice-Realm-EU",0x514,0x80000000'
+    rows = [
+        HDR22 if advanced else HDR20_OFF,
+        f'ENCOUNTER_START,3131,"{LOOM}",15,20,2810',
+        f"ENVIRONMENTAL_DAMAGE,{NONE4},{victim},{block}Falling,482,482,-1,1,0,0,0,nil,nil,nil",
+        f'ENCOUNTER_END,3131,"{LOOM}",15,20,0,3000',
+    ]
+    log = write_log(
+        tmp_path / "l.txt", [f"2/16/2026 22:48:0{i}.0000  {r}" for i, r in enumerate(rows)]
+    )
+    events, report = _events(log)
+    (fall,) = [e for e in events if e["event_type"] == "combat_damage"]
+    assert (fall["source_player_id"], fall["target_entity_id"]) == ("environment", ALICE)
+    assert (fall["damage_amount"], fall["ability_name"]) == (482.0, "Falling")
+    assert fall["target_entity_type"] == "player" and "source_player_role" not in fall
+    assert report.malformed_count == 0 and not report.not_mapped
+
+
 def test_pet_damage_folded_into_owner_in_kill(kill):
     events, _ = kill
     df = pd.DataFrame([e for e in events if e["event_type"] == "combat_damage"])
