@@ -24,9 +24,16 @@ LakeLike = Lake | str | os.PathLike[str] | None
 
 def open_lake(lake: LakeLike = None) -> Lake:
     """A :class:`Lake` as given; a folder (like ``--lake``); or, for None, the ``RAIDLIB_*``
-    settings (environment, then ``.env``: S3 roots and credentials, else ``./lake``)."""
+    settings (environment, then ``.env``: S3 roots and credentials, else ``./lake``).
+
+    Raises:
+        FileNotFoundError: ``lake`` names a folder that does not exist (a mistyped path would
+            otherwise read as a lake without rows).
+    """
     if isinstance(lake, Lake):
         return lake
+    if lake is not None and not os.path.isdir(lake):
+        raise FileNotFoundError(f"no lake folder at {os.path.abspath(lake)}")
     return Lake.from_settings(settings_for_run(os.fspath(lake) if lake is not None else None))
 
 
@@ -52,9 +59,14 @@ def read_silver(
     Raises:
         LakeStorageError: the layer's S3 bucket is missing, refuses the credentials or its
             endpoint does not answer (``read_gold`` too).
+        ValueError: silver has no raid ``raid_id``.
     """
     opened = open_lake(lake)
     opened.check_storage(("silver",))
-    raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
+    known = silver_raid_ids(opened)
+    if raid_id is not None and raid_id not in known:
+        listed = ", ".join(sorted(known)[:10]) + (" …" if len(known) > 10 else "")
+        raise ValueError(f"silver has no raid {raid_id!r}; its raids: {listed or 'none yet'}")
+    raids = [raid_id] if raid_id is not None else known
     silver = read_silver_for_raids(opened, raids, resolve_backend(backend))
     return with_utc(deduplicate(silver, key=("raid_id", "event_id")))

@@ -128,9 +128,16 @@ def test_the_readme_reads_gold_and_silver_typed_as_declared(
 
     with pytest.raises(ValueError, match="no gold table 'players'; the tables are: dim_player"):
         read_gold("players", lake_dir)
-    empty = read_gold("dim_raid", lake_dir.parent / "nothing-built-yet")
+    fresh = lake_dir.parent / "nothing-built-yet"
+    fresh.mkdir()
+    empty = read_gold("dim_raid", fresh)
     assert len(empty) == 0 and "raid_id" in empty.columns
     assert len(read_silver(lake=lake_dir)) == len(scope["events"])
+    # a mistyped folder or raid id is an error, not an empty frame
+    with pytest.raises(FileNotFoundError, match="no lake folder at .*lakke"):
+        read_gold("dim_raid", lake_dir.parent / "lakke")
+    with pytest.raises(ValueError, match="silver has no raid '0002'; its raids: 0001"):
+        read_silver("0002", lake_dir)
 
 
 def test_reposting_the_same_events_under_new_batch_ids_leaves_gold_identical(
