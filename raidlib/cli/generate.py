@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--raids", type=int_in(1), default=1, help="number of raids, one per day (1)"
     )
     parser.add_argument(
-        "--seed", type=random_seed, default=0, help="random seed: same seed, same events"
+        "--seed", type=random_seed, default=0, help="random seed: same seed, same events (0)"
     )
     parser.add_argument(
         "--start",
@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="raid ids <prefix>001 … (default raid: the demo's ids; give another prefix before "
         "posting the files into a lake that has those raids)",
     )
-    parser.add_argument("--difficulty", choices=DIFFICULTIES, default="heroic")
+    parser.add_argument(
+        "--difficulty", choices=DIFFICULTIES, default="heroic", help="(default heroic)"
+    )
     parser.add_argument(
         "--skill",
         type=skill_factor,
@@ -106,6 +108,17 @@ def run(args: argparse.Namespace) -> int:
         roster = _load_roster(args)
     except (OSError, ValueError) as exc:
         print(f"raidlib generate: cannot use roster {args.roster}: {exc}", file=sys.stderr)
+        return 2
+    faults = {"--duplicates": args.duplicate_rate, "--late": args.late_rate,
+              "--invalid": args.invalid_rate}  # fmt: skip
+    asked = [flag for flag, rate in faults.items() if rate]
+    if asked and args.format == "jsonl":  # one file per raid has no batches to fault
+        print(
+            f"raidlib generate: {' and '.join(asked)} "
+            f"{'applies' if len(asked) == 1 else 'apply'} to batches, which only --format json "
+            "writes (jsonl is one file per raid); add --format json",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out)
     problem = _out_folder_problem(out)  # before simulating: a mistake there costs no wait

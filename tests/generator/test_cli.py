@@ -104,6 +104,18 @@ def test_an_impossible_number_is_a_usage_error_naming_the_option(
     assert message in capsys.readouterr().err
 
 
+def test_faults_without_batches_to_put_them_in_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--format jsonl writes one file per raid: a fault rate would change nothing, silently."""
+    out = tmp_path / "out"
+    assert main(["generate", "--raids", "1", "--out", str(out), "--duplicates", "0.5"]) == 2
+    assert "--duplicates applies to batches, which only --format json writes" in (
+        capsys.readouterr().err
+    )
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
