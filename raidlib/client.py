@@ -135,6 +135,10 @@ def require_receiver(url: str, *, wait_s: float = 5.0, sleep: Any = time.sleep) 
         try:
             httpx.get(health, timeout=max(1.0, wait_s))
             return
+        except httpx.UnsupportedProtocol as exc:  # waiting cannot fix the URL
+            raise ReceiverUnreachable(
+                f"{url} is not an http:// or https:// URL (e.g. http://127.0.0.1:8000)"
+            ) from exc
         except httpx.TransportError as exc:
             if time.monotonic() >= deadline:
                 raise ReceiverUnreachable(

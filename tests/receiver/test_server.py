@@ -184,6 +184,9 @@ def test_require_receiver_waits_briefly_then_names_the_url(server: ReceiverServe
     with pytest.raises(ReceiverUnreachable, match=r"no receiver answers at http://127.0.0.1:9 "):
         require_receiver("http://127.0.0.1:9", wait_s=0.3, sleep=sleep)
     assert sleeps == [0.5]  # tried again within the wait (a receiver started a moment earlier)
+    with pytest.raises(ReceiverUnreachable, match=r"127.0.0.1:9 is not an http:// or https://"):
+        require_receiver("127.0.0.1:9", wait_s=60, sleep=sleep)  # no waiting on a bad URL
+    assert sleeps == [0.5]
 
 
 def test_stream_clients_never_take_the_threads_that_ingest(lake: Lake) -> None:
