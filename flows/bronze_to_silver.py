@@ -88,6 +88,15 @@ def bronze_to_silver(
     }
 
 
+def describe_silver(result: dict) -> str:
+    """A script's line for what a run did to silver (this flow's return value)."""
+    return (
+        f"silver: {result['batches']} batch(es), {result['rows_added']} rows added, "
+        f"{result['duplicates_removed']} duplicates removed, "
+        f"{result['rows_quarantined']} quarantined"
+    )
+
+
 def cli_parser() -> argparse.ArgumentParser:
     """The options of ``python flows/bronze_to_silver.py``."""
     parser = argparse.ArgumentParser(description=flow_summary(bronze_to_silver))
@@ -99,4 +108,8 @@ def cli_parser() -> argparse.ArgumentParser:
 if __name__ == "__main__":
     args = parse_flow_args(cli_parser(), lambda args: ("bronze", "silver"))
     with flow_script_settings():
-        print(bronze_to_silver(lake=args.lake, backend=args.backend))
+        result = bronze_to_silver(lake=args.lake, backend=args.backend)
+        print(
+            f"{describe_silver(result)}; {result['partitions_written']} partition(s) written "
+            f"(backend {result['backend']})"
+        )

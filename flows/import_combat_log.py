@@ -20,6 +20,7 @@ from raidlib.cli._common import (  # noqa: E402
     add_combatlog_options,
     flow_parameter_help,
     flow_script_settings,
+    log_file_problem,
     parse_flow_args,
 )
 from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
@@ -119,13 +120,22 @@ def lake_layers(run_medallion: bool, receiver_url: str | None) -> tuple[Layer, .
     return () if receiver_url else ("bronze",)
 
 
+def describe_pulls(encounters: list[dict]) -> str:
+    """``Loom'ithar kill 97.7 s, Dimensius wipe`` (``none`` without a pull)."""
+    pulls = [
+        f"{e['boss']} {e['outcome']}" + (f" {e['duration_s']} s" if e["duration_s"] else "")
+        for e in encounters
+    ]
+    return ", ".join(pulls) or "none"
+
+
 def cli_parser() -> argparse.ArgumentParser:
     """The options of ``python flows/import_combat_log.py``."""
     parser = argparse.ArgumentParser(
         description="Run the import_combat_log flow once, here (see `raidlib import-log`)."
     )
     parser.add_argument("path", help=flow_parameter_help(import_combat_log, "path"))
-    parser.add_argument("--lake", default=None, help="local lake folder (default ./lake)")
+    parser.add_argument("--lake", default=None, help=flow_parameter_help(import_combat_log, "lake"))
     parser.add_argument("--receiver", "--receiver-url", dest="receiver_url", metavar="URL",
                         default=None, help="POST to this receiver instead of bronze")  # fmt: skip
     parser.add_argument(
@@ -140,7 +150,10 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser(), lambda a: lake_layers(a.run_medallion, a.receiver_url))
+    parser = cli_parser()
+    args = parse_flow_args(parser, lambda a: lake_layers(a.run_medallion, a.receiver_url))
+    if (problem := log_file_problem(args.path)) is not None:
+        parser.exit(2, f"{parser.prog}: {problem}\n")
     with flow_script_settings():
         out = import_combat_log(
             path=args.path,
@@ -160,5 +173,5 @@ if __name__ == "__main__":
         print(
             f"{out['lines']} lines, {out['malformed_lines']} malformed, {out['events']} events, "
             f"{out['batches_landed']} batch(es) landed, {out['batches_duplicate']} duplicate; "
-            f"pulls: {[(e['boss'], e['outcome'], e['duration_s']) for e in out['encounters']]}"
+            f"pulls: {describe_pulls(out['encounters'])}"
         )

@@ -23,6 +23,7 @@ from raidlib.cli.arg_types import (
     MAX_RAIDS,
     MAX_SKILL,
     int_in,
+    iso_datetime,
     random_seed,
     rate,
     skill_factor,
@@ -64,7 +65,7 @@ def ingest(
     """Simulate raids (reproducible from ``seed``) and deliver them.
 
     Args:
-        raids: how many raids, one a night, the last one yesterday (or from ``start``).
+        raids: how many raids, one a night: the last one yesterday, or the first at ``start``.
         seed: random seed; the same seed and parameters simulate the same raids.
         players: raiders per raid.
         start: when the first raid starts (UTC); default: 19:30 UTC, ``raids`` days ago.
@@ -141,6 +142,7 @@ def cli_parser() -> argparse.ArgumentParser:
     option("--raids", "raids", type=int_in(1, MAX_RAIDS), default=3)
     option("--seed", "seed", type=random_seed, default=0)
     option("--players", "players", type=int_in(1, MAX_PLAYERS), default=20)
+    option("--start", "start", type=iso_datetime, default=None, metavar="ISO")
     option("--receiver-url", "receiver_url", default=None, metavar="URL")
     option("--token", "token", default=None)
     option("--lake", "lake", default=None)
@@ -175,6 +177,7 @@ if __name__ == "__main__":
             raids=args.raids,
             seed=args.seed,
             players=args.players,
+            start=args.start,
             receiver_url=args.receiver_url,
             token=args.token,
             lake=args.lake,

@@ -14,7 +14,7 @@ from prefect import flow
 # are imported as the `flows` package, so put the project root there.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.bronze_to_silver import bronze_to_silver  # noqa: E402
+from flows.bronze_to_silver import bronze_to_silver, describe_silver  # noqa: E402
 from flows.silver_to_gold import silver_to_gold  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
     add_backend_option,
@@ -79,10 +79,6 @@ if __name__ == "__main__":
     with flow_script_settings():
         result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
         s, g = result["silver"], result["gold"]
-        print(
-            f"silver: {s['batches']} batch(es), {s['rows_added']} rows added, "
-            f"{s['duplicates_removed']} duplicates removed, {s['rows_quarantined']} quarantined; "
-            f"gold: {len(g['raids_built'])} raid(s) rebuilt"
-        )
+        print(f"{describe_silver(s)}; gold: {len(g['raids_built'])} raid(s) rebuilt")
         # The pulls of the raids rebuilt in this run, as a raider reads them.
         print_pull_reports(g.get("encounters"), g.get("encounter_stats"), detailed=args.pull_tables)

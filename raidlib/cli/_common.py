@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 def add_lake_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("lake")
     group.add_argument(
-        "--lake", help="local lake folder holding bronze/, silver/, gold/ (default ./lake)"
+        "--lake",
+        help="local lake folder holding bronze/, silver/, gold/ (default: the RAIDLIB_*_ROOT "
+        "settings, else ./lake)",
     )
     group.add_argument(
         "--bronze-root", help="bronze root: folder or s3:// URL (env RAIDLIB_BRONZE_ROOT)"
@@ -129,6 +132,16 @@ def parse_flow_args(
         Lake.from_settings(settings).check_storage(lake_layers(args))
     except LakeStorageError as exc:
         parser.exit(2, f"{parser.prog}: {exc}\n")
+    receiver = getattr(args, "receiver_url", None)
+    if receiver and (status := receiver_unreachable(receiver, parser.prog)) is not None:
+        parser.exit(status)
+    lake = getattr(args, "lake", None)
+    if lake and not os.path.exists(lake):  # a mistyped --lake would read as an empty lake
+        print(
+            f"{parser.prog}: note: {lake} does not exist yet, so there is nothing to read there "
+            "(it is created on the first write)",
+            file=sys.stderr,
+        )
     return args
 
 
@@ -204,18 +217,29 @@ def temporary_server_failed() -> str:
     )
 
 
-def receiver_unreachable(url: str, command: str) -> int | None:
-    """Exit status 2, with the reason on stderr, when no receiver answers at ``url``; else None.
+def receiver_unreachable(url: str, prog: str) -> int | None:
+    """Exit status 2, with the reason on stderr after ``prog``, when no receiver answers at
+    ``url``; else None.
 
-    Checked before a command simulates raids or reads a log, which may take minutes.
+    Checked before a command or flow script simulates raids or reads a log, which may take
+    minutes (and a flow's failed task would print tracebacks instead of the reason).
     """
     from raidlib.client import ReceiverUnreachable, require_receiver  # noqa: PLC0415
 
     try:
         require_receiver(url)
     except ReceiverUnreachable as exc:
-        print(f"raidlib {command}: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+    return None
+
+
+def log_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a combat log file (missing, a folder), or None."""
+    if os.path.isdir(path):
+        return f"{path} is a folder, not a combat log file"
+    if not os.path.isfile(path):
+        return f"no such file: {path}"
     return None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from raidlib.cli._common import (
     add_combatlog_options,
     add_lake_options,
+    log_file_problem,
     receiver_unreachable,
     settings_from_args,
 )
@@ -56,11 +57,14 @@ def run(args: argparse.Namespace) -> int:
     from raidlib.console import print_import_report
     from raidlib.lake import Lake, LakeStorageError
 
-    if not args.path.is_file():
-        print(f"no such file: {args.path}", file=sys.stderr)
+    if (problem := log_file_problem(args.path)) is not None:
+        print(f"raidlib import-log: {problem}", file=sys.stderr)
         return 2
     settings = settings_from_args(args)
-    if args.receiver and (status := receiver_unreachable(args.receiver, "import-log")) is not None:
+    if (
+        args.receiver
+        and (status := receiver_unreachable(args.receiver, "raidlib import-log")) is not None
+    ):
         return status
     lake = None if args.receiver else Lake.from_settings(settings)
     if lake is not None:

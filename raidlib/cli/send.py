@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     # Settings first: a bad RAIDLIB_* value stops the command before it simulates anything.
     settings = settings_from_args(args)
     token = args.token or settings.auth_token
-    if (status := receiver_unreachable(args.url, "send")) is not None:
+    if (status := receiver_unreachable(args.url, "raidlib send")) is not None:
         return status
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)

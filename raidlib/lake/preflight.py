@@ -4,12 +4,13 @@ Readers treat a missing folder as "nothing there yet", which is right for a pref
 written to and wrong for a bucket that does not exist: a mistyped ``s3://bronz`` would read
 as an empty lake and a run would "succeed" with 0 batches. :func:`check_storage` lists at most
 one key under each S3 root and turns what the store answers into a :class:`LakeStorageError`
-that names the setting, the URL, the endpoint and the reason. Local roots are not checked
-(a missing local folder is created on the first write).
+that names the setting, the URL, the endpoint and the reason. A local root is only checked for
+a file standing where its folder should be (a missing folder is created on the first write).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -36,16 +37,16 @@ _BAD_CREDENTIALS = {
 
 
 class LakeStorageError(RuntimeError):
-    """A layer root on S3 cannot be used: no such bucket, refused credentials, no endpoint.
+    """A layer root cannot be used: no such bucket, refused credentials, no endpoint (S3), or a
+    file where its folder should be (local; ``endpoint`` None).
 
     A configuration error: retrying does not help, so tasks do not retry it.
     """
 
-    def __init__(self, layer: str, url: str, endpoint: str, reason: str) -> None:
+    def __init__(self, layer: str, url: str, endpoint: str | None, reason: str) -> None:
         self.layer, self.url, self.endpoint, self.reason = layer, url, endpoint, reason
-        super().__init__(
-            f"{layer} root {url} (RAIDLIB_{layer.upper()}_ROOT, endpoint {endpoint}): {reason}"
-        )
+        where = f", endpoint {endpoint}" if endpoint is not None else ""
+        super().__init__(f"{layer} root {url} (RAIDLIB_{layer.upper()}_ROOT{where}): {reason}")
 
 
 def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
@@ -55,8 +56,25 @@ def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
     permission for anyway); local roots cost nothing.
     """
     for layer in layers:
-        if lake.is_remote(layer) and lake.url(layer).startswith(("s3://", "s3a://")):
-            _check_s3_root(lake, layer)
+        if lake.is_remote(layer):
+            if lake.url(layer).startswith(("s3://", "s3a://")):
+                _check_s3_root(lake, layer)
+        elif (blocker := _file_in_the_way(lake.root(layer))) is not None:
+            raise LakeStorageError(
+                layer, lake.url(layer), None, f"{blocker} is a file, not a folder"
+            )
+
+
+def _file_in_the_way(root: str) -> str | None:
+    """The file at ``root`` or at the nearest of its parents that exists, if that is no folder
+    (a lake given as a file's path: every write below it would fail)."""
+    path = root
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    return None if os.path.isdir(path) else path
 
 
 S3_EXTRA_HINT = "s3fs is not installed: install the s3 extra (.venv/bin/pip install -e '.[s3]')"

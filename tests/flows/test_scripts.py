@@ -20,13 +20,15 @@ SCRIPTS = sorted(p for p in (ROOT / "flows").glob("*.py") if p.name != "__init__
 
 
 def stopped_before_any_flow_run(
-    script: Path, tmp_path: Path, env: dict[str, str], *options: str
+    script: Path, tmp_path: Path, env: dict[str, str], *options: str, log: Path | None = None
 ) -> str:
     """Run ``script`` expecting a usage stop: exit 2, no traceback, no flow run, no lake.
+    The import script reads ``log`` (default: a missing file).
 
     Returns stderr, which should say why.
     """
-    args = [str(tmp_path / "missing.txt")] if script.stem == "import_combat_log" else []
+    log = log or tmp_path / "missing.txt"
+    args = [str(log)] if script.stem == "import_combat_log" else []
     done = subprocess.run(
         [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake"), *options],
         env={**env, "PREFECT_HOME": str(tmp_path / "prefect")},
@@ -224,3 +226,57 @@ def test_a_dask_address_nobody_answers_on_stops_the_script_at_once(tmp_path: Pat
     err = stopped_before_any_flow_run(script, tmp_path, dict(os.environ), "--dask-address", address)
     assert f"medallion.py: no Dask scheduler answers at {address}" in err
     assert "correct --dask-address" in err
+
+
+def _dead_port_url() -> str:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("script", ["ingest", "import_combat_log"])
+def test_a_receiver_nobody_answers_on_stops_the_script_at_once(script: str, tmp_path: Path) -> None:
+    """Not a failed flow run printing the same traceback per retry, but the reason, once."""
+    url = _dead_port_url()
+    log = tmp_path / "WoWCombatLog.txt"  # the log exists: the receiver is what is wrong
+    log.write_text("2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n", encoding="utf-8")
+    path = ROOT / "flows" / f"{script}.py"
+    err = stopped_before_any_flow_run(
+        path, tmp_path, dict(os.environ), "--receiver-url", url, log=log
+    )
+    assert f"{script}.py: no receiver answers at {url}" in err
+
+
+@pytest.mark.parametrize("where", ["missing", "folder"])
+def test_a_log_that_is_not_a_file_stops_the_import_script(where: str, tmp_path: Path) -> None:
+    target = tmp_path / "missing.txt" if where == "missing" else tmp_path
+    script = ROOT / "flows" / "import_combat_log.py"
+    err = stopped_before_any_flow_run(script, tmp_path, dict(os.environ), log=target)
+    expected = f"no such file: {target}" if where == "missing" else f"{target} is a folder, not"
+    assert expected in err
+
+
+def test_a_lake_that_is_a_file_stops_the_script(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "lake.txt"
+    not_a_folder.write_text("notes", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "flows" / "medallion.py"), "--lake", str(not_a_folder)],
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"{not_a_folder} is a file, not a folder" in done.stderr
+
+
+def test_a_lake_folder_that_does_not_exist_is_pointed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --lake reads as an empty lake; the script says so before its 0 batches."""
+    medallion = importlib.import_module("flows.medallion")
+    from raidlib.cli._common import parse_flow_args
+
+    monkeypatch.setattr(sys, "argv", ["medallion.py", "--lake", str(tmp_path / "lakke")])
+    parse_flow_args(medallion.cli_parser())
+    assert f"{tmp_path / 'lakke'} does not exist yet" in capsys.readouterr().err
