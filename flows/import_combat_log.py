@@ -24,6 +24,7 @@ from raidlib.cli._common import (  # noqa: E402
     parse_flow_args,
 )
 from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
+from raidlib.combatlog.delivery import LogReading  # noqa: E402
 from raidlib.combatlog.timestamps import FIRST_LOG_YEAR, MAX_UTC_OFFSET_HOURS  # noqa: E402
 from raidlib.lake.lake import Layer  # noqa: E402
 from raidlib.lake.preflight import LAYERS  # noqa: E402
@@ -90,18 +91,21 @@ def import_combat_log(
     layers = lake_layers(run_medallion, receiver_url)
     if layers:
         check_lake_storage(settings, layers)
-    result = import_combat_log_file(
-        settings,
-        path,
-        receiver_url=receiver_url,
-        token=token or settings.auth_token,
+    reading = LogReading(
+        raid_id=raid_id,
         year=year,
         utc_offset_hours=utc_offset_hours,
         tz=tz,
         scope=scope,
-        batch_size=batch_size,
-        raid_id=raid_id,
         boss_npc_ids=tuple(boss_npc_ids or ()),
+    )
+    result = import_combat_log_file(
+        settings,
+        path,
+        reading,
+        receiver_url=receiver_url,
+        token=token or settings.auth_token,
+        batch_size=batch_size,
     )
     publish_import_report(result)
     summary = import_summary(result)

@@ -30,31 +30,19 @@ point at wrongly, and the user should hear of it at once, not after the retry de
 def import_combat_log_file(
     settings: Settings,
     path: str,
+    reading: LogReading,
     receiver_url: str | None = None,
     token: str | None = None,
-    year: int | None = None,
-    utc_offset_hours: float | None = None,
-    tz: str | None = None,
-    scope: str = "encounter",
     batch_size: int = DEFAULT_BATCH_SIZE,
-    raid_id: str | None = None,
-    boss_npc_ids: tuple[int, ...] = (),
 ) -> ImportResult:
-    """Parse ``path`` and deliver it (see :func:`raidlib.combatlog.delivery.import_log`).
+    """Parse ``path`` as ``reading`` says and deliver it (see
+    :func:`raidlib.combatlog.delivery.import_log`).
 
     Progress (bytes of the file read) is a Prefect progress artifact. Retrying is safe: batch
     ids are content hashes, so batches that already landed answer ``duplicate``.
     """
     logger = get_run_logger()
     progress = TaskProgress("combat-log-import-progress", f"Importing {path}", "bytes read")
-    reading = LogReading(
-        raid_id=raid_id,
-        year=year,
-        utc_offset_hours=utc_offset_hours,
-        tz=tz,
-        scope=scope,
-        boss_npc_ids=boss_npc_ids,
-    )
     result = import_log(
         path,
         reading,
