@@ -91,9 +91,9 @@ class Lake:
 
     def check_storage(self, layers: Iterable[Layer] = LAYERS) -> None:
         """Fail with :class:`~raidlib.lake.preflight.LakeStorageError` when a layer's S3 bucket
-        is missing or refuses the credentials, or its endpoint does not answer; one cheap
-        request per S3 root, nothing for a local one. Call it before reading or writing:
-        readers take a missing folder for an empty one."""
+        is missing or refuses the credentials, or its endpoint does not answer (one cheap
+        request per S3 root), or a file stands where a local root's folder should be. Call it
+        before reading or writing: readers take a missing folder for an empty one."""
         check_storage(self, layers)
 
     def path(self, layer: Layer, relative: str = "") -> str:
