@@ -24,6 +24,7 @@ from raidlib.cli._common import (  # noqa: E402
     parse_flow_args,
 )
 from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
+from raidlib.combatlog import TimestampContextError, UnreadableLogError  # noqa: E402
 from raidlib.combatlog.delivery import LogReading  # noqa: E402
 from raidlib.combatlog.timestamps import FIRST_LOG_YEAR, MAX_UTC_OFFSET_HOURS  # noqa: E402
 from raidlib.lake.lake import Layer  # noqa: E402
@@ -159,21 +160,24 @@ if __name__ == "__main__":
     if (problem := log_file_problem(args.path)) is not None:
         parser.exit(2, f"{parser.prog}: {problem}\n")
     with flow_script_settings():
-        out = import_combat_log(
-            path=args.path,
-            lake=args.lake,
-            receiver_url=args.receiver_url,
-            token=args.token,
-            year=args.year,
-            utc_offset_hours=args.utc_offset_hours,
-            tz=args.tz,
-            scope=args.scope,
-            batch_size=args.batch_size,
-            raid_id=args.raid_id,
-            boss_npc_ids=args.boss_npc_ids,
-            run_medallion=args.run_medallion,
-            backend=args.backend,
-        )
+        try:
+            out = import_combat_log(
+                path=args.path,
+                lake=args.lake,
+                receiver_url=args.receiver_url,
+                token=args.token,
+                year=args.year,
+                utc_offset_hours=args.utc_offset_hours,
+                tz=args.tz,
+                scope=args.scope,
+                batch_size=args.batch_size,
+                raid_id=args.raid_id,
+                boss_npc_ids=args.boss_npc_ids,
+                run_medallion=args.run_medallion,
+                backend=args.backend,
+            )
+        except (UnreadableLogError, TimestampContextError) as exc:  # the log, not the code
+            parser.exit(2, f"{parser.prog}: {exc} (the flow run's log above has the details)\n")
         print(
             f"{out['lines']} lines, {out['malformed_lines']} malformed, {out['events']} events, "
             f"{out['batches_landed']} batch(es) landed, {out['batches_duplicate']} duplicate; "

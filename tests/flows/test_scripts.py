@@ -280,3 +280,24 @@ def test_a_lake_folder_that_does_not_exist_is_pointed_out(
     monkeypatch.setattr(sys, "argv", ["medallion.py", "--lake", str(tmp_path / "lakke")])
     parse_flow_args(medallion.cli_parser())
     assert f"{tmp_path / 'lakke'} does not exist yet" in capsys.readouterr().err
+
+
+def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) -> None:
+    """The flow run fails (its log keeps Prefect's traceback); the script's last word is the
+    reason, with exit 2 as ``raidlib import-log`` gives, not a second traceback."""
+    import gzip
+
+    damaged = tmp_path / "WoWCombatLog.txt.gz"
+    damaged.write_bytes(
+        gzip.compress(b"2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n" * 50)[:40]
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "flows" / "import_combat_log.py"), str(damaged)],
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"import_combat_log.py: {damaged} is truncated" in done.stderr
