@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from functools import cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_FIRST_TRY_S = 1.0
+"""How long a slot is tried before the run says it is waiting (then it waits the rest)."""
 
 
 @cache
@@ -20,8 +27,8 @@ def _ensured(api_url: str, name: str) -> None:
 def ensure_limit(name: str) -> None:
     """Create the 1-slot global concurrency limit ``name`` when missing (idempotent).
 
-    ``raidlib up`` / ``raidlib setup-prefect`` create them for a server; plain-Python runs on
-    Prefect's ephemeral API and fresh test servers need this, or ``strict`` acquisition fails.
+    ``raidlib up`` / ``raidlib setup-prefect`` create them for a server; a server they did not
+    set up (a fresh test server) needs this, or ``strict`` acquisition fails.
     """
     from prefect.settings import PREFECT_API_URL
 
@@ -30,21 +37,81 @@ def ensure_limit(name: str) -> None:
 
 @contextmanager
 def exclusive_slot(name: str, wait_s: float) -> Iterator[None]:
-    """Hold the only slot of limit ``name`` (created when missing) for the ``with`` block.
+    """Hold slot ``name``, one run at a time, for the ``with`` block.
+
+    On a Prefect server (``PREFECT_API_URL`` set) it is the only slot of the global concurrency
+    limit ``name`` (created when missing); a slot held by a process that died is given back by
+    the server when its lease (5 minutes, renewed while alive) runs out. Without one, flows run
+    on a temporary server that dies with the script and never gives such a slot back, so the
+    runs that share this ``PREFECT_HOME`` (its database) take a lock file there instead, which
+    the operating system releases when its process ends, however it ends.
 
     Waiting is bounded: after ``wait_s`` seconds the run fails with a message saying which
-    slot is busy and where to look, instead of hanging. A slot held by a process that died is
-    given back by the Prefect server when its lease (5 minutes, renewed while alive) runs out.
+    slot is busy and where to look, instead of hanging.
     """
+    from prefect.settings import PREFECT_API_URL
+
+    with ExitStack() as held:
+        if PREFECT_API_URL.value():
+            _take_server_slot(held, name, wait_s)
+        else:
+            _take_machine_slot(held, name, wait_s)
+        yield
+
+
+def _take_server_slot(held: ExitStack, name: str, wait_s: float) -> None:
     from prefect.concurrency.sync import concurrency
 
     ensure_limit(name)
-    try:
-        with concurrency(name, occupy=1, strict=True, timeout_seconds=wait_s):
-            yield
+
+    def take(seconds: float) -> None:
+        held.enter_context(concurrency(name, occupy=1, strict=True, timeout_seconds=seconds))
+
+    try:  # only the wait: a TimeoutError of the work itself is not a busy slot
+        _take_saying_so(take, name, wait_s, "a slot a dead run held is freed within 5 minutes")
     except TimeoutError as exc:
         raise TimeoutError(
             f"waited {wait_s:g} s for the concurrency slot {name!r}, which another run holds; "
             "see Concurrency > Global in the Prefect UI (or `prefect gcl inspect "
             f"{name}`), or raise RAIDLIB_SLOT_WAIT_S"
         ) from exc
+
+
+def _take_machine_slot(held: ExitStack, name: str, wait_s: float) -> None:
+    from filelock import FileLock
+    from prefect.settings import PREFECT_HOME
+
+    path = Path(PREFECT_HOME.value()) / "raidlib-slots" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try:
+        _take_saying_so(
+            lambda seconds: lock.acquire(timeout=seconds), name, wait_s, f"lock file {path}"
+        )
+    except TimeoutError as exc:
+        raise TimeoutError(
+            f"waited {wait_s:g} s for the slot {name!r}, which another flow run on this "
+            f"machine holds (lock file {path}; runs without PREFECT_API_URL take it); let it "
+            "finish, or raise RAIDLIB_SLOT_WAIT_S"
+        ) from exc
+    held.callback(lock.release)
+
+
+def _take_saying_so(take: Callable[[float], object], name: str, wait_s: float, note: str) -> None:
+    """``take(seconds)`` the slot; when it is not free at once, log that the run waits (and
+    for how long at most) before waiting the rest of ``wait_s``: a silent wait of minutes looks
+    like a hung run."""
+    first = min(_FIRST_TRY_S, wait_s)
+    try:
+        take(first)
+        return
+    except TimeoutError:  # filelock's Timeout is one too
+        if wait_s <= first:
+            raise
+    log.warning(
+        "slot %r is held by another run: waiting up to %g s for it (RAIDLIB_SLOT_WAIT_S; %s)",
+        name,
+        wait_s,
+        note,
+    )
+    take(wait_s - first)
