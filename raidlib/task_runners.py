@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 F = TypeVar("F")
 
-DASK_EXTRA_HINT = "install it with: pip install 'raidlib[dask]' (prefect-dask)"
+DASK_EXTRA_HINT = "install the dask extra (.venv/bin/pip install -e '.[dask]')"
 
 
 class TaskRunnerUnavailableError(RuntimeError):

@@ -23,7 +23,7 @@ def test_an_address_without_prefect_dask_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "prefect_dask", None)  # import fails as if not installed
-    with pytest.raises(TaskRunnerUnavailableError, match=r"pip install 'raidlib\[dask\]'"):
+    with pytest.raises(TaskRunnerUnavailableError, match=r"pip install -e '\.\[dask\]'"):
         dask_task_runner("tcp://127.0.0.1:8786")
 
 

@@ -24,6 +24,8 @@ CREDENTIAL_SETTINGS = (
     "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE, ~/.aws)"
 )
 
+ENDPOINT_SETTINGS = "RAIDLIB_S3_ENDPOINT_URL (when unset: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)"
+
 # S3 error codes (the ``Code`` of botocore's ClientError) for rejected credentials, as opposed
 # to valid credentials without the permission (AccessDenied).
 _BAD_CREDENTIALS = {
@@ -141,11 +143,11 @@ def _reason(exc: BaseException, bucket: str) -> str:
         return "no region; set RAIDLIB_S3_REGION (or AWS_DEFAULT_REGION)"
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
         return (
-            f"the endpoint did not answer in time ({exc}); check RAIDLIB_S3_ENDPOINT_URL, or "
+            f"the endpoint did not answer in time ({exc}); check {ENDPOINT_SETTINGS}, or "
             "raise RAIDLIB_S3_CONNECT_TIMEOUT_S / RAIDLIB_S3_READ_TIMEOUT_S"
         )
     if isinstance(exc, (EndpointConnectionError, ConnectionError, TimeoutError)):
-        return f"the endpoint is unreachable ({exc}); check RAIDLIB_S3_ENDPOINT_URL and the network"
+        return f"the endpoint is unreachable ({exc}); check {ENDPOINT_SETTINGS} and the network"
     if isinstance(exc, FileNotFoundError):  # s3fs's NoSuchBucket without its botocore cause
         return f"bucket {bucket!r} does not exist (create it, or fix the root's bucket name)"
     if isinstance(exc, PermissionError):
