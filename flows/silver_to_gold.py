@@ -16,6 +16,7 @@ from raidlib.cli._common import (
     parse_flow_args,
 )
 from raidlib.gold.pipeline import describe_raids, gold_group_bytes
+from raidlib.prefect_setup import GOLD_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
@@ -26,6 +27,7 @@ from raidlib.tasks.gold import (
     rebuild_dim_player,
     record_gold_inputs,
 )
+from raidlib.tasks.setup import exclusive_slot
 from raidlib.tasks.storage import check_lake_storage
 
 
@@ -54,27 +56,29 @@ def silver_to_gold(
     group_bytes = gold_group_bytes(settings.gold_task_silver_mib, chosen, one_at_a_time=limit == 1)
     settings = settings.model_copy(update={"backend": chosen.name})
 
-    groups = plan_gold_builds(settings, raid_ids, group_bytes)
-    raids = [raid for group in groups for raid in group]
-    if raids:
-        mib = group_bytes / 2**20
-        sizing = f"of up to {mib:,.4g} MiB of silver" if mib else "of one raid"
-        logger.info(
-            "building gold for %d raid(s) in %d task(s) %s (RAIDLIB_GOLD_TASK_SILVER_MIB), %s",
-            len(raids),
-            len(groups),
-            sizing,
-            describe_limit(limit),
+    # one run at a time from choosing raids to recording them (raidlib.prefect_setup)
+    with exclusive_slot(GOLD_LIMIT_NAME, settings.slot_wait_s):
+        groups = plan_gold_builds(settings, raid_ids, group_bytes)
+        raids = [raid for group in groups for raid in group]
+        if raids:
+            mib = group_bytes / 2**20
+            sizing = f"of up to {mib:,.4g} MiB of silver" if mib else "of one raid"
+            logger.info(
+                "building gold for %d raid(s) in %d task(s) %s (RAIDLIB_GOLD_TASK_SILVER_MIB), %s",
+                len(raids),
+                len(groups),
+                sizing,
+                describe_limit(limit),
+            )
+        built = submit_within(
+            lambda group: build_raid_gold.with_options(
+                task_run_name=f"build-raid-gold {describe_raids(group)}"
+            ).submit(settings, group),
+            groups,
+            limit,
         )
-    built = submit_within(
-        lambda group: build_raid_gold.with_options(
-            task_run_name=f"build-raid-gold {describe_raids(group)}"
-        ).submit(settings, group),
-        groups,
-        limit,
-    )
-    dim = rebuild_dim_player(settings) if built else {"players": None, "path": None}
-    record_gold_inputs(settings, built)
+        dim = rebuild_dim_player(settings) if built else {"players": None, "path": None}
+        record_gold_inputs(settings, built)
 
     summary, stats = concat_results(built, "summary"), concat_results(built, "stats")
     # What actually ran: a raid too big for the GPU is built on pandas (see raidlib.gpu_memory).

@@ -30,6 +30,11 @@ DIM_PLAYER_LIMIT_NAME = "raidlib-dim-player"
 DIM_PLAYER_LIMIT = 1
 SILVER_LIMIT_NAME = "raidlib-bronze-to-silver"
 """Held by a bronze_to_silver run while it rewrites silver partitions (1 slot)."""
+GOLD_LIMIT_NAME = "raidlib-silver-to-gold"
+"""Held by a silver_to_gold run from choosing the raids to rebuild to recording what it built
+(1 slot): two runs at once could otherwise write one raid from older silver last, and record
+the newer silver as built, so the raid would never be rebuilt."""
+LIMIT_NAMES = (DIM_PLAYER_LIMIT_NAME, SILVER_LIMIT_NAME, GOLD_LIMIT_NAME)
 
 
 class PrefectSetupError(RuntimeError):
@@ -50,8 +55,7 @@ class SetupReport:
         return [
             f"Prefect API: {self.api_url}",
             f"work pool {WORK_POOL_NAME!r} ({WORK_POOL_TYPE}): {pool}",
-            f"global concurrency limits {DIM_PLAYER_LIMIT_NAME!r} and {SILVER_LIMIT_NAME!r} "
-            f"(1 slot each): {gcl}",
+            f"global concurrency limits {', '.join(map(repr, LIMIT_NAMES))} (1 slot each): {gcl}",
         ]
 
 
@@ -147,7 +151,8 @@ def setup_prefect(api_url: str | None = None) -> SetupReport:
     with _api_client(url, "Prefect set-up") as client:
         pool_created = ensure_work_pool(client)
         limit_changed = ensure_concurrency_limit(client)
-        limit_changed |= ensure_concurrency_limit(client, name=SILVER_LIMIT_NAME, limit=1)
+        for name in (SILVER_LIMIT_NAME, GOLD_LIMIT_NAME):
+            limit_changed |= ensure_concurrency_limit(client, name=name, limit=1)
     return SetupReport(url, pool_created, limit_changed)
 
 

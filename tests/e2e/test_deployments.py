@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME, WORK_POOL_NAME, setup_prefect
+from raidlib.prefect_setup import LIMIT_NAMES, WORK_POOL_NAME, setup_prefect
 from raidlib.stack import Stack
 
 from .conftest import MedallionRun, artifacts_of, run_with_subflows
@@ -36,8 +36,9 @@ def test_the_e2e_tests_share_one_worker(request: pytest.FixtureRequest) -> None:
 def test_setup_created_pool_and_limit_and_is_idempotent(stack: Stack, prefect_client: Any) -> None:
     pool = prefect_client.read_work_pool(WORK_POOL_NAME)
     assert pool.type == "process"
-    limit = prefect_client.read_global_concurrency_limit_by_name(DIM_PLAYER_LIMIT_NAME)
-    assert (limit.limit, limit.active) == (1, True)
+    for name in LIMIT_NAMES:  # dim_player, silver and gold: one run at a time each
+        limit = prefect_client.read_global_concurrency_limit_by_name(name)
+        assert (limit.limit, limit.active) == (1, True), name
 
     again = setup_prefect(stack.api_url)
     assert not again.work_pool_created

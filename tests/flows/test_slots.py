@@ -100,3 +100,19 @@ def test_without_a_server_a_killed_run_does_not_keep_its_slot(temporary_server_h
         holder.wait(timeout=30)
     with exclusive_slot(name, wait_s=5):  # taken at once, not after the wait
         pass
+
+
+def test_a_gold_run_waits_for_the_gold_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gold runs at once could write a raid from older silver last and record the newer
+    silver as built; a gold run holds raidlib-silver-to-gold from planning to recording."""
+    from flows.silver_to_gold import silver_to_gold
+    from raidlib.prefect_setup import GOLD_LIMIT_NAME
+
+    monkeypatch.setenv("RAIDLIB_SLOT_WAIT_S", "1")
+    with (
+        exclusive_slot(GOLD_LIMIT_NAME, wait_s=30),
+        pytest.raises(TimeoutError, match=GOLD_LIMIT_NAME),
+    ):
+        silver_to_gold(lake=str(tmp_path / "lake"), backend="pandas")
