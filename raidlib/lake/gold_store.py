@@ -154,11 +154,8 @@ def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend)
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     """A whole gold table (every partition) as one frame in its declared in-memory schema."""
     table = GOLD_SCHEMAS[name]
-    if not table.partition_columns:  # dim_player: one folder, listed once as it is read
-        partitions = [gold_partition(table.name)]  # missing or empty: no rows
-        return read_partitions(
-            lake, "gold", partitions, table.file_schema, backend, schema=table.schema
-        )
+    # dim_player has no partition columns: its one folder is the partition ``()``. The listing
+    # brings each file's size, so no file is asked for it (an S3 HEAD) before it is read.
     listed = list_partition_files(lake, "gold", table.name, table.partition_columns)
     files = {
         gold_partition(table.name, **dict(zip(table.partition_columns, values, strict=True))): found

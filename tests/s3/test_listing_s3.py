@@ -109,6 +109,14 @@ def test_read_gold_table_lists_once(s3_lake: Lake, s3_requests: collections.Coun
     # one listing, then one GET per (small) file: the listing's sizes spare s3fs's HEAD
     assert dict(s3_requests) == {"list_objects_v2 gold": 1, "get_object gold": 6}
 
+    dim = GOLD_SCHEMAS["dim_player"]  # no partition columns: its folder, listed the same way
+    write_partition_table(
+        s3_lake, "gold", layout.gold_partition(dim.name), dim.file_schema.empty_table()
+    )
+    s3_requests.clear()
+    assert len(read_gold_table(s3_lake, dim.name, pandas_backend("test"))) == 0
+    assert dict(s3_requests) == {"list_objects_v2 gold": 1, "get_object gold": 1}
+
 
 def test_silver_reads_touched_partitions_from_one_listing_per_raid(
     s3_lake: Lake, s3_requests: collections.Counter[str]
