@@ -63,10 +63,10 @@ def read_silver(
     """
     opened = open_lake(lake)
     opened.check_storage(("silver",))
-    known = silver_raid_ids(opened)
-    if raid_id is not None and raid_id not in known:
-        listed = ", ".join(sorted(known)[:10]) + (" …" if len(known) > 10 else "")
-        raise ValueError(f"silver has no raid {raid_id!r}; its raids: {listed or 'none yet'}")
-    raids = [raid_id] if raid_id is not None else known
+    raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
     silver = read_silver_for_raids(opened, raids, resolve_backend(backend))
+    if raid_id is not None and len(silver) == 0:  # a raid in silver has rows: a wrong id
+        known = silver_raid_ids(opened)
+        listed = ", ".join(known[:10]) + (" …" if len(known) > 10 else "")
+        raise ValueError(f"silver has no raid {raid_id!r}; its raids: {listed or 'none yet'}")
     return with_utc(deduplicate(silver, key=("raid_id", "event_id")))
