@@ -152,8 +152,6 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
     valid &= np.abs(off) <= 14
 
     no_year = valid & ~has_year
-    clock.rows_dated += int(valid.sum())
-    clock.rows_without_year += int(no_year.sum())
     if no_year.any():
         if clock.year is None:
             raise TimestampContextError(
@@ -166,7 +164,10 @@ def parse_timestamps(ts: pa.Array, clock: ClockState) -> tuple[np.ndarray, np.nd
         in_base_year = _local_ms(y, mo, d, h, mi, s, ms)[no_year]
         y[no_year] = clock.year + _year_carry(in_base_year, clock)
 
-    valid &= d <= _days_in_month(y, mo)  # 2/29 of a year that has none: no day to read it as
+    # the rest of the range checks above, once the year is known: 2/29 of a common year, 4/31
+    valid &= d <= _days_in_month(y, mo)
+    clock.rows_dated += int(valid.sum())
+    clock.rows_without_year += int((valid & ~has_year).sum())
     local = _local_ms(y, mo, d, h, mi, s, ms)
     epoch = local - off * _MS_PER_HOUR
     no_off = valid & ~has_off
@@ -228,13 +229,18 @@ def _localize(local_ms: np.ndarray, clock: ClockState) -> np.ndarray:
     """
     import pandas as pd
 
+    def utc_ms(aware: pd.DatetimeIndex) -> np.ndarray:
+        return np.array(aware.tz_convert("UTC").tz_localize(None).as_unit("ms").asi8)
+
     idx = pd.DatetimeIndex(pd.to_datetime(local_ms, unit="ms"))
-    probe = idx.tz_localize(clock.tz, ambiguous="NaT", nonexistent="shift_forward")
-    ambiguous = np.flatnonzero(np.asarray(probe.isna()))
-    summer = np.zeros(len(idx), dtype=bool)
-    summer[ambiguous] = ~_second_pass(local_ms[ambiguous], clock)
-    aware = idx.tz_localize(clock.tz, ambiguous=summer, nonexistent="shift_forward")
-    return aware.tz_convert("UTC").tz_localize(None).as_unit("ms").asi8
+    aware = idx.tz_localize(clock.tz, ambiguous="NaT", nonexistent="shift_forward")
+    epoch = utc_ms(aware)
+    repeated = np.flatnonzero(np.asarray(aware.isna()))  # only ambiguous times become NaT
+    if len(repeated):
+        summer = ~_second_pass(local_ms[repeated], clock)
+        again = idx[repeated].tz_localize(clock.tz, ambiguous=summer)
+        epoch[repeated] = utc_ms(again)
+    return epoch
 
 
 def _second_pass(repeated_ms: np.ndarray, clock: ClockState) -> np.ndarray:
