@@ -6,7 +6,9 @@ Everything raidlib's deployments rely on is created here, never by hand:
 - the global concurrency limit ``raidlib-dim-player`` (1 slot) that serialises the
   ``dim_player`` rebuild across concurrent flow runs;
 - the global concurrency limit ``raidlib-bronze-to-silver`` (1 slot) held by a silver run
-  while it rewrites partitions (two runs rebuilding one partition would let the last win).
+  while it rewrites partitions (two runs rebuilding one partition would let the last win);
+- the global concurrency limit ``raidlib-silver-to-gold`` (1 slot) held by a gold run from
+  choosing the raids to rebuild to recording them.
 
 Running the set-up twice changes nothing; a limit found with another slot count is put back
 to 1. ``deploy_all`` wraps ``prefect deploy --all`` for the project's ``prefect.yaml``.
@@ -139,7 +141,7 @@ def resolve_api_url(api_url: str | None = None) -> str:
 
 
 def setup_prefect(api_url: str | None = None) -> SetupReport:
-    """Create the work pool and the two concurrency limits (idempotent).
+    """Create the work pool and the three concurrency limits (idempotent).
 
     Args:
         api_url: Prefect API, e.g. ``http://127.0.0.1:4200/api``; default ``PREFECT_API_URL``.
@@ -150,8 +152,8 @@ def setup_prefect(api_url: str | None = None) -> SetupReport:
     url = resolve_api_url(api_url)
     with _api_client(url, "Prefect set-up") as client:
         pool_created = ensure_work_pool(client)
-        limit_changed = ensure_concurrency_limit(client)
-        for name in (SILVER_LIMIT_NAME, GOLD_LIMIT_NAME):
+        limit_changed = False
+        for name in LIMIT_NAMES:
             limit_changed |= ensure_concurrency_limit(client, name=name, limit=1)
     return SetupReport(url, pool_created, limit_changed)
 

@@ -13,11 +13,11 @@ from raidlib.stack import project_root
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "setup-prefect",
-        help="create the raidlib-pool work pool and the two concurrency limits (idempotent)",
+        help="create the raidlib-pool work pool and the three concurrency limits (idempotent)",
         description=(
             "Create, on the Prefect server at PREFECT_API_URL (or --api-url), the process work "
-            "pool raidlib-pool and the global concurrency limits raidlib-dim-player and "
-            "raidlib-bronze-to-silver (1 slot each). "
+            "pool raidlib-pool and the global concurrency limits raidlib-dim-player, "
+            "raidlib-bronze-to-silver and raidlib-silver-to-gold (1 slot each). "
             "Safe to run again. With --deploy, also `prefect deploy --all` from prefect.yaml."
         ),
     )

@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start Prefect server, worker and receiver on 127.0.0.1 (Ctrl-C stops them all)",
         description=(
             "Start a local Prefect server (SQLite under <state-dir>/prefect), create the "
-            "raidlib-pool work pool and the raidlib-dim-player and raidlib-bronze-to-silver "
-            "concurrency limits, optionally "
+            "raidlib-pool work pool and the raidlib-dim-player, raidlib-bronze-to-silver and "
+            "raidlib-silver-to-gold concurrency limits, optionally "
             "`prefect deploy --all`, then a process worker and the receiver. Logs go to "
             "<state-dir>/logs/. Ctrl-C or SIGTERM stops everything."
         ),

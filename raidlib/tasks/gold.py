@@ -93,6 +93,8 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
         all_stats = read_gold_table(lake, "fact_player_raid_stats", on)
         return build_dim_player(read_gold_table(lake, "dim_player", on), all_stats)
 
+    # silver_to_gold already runs one at a time; this task's own slot keeps it safe when it is
+    # called on its own (a notebook, another flow) while a gold run is going
     with exclusive_slot(DIM_PLAYER_LIMIT_NAME, settings.slot_wait_s):
         # Every raid's player rows at once: on a small GPU this may not fit, and pandas can.
         dim_player, backend = run_with_fallback(
