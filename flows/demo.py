@@ -140,9 +140,9 @@ def cli_parser() -> argparse.ArgumentParser:
     """The options of ``python flows/demo.py``."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=4,
-                        help=f"{flow_parameter_help(demo, 'raids')} (default 4)")  # fmt: skip
+                        help=f"{flow_parameter_help(demo, 'raids')} (default %(default)s)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=7,
-                        help=f"{flow_parameter_help(demo, 'seed')} (default 7)")  # fmt: skip
+                        help=f"{flow_parameter_help(demo, 'seed')} (default %(default)s)")  # fmt: skip
     parser.add_argument("--lake", default=None, help=flow_parameter_help(demo, "lake"))
     add_backend_option(parser)
     parser.add_argument(

@@ -218,6 +218,8 @@ def print_pull_reports(
 
 def print_import_report(result: Any, console: Console | None = None, malformed: int = 10) -> None:
     """What ``raidlib import-log`` did (a :class:`raidlib.combatlog.import_result.ImportResult`)."""
+    from raidlib.combatlog.report import by_count  # noqa: PLC0415 (the importer's, loaded by it)
+
     console = console or Console(width=None if Console().is_terminal else 140)
     report = result.report
     rate = f", {report.lines_total / result.seconds:,.0f} lines/s" if result.seconds else ""
@@ -226,9 +228,7 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         f"lines: {report.lines_total:,} ({report.blank_lines:,} blank) in "
         f"{result.seconds:.1f} s{rate}; raid: {', '.join(result.raid_ids) or 'none'}"
     )
-    emitted = pd.DataFrame(
-        sorted(report.emitted.items(), key=lambda kv: (-kv[1], kv[0])), columns=["event_type", "n"]
-    )
+    emitted = pd.DataFrame(by_count(report.emitted), columns=["event_type", "n"])
     emitted.loc[len(emitted)] = ["total", int(emitted["n"].sum()) if len(emitted) else 0]
     console.print(frame_table(emitted, "Events produced, by type"))
     if not result.encounters.empty:
@@ -252,10 +252,7 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         if hint:
             console.print(f"[yellow]{hint}[/yellow]")
     if report.skipped:
-        skipped = pd.DataFrame(
-            sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])),
-            columns=["reason", "rows"],
-        )
+        skipped = pd.DataFrame(by_count(report.skipped), columns=["reason", "rows"])
         console.print(frame_table(skipped, "Rows skipped on purpose, by reason"))
     if report.not_mapped:
         kinds = pd.DataFrame(report.not_mapped_rows(top=8), columns=["combat log event", "rows"])

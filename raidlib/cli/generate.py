@@ -41,7 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--raids", type=int_in(1), default=1, help="number of raids, one per day (1)"
     )
     parser.add_argument(
-        "--seed", type=random_seed, default=0, help="random seed: same seed, same events (0)"
+        "--seed",
+        type=random_seed,
+        default=0,
+        help="random seed: same seed, same events (%(default)s)",
     )
     parser.add_argument(
         "--start",
@@ -67,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "posting the files into a lake that has those raids)",
     )
     parser.add_argument(
-        "--difficulty", choices=DIFFICULTIES, default="heroic", help="(default heroic)"
+        "--difficulty", choices=DIFFICULTIES, default="heroic", help="(default %(default)s)"
     )
     parser.add_argument(
         "--skill",

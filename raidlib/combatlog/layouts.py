@@ -12,7 +12,7 @@ then a v22 header and night in the same file) parse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -65,6 +65,11 @@ class Suffix:
     critical: int = -1
     power_type: int = -1
 
+    def after_one_field(self) -> Suffix:
+        """The same layout behind one more leading field (every offset and the width + 1)."""
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Suffix(**{k: v + 1 if v >= 0 else v for k, v in moved.items()})
+
 
 SUFFIXES: dict[tuple[str, bool], Suffix] = {
     # (kind, legacy v4 layout) -> suffix
@@ -76,10 +81,10 @@ SUFFIXES: dict[tuple[str, bool], Suffix] = {
     ("energize", True): Suffix(4, amount=0, over=1, power_type=2),
     ("cast", False): Suffix(0),
     ("cast", True): Suffix(0),
-    # ENVIRONMENTAL_DAMAGE: environmentalType (Falling, Lava …), then the damage suffix
-    ("environmental", False): Suffix(11, 1, 3, 4, 5, 6, 7, 8),
-    ("environmental", True): Suffix(10, 1, 2, 3, 4, 5, 6, 7),
 }
+# ENVIRONMENTAL_DAMAGE: environmentalType (Falling, Lava …), then the damage suffix
+for _legacy in (False, True):
+    SUFFIXES[("environmental", _legacy)] = SUFFIXES[("damage", _legacy)].after_one_field()
 
 # event name -> (kind, prefix width)
 UNIT_EVENTS: dict[str, tuple[str, int]] = {

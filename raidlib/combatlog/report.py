@@ -10,6 +10,11 @@ from typing import Any
 MAX_MALFORMED_KEPT = 10_000
 
 
+def by_count(counts: Counter[str]) -> list[tuple[str, int]]:
+    """``(name, n)`` pairs, most first, ties by name: one order for every report table."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 @dataclass
 class ParseReport:
     """Filled while a log streams through :func:`~raidlib.combatlog.parse_log`.
@@ -76,7 +81,7 @@ class ParseReport:
 
     def not_mapped_rows(self, top: int | None = None) -> list[tuple[str, int]]:
         """``not_mapped`` by count (ties by name); beyond ``top`` names, one row sums the rest."""
-        rows = sorted(self.not_mapped.items(), key=lambda kv: (-kv[1], kv[0]))
+        rows = by_count(self.not_mapped)
         if top is None or len(rows) <= top:
             return rows
         rest = rows[top:]
@@ -91,7 +96,7 @@ class ParseReport:
             "malformed_count": self.malformed_count,
             "malformed_first": self.malformed[:20],
             "skipped": dict(self.skipped),
-            "not_mapped": dict(self.not_mapped.most_common()),
+            "not_mapped": dict(self.not_mapped_rows()),
             "emitted": dict(self.emitted),
             "versions": self.versions,
             "not_utf8_count": self.not_utf8_count,
