@@ -106,7 +106,7 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser(), lambda args: ("bronze", "silver"))
+    args = parse_flow_args(cli_parser(), lambda args: ("bronze", "silver"), reads_lake=True)
     with flow_script_settings():
         result = bronze_to_silver(lake=args.lake, backend=args.backend)
         print(

@@ -156,9 +156,11 @@ def cli_parser() -> argparse.ArgumentParser:
 
 if __name__ == "__main__":
     parser = cli_parser()
-    args = parse_flow_args(parser, lambda a: lake_layers(a.run_medallion, a.receiver_url))
-    if (problem := log_file_problem(args.path)) is not None:
-        parser.exit(2, f"{parser.prog}: {problem}\n")
+    args = parse_flow_args(
+        parser,
+        lambda a: lake_layers(a.run_medallion, a.receiver_url),
+        problem=lambda a: log_file_problem(a.path),
+    )
     with flow_script_settings():
         try:
             out = import_combat_log(
@@ -177,7 +179,8 @@ if __name__ == "__main__":
                 backend=args.backend,
             )
         except (UnreadableLogError, TimestampContextError) as exc:  # the log, not the code
-            parser.exit(2, f"{parser.prog}: {exc} (the flow run's log above has the details)\n")
+            landed = exc.what_landed() if isinstance(exc, UnreadableLogError) else None
+            parser.exit(2, f"{parser.prog}: {exc}\n" + (f"{landed}\n" if landed else ""))
         print(
             f"{out['lines']} lines, {out['malformed_lines']} malformed, {out['events']} events, "
             f"{out['batches_landed']} batch(es) landed, {out['batches_duplicate']} duplicate; "

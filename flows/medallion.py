@@ -75,7 +75,7 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser(), lambda args: LAYERS)
+    args = parse_flow_args(cli_parser(), lambda args: LAYERS, reads_lake=True)
     with flow_script_settings():
         result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
         s, g = result["silver"], result["gold"]

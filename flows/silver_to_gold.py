@@ -107,7 +107,7 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    args = parse_flow_args(cli_parser(), lambda args: ("silver", "gold"))
+    args = parse_flow_args(cli_parser(), lambda args: ("silver", "gold"), reads_lake=True)
     with flow_script_settings():
         result = silver_to_gold(lake=args.lake, backend=args.backend)
         print(

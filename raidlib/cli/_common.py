@@ -92,8 +92,15 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
 def parse_flow_args(
     parser: argparse.ArgumentParser,
     lake_layers: Callable[[argparse.Namespace], Sequence[Layer]] = lambda args: (),
+    *,
+    reads_lake: bool = False,
+    problem: Callable[[argparse.Namespace], str | None] = lambda args: None,
 ) -> argparse.Namespace:
     """Parse a flow script's options, then check the settings they combine with.
+
+    ``problem(args)``, the script's own check of its options (a log path that is no file), runs
+    first. A flow that ``reads_lake`` (builds from what is there) notes a ``--lake`` folder
+    that does not exist: a mistyped path would read as an empty lake.
 
     A bad ``RAIDLIB_*`` value is the user's to fix: it gets argparse's usage error (exit 2)
     naming the variable, before any flow run starts, rather than a failed run and a traceback.
@@ -111,6 +118,8 @@ def parse_flow_args(
     )
 
     args = parser.parse_args()
+    if (reason := problem(args)) is not None:
+        parser.exit(2, f"{parser.prog}: {reason}\n")
     try:
         settings = settings_from_args(args)
     except ValidationError as exc:
@@ -136,7 +145,7 @@ def parse_flow_args(
     if receiver and (status := receiver_unreachable(receiver, parser.prog)) is not None:
         parser.exit(status)
     lake = getattr(args, "lake", None)
-    if lake and not os.path.exists(lake):  # a mistyped --lake would read as an empty lake
+    if reads_lake and lake and not os.path.exists(lake):
         print(
             f"{parser.prog}: note: {lake} does not exist yet, so there is nothing to read there "
             "(it is created on the first write)",

@@ -106,12 +106,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except UnreadableLogError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if exc.after_line:
-            print(
-                f"Events from lines 1-{exc.after_line:,} may already have landed; importing "
-                "the complete file again is safe (event ids are stable: silver keeps each once).",
-                file=sys.stderr,
-            )
+        if landed := exc.what_landed():
+            print(landed, file=sys.stderr)
         return 2
     print_import_report(result)
     too_old = age_limit_warning(result, settings.max_event_age_days)

@@ -39,6 +39,16 @@ class UnreadableLogError(ValueError):
         super().__init__(message)
         self.after_line = after_line
 
+    def what_landed(self) -> str | None:
+        """What the import may have delivered before the damage, and that re-importing is safe
+        (None when nothing was read)."""
+        if not self.after_line:
+            return None
+        return (
+            f"Events from lines 1-{self.after_line:,} may already have landed; importing the "
+            "complete file again is safe (event ids are stable: silver keeps each once)."
+        )
+
 
 @dataclass
 class LineChunk:

@@ -23,11 +23,13 @@ def stopped_before_any_flow_run(
     script: Path, tmp_path: Path, env: dict[str, str], *options: str, log: Path | None = None
 ) -> str:
     """Run ``script`` expecting a usage stop: exit 2, no traceback, no flow run, no lake.
-    The import script reads ``log`` (default: a missing file).
+    The import script reads ``log`` (default: a one-line log, so the stop is for another reason).
 
     Returns stderr, which should say why.
     """
-    log = log or tmp_path / "missing.txt"
+    if log is None:
+        log = tmp_path / "WoWCombatLog.txt"
+        log.write_text("2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n", encoding="utf-8")
     args = [str(log)] if script.stem == "import_combat_log" else []
     done = subprocess.run(
         [sys.executable, str(script), *args, "--lake", str(tmp_path / "lake"), *options],
@@ -238,12 +240,8 @@ def _dead_port_url() -> str:
 def test_a_receiver_nobody_answers_on_stops_the_script_at_once(script: str, tmp_path: Path) -> None:
     """Not a failed flow run printing the same traceback per retry, but the reason, once."""
     url = _dead_port_url()
-    log = tmp_path / "WoWCombatLog.txt"  # the log exists: the receiver is what is wrong
-    log.write_text("2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n", encoding="utf-8")
     path = ROOT / "flows" / f"{script}.py"
-    err = stopped_before_any_flow_run(
-        path, tmp_path, dict(os.environ), "--receiver-url", url, log=log
-    )
+    err = stopped_before_any_flow_run(path, tmp_path, dict(os.environ), "--receiver-url", url)
     assert f"{script}.py: no receiver answers at {url}" in err
 
 
@@ -278,8 +276,11 @@ def test_a_lake_folder_that_does_not_exist_is_pointed_out(
     from raidlib.cli._common import parse_flow_args
 
     monkeypatch.setattr(sys, "argv", ["medallion.py", "--lake", str(tmp_path / "lakke")])
-    parse_flow_args(medallion.cli_parser())
+    parse_flow_args(medallion.cli_parser(), reads_lake=True)  # as medallion.py calls it
     assert f"{tmp_path / 'lakke'} does not exist yet" in capsys.readouterr().err
+    parse_flow_args(medallion.cli_parser())  # a script that lands data there: no note
+    assert capsys.readouterr().err == ""
+    assert "reads_lake=True" in (ROOT / "flows" / "medallion.py").read_text()
 
 
 def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) -> None:
