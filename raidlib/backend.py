@@ -143,6 +143,16 @@ def null_safe_flag(mask: Any) -> Any:
     return mask.fillna(False).astype(bool)
 
 
+def date_text(timestamps: Any) -> Any:
+    """``YYYY-MM-DD`` of each timestamp, the same on both backends: libcudf's ``%Y`` always
+    writes four digits, while pandas (libc) writes year 999 as ``999``, so pandas' few years
+    below 1000 are padded (checked first: padding costs a regex pass)."""
+    text = timestamps.dt.strftime("%Y-%m-%d")
+    if is_cudf(timestamps) or not (timestamps.dt.year < 1000).any():
+        return text
+    return text.str.replace(r"^\d{1,3}(?=-)", lambda m: m.group(0).zfill(4), regex=True)
+
+
 def frame_library(frame: Any) -> ModuleType:
     """The dataframe module (pandas or cudf) that produced ``frame``."""
     if isinstance(frame, (pd.DataFrame, pd.Series)):

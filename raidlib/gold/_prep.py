@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from raidlib.backend import frame_library
+from raidlib.backend import date_text, frame_library
 from raidlib.backend import null_safe_flag as _flag
 
 KEY = ["raid_id", "player_id"]
@@ -144,7 +144,7 @@ def _raid_rows(ev: Any) -> Any:
         )
         .reset_index()
     )
-    raids["event_date"] = raids["first_ts"].dt.strftime("%Y-%m-%d")
+    raids["event_date"] = date_text(raids["first_ts"])
     first_us = raids["first_ts"].astype("datetime64[us]").astype("int64")
     last_us = raids["last_ts"].astype("datetime64[us]").astype("int64")
     raids["duration_ms"] = (last_us - first_us) // 1000

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from raidlib.backend import Backend, null_safe_flag, to_pandas
+from raidlib.backend import Backend, date_text, null_safe_flag, to_pandas
 from raidlib.lake import layout
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
@@ -42,11 +42,7 @@ def placement(quarantined: pd.DataFrame) -> pd.DataFrame:
     ingest = pd.to_datetime(quarantined["ingest_timestamp"], errors="coerce", utc=True)
     ingest = ingest.dt.tz_localize(None)
     when = ts.fillna(ingest)
-    # strftime writes year 1 as "1" (libc): pad to the YYYY-MM-DD that every other date has
-    date = when.dt.strftime("%Y-%m-%d").str.replace(
-        r"^\d{1,3}(?=-)", lambda m: m.group(0).zfill(4), regex=True
-    )
-    date = date.fillna(UNKNOWN_DATE)
+    date = date_text(when).fillna(UNKNOWN_DATE)
     return pd.DataFrame(
         {"q_raid": raid.where(valid, UNKNOWN_RAID), "q_date": date}, index=quarantined.index
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from raidlib.backend import date_text
 from raidlib.silver.schema import MASSIVE_HIT_THRESHOLD
 
 
@@ -23,7 +24,7 @@ def enrich(frame: Any, massive_hit_threshold: float = MASSIVE_HIT_THRESHOLD) -> 
     )
     # ``assign`` rather than a deep copy: the other columns are shared, not duplicated.
     return frame.assign(
-        event_date=frame["timestamp"].dt.strftime("%Y-%m-%d"),
+        event_date=date_text(frame["timestamp"]),
         ingest_latency_ms=(latency_us // 1000).astype(frame["ingest_latency_ms"].dtype),
         is_massive_hit=massive.fillna(False).astype(frame["is_massive_hit"].dtype),
     )

@@ -132,6 +132,12 @@ def test_enrich_values_by_hand():
     assert frame["event_date"].isna().all()  # input untouched
 
 
+def test_event_date_has_four_year_digits_as_on_the_gpu():
+    """libcudf writes year 999 as 0999; pandas' strftime would write 999 (another partition)."""
+    out = enrich(rows(bronze.make_event(0, timestamp="0999-05-01T10:00:00Z")))
+    assert out["event_date"].tolist() == ["0999-05-01"]
+
+
 def test_dedup_keeps_latest_ingest_then_largest_batch():
     a = rows(bronze.make_event(0, damage_amount=1.0), batch_id="b-a", ingest="2026-11-23T11:00:00Z")
     b = rows(bronze.make_event(0, damage_amount=2.0), batch_id="b-b", ingest="2026-11-23T12:00:00Z")
