@@ -18,7 +18,7 @@ from raidlib.cli._common import (
 from raidlib.lake import Lake
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
-from raidlib.silver.report import combine_reports
+from raidlib.silver.report import combine_reports, interrupted_note
 from raidlib.tasks.artifacts import publish_partitions, publish_table
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
 from raidlib.tasks.setup import exclusive_slot
@@ -81,6 +81,7 @@ def bronze_to_silver(
         "rows_in": report.rows_in,
         "rows_added": report.rows_added,
         "duplicates_removed": report.duplicates_removed,
+        "rewritten_after_interruption": report.rewritten_after_interruption,
         "rows_quarantined": report.rows_quarantined,
         "quarantined_by_reason": report.quarantined_by_reason,
         "late_events": report.late_events,
@@ -92,7 +93,8 @@ def describe_silver(result: dict) -> str:
     """A script's line for what a run did to silver (this flow's return value)."""
     return (
         f"silver: {result['batches']} batch(es), {result['rows_added']} rows added, "
-        f"{result['duplicates_removed']} duplicates removed, "
+        f"{result['duplicates_removed']} duplicates removed"
+        f"{interrupted_note(result.get('rewritten_after_interruption', 0))}, "
         f"{result['rows_quarantined']} quarantined"
     )
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from raidlib.gold.summary import raid_outcomes, top_players
+from raidlib.silver.report import interrupted_note
 
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
@@ -56,7 +57,8 @@ def print_run_report(
     reasons = ", ".join(f"{k}: {v}" for k, v in sorted(silver["quarantined_by_reason"].items()))
     console.print(
         f"silver:   {silver['rows_in']:,} rows in, {silver['rows_added']:,} added, "
-        f"{silver['duplicates_removed']:,} duplicates removed, "
+        f"{silver['duplicates_removed']:,} duplicates removed"
+        f"{interrupted_note(silver.get('rewritten_after_interruption', 0))}, "
         f"{silver['rows_quarantined']:,} quarantined{f' ({reasons})' if reasons else ''}, "
         f"{silver['late_events']:,} dated before their ingest day  → {lake_urls['silver']}"
     )

@@ -226,6 +226,9 @@ def _process_chunk(
     report.rows_in = prepared.rows_in
     report.rows_added = len(rebuilt) - len(existing)
     report.duplicates_removed = len(existing) + len(prepared.clean) - len(rebuilt)
+    if len(existing):  # a hash lookup against this step's few batch ids
+        mine = existing["batch_id"].isin(report.batches)
+        report.rewritten_after_interruption = int(mine.sum())
     report.late_events = late_event_count(prepared.clean)
     quarantined = prepared.quarantined
     # Only ``rebuilt`` is written: the inputs it was built from go first, which leaves the

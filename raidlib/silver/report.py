@@ -16,6 +16,9 @@ class SilverRunReport:
     rows_in: int = 0
     rows_added: int = 0
     duplicates_removed: int = 0
+    rewritten_after_interruption: int = 0
+    """Of ``duplicates_removed``: rows of this step's own batches already in silver, written by
+    a run of the same batches that was interrupted before it marked them processed."""
     rows_quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     late_events: int = 0
@@ -52,6 +55,7 @@ def combine_reports(reports: list[SilverRunReport]) -> SilverRunReport:
         total.rows_in += r.rows_in
         total.rows_added += r.rows_added
         total.duplicates_removed += r.duplicates_removed
+        total.rewritten_after_interruption += r.rewritten_after_interruption
         total.rows_quarantined += r.rows_quarantined
         total.late_events += r.late_events
         total.partitions_written += r.partitions_written
@@ -63,3 +67,8 @@ def combine_reports(reports: list[SilverRunReport]) -> SilverRunReport:
             total.stage_seconds[stage] = total.stage_seconds.get(stage, 0.0) + seconds
     total.backend = " + ".join(dict.fromkeys(r.backend for r in reports if r.backend))
     return total
+
+
+def interrupted_note(rewritten: int) -> str:
+    """`` (N of them written by an interrupted run)`` after a duplicates count, or ``""``."""
+    return f" ({rewritten:,} of them written by an interrupted run)" if rewritten else ""

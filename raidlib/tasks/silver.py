@@ -149,6 +149,10 @@ def data_quality_rows(report: SilverRunReport) -> list[dict[str, Any]]:
         {"metric": "rows in", "value": report.rows_in},
         {"metric": "rows added to silver", "value": report.rows_added},
         {"metric": "duplicates removed", "value": report.duplicates_removed},
+        {
+            "metric": "of them, rows an interrupted run of the same batches had written",
+            "value": report.rewritten_after_interruption,
+        },
         {"metric": "rows quarantined", "value": report.rows_quarantined},
         {"metric": "late events (event date ≠ ingest date)", "value": report.late_events},
         {"metric": "silver partitions written", "value": len(report.partitions_written)},

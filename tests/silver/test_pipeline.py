@@ -54,6 +54,7 @@ def test_exact_paths_counts_and_conservation(lake, factory, backend):
         "unparseable_line": 1,
     }
     assert report.duplicates_removed == 4
+    assert report.rewritten_after_interruption == 0  # a retried post is a true duplicate
     assert report.rows_added == 11
     assert report.rows_in == report.rows_added + report.rows_quarantined + report.duplicates_removed
     silver = lake.silver_root
@@ -199,6 +200,9 @@ def test_crash_before_marking_then_rerun_completes(lake, factory, backend, monke
     assert len(find_unprocessed_batches(lake)) == 2
     report = process_new_bronze(lake, backend)
     assert report.rows_added == 0 and report.duplicates_removed == 9
+    # and the report says why so many: the interrupted run had written them
+    assert report.rewritten_after_interruption == 9
+    assert process_new_bronze(lake, backend).rewritten_after_interruption == 0
 
     clean = Lake.local(tmp_path / "uninterrupted")
     shutil.copytree(lake.path("bronze"), clean.path("bronze"))
