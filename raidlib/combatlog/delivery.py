@@ -28,7 +28,6 @@ import pandas as pd
 
 from raidlib.combatlog.import_result import EncounterLog, ImportResult, event_time
 from raidlib.combatlog.mapping import import_events
-from raidlib.combatlog.parser import year_from_file_name
 from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.report import ParseReport
 
@@ -105,13 +104,13 @@ def iter_log_batches(
         raise ValueError("batch_size must be at least 1")
     path = os.fspath(path)
     total = os.path.getsize(path)
-    # parse_log only sees a file object below, so the file name's year is read here
-    year = reading.year if reading.year is not None else year_from_file_name(path)
+    # parse_log reads a year-less log's year from the file object's name itself, and knows
+    # then that nobody typed it (no "year given but not used" for a modern log)
     with open(path, "rb") as handle:  # a file object, so the bytes read can be reported
         batches, report = import_events(
             handle,
             raid_id=reading.raid_id,
-            year=year,
+            year=reading.year,
             utc_offset_hours=reading.utc_offset_hours,
             tz=reading.tz,
             scope=reading.scope,
