@@ -183,6 +183,7 @@ class Lake:
             with contextlib.suppress(OSError):
                 os.remove(tmp)
         _fsync_dir(folder)
+        _sweep_now_and_then(folder)
         return True
 
 
@@ -253,6 +254,25 @@ def _remove_stale_temporaries(folder: str, max_age_s: float = STALE_TEMPORARY_AG
             if entry.name.startswith(".tmp-") and entry.stat().st_mtime < cutoff:
                 with contextlib.suppress(OSError):
                     os.remove(entry.path)
+
+
+SWEEP_INTERVAL_S = 600.0
+"""How often :meth:`Lake.create_bytes_exclusive` sweeps one folder: bronze's folders only
+grow (``_batches/`` by one manifest per batch ever landed), so not on every write."""
+
+_last_sweep: dict[str, float] = {}
+
+
+def _sweep_now_and_then(folder: str) -> None:
+    """:func:`_remove_stale_temporaries` of ``folder`` at most once per
+    :data:`SWEEP_INTERVAL_S` in this process: a receiver killed mid-write leaves a hidden
+    temporary that its restarted self removes on its first write to that folder."""
+    now = time.monotonic()
+    last = _last_sweep.get(folder)
+    if last is not None and now - last < SWEEP_INTERVAL_S:
+        return
+    _last_sweep[folder] = now
+    _remove_stale_temporaries(folder)
 
 
 def _fsync_dir(folder: str) -> None:

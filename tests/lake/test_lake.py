@@ -111,3 +111,34 @@ def test_url_of_gives_paths_as_a_person_pastes_them(tmp_path: Path) -> None:
     local = Lake.local(tmp_path)
     path = local.path("gold", "dim_player/part-0.parquet")
     assert local.url_of("gold", path) == path == local.url("gold", "dim_player/part-0.parquet")
+
+
+def test_a_write_removes_what_a_killed_writer_left_in_its_folder_once_in_a_while(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A receiver killed mid-write leaves a hidden temporary in bronze; the next one removes it."""
+    import os
+    import time
+
+    from raidlib.lake import lake as lake_module
+
+    monkeypatch.setattr(lake_module, "_last_sweep", {})
+    lake = Lake.local(str(tmp_path))
+    folder = tmp_path / "bronze" / "_batches"
+    folder.mkdir(parents=True)
+    dead = folder / ".tmp-dead-b-0.json"
+    dead.write_bytes(b"{")
+    os.utime(dead, (time.time() - 7200, time.time() - 7200))
+    live = folder / ".tmp-live-b-9.json"  # another writer's, still being written
+    live.write_bytes(b"{")
+    swept: list[str] = []
+    sweep = lake_module._remove_stale_temporaries
+    monkeypatch.setattr(
+        lake_module, "_remove_stale_temporaries", lambda f: (swept.append(f), sweep(f))
+    )
+
+    for n in range(5):
+        assert lake.create_bytes_exclusive("bronze", f"_batches/b-{n}.json", b"{}") is True
+
+    assert sorted(os.listdir(folder)) == [live.name, *(f"b-{n}.json" for n in range(5))]
+    assert swept == [str(folder)]  # once, not on every write
