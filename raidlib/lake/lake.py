@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 import fsspec
@@ -68,7 +69,9 @@ class Lake:
         ]
         if _is_remote(raw):
             return raw.split("://", 1)[1].rstrip("/")
-        return os.path.abspath(raw.removeprefix("file://"))
+        # Forward slashes, as fsspec names local files on every OS: the listings compare the
+        # paths they find with this root, and on Windows ``C:\\lake`` never prefixes ``C:/lake/…``.
+        return PurePath(os.path.abspath(raw.removeprefix("file://"))).as_posix()
 
     def fs(self, layer: Layer) -> fsspec.AbstractFileSystem:
         raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[

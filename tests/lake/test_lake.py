@@ -142,3 +142,20 @@ def test_a_write_removes_what_a_killed_writer_left_in_its_folder_once_in_a_while
 
     assert sorted(os.listdir(folder)) == [live.name, *(f"b-{n}.json" for n in range(5))]
     assert swept == [str(folder)]  # once, not on every write
+
+
+def test_a_windows_root_is_spelled_with_forward_slashes_as_fsspec_lists_it(monkeypatch) -> None:
+    """On Windows ``C:\\x\\lake\\silver`` never prefixed the ``C:/x/lake/silver/…`` paths fsspec
+    lists, so every partition listing came back empty and each silver run overwrote a raid's
+    earlier rows (found by emulating Windows path spelling on Linux)."""
+    import ntpath
+    import pathlib
+
+    from raidlib.lake import lake as lake_module
+
+    monkeypatch.setattr(lake_module.os.path, "abspath", ntpath.abspath)
+    monkeypatch.setattr(lake_module, "PurePath", pathlib.PureWindowsPath)
+    lake = Lake.local("C:\\x\\lake")
+
+    assert lake.root("silver") == "C:/x/lake/silver"
+    assert lake.path("silver", "wow_raid_events/v1") == "C:/x/lake/silver/wow_raid_events/v1"
