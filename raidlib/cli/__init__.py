@@ -16,6 +16,7 @@ from importlib import metadata
 from pydantic import ValidationError
 
 from raidlib import __version__
+from raidlib.cli._common import tolerate_unencodable_output
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
 
 VERSIONS_SHOWN = ("pandas", "pyarrow", "prefect", "pydantic", "cudf-cu12", "cudf-cu13")
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_unencodable_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:  # printed whole: argparse's version action would wrap the line

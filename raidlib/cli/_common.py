@@ -4,6 +4,7 @@ combat-log import)."""
 from __future__ import annotations
 
 import argparse
+import codecs
 import inspect
 import os
 import re
@@ -89,6 +90,25 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     return settings_for_run(getattr(args, "lake", None), **overrides, **extra)
 
 
+def tolerate_unencodable_output() -> None:
+    """Print a character the output's encoding lacks as ``?`` instead of failing on it.
+
+    On Windows, output to a file or a pipe is cp1252: a player named 龍騎士, or the arrow of a
+    summary line, raised ``UnicodeEncodeError`` after the work was done, and the command
+    exited 1. UTF-8 output is left alone.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            utf8 = codecs.lookup(encoding).name == "utf-8"
+        except LookupError:
+            utf8 = False
+        if not utf8 and getattr(stream, "errors", None) == "strict":
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
 def parse_flow_args(
     parser: argparse.ArgumentParser,
     lake_layers: Callable[[argparse.Namespace], Sequence[Layer]] = lambda args: (),
@@ -117,6 +137,7 @@ def parse_flow_args(
         dask_task_runner,
     )
 
+    tolerate_unencodable_output()
     args = parser.parse_args()
     if (reason := problem(args)) is not None:
         parser.exit(2, f"{parser.prog}: {reason}\n")

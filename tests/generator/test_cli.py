@@ -228,3 +228,37 @@ def test_generate_takes_a_raid_prefix(tmp_path: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["tue-001.jsonl"]
     first = json.loads((out / "tue-001.jsonl").read_text().splitlines()[0])
     assert first["raid_id"] == "tue-001"
+
+
+def test_output_a_windows_pipe_cannot_encode_is_shown_not_fatal(tmp_path: Path) -> None:
+    """On Windows a redirected stdout is cp1252: the summary's arrow raised UnicodeEncodeError
+    after the files were written, and the command exited 1."""
+    import os
+    import subprocess
+    import sys
+
+    command = "from raidlib.cli import main; raise SystemExit(main(__import__('sys').argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", command, "generate", "--raids", "1", *_SMALL, "--out", "g"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "cp1252", "PYTHONUTF8": "0"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode("cp1252", "replace")
+    assert b"events ? 1 JSON Lines file" in done.stdout  # the arrow, replaced
+    assert (tmp_path / "g").is_dir()
+
+
+def test_flow_scripts_and_commands_print_names_their_output_cannot_encode(monkeypatch) -> None:
+    import io
+    import sys
+
+    from raidlib.cli._common import tolerate_unencodable_output
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="cp1252"))
+    tolerate_unencodable_output()
+    print("Zöë 龍騎士 → 3 raids")
+    sys.stdout.flush()
+    assert raw.getvalue().decode("cp1252") == "Zöë ??? ? 3 raids\n"
