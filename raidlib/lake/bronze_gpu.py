@@ -43,6 +43,7 @@ from raidlib.lake.bronze_reader import (
     BronzeRead,
     _read_object,
     concat_parsed,
+    is_utf8,
 )
 from raidlib.lake.frames import table_to_frame
 from raidlib.lake.s3 import cat_object
@@ -114,6 +115,8 @@ def _read_json_exact(
     text, scan = stage.stage(flat, backend.xdf)
     if scan.control:
         raise NotExact("raw control characters")
+    if scan.non_ascii and not all(map(is_utf8, flat)):
+        raise NotExact("text that is not UTF-8")
     try:
         raw = backend.xdf.read_json(
             text,  # a device buffer or a BytesIO: pylibcudf reads either in place

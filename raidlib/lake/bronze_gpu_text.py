@@ -54,6 +54,10 @@ class ByteScan(NamedTuple):
     inside strings (and tab/CR between tokens); pyarrow rejects a raw one in a string, cuDF's
     reader does not validate (rapidsai/cudf#15222), so such a batch is left to pyarrow. The
     receiver never writes one."""
+    non_ascii: bool = False
+    """Whether a byte of 0x80 or above occurs: only then can the text be invalid UTF-8, which
+    cuDF's reader does not check either (pyarrow's reader is then told by
+    :func:`~raidlib.lake.bronze_reader.is_utf8`)."""
 
 
 GPU_SCAN_MAX = 2**31 - 1
@@ -72,7 +76,7 @@ def scan_bytes(data: bytes | memoryview, lib: Any = None) -> ByteScan:
     if lib is None or len(data) >= GPU_SCAN_MAX:
         text = bytes(data)  # no copy when it is bytes already
         control = len(text.translate(None, _CONTROL_BYTES)) != len(text)
-        return ByteScan(line_count(text), control)
+        return ByteScan(line_count(text), control, not text.isascii())
     return scan_device(np.frombuffer(data, dtype=np.uint8), lib)
 
 
@@ -81,7 +85,7 @@ def scan_device(codes: Any, lib: Any) -> ByteScan:
     uint8 (host bytes through NumPy, copied over; a device buffer, read in place)."""
     column = lib.Series(codes)
     lines = int((column == 0x0A).sum())
-    return ByteScan(lines, int((column < 0x20).sum()) > lines)
+    return ByteScan(lines, int((column < 0x20).sum()) > lines, bool((column >= 0x80).any()))
 
 
 def line_count(data: bytes) -> int:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -168,22 +169,48 @@ def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, 
     raid_from_path = layout.parse_hive_parts(path).get("raid_id")
     if is_blank(data):
         return BRONZE_LINE_SCHEMA.empty_table(), _rejected([], raid_from_path, batch)
-    try:
-        table = parse_bronze_lines(data)
-        rejected: list[tuple[str, str]] = []
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+    problem = None if is_utf8(data) else "its text is not UTF-8"
+    if problem is None:
+        try:
+            table = parse_bronze_lines(data)
+            rejected: list[tuple[str, str]] = []
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            problem = str(exc)
+    if problem is not None:
         log.warning(
-            "bronze object %s does not parse as a whole (%s); reading line by line", path, exc
+            "bronze object %s does not parse as a whole (%s); reading line by line", path, problem
         )
         table, rejected = _read_tolerant(data)
     return _fill_lineage(table, batch), _rejected(rejected, raid_from_path, batch)
 
 
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8. pyarrow's JSON reader does not check the bytes inside
+    strings, and an invalid one (a cp1252 ``ë`` from a Windows tool) failed silver later, on
+    every run, instead of being quarantined. Arrow's validation is vectorised; ASCII, the
+    common case, is settled by ``isascii`` alone."""
+    if data.isascii():
+        return True
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _read_tolerant(data: bytes) -> tuple[pa.Table, list[tuple[str, str]]]:
     """Timestamps as strings, then bisect to isolate the lines that still do not parse."""
-    lines = [line for line in data.split(b"\n") if line.strip()]
     good: list[pa.Table] = []
     bad: list[tuple[str, str]] = []
+    lines = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        if is_utf8(line):
+            lines.append(line)
+        else:  # kept byte for byte: each byte that is not UTF-8 as a \xNN escape
+            bad.append(("unparseable_line: not UTF-8", line.decode("utf-8", "backslashreplace")))
 
     def visit(chunk: list[bytes]) -> None:
         try:

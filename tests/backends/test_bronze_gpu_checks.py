@@ -288,3 +288,34 @@ def test_on_a_gpu_reads_are_staged_in_device_memory_and_read_in_place(gpu_backen
     assert (scan.lines, scan.control) == (3, False)
     frame = gpu_backend.xdf.read_json(text, **bronze_gpu_text.READ_OPTIONS, dtype={"a": "str"})
     assert frame["a"].to_arrow().to_pylist() == ["one", "2", None]
+
+
+def test_text_that_is_not_utf8_is_left_to_pyarrow(tmp_path, monkeypatch):
+    """cuDF's reader does not check UTF-8 (nor does pyarrow's: raidlib does, then quarantines
+    the line); a batch with such bytes is read by pyarrow, the others stay on the GPU."""
+
+    def read_json_leniently(buffer, **options):  # as cuDF: bad bytes pass through
+        text = bytes(buffer.getbuffer()).decode("utf-8", "replace").encode()
+        return _read_json_as_cudf_would(io.BytesIO(text), **options)
+
+    lenient = posing_as_cudf(
+        __name__="pandas",
+        to_datetime=pd.to_datetime,
+        ListDtype=lambda _: "object",
+        read_json=read_json_leniently,
+    )
+    lake = Lake.local(tmp_path)
+    write_unlabelled_batches(lake)
+    second = next(tmp_path.rglob(f"batch={uuid.UUID(int=2)}.jsonl"))
+    second.write_bytes(second.read_bytes().replace(b'"Hand"', '"Zoë"'.encode("cp1252"), 1))
+    assert scan_bytes(second.read_bytes()).non_ascii
+    assert scan_bytes(second.read_bytes(), pd) == scan_bytes(second.read_bytes())
+    batches = list_landed_batches(lake)
+
+    got, want = read_bronze(lake, batches, lenient), read_bronze(lake, batches, PANDAS)
+
+    assert got.read_by_pyarrow == [str(uuid.UUID(int=2)), str(uuid.UUID(int=3))]
+    assert len(got.rejected) == len(want.rejected) == 2
+    assert sorted(got.rejected["quarantine_reason"])[1] == "unparseable_line: not UTF-8"
+    compare = [c for c in want.frame.columns if c != "data_quality_flags"]
+    assert_frames_equivalent(got.frame[compare], want.frame[compare], ["event_id"])

@@ -265,3 +265,25 @@ def test_late_events_are_counted_by_utc_day_at_midnight_edges():
         }
     )
     assert pipeline.late_event_count(clean) == 2  # the first and the last cross midnight
+
+
+def test_a_line_that_is_not_utf8_is_quarantined_byte_for_byte_and_its_batch_done(
+    lake, factory, backend
+):
+    """Bronze written by a Windows tool in cp1252: pyarrow's reader let the bad bytes through,
+    silver raised ArrowInvalid on them and, the batch never marked, on every later run."""
+    factory.write_batch(lake, [factory.make_event(i) for i in range(4)], batch_id="b1")
+    written = next(Path(lake.bronze_root).rglob("*.jsonl"))
+    lines = written.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b'"Player2"', '"Zoë"'.encode("cp1252"))
+    written.write_bytes(b"\n".join(lines))
+
+    report = process_new_bronze(lake, backend)
+
+    assert (report.rows_in, report.rows_added) == (4, 3)
+    assert report.quarantined_by_reason == {"unparseable_line": 1}
+    quarantined = read_quarantine(lake, backend)
+    quarantined = quarantined.to_pandas() if hasattr(quarantined, "to_pandas") else quarantined
+    assert quarantined["quarantine_reason"].tolist() == ["unparseable_line: not UTF-8"]
+    assert '"source_player_name": "Zo\\xeb"' in quarantined["raw_line"].iloc[0]
+    assert process_new_bronze(lake, backend).batches == []
