@@ -1,7 +1,9 @@
 """A child process of the local stack in its own process group, logging to its own file.
 
 Its own session means Ctrl-C in the terminal reaches only ``raidlib up``, which then stops every
-group itself — grandchildren such as flow runs included — so nothing is left behind.
+group itself — grandchildren such as flow runs included — so nothing is left behind. Windows has
+no process groups to signal: there the child gets a new console process group, and stopping
+ends its process tree with ``taskkill /T``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class Component:
             stderr=subprocess.STDOUT,
             # Own session = own process group: Ctrl-C in the terminal reaches only `raidlib up`,
             # which then stops every group itself (including grandchildren such as flow runs).
-            start_new_session=True,
+            start_new_session=_HAS_GROUPS,
+            creationflags=0 if _HAS_GROUPS else _NEW_PROCESS_GROUP,
         )
 
     def alive(self) -> bool:
@@ -49,7 +52,11 @@ class Component:
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM the process group, wait, then SIGKILL whatever is left of it."""
         proc = self.process
-        if proc is not None:
+        if proc is not None and not _HAS_GROUPS:
+            _end_tree(proc.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=timeout_s)
+        elif proc is not None:
             _signal_group(proc.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=timeout_s)
@@ -68,9 +75,29 @@ class Component:
             return ""
 
 
+_HAS_GROUPS = hasattr(os, "killpg")
+"""POSIX: each child leads a process group that can be signalled as a whole."""
+
+_NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+"""Windows: the terminal's Ctrl-C then reaches only ``raidlib up``."""
+
+
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def _end_tree(pid: int) -> None:
+    """Windows: end ``pid`` and every process it started (``taskkill /T /F``); one already gone
+    is fine."""
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            ["taskkill", "/PID", str(pid), "/T", "/F"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
 
 
 def port_in_use(host: str, port: int) -> bool:
