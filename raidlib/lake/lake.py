@@ -195,7 +195,7 @@ def _replace_durably(final: str, data: bytes) -> str:
     fsynced: see :func:`_settle_folder`); returns ``final``."""
     tmp = _durable_temporary(final, data)
     try:
-        os.replace(tmp, final)
+        _replace_patiently(tmp, final)
     except BaseException:
         # A full disk or an interrupt must not leave a hidden half-file behind (a killed
         # process still can: readers never see it, as it never had the final name).
@@ -203,6 +203,32 @@ def _replace_durably(final: str, data: bytes) -> str:
             os.remove(tmp)
         raise
     return final
+
+
+_WINDOWS = os.name == "nt"
+
+REPLACE_TRIES = 6
+"""Windows refuses to replace a file another program holds open (an antivirus scan, an indexer:
+briefly) or maps (a reader such as DuckDB: until it lets go); tries ~1.5 s apart in all."""
+
+
+def _replace_patiently(tmp: str, final: str) -> None:
+    """``os.replace``; on Windows, retried while the target is held open, then a clear error."""
+    for attempt in range(REPLACE_TRIES):
+        try:
+            os.replace(tmp, final)
+            return
+        except PermissionError as exc:
+            if not _WINDOWS:
+                raise
+            if attempt == REPLACE_TRIES - 1:
+                raise PermissionError(
+                    exc.errno,
+                    f"cannot replace {final}: another program holds it open (a reader such "
+                    "as DuckDB, Excel or a notebook, or an antivirus scan); close it and run "
+                    "again",
+                ) from exc
+            time.sleep(0.05 * 2**attempt)
 
 
 def _settle_folder(folder: str) -> None:

@@ -159,3 +159,34 @@ def test_a_windows_root_is_spelled_with_forward_slashes_as_fsspec_lists_it(monke
 
     assert lake.root("silver") == "C:/x/lake/silver"
     assert lake.path("silver", "wow_raid_events/v1") == "C:/x/lake/silver/wow_raid_events/v1"
+
+
+def test_on_windows_a_file_held_open_briefly_is_replaced_and_one_held_on_is_named(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Windows refuses to replace a file another program has open (an antivirus scan, DuckDB
+    on a gold file): a brief hold is waited out, a lasting one named with what to do."""
+    import os
+
+    from raidlib.lake import lake as lake_module
+
+    real_replace = os.replace
+    refusals = iter([True, True])
+
+    def replace_as_windows(src: str, dst: str) -> None:
+        if next(refusals, False):
+            raise PermissionError(13, "Access is denied")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(lake_module, "_WINDOWS", True)
+    monkeypatch.setattr(lake_module.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(lake_module.os, "replace", replace_as_windows)
+    lake = Lake.local(str(tmp_path))
+    path = lake.write_bytes_atomic("gold", "dim_player/part-0.parquet", b"new")
+    assert Path(path).read_bytes() == b"new"
+
+    refusals = iter([True] * 10)
+    with pytest.raises(PermissionError, match="another program holds it open"):
+        lake.write_bytes_atomic("gold", "dim_player/part-0.parquet", b"newer")
+    assert Path(path).read_bytes() == b"new"
+    assert os.listdir(Path(path).parent) == ["part-0.parquet"]  # no temporary left
