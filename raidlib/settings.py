@@ -38,6 +38,7 @@ class Settings(BaseSettings):
                 # ./.env, by contrast, is optional).
                 raise _invalid("env_file", chosen, "names no file")
             values["_env_file"] = DEFAULT_ENV_FILE if chosen is None else chosen or None
+        _require_utf8(values["_env_file"])
         super().__init__(**values)
 
     # Lake: each root is a local folder or an s3:// URL.
@@ -160,6 +161,23 @@ def _s3_root(root: str) -> str:
 _SECRET_WORDS = ("token", "secret", "key")
 
 
+def _require_utf8(env_file: Any) -> None:
+    """A dotenv file that is not UTF-8 (PowerShell 5's ``>`` writes UTF-16) is a settings
+    error naming the file, not a decoding traceback from deep inside pydantic-settings."""
+    if not isinstance(env_file, str | os.PathLike) or not os.path.isfile(env_file):
+        return
+    with open(env_file, "rb") as handle:
+        data = handle.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid(
+            "env_file",
+            os.fspath(env_file),
+            "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
+        ) from None
+
+
 def _invalid(field: str, value: Any, reason: str) -> ValidationError:
     """A settings error raised outside field validation, shaped like the others."""
     return ValidationError.from_exception_data(
@@ -200,6 +218,10 @@ def _where_set(variable: str) -> str:
         if env_file and os.path.isfile(env_file):
             from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
 
-            if variable in {name.upper() for name in dotenv_values(env_file)}:
+            try:
+                names = {name.upper() for name in dotenv_values(env_file, encoding="utf-8")}
+            except UnicodeDecodeError:  # the file itself is the error (_require_utf8)
+                names = set()
+            if variable in names:
                 return f"{variable} in {env_file}"
     return f"env {variable}"

@@ -180,3 +180,16 @@ def test_env_example_values_are_valid_as_written(
     (in_tmp / "all.env").write_text("\n".join(lines) + "\n")
     monkeypatch.setenv("RAIDLIB_ENV_FILE", str(in_tmp / "all.env"))
     Settings()
+
+
+def test_an_env_file_that_is_not_utf8_is_named_in_one_line(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PowerShell 5's ``"RAIDLIB_BACKEND=pandas" > .env`` writes UTF-16: that was a
+    22-frame UnicodeDecodeError traceback."""
+    (in_tmp / ".env").write_bytes("RAIDLIB_BACKEND=pandas\r\n".encode("utf-16"))
+    monkeypatch.delenv("RAIDLIB_ENV_FILE", raising=False)
+    with pytest.raises(ValidationError) as bad:
+        Settings()
+    text = describe_invalid_settings(bad.value)
+    assert "setting env_file (" in text and "is not UTF-8 text" in text and "'.env'" in text
