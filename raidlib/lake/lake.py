@@ -242,7 +242,10 @@ def _durable_temporary(final: str, data: bytes) -> str:
     """``data`` fsynced to a hidden temporary file beside ``final`` (removed if this fails)."""
     folder = posixpath.dirname(final)
     os.makedirs(folder, exist_ok=True)
-    tmp = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}")
+    # Hidden, and not ending in the final name's suffix: DuckDB's and polars' `**/*.parquet`
+    # globs do not skip hidden files, so a killed writer's leftover would be read as data.
+    name = f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}.tmp"
+    tmp = posixpath.join(folder, name)
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)

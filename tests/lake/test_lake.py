@@ -190,3 +190,17 @@ def test_on_windows_a_file_held_open_briefly_is_replaced_and_one_held_on_is_name
         lake.write_bytes_atomic("gold", "dim_player/part-0.parquet", b"newer")
     assert Path(path).read_bytes() == b"new"
     assert os.listdir(Path(path).parent) == ["part-0.parquet"]  # no temporary left
+
+
+def test_a_temporary_never_matches_the_globs_external_readers_use(tmp_path: Path) -> None:
+    """DuckDB's and polars' ``**/*.parquet`` do not skip hidden files: a killed writer's
+    ``.tmp-…-part-0.parquet`` was read as data (a raid's damage doubled in the lake audit)."""
+    import fnmatch
+
+    from raidlib.lake import lake as lake_module
+
+    for final in ("part-0.parquet", "batch=b-1.jsonl", "b-1.json"):
+        tmp = lake_module._durable_temporary(str(tmp_path / final), b"x")
+        name = Path(tmp).name
+        assert name.startswith(".tmp-")  # hidden, and swept by its prefix when stale
+        assert not fnmatch.fnmatch(name, f"*{Path(final).suffix}"), name
