@@ -16,8 +16,18 @@ then the later position in the input (bronze is concatenated after existing silv
 re-read batch replaces its own earlier copy with identical content)."""
 
 
-def superseded_rows(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any | None:
-    """Boolean mask of the copies :data:`ORDER` loses (``frame`` indexed 0..n-1); None if none.
+BATCH_COPY_KEY = ("raid_id", "batch_id", "event_id")
+"""Copies of an event within one batch, whatever their dates: they share their ingest, so
+:data:`ORDER` leaves the later line. Per partition alone, two copies on two UTC dates both
+stayed in silver, and gold then kept the later *date*'s, where the same pair on one date kept
+the later *line*."""
+
+
+def superseded_rows(
+    frame: Any, key: tuple[str, ...] = DEDUP_KEY, *also: tuple[str, ...]
+) -> Any | None:
+    """Boolean mask of the copies :data:`ORDER` loses (``frame`` indexed 0..n-1) by ``key``,
+    or by any of the keys ``also`` names; None if none.
 
     A mask rather than a new frame, so a caller that reorders the rows anyway (silver's sort)
     moves every column once. Only rows whose ``event_id`` occurs more than once are looked at,
@@ -26,13 +36,18 @@ def superseded_rows(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any | None:
     candidates = frame["event_id"].duplicated(keep=False)
     if not bool(candidates.any()):
         return None
-    columns = list(dict.fromkeys([*key, *ORDER]))
+    keys = [key, *also]
+    columns = list(dict.fromkeys([*(c for k in keys for c in k), *ORDER]))
     # The input position breaks ties (see ORDER); ``reset_index()`` turns it into a column on
     # both backends (``Index.to_series(index=...)`` is pandas-only).
     copies = frame.loc[candidates, columns].reset_index()
-    copies = copies.sort_values([*key, *ORDER, "index"], na_position="first")
-    losers = copies["index"][copies.duplicated(subset=list(key), keep="last")]
-    return frame_library(frame).Series(frame.index.isin(losers), index=frame.index)
+    lib = frame_library(frame)
+    losers = []
+    for one in keys:
+        ordered = copies.sort_values([*one, *ORDER, "index"], na_position="first")
+        losers.append(ordered["index"][ordered.duplicated(subset=list(one), keep="last")])
+    lost = losers[0] if len(losers) == 1 else lib.concat(losers, ignore_index=True)
+    return lib.Series(frame.index.isin(lost), index=frame.index)
 
 
 def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:

@@ -287,3 +287,25 @@ def test_a_line_that_is_not_utf8_is_quarantined_byte_for_byte_and_its_batch_done
     assert quarantined["quarantine_reason"].tolist() == ["unparseable_line: not UTF-8"]
     assert '"source_player_name": "Zo\\xeb"' in quarantined["raw_line"].iloc[0]
     assert process_new_bronze(lake, backend).batches == []
+
+
+@pytest.mark.parametrize("later_line_day", [1, 0], ids=["same-date", "a-date-earlier"])
+def test_two_copies_in_one_batch_keep_the_later_line_whatever_their_dates(
+    lake, factory, backend, later_line_day
+):
+    """They share their ingest. On one date the later line won; on two dates both stayed in
+    silver and gold counted the later date's copy, whatever the line order (order audit)."""
+    first = factory.make_event(0, damage_amount=2.0, timestamp=(T0 + timedelta(days=1)).isoformat())
+    second = factory.make_event(
+        0, damage_amount=1.0, timestamp=(T0 + timedelta(days=later_line_day)).isoformat()
+    )
+    ingest = T0 + timedelta(days=2)
+    factory.write_batch(lake, [first, second], batch_id="b1", ingest_timestamp=ingest)
+
+    report = process_new_bronze(lake, backend)
+
+    assert (report.rows_in, report.rows_added, report.duplicates_removed) == (2, 1, 1)
+    out = silver_all(lake, backend)
+    out = out.to_pandas() if hasattr(out, "to_pandas") else out
+    assert out["damage_amount"].tolist() == [1.0]
+    assert out["event_date"].tolist() == [(T0 + timedelta(days=later_line_day)).date().isoformat()]
