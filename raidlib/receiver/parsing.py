@@ -19,10 +19,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from raidlib.schemas.events import Event
+from raidlib.schemas.events import EVENT_FIELDS, Event, EventAdapter
 from raidlib.schemas.validation import EventValidationError, normalise_error, trimmed_json
 
 MAX_REPORTED_EVENTS = 20
+
+EXPLAINED_IN_FULL = 1_000
+"""A body with more errors than this is explained from its first invalid events only, each with
+at most :data:`MAX_ERRORS_PER_EVENT` errors: one event whose ``data_quality_flags`` held a
+million numbers got a 197 MB answer and held 2.7 GB of the receiver's memory (security audit)."""
+
+MAX_ERRORS_PER_EVENT = 20
 
 
 class BadBatch(Exception):
@@ -90,7 +97,7 @@ class BatchParser:
         try:
             return self._validate(body, enveloped, context)
         except ValidationError as exc:
-            bad = self._explain(exc, body, enveloped=enveloped)
+            bad = self._explain(exc, body, enveloped=enveloped, context=context)
         # Events that fail only for spaces around event_type, event_id or a timestamp are
         # valid once trimmed (CONTRACT §1); only a failed batch pays for this second pass.
         retry = (
@@ -103,7 +110,7 @@ class BatchParser:
         try:
             return self._validate(retry, enveloped, context)
         except ValidationError as exc:
-            raise self._explain(exc, retry, enveloped=enveloped) from None
+            raise self._explain(exc, retry, enveloped=enveloped, context=context) from None
 
     def _validate(self, body: bytes, enveloped: bool, context: dict[str, Any]) -> ParsedBatch:
         if not enveloped:
@@ -138,7 +145,23 @@ class BatchParser:
             },
         )
 
-    def _explain(self, exc: ValidationError, body: bytes, *, enveloped: bool) -> BadBatch:
+    def _too_many_events(self) -> BadBatch:
+        return BadBatch(
+            413,
+            {
+                "status": "payload_too_large",
+                "error": f"at most {self.max_events} events per request",
+                "max_events": self.max_events,
+            },
+        )
+
+    def _explain(
+        self, exc: ValidationError, body: bytes, *, enveloped: bool, context: dict[str, Any]
+    ) -> BadBatch:
+        if exc.error_count() > EXPLAINED_IN_FULL:
+            brief = self._explain_briefly(body, enveloped, context)
+            if brief is not None:
+                return brief
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         list_loc: tuple[Any, ...] = ("events",) if enveloped else ()
         for err in errors:
@@ -146,14 +169,7 @@ class BatchParser:
                 return BadBatch(400, {"status": "invalid_json", "error": err["msg"]})
         for err in errors:
             if tuple(err["loc"]) == list_loc and err["type"] == "too_long":
-                return BadBatch(
-                    413,
-                    {
-                        "status": "payload_too_large",
-                        "error": f"at most {self.max_events} events per request",
-                        "max_events": self.max_events,
-                    },
-                )
+                return self._too_many_events()
         event_errors = [e for e in errors if _is_event_error(e["loc"], enveloped)]
         other_errors = [e for e in errors if not _is_event_error(e["loc"], enveloped)]
         if (
@@ -183,17 +199,94 @@ class BatchParser:
                 },
             )
         grouped = _group_by_index(event_errors, offset=1 if enveloped else 0)
-        failure = EventValidationError(grouped, _count_events(body, enveloped))
-        return BadBatch(
-            400,
-            {
-                "status": "validation_failed",
-                "error": str(failure),
-                "valid_count": failure.valid_count,
-                "invalid_count": failure.invalid_count,
-                "errors": failure.errors(MAX_REPORTED_EVENTS),
-            },
-        )
+        return _validation_failed(EventValidationError(grouped, _count_events(body, enveloped)))
+
+    def _explain_briefly(
+        self, body: bytes, enveloped: bool, context: dict[str, Any]
+    ) -> BadBatch | None:
+        """The answer for a body with too many errors to list, from its events one at a time:
+        every invalid event counted, the first :data:`MAX_REPORTED_EVENTS` described. None
+        when the body is not a list of events after all (the full explanation then runs)."""
+        try:
+            value = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            return None
+        events = value.get("events") if enveloped and isinstance(value, dict) else value
+        if not isinstance(events, list):
+            return None
+        if len(events) > self.max_events:
+            return self._too_many_events()
+        described: dict[int, list[dict[str, Any]]] = {}
+        invalid = 0
+        for index, event in enumerate(events):
+            listed = _event_errors(event, context, describe=len(described) < MAX_REPORTED_EVENTS)
+            if listed is not None:
+                invalid += 1
+                if listed:
+                    described[index] = listed
+        if not invalid:
+            return None
+        return _validation_failed(EventValidationError(described, len(events), invalid))
+
+
+def _validation_failed(failure: EventValidationError) -> BadBatch:
+    return BadBatch(
+        400,
+        {
+            "status": "validation_failed",
+            "error": str(failure),
+            "valid_count": failure.valid_count,
+            "invalid_count": failure.invalid_count,
+            "errors": failure.errors(MAX_REPORTED_EVENTS),
+        },
+    )
+
+
+def _event_errors(
+    event: Any, context: dict[str, Any], *, describe: bool
+) -> list[dict[str, Any]] | None:
+    """None for a valid event; else its first :data:`MAX_ERRORS_PER_EVENT` errors (``[]``
+    unless ``describe``), and one line saying how many more there are.
+
+    An event with too many errors is described from a copy cut down to its known fields, 20
+    unknown ones and the first 20 items of each list, so the errors listed are its first ones
+    without every error of the whole event ever becoming a Python object."""
+    try:
+        EventAdapter.validate_json(json.dumps(event), context=context)
+    except ValidationError as exc:
+        count = exc.error_count()
+        if not describe:
+            return []
+        sample = exc if count <= MAX_ERRORS_PER_EVENT else _sample_errors(event, context)
+        listed = [] if sample is None else _normalised(sample)[:MAX_ERRORS_PER_EVENT]
+        if count > len(listed):
+            more = count - len(listed)
+            listed.append(
+                {"loc": [], "msg": f"{more} more errors, not listed", "type": "too_many_errors"}
+            )
+        return listed
+    return None
+
+
+def _normalised(exc: ValidationError) -> list[dict[str, Any]]:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    return [normalise_error(dict(e)) for e in errors]
+
+
+def _sample_errors(event: Any, context: dict[str, Any]) -> ValidationError | None:
+    if not isinstance(event, dict):
+        return None
+    unknown = [key for key in event if key not in EVENT_FIELDS][:MAX_ERRORS_PER_EVENT]
+    cut = {
+        key: value[:MAX_ERRORS_PER_EVENT] if isinstance(value, list) else value
+        for key, value in event.items()
+        if key in EVENT_FIELDS or key in unknown
+    }
+    try:
+        EventAdapter.validate_json(json.dumps(cut), context=context)
+    except ValidationError as exc:
+        return exc
+    return None
 
 
 def _is_event_error(loc: tuple[Any, ...], enveloped: bool) -> bool:

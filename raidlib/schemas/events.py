@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -125,6 +126,20 @@ _EVENT_TIME_SCHEMA: JsonSchemaValue = {
 """What a producer may send as ``timestamp``: Pydantic's own schema names the string form only."""
 
 
+def _strings_only(value: Any) -> Any:
+    """One error for a list with items that are not strings, not one per item: a list of a
+    million numbers made a million errors, gigabytes of the receiver's memory (security
+    audit). Anything else is left to the ``list[str]`` validation."""
+    if isinstance(value, list):
+        wrong = sum(1 for item in value if not isinstance(item, str))
+        if wrong:
+            first = next(i for i, item in enumerate(value) if not isinstance(item, str))
+            raise ValueError(
+                f"{wrong} of its {len(value)} items are not strings (the first at index {first})"
+            )
+    return value
+
+
 class _EventBase(BaseModel):
     """Fields shared by every event type; subclasses pin ``event_type`` and tighten rules."""
 
@@ -173,7 +188,9 @@ class _EventBase(BaseModel):
 
     ingestion_timestamp: datetime | None = None
     source_system: str = "wow-raid-addon-v1.2"
-    data_quality_flags: list[str] = Field(default_factory=list)
+    data_quality_flags: Annotated[list[str], BeforeValidator(_strings_only)] = Field(
+        default_factory=list
+    )
     server_latency_ms: NonNegativeInt | None = None
     client_latency_ms: NonNegativeInt | None = None
 

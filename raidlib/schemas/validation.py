@@ -76,9 +76,15 @@ def trimmed_json(text: bytes | str, events_of: str | None = None) -> bytes | Non
 class EventValidationError(ValueError):
     """Some events of a batch are invalid; holds every error, grouped by event index."""
 
-    def __init__(self, errors_by_index: dict[int, list[dict[str, Any]]], total: int) -> None:
+    def __init__(
+        self,
+        errors_by_index: dict[int, list[dict[str, Any]]],
+        total: int,
+        invalid_count: int | None = None,
+    ) -> None:
         self.errors_by_index = dict(sorted(errors_by_index.items()))
         self.total = total
+        self._invalid_count = invalid_count  # when errors_by_index holds only the first events
         first: tuple[int | None, list[dict[str, Any]]] = next(
             iter(self.errors_by_index.items()), (None, [])
         )
@@ -89,6 +95,8 @@ class EventValidationError(ValueError):
 
     @property
     def invalid_count(self) -> int:
+        if self._invalid_count is not None:
+            return self._invalid_count
         return len(self.errors_by_index)
 
     @property
