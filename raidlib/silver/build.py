@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from raidlib.backend import frame_library, is_cudf, to_pandas
 from raidlib.silver.cast import conform
-from raidlib.silver.dedup import BATCH_COPY_KEY, DEDUP_KEY, PARTITION_KEY, superseded_rows
+from raidlib.silver.dedup import PARTITION_KEY, superseded_rows
 
 SORT_KEY = (*PARTITION_KEY, "timestamp", "event_id")
 """Deterministic row order of silver: by partition, then event time, then id."""
@@ -62,4 +62,4 @@ def build_silver_partitions(existing_silver: Any, new_rows: Any) -> Any:
     # empty frame copied every column (pandas does not copy a lone frame).
     parts = [frame for frame in (existing_silver, new_rows) if len(frame)] or [new_rows]
     union = lib.concat([conform(frame) for frame in parts], ignore_index=True)
-    return sort_silver(union, drop=superseded_rows(union, DEDUP_KEY, BATCH_COPY_KEY))
+    return sort_silver(union, drop=superseded_rows(union))

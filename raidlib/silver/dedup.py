@@ -16,18 +16,8 @@ then the later position in the input (bronze is concatenated after existing silv
 re-read batch replaces its own earlier copy with identical content)."""
 
 
-BATCH_COPY_KEY = ("raid_id", "batch_id", "event_id")
-"""Copies of an event within one batch, whatever their dates: they share their ingest, so
-:data:`ORDER` leaves the later line. Per partition alone, two copies on two UTC dates both
-stayed in silver, and gold then kept the later *date*'s, where the same pair on one date kept
-the later *line*."""
-
-
-def superseded_rows(
-    frame: Any, key: tuple[str, ...] = DEDUP_KEY, *also: tuple[str, ...]
-) -> Any | None:
-    """Boolean mask of the copies :data:`ORDER` loses (``frame`` indexed 0..n-1) by ``key``,
-    or by any of the keys ``also`` names; None if none.
+def superseded_rows(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any | None:
+    """Boolean mask of the copies :data:`ORDER` loses (``frame`` indexed 0..n-1); None if none.
 
     A mask rather than a new frame, so a caller that reorders the rows anyway (silver's sort)
     moves every column once. Only rows whose ``event_id`` occurs more than once are looked at,
@@ -36,18 +26,13 @@ def superseded_rows(
     candidates = frame["event_id"].duplicated(keep=False)
     if not bool(candidates.any()):
         return None
-    keys = [key, *also]
-    columns = list(dict.fromkeys([*(c for k in keys for c in k), *ORDER]))
+    columns = list(dict.fromkeys([*key, *ORDER]))
     # The input position breaks ties (see ORDER); ``reset_index()`` turns it into a column on
     # both backends (``Index.to_series(index=...)`` is pandas-only).
     copies = frame.loc[candidates, columns].reset_index()
-    lib = frame_library(frame)
-    losers = []
-    for one in keys:
-        ordered = copies.sort_values([*one, *ORDER, "index"], na_position="first")
-        losers.append(ordered["index"][ordered.duplicated(subset=list(one), keep="last")])
-    lost = losers[0] if len(losers) == 1 else lib.concat(losers, ignore_index=True)
-    return lib.Series(frame.index.isin(lost), index=frame.index)
+    copies = copies.sort_values([*key, *ORDER, "index"], na_position="first")
+    losers = copies["index"][copies.duplicated(subset=list(key), keep="last")]
+    return frame_library(frame).Series(frame.index.isin(losers), index=frame.index)
 
 
 def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
@@ -61,3 +46,32 @@ def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
     if superseded is None:
         return frame
     return frame[~superseded].reset_index(drop=True)
+
+
+BATCH_COPY_KEY = ("raid_id", "batch_id", "event_id")
+"""Copies of an event within one batch, whatever their dates: they share their ingest, so
+:data:`ORDER` leaves the later line."""
+
+
+def drop_batch_copies(frame: Any) -> tuple[Any, int]:
+    """``frame`` (one step's new rows) without the copies a later line of the same batch
+    supersedes, and how many were dropped.
+
+    Per partition alone, two copies in one batch on two UTC dates both stayed in silver, and
+    gold then kept the later *date*'s, where the same pair on one date kept the later *line*.
+    Dropped before the rows reach any partition, so a dropped line touches none: a batch is
+    never split across steps, so the result does not depend on how batches were grouped.
+    """
+    frame = frame.reset_index(drop=True)
+    candidates = frame["event_id"].duplicated(keep=False)
+    if not bool(candidates.any()):
+        return frame, 0
+    # Copies in one batch are rare where re-sent duplicates are common: one hash pass over the
+    # duplicated ids' keys before any sort.
+    keys = frame.loc[candidates, list(BATCH_COPY_KEY)]
+    if not bool(keys.duplicated(keep=False).any()):
+        return frame, 0
+    superseded = superseded_rows(frame, BATCH_COPY_KEY)
+    if superseded is None:
+        return frame, 0
+    return frame[~superseded].reset_index(drop=True), int(superseded.sum())

@@ -309,3 +309,51 @@ def test_two_copies_in_one_batch_keep_the_later_line_whatever_their_dates(
     out = out.to_pandas() if hasattr(out, "to_pandas") else out
     assert out["damage_amount"].tolist() == [1.0]
     assert out["event_date"].tolist() == [(T0 + timedelta(days=later_line_day)).date().isoformat()]
+
+
+@pytest.mark.parametrize("order", [("b0", "b1"), ("b1", "b0")])
+def test_copies_in_one_batch_give_the_same_silver_one_batch_at_a_time_or_together(
+    tmp_path, factory, backend, order
+):
+    """b1 sends event 0 twice, on day 1 then (the later line) on day 0; b0 had it on day 1.
+    Dropping b1's day-1 copy inside the partition rebuild left day 1 with no new row, so its
+    old file (b0's copy) stayed when batches came one at a time but not together (review)."""
+    day1, day0 = (T0 + timedelta(days=1)).isoformat(), T0.isoformat()
+    batches = {
+        "b0": ([factory.make_event(0, damage_amount=5.0, timestamp=day1)], 2),
+        "b1": (
+            [
+                factory.make_event(0, damage_amount=2.0, timestamp=day1),
+                factory.make_event(0, damage_amount=1.0, timestamp=day0),
+            ],
+            3,
+        ),
+    }
+
+    def land(lake, batch_id):
+        events, ingest_day = batches[batch_id]
+        ingest = T0 + timedelta(days=ingest_day)
+        factory.write_batch(lake, events, batch_id=batch_id, ingest_timestamp=ingest)
+
+    def rows(lake):
+        out = silver_all(lake, backend)
+        out = out.to_pandas() if hasattr(out, "to_pandas") else out
+        return sorted(zip(out["event_date"], out["batch_id"], out["damage_amount"], strict=True))
+
+    together = Lake.local(tmp_path / "together")
+    for batch_id in order:
+        land(together, batch_id)
+    report = process_new_bronze(together, backend)
+    one_at_a_time = Lake.local(tmp_path / "one-at-a-time")
+    added = 0
+    for batch_id in order:
+        land(one_at_a_time, batch_id)
+        added += process_new_bronze(one_at_a_time, backend).rows_added
+
+    expected = [
+        (T0.date().isoformat(), "b1", 1.0),
+        ((T0 + timedelta(days=1)).date().isoformat(), "b0", 5.0),
+    ]
+    assert rows(together) == rows(one_at_a_time) == expected
+    assert report.rows_added == added == 2
+    assert report.duplicates_removed == 1
