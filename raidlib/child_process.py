@@ -50,12 +50,22 @@ class Component:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGTERM the process group, wait, then SIGKILL whatever is left of it."""
+        """SIGTERM the process group, wait, then SIGKILL whatever is left of it.
+
+        Windows: CTRL_BREAK to the child's console group (a clean stop, as SIGTERM), wait, then
+        ``taskkill /T /F`` of its tree. That tree is found through the living parent only: the
+        children of a component that already died are not reached there.
+        """
         proc = self.process
         if proc is not None and not _HAS_GROUPS:
+            if proc.poll() is None:
+                with contextlib.suppress(OSError, ValueError):
+                    proc.send_signal(_CTRL_BREAK)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=timeout_s)
             _end_tree(proc.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=timeout_s)
+                proc.wait(timeout=5)
         elif proc is not None:
             _signal_group(proc.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -80,6 +90,9 @@ _HAS_GROUPS = hasattr(os, "killpg")
 
 _NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
 """Windows: the terminal's Ctrl-C then reaches only ``raidlib up``."""
+
+_CTRL_BREAK = getattr(signal, "CTRL_BREAK_EVENT", signal.SIGTERM)
+"""Windows: what a child started in its own console group can be sent to stop cleanly."""
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
