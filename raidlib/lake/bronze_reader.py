@@ -164,12 +164,15 @@ def is_blank(data: bytes) -> bool:
     return not data or data.isspace()
 
 
+_NOT_UTF8 = "its text is not UTF-8"
+
+
 def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, pd.DataFrame]:
     """One bronze object → (parsed rows, rejected lines); never raises on content."""
     raid_from_path = layout.parse_hive_parts(path).get("raid_id")
     if is_blank(data):
         return BRONZE_LINE_SCHEMA.empty_table(), _rejected([], raid_from_path, batch)
-    problem = None if is_utf8(data) else "its text is not UTF-8"
+    problem = None if is_utf8(data) else _NOT_UTF8
     if problem is None:
         try:
             table = parse_bronze_lines(data)
@@ -180,7 +183,7 @@ def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, 
         log.warning(
             "bronze object %s does not parse as a whole (%s); reading line by line", path, problem
         )
-        table, rejected = _read_tolerant(data)
+        table, rejected = _read_tolerant(data, check_utf8=problem == _NOT_UTF8)
     return _fill_lineage(table, batch), _rejected(rejected, raid_from_path, batch)
 
 
@@ -199,17 +202,22 @@ def is_utf8(data: bytes) -> bool:
     return True
 
 
-def _read_tolerant(data: bytes) -> tuple[pa.Table, list[tuple[str, str]]]:
-    """Timestamps as strings, then bisect to isolate the lines that still do not parse."""
+def _read_tolerant(
+    data: bytes, *, check_utf8: bool = False
+) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """Timestamps as strings, then bisect to isolate the lines that still do not parse.
+
+    ``check_utf8`` (the object is not valid UTF-8): a line that is not goes to quarantine
+    first, its bytes that are not UTF-8 kept as ``\\xNN`` escapes."""
     good: list[pa.Table] = []
     bad: list[tuple[str, str]] = []
     lines = []
     for line in data.split(b"\n"):
         if not line.strip():
             continue
-        if is_utf8(line):
+        if not check_utf8 or is_utf8(line):
             lines.append(line)
-        else:  # kept byte for byte: each byte that is not UTF-8 as a \xNN escape
+        else:
             bad.append(("unparseable_line: not UTF-8", line.decode("utf-8", "backslashreplace")))
 
     def visit(chunk: list[bytes]) -> None:

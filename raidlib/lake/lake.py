@@ -297,8 +297,10 @@ _last_sweep: dict[str, float] = {}
 
 def _sweep_now_and_then(folder: str) -> None:
     """:func:`_remove_stale_temporaries` of ``folder`` at most once per
-    :data:`SWEEP_INTERVAL_S` in this process: a receiver killed mid-write leaves a hidden
-    temporary that its restarted self removes on its first write to that folder."""
+    :data:`SWEEP_INTERVAL_S` in this process. A receiver killed mid-write leaves a hidden
+    temporary; a later write to that folder removes it once it is an hour old. ``_batches/`` is
+    written with every batch, so it is always cleaned in the end; a raid's day folder only if
+    that raid lands more that day (readers never see the leftover either way)."""
     now = time.monotonic()
     last = _last_sweep.get(folder)
     if last is not None and now - last < SWEEP_INTERVAL_S:
