@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from raidlib.gold.summary import raid_outcomes, top_players
 from raidlib.silver.report import interrupted_note
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(value: Any) -> str:
+    """``value`` as text safe to print inside rich markup: player, boss and file names come
+    from clients and logs, and a name such as ``[/]x`` stopped a finished run with a
+    MarkupError, ``[link=…]`` made a hyperlink, an escape sequence reached the terminal and a
+    line feed forged a table row (security audit). Control characters become ``�``."""
+    return escape(_CONTROL.sub("\ufffd", str(value)))
 
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
@@ -19,7 +32,16 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
         table.add_column(str(column), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
         table.add_row(
-            *("" if pd.isna(v) else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+            *(
+                Text(
+                    ""
+                    if pd.isna(v)
+                    else f"{v:,}"
+                    if isinstance(v, int)
+                    else _CONTROL.sub("\ufffd", str(v))
+                )
+                for v in row
+            )
         )
     return table
 
@@ -48,11 +70,15 @@ def print_run_report(
     console.print(
         f"receiver: {delivery['accepted']} batch(es) accepted (201), "
         f"{delivery['duplicate']} duplicate (200), {delivery['rejected']} rejected (400)"
-        + (f" — first rejection: {delivery['first_error']}" if delivery.get("first_error") else "")
+        + (
+            f" — first rejection: {shown(delivery['first_error'])}"
+            if delivery.get("first_error")
+            else ""
+        )
     )
     console.print(
         f"bronze:   {bronze['batches']} batch(es), {bronze['objects']} JSON Lines object(s), "
-        f"{bronze['events']:,} events  → {lake_urls['bronze']}"
+        f"{bronze['events']:,} events  → {shown(lake_urls['bronze'])}"
     )
     reasons = ", ".join(f"{k}: {v}" for k, v in sorted(silver["quarantined_by_reason"].items()))
     console.print(
@@ -60,11 +86,11 @@ def print_run_report(
         f"{silver['duplicates_removed']:,} duplicates removed"
         f"{interrupted_note(silver.get('rewritten_after_interruption', 0))}, "
         f"{silver['rows_quarantined']:,} quarantined{f' ({reasons})' if reasons else ''}, "
-        f"{silver['late_events']:,} dated before their ingest day  → {lake_urls['silver']}"
+        f"{silver['late_events']:,} dated before their ingest day  → {shown(lake_urls['silver'])}"
     )
     note = "" if rebuilt is None else f"{rebuilt} raid(s) rebuilt in this run  "
     backend = gold_backend or silver["backend"]
-    console.print(f"gold:     {note}→ {lake_urls['gold']}  (backend: {backend})")
+    console.print(f"gold:     {note}→ {shown(lake_urls['gold'])}  (backend: {backend})")
     if summary.empty:
         console.print("No gold yet: nothing has reached silver.")
         return
@@ -121,12 +147,13 @@ def encounter_line(pull: dict[str, Any]) -> str:
     """``Loom'ithar (normal) — kill in 1:37.7 — 25 players, 3 deaths, raid DPS 1,234,567``."""
     colour = {"kill": "green", "wipe": "red"}.get(str(pull["outcome"]), "yellow")
     return (
-        f"[bold]{pull.get('boss_name') or 'unknown boss'}[/bold] "
-        f"({pull.get('difficulty') or 'unknown difficulty'}) — "
-        f"[{colour}]{pull['outcome']}[/{colour}] in {_duration(pull['duration_ms'])} — "
+        f"[bold]{shown(pull.get('boss_name') or 'unknown boss')}[/bold] "
+        f"({shown(pull.get('difficulty') or 'unknown difficulty')}) — "
+        f"[{colour}]{shown(pull['outcome'])}[/{colour}] in {_duration(pull['duration_ms'])} — "
         f"{pull['n_players']} players, {pull['player_deaths']} deaths, "
         f"raid DPS {_amount(pull['raid_dps'])}, raid HPS {_amount(pull['raid_hps'])} "
-        f"[dim](raid {pull['raid_id']}, pull {pull['encounter_id']}, {pull['event_date']})[/dim]"
+        f"[dim](raid {shown(pull['raid_id'])}, pull {shown(pull['encounter_id'])}, "
+        f"{pull['event_date']})[/dim]"
     )
 
 
@@ -225,10 +252,10 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
     console = console or Console(width=None if Console().is_terminal else 140)
     report = result.report
     rate = f", {report.lines_total / result.seconds:,.0f} lines/s" if result.seconds else ""
-    console.rule(f"[bold]combat log import: {result.path}")
+    console.rule(f"[bold]combat log import: {shown(result.path)}")
     console.print(
         f"lines: {report.lines_total:,} ({report.blank_lines:,} blank) in "
-        f"{result.seconds:.1f} s{rate}; raid: {', '.join(result.raid_ids) or 'none'}"
+        f"{result.seconds:.1f} s{rate}; raid: {shown(', '.join(result.raid_ids) or 'none')}"
     )
     emitted = pd.DataFrame(by_count(report.emitted), columns=["event_type", "n"])
     emitted.loc[len(emitted)] = ["total", int(emitted["n"].sum()) if len(emitted) else 0]
@@ -242,7 +269,7 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         hint = f"; --scope all keeps its {outside:,} row(s) outside pulls" if outside else ""
         console.print(f"encounters: none (no ENCOUNTER_START in the log){hint}")
     if report.malformed_count:
-        first = ", ".join(f"line {n}: {why}" for n, why in report.malformed[:malformed])
+        first = ", ".join(f"line {n}: {shown(why)}" for n, why in report.malformed[:malformed])
         more = " …" if report.malformed_count > malformed else ""
         console.print(
             f"[yellow]malformed lines: {report.malformed_count:,}[/yellow] "
@@ -252,7 +279,7 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         console.print("malformed lines: 0")
     for hint in (report.not_utf8_hint(), report.unused_clock_hint()):
         if hint:
-            console.print(f"[yellow]{hint}[/yellow]")
+            console.print(f"[yellow]{shown(hint)}[/yellow]")
     if report.skipped:
         skipped = pd.DataFrame(by_count(report.skipped), columns=["reason", "rows"])
         console.print(frame_table(skipped, "Rows skipped on purpose, by reason"))
@@ -260,9 +287,9 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
         kinds = pd.DataFrame(report.not_mapped_rows(top=8), columns=["combat log event", "rows"])
         console.print(frame_table(kinds, "Rows not mapped to an event, by kind"))
     console.print(
-        f"delivered to {result.destination}: {result.batches} batch(es) — "
+        f"delivered to {shown(result.destination)}: {result.batches} batch(es) — "
         f"{result.accepted} landed ({result.events_landed:,} events), "
         f"{result.duplicate} already there (duplicate), {result.rejected} rejected, "
         f"{result.failed} failed"
-        + (f" — first error: {result.first_error}" if result.first_error else "")
+        + (f" — first error: {shown(result.first_error)}" if result.first_error else "")
     )

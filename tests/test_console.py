@@ -118,3 +118,20 @@ def test_run_report_shows_what_gold_ran_on() -> None:
     )
     text = console.export_text()
     assert "gold:     2 raid(s) rebuilt in this run  → /lake/gold  (backend: cudf + pandas)" in text
+
+
+def test_names_from_clients_are_printed_as_text_not_markup_or_terminal_codes() -> None:
+    """A player named ``[/]Crash`` stopped the medallion script with a MarkupError after its
+    work was done; ``[link=…]`` made a hyperlink, an escape sequence reached the terminal and
+    a line feed forged a table row (security audit)."""
+    encounters, stats = pulls(1)
+    encounters["boss_name"] = "[/]Boss"
+    stats["player_name"] = ["[/]Crash", "\x1b]0;pwned\x07[link=http://x.test]Click[/link]\nrow"]
+    console = Console(record=True, width=200)
+
+    print_pull_reports(encounters, stats, console)
+
+    text = console.export_text()
+    assert "[/]Boss" in text and "[/]Crash" in text
+    assert "[link=http://x.test]Click[/link]" in text
+    assert "\x1b]0;" not in text and "\x07" not in text and "\ufffdrow" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,25 @@ import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from raidlib.gold.summary import raid_outcomes, records, top_players
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def as_plain_text(value: Any) -> Any:
+    """A table cell the Prefect UI shows as the text it is. The UI renders every text cell as
+    markdown, so a player named ``![](http://…)`` loaded an image from another host when the
+    artifact was opened, and ``[x](…)`` became a link (security audit): markdown's special
+    characters are escaped with a backslash, control characters become ``�``. Numbers and
+    other values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub("\ufffd", value))
+
+
+def plain_text_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`as_plain_text` of every cell of a table artifact's rows."""
+    return [{key: as_plain_text(value) for key, value in row.items()} for row in rows]
 
 
 def _key(name: str) -> str:
@@ -27,13 +47,13 @@ def publish_gold_summary(summary: pd.DataFrame, stats: pd.DataFrame, backend: st
         return
     create_table_artifact(
         key="gold-raid-outcomes",
-        table=records(raid_outcomes(summary)),
+        table=plain_text_rows(records(raid_outcomes(summary))),
         description=f"Gold: outcome per raid (backend: {backend})",
     )
     top = pd.concat([top_players(stats, "dps"), top_players(stats, "hps")], ignore_index=True)
     create_table_artifact(
         key="gold-top-players",
-        table=records(top.fillna("")),
+        table=plain_text_rows(records(top.fillna(""))),
         description="Gold: top 3 DPS and top 3 HPS per raid",
     )
 
@@ -48,4 +68,4 @@ def publish_partitions(title: str, key: str, paths: Sequence[str]) -> None:
 
 
 def publish_table(key: str, rows: list[dict[str, Any]], description: str) -> None:
-    create_table_artifact(key=_key(key), table=rows, description=description)
+    create_table_artifact(key=_key(key), table=plain_text_rows(rows), description=description)

@@ -15,6 +15,7 @@ from raidlib.combatlog.timestamps import TimestampContextError
 from raidlib.gold.summary import records
 from raidlib.lake import Lake
 from raidlib.settings import Settings
+from raidlib.tasks.artifacts import plain_text_rows
 from raidlib.tasks.progress import TaskProgress
 from raidlib.tasks.retrying import LAKE_IO_RETRIES, retry_unless
 
@@ -94,7 +95,7 @@ def publish_import_report(result: ImportResult) -> None:
     rows += [{"metric": f"not mapped: {k}", "value": v} for k, v in report.not_mapped_rows()]
     create_table_artifact(
         key="combat-log-import-report",
-        table=rows,
+        table=plain_text_rows(rows),
         description=f"Combat log import: {result.path}",
     )
     if not result.encounters.empty:
@@ -102,13 +103,13 @@ def publish_import_report(result: ImportResult) -> None:
         pulls["start"] = pulls["start"].astype(str)
         create_table_artifact(
             key="combat-log-encounters",
-            table=records(pulls),
+            table=plain_text_rows(records(pulls)),
             description="Pulls in the log (ENCOUNTER_START/END): boss, difficulty, outcome",
         )
     if report.malformed_count:
         create_table_artifact(
             key="combat-log-malformed-lines",
-            table=result.malformed(limit=200),
+            table=plain_text_rows(result.malformed(limit=200)),
             description=f"{report.malformed_count} malformed line(s), first 200 (not imported)",
         )
     else:

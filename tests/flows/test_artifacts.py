@@ -1,0 +1,50 @@
+"""Table artifacts show client-given names as text in the Prefect UI, not as markdown."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from raidlib.tasks import artifacts
+
+
+def test_names_in_table_artifacts_are_escaped_for_the_uis_markdown(monkeypatch) -> None:
+    """The UI renders text cells as markdown: a player named ``![](http://…)`` loaded an image
+    from another host when the artifact was opened (security audit)."""
+    published: dict[str, list[dict]] = {}
+    monkeypatch.setattr(
+        artifacts,
+        "create_table_artifact",
+        lambda key, table, description: published.__setitem__(key, table),
+    )
+    summary = pd.DataFrame(
+        {
+            "raid_id": ["raid001"],
+            "event_date": ["2026-11-23"],
+            "raid_outcome": ["success"],
+            "duration_ms": [1000],
+            "raid_dps": [1.0],
+            "raid_hps": [0.0],
+            "n_players": [1],
+            "total_player_deaths": [0],
+            "boss_min_hp_pct": [0.0],
+        }
+    )
+    stats = pd.DataFrame(
+        {
+            "raid_id": ["raid001"],
+            "player_id": ["p1"],
+            "player_name": ["![](http://x.test/a.png)<img src=x>\nnext"],
+            "player_class": ["death_knight"],
+            "player_role": ["dps"],
+            "dps": [10.0],
+            "hps": [0.0],
+            "player_deaths": [0],
+        }
+    )
+
+    artifacts.publish_gold_summary(summary, stats, "pandas")
+
+    names = {row.get("player_name") for row in published["gold-top-players"]}
+    assert r"\!\[\](http://x.test/a.png)\<img src=x\>" + "\ufffdnext" in names
+    assert published["gold-raid-outcomes"][0]["raid_id"] == "raid001"  # plain text unchanged
+    assert published["gold-raid-outcomes"][0]["players"] == 1
