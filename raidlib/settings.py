@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
     auth_token: str | None = None
     sse_queue_size: int = Field(default=10_000, ge=1)
+    # ... and at most this many bytes of them per client: events have free-text fields of any
+    # length, so a count alone bounds no memory.
+    sse_queue_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
     sse_heartbeat_s: float = Field(default=15.0, gt=0)
     # Each stream client holds a server thread for as long as it is connected; the served
     # receiver adds this many threads to its pool, so stream clients can never take the ones

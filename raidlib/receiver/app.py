@@ -42,7 +42,11 @@ def create_app(settings: Settings | None = None, lake: Lake | None = None) -> Fl
         lake=lake,
         writer=BronzeWriter(lake),
         parser=BatchParser(settings.max_events_per_request),
-        broker=EventBroker(settings.sse_queue_size, max_subscribers=settings.sse_max_clients),
+        broker=EventBroker(
+            settings.sse_queue_size,
+            max_subscribers=settings.sse_max_clients,
+            capacity_bytes=settings.sse_queue_bytes,
+        ),
     )
     app.register_blueprint(ingest.bp)
     app.register_blueprint(stream.bp)
