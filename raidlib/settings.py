@@ -103,6 +103,21 @@ class Settings(BaseSettings):
         """``RAIDLIB_GPU_MEMORY_LIMIT_MIB=`` (empty) means no cap, as leaving it out does."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("auth_token")
+    @classmethod
+    def _a_token_a_header_can_carry(cls, token: str | None) -> str | None:
+        """Empty means no auth, as unset. Spaces around a token (a ``.env`` line's trailing
+        blank) are dropped, since no client could send them; a blank token or one with
+        characters an HTTP header cannot carry locked every client out (security audit)."""
+        if token is None or token == "":
+            return None
+        token = token.strip()
+        if not token:
+            raise ValueError("is only spaces: leave it empty for no auth, or give a token")
+        if not (token.isascii() and token.isprintable()):
+            raise ValueError("must be printable ASCII: an HTTP header carries it")
+        return token
+
     # Event validation (the receiver and silver's rules).
     max_clock_skew_s: float = Field(default=300.0, ge=0)
     # Silver quarantines an event more than this many days older than its ingest time

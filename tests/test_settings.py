@@ -193,3 +193,23 @@ def test_an_env_file_that_is_not_utf8_is_named_in_one_line(
         Settings()
     text = describe_invalid_settings(bad.value)
     assert "setting env_file (" in text and "is not UTF-8 text" in text and "'.env'" in text
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"), [("", None), ("s3cret ", "s3cret"), (" s3cret", "s3cret")]
+)
+def test_a_token_is_what_a_client_can_send(token: str, expected: str | None) -> None:
+    """A trailing blank from a .env line locked every client out with 401 (security audit)."""
+    assert Settings(_env_file=None, auth_token=token).auth_token == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"), [("   ", "is only spaces"), ("pässword", "printable ASCII")]
+)
+def test_a_token_no_client_could_send_is_refused_without_echoing_it(
+    token: str, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(_env_file=None, auth_token=token)
+    text = describe_invalid_settings(bad.value)
+    assert reason in text and repr(token) not in text and "got" not in text

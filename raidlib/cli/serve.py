@@ -100,11 +100,27 @@ def run(args: argparse.Namespace) -> int:
     print(f"raidlib receiver listening on {server.url}", flush=True)
     print(f"  POST {server.url}/events   GET {server.url}/stream/events   GET {server.url}/health")
     print(f"  bronze: {lake.url('bronze')}", flush=True)
+    print(f"  {auth_line(settings.auth_token, settings.receiver_host)}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping receiver", flush=True)
     return 0
+
+
+def auth_line(token: str | None, host: str) -> str:
+    """Whether clients need the token, said at start; a warning when the receiver listens
+    beyond this machine without one (anyone who reaches the port can then post and stream)."""
+    if token:
+        return "auth: a bearer token is required (POST /events, GET /stream/events)"
+    line = "auth: off (no RAIDLIB_AUTH_TOKEN / --token)"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        line += (
+            f" — WARNING: listening on {host} without a token: anyone who reaches this port "
+            "can post events and read the stream; set a token, and see README: Exposing the "
+            "receiver"
+        )
+    return line
 
 
 def _local_bronze_problem(lake: Lake) -> str | None:

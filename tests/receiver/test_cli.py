@@ -171,3 +171,11 @@ def test_two_receivers_on_one_lake_accept_each_batch_once(tmp_path: Path) -> Non
     assert len(list((lake / "bronze" / "_batches").glob("*.json"))) == len(batches)
     lines = sum(len(p.read_bytes().splitlines()) for p in (lake / "bronze").rglob("*.jsonl"))
     assert lines == 50 * len(batches)
+
+
+def test_serve_says_whether_a_token_is_required_and_warns_on_an_open_port() -> None:
+    from raidlib.cli.serve import auth_line
+
+    assert auth_line("t0ken", "0.0.0.0").startswith("auth: a bearer token is required")
+    assert auth_line(None, "127.0.0.1") == "auth: off (no RAIDLIB_AUTH_TOKEN / --token)"
+    assert "WARNING: listening on 0.0.0.0 without a token" in auth_line(None, "0.0.0.0")
