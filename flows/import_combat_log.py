@@ -16,12 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.medallion import medallion  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
+    TOKEN_PARAMETER_WARNING,
     add_backend_option,
     add_combatlog_options,
     flow_parameter_help,
     flow_script_settings,
     log_file_problem,
     parse_flow_args,
+    token_to_environment,
 )
 from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
 from raidlib.combatlog import TimestampContextError, UnreadableLogError  # noqa: E402
@@ -73,7 +75,8 @@ def import_combat_log(
         scope: ``encounter`` keeps rows inside boss pulls only (player deaths included);
             ``all`` every row.
         run_medallion: then build silver and gold (``medallion`` subflow) on ``lake``.
-        token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
+        token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting, which
+            is the way to give it: Prefect stores parameters in plain text and shows them).
         batch_size: events per batch.
         backend: dataframe backend of the medallion run; None: ``RAIDLIB_BACKEND``, else
             auto.
@@ -88,6 +91,8 @@ def import_combat_log(
         raise FileNotFoundError(f"combat log not found: {path} (working folder {Path.cwd()})")
     if receiver_url:
         check_receiver(receiver_url)
+    if token:
+        logger.warning(TOKEN_PARAMETER_WARNING)
     settings = settings_for_run(lake)
     layers = lake_layers(run_medallion, receiver_url)
     if layers:
@@ -161,13 +166,13 @@ if __name__ == "__main__":
         lambda a: lake_layers(a.run_medallion, a.receiver_url),
         problem=lambda a: log_file_problem(a.path),
     )
+    token_to_environment(args.token)  # not a flow parameter: see TOKEN_PARAMETER_WARNING
     with flow_script_settings():
         try:
             out = import_combat_log(
                 path=args.path,
                 lake=args.lake,
                 receiver_url=args.receiver_url,
-                token=args.token,
                 year=args.year,
                 utc_offset_hours=args.utc_offset_hours,
                 tz=args.tz,

@@ -12,10 +12,12 @@ from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from raidlib.cli._common import (
+    TOKEN_PARAMETER_WARNING,
     flow_parameter_help,
     flow_script_settings,
     flow_summary,
     parse_flow_args,
+    token_to_environment,
 )
 from raidlib.cli.arg_types import (
     MAX_BATCH_SIZE,
@@ -71,7 +73,8 @@ def ingest(
         start: when the first raid starts (UTC); default: 19:30 UTC, ``raids`` days ago.
         receiver_url: POST to this receiver (``http://127.0.0.1:8000``); without one the
             batches land directly in the bronze layer of ``lake``, with the receiver's checks.
-        token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting).
+        token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting, which
+            is the way to give it: Prefect stores parameters in plain text and shows them).
         lake: local lake folder holding ``bronze/ silver/ gold/`` to land in when there is no
             ``receiver_url`` (default from settings).
         batch_size: events per batch (one POST each).
@@ -114,6 +117,8 @@ def ingest(
     quoted: Any = quote(batches)
     if receiver_url:
         logger.info("posting %d batch(es) to %s", len(batches), receiver_url)
+        if token:
+            logger.warning(TOKEN_PARAMETER_WARNING)
         token = token or settings_for_run(lake).auth_token  # the receiver's own setting
         delivery = post_to_receiver(receiver_url, quoted, token, concurrency)
     else:
@@ -172,6 +177,7 @@ def describe_ingest(result: dict, destination: str) -> list[str]:
 
 if __name__ == "__main__":
     args = parse_flow_args(cli_parser(), lambda a: () if a.receiver_url else ("bronze",))
+    token_to_environment(args.token)  # not a flow parameter: see TOKEN_PARAMETER_WARNING
     with flow_script_settings():
         result = ingest(
             raids=args.raids,
@@ -179,7 +185,6 @@ if __name__ == "__main__":
             players=args.players,
             start=args.start,
             receiver_url=args.receiver_url,
-            token=args.token,
             lake=args.lake,
             duplicate_rate=args.duplicate_rate,
             late_rate=args.late_rate,

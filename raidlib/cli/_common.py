@@ -90,6 +90,20 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     return settings_for_run(getattr(args, "lake", None), **overrides, **extra)
 
 
+TOKEN_PARAMETER_WARNING = (
+    "the receiver's token was passed as a flow parameter, which Prefect stores in plain text "
+    "in its database and shows in the UI; set RAIDLIB_AUTH_TOKEN in the environment of the "
+    "worker (or the script) instead"
+)
+
+
+def token_to_environment(token: str | None) -> None:
+    """A flow script's ``--token`` for this process's settings (``RAIDLIB_AUTH_TOKEN``), not a
+    flow parameter: Prefect keeps parameters in plain text in its database and its UI."""
+    if token:
+        os.environ["RAIDLIB_AUTH_TOKEN"] = token
+
+
 def tolerate_unencodable_output() -> None:
     """Print a character the output's encoding lacks as ``?`` instead of failing on it.
 

@@ -302,3 +302,29 @@ def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) ->
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"import_combat_log.py: {damaged} is truncated" in done.stderr
+
+
+@pytest.mark.e2e
+def test_the_scripts_token_reaches_the_receiver_but_not_prefects_database(tmp_path: Path) -> None:
+    """``--token`` went in as a flow parameter, which Prefect keeps in plain text in its
+    database and shows in the UI (security audit); it now travels as the process's setting."""
+    import sqlite3
+
+    from tests.receiver.test_cli import _serve
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    env |= {"RAIDLIB_ENV_FILE": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    with _serve(tmp_path / "lake", token="s3cr3t-t0k") as url:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "flows" / "ingest.py"), "--raids", "1", "--players", "5",
+             "--receiver-url", url, "--token", "s3cr3t-t0k"],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert " 0 rejected" in done.stdout and "accepted (" in done.stdout
+    databases = list((tmp_path / "prefect").rglob("*.db"))
+    assert databases
+    for database in databases:
+        with sqlite3.connect(database) as db:
+            stored = [row[0] for row in db.execute("SELECT parameters FROM flow_run")]
+        assert stored and not any("s3cr3t-t0k" in str(p) for p in stored), stored
