@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from raidlib.lake.lake import Lake, Layer
@@ -105,11 +106,24 @@ def _endpoint(lake: Lake, fs: Any | None) -> str:
     a filesystem (``None``: s3fs missing), the one the settings name."""
     if fs is not None:
         try:
-            return str(fs.s3.meta.endpoint_url)
+            return without_userinfo(str(fs.s3.meta.endpoint_url))
         except Exception:  # no client could be made (no region, no credentials)
             pass
     configured = lake.storage_options.get("client_kwargs", {}).get("endpoint_url")
-    return configured or "AWS's default (RAIDLIB_S3_ENDPOINT_URL unset)"
+    return (
+        without_userinfo(configured)
+        if configured
+        else "AWS's default (RAIDLIB_S3_ENDPOINT_URL unset)"
+    )
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part: error messages and logs must not carry it."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"…@{host}"))
 
 
 def _reason(exc: BaseException, bucket: str) -> str:

@@ -204,3 +204,17 @@ def test_a_temporary_never_matches_the_globs_external_readers_use(tmp_path: Path
         name = Path(tmp).name
         assert name.startswith(".tmp-")  # hidden, and swept by its prefix when stale
         assert not fnmatch.fnmatch(name, f"*{Path(final).suffix}"), name
+
+
+def test_a_storage_error_never_shows_credentials_written_into_the_endpoint_url() -> None:
+    """``RAIDLIB_S3_ENDPOINT_URL=http://key:secret@host:9000`` was echoed whole in every
+    storage error (security audit)."""
+    from raidlib.lake.preflight import _endpoint
+
+    lake = Lake(
+        bronze_root="s3://bronze",
+        silver_root="s3://silver",
+        gold_root="s3://gold",
+        storage_options={"client_kwargs": {"endpoint_url": "http://key:s3cret@127.0.0.1:9"}},
+    )
+    assert _endpoint(lake, None) == "http://…@127.0.0.1:9"
