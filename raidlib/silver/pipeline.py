@@ -231,7 +231,7 @@ def _process_chunk(
     if len(existing):  # a hash lookup against this step's few batch ids
         mine = existing["batch_id"].isin(report.batches)
         report.rewritten_after_interruption = int(mine.sum())
-    report.late_events = late_event_count(prepared.clean)
+    report.late_events = late_event_count(clean)
     quarantined = prepared.quarantined
     # Only ``rebuilt`` is written: the inputs it was built from go first, which leaves the
     # GPU's Parquet encoder (one call for every partition) that much more device memory.
