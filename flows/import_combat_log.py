@@ -23,7 +23,6 @@ from raidlib.cli._common import (  # noqa: E402
     flow_script_settings,
     log_file_problem,
     parse_flow_args,
-    token_to_environment,
 )
 from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
 from raidlib.combatlog import TimestampContextError, UnreadableLogError  # noqa: E402
@@ -166,7 +165,6 @@ if __name__ == "__main__":
         lambda a: lake_layers(a.run_medallion, a.receiver_url),
         problem=lambda a: log_file_problem(a.path),
     )
-    token_to_environment(args.token)  # not a flow parameter: see TOKEN_PARAMETER_WARNING
     with flow_script_settings():
         try:
             out = import_combat_log(

@@ -17,7 +17,6 @@ from raidlib.cli._common import (
     flow_script_settings,
     flow_summary,
     parse_flow_args,
-    token_to_environment,
 )
 from raidlib.cli.arg_types import (
     MAX_BATCH_SIZE,
@@ -177,7 +176,6 @@ def describe_ingest(result: dict, destination: str) -> list[str]:
 
 if __name__ == "__main__":
     args = parse_flow_args(cli_parser(), lambda a: () if a.receiver_url else ("bronze",))
-    token_to_environment(args.token)  # not a flow parameter: see TOKEN_PARAMETER_WARNING
     with flow_script_settings():
         result = ingest(
             raids=args.raids,

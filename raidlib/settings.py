@@ -24,8 +24,15 @@ DEFAULT_ENV_FILE = ".env"
 class Settings(BaseSettings):
     """Every knob raidlib has, with the defaults of the embedded (local-folder) set-up."""
 
+    # hide_input_in_errors: a ValidationError's text (logged by a failed flow run, stored by
+    # Prefect) must not carry a bad token or key; describe_invalid_settings names the values of
+    # settings that are not secrets itself.
     model_config = SettingsConfigDict(
-        env_prefix="RAIDLIB_", env_file=DEFAULT_ENV_FILE, env_file_encoding="utf-8", extra="ignore"
+        env_prefix="RAIDLIB_",
+        env_file=DEFAULT_ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     def __init__(self, **values: Any) -> None:

@@ -155,6 +155,9 @@ def parse_flow_args(
     args = parser.parse_args()
     if (reason := problem(args)) is not None:
         parser.exit(2, f"{parser.prog}: {reason}\n")
+    # --token travels as this process's setting, not as a flow parameter (see
+    # TOKEN_PARAMETER_WARNING), and is checked below with the other settings.
+    token_to_environment(getattr(args, "token", None))
     try:
         settings = settings_from_args(args)
     except ValidationError as exc:

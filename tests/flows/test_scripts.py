@@ -328,3 +328,27 @@ def test_the_scripts_token_reaches_the_receiver_but_not_prefects_database(tmp_pa
         with sqlite3.connect(database) as db:
             stored = [row[0] for row in db.execute("SELECT parameters FROM flow_run")]
         assert stored and not any("s3cr3t-t0k" in str(p) for p in stored), stored
+
+
+@pytest.mark.parametrize("script", ["ingest", "import_combat_log"])
+def test_a_token_no_client_could_send_stops_the_script_without_showing_it(
+    script: str, tmp_path: Path
+) -> None:
+    """Checked inside the flow run, a bad --token failed the run with pydantic's message,
+    which quoted it into Prefect's database and logs (review)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    err = stopped_before_any_flow_run(
+        ROOT / "flows" / f"{script}.py", tmp_path, env | {"RAIDLIB_ENV_FILE": ""},
+        "--token", "pässwörd",
+    )  # fmt: skip
+    assert "auth_token" in err and "printable ASCII" in err and "pässwörd" not in err
+
+
+def test_a_settings_error_never_quotes_a_secret() -> None:
+    from pydantic import ValidationError
+
+    from raidlib.settings import Settings
+
+    with pytest.raises(ValidationError) as bad:
+        Settings(_env_file=None, auth_token="pässwörd")
+    assert "pässwörd" not in str(bad.value)
