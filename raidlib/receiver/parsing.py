@@ -78,7 +78,13 @@ class BatchParser:
             source: Annotated[str, Field(min_length=1, max_length=128)] | None = None
             events: events_field  # type: ignore[valid-type]
 
+        class EnvelopeFields(Envelope):
+            """The envelope with its events unchecked: its own errors, found on their own."""
+
+            events: list[Any]  # type: ignore[assignment]
+
         self._envelope = Envelope
+        self._envelope_fields = EnvelopeFields
         self._bare: TypeAdapter[list[Any]] = TypeAdapter(events_field)
 
     def parse(self, body: bytes, context: dict[str, Any]) -> ParsedBatch:
@@ -179,25 +185,7 @@ class BatchParser:
         ):
             return BadBatch(400, {"status": "empty_batch", "error": "the batch holds no events"})
         if other_errors:
-            shaped = [
-                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in other_errors
-            ]
-            first = shaped[0]
-            where = ".".join(map(str, first["loc"])) or "body"
-            error = f"{where}: {first['msg']}"
-            if enveloped and any(e["loc"] == ["event_type"] for e in shaped):
-                error = (
-                    "the body is one event, not a batch: send a JSON array of events "
-                    '([{...}]) or an envelope {"events": [...]}'
-                )
-            return BadBatch(
-                400,
-                {
-                    "status": "invalid_envelope" if enveloped else "invalid_body",
-                    "error": error,
-                    "errors": shaped,
-                },
-            )
+            return _body_rejected(other_errors, enveloped)
         grouped = _group_by_index(event_errors, offset=1 if enveloped else 0)
         return _validation_failed(EventValidationError(grouped, _count_events(body, enveloped)))
 
@@ -214,6 +202,12 @@ class BatchParser:
         events = value.get("events") if enveloped and isinstance(value, dict) else value
         if not isinstance(events, list):
             return None
+        if enveloped:  # the envelope's own errors come first, as in the full explanation
+            try:
+                self._envelope_fields.model_validate(value)
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False, include_context=False, include_input=False)
+                return _body_rejected(errors, enveloped)
         if len(events) > self.max_events:
             return self._too_many_events()
         described: dict[int, list[dict[str, Any]]] = {}
@@ -227,6 +221,27 @@ class BatchParser:
         if not invalid:
             return None
         return _validation_failed(EventValidationError(described, len(events), invalid))
+
+
+def _body_rejected(errors: Sequence[Mapping[str, Any]], enveloped: bool) -> BadBatch:
+    """The 400 for errors of the body itself (the envelope's fields), not of its events."""
+    shaped = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    first = shaped[0]
+    where = ".".join(map(str, first["loc"])) or "body"
+    error = f"{where}: {first['msg']}"
+    if enveloped and any(e["loc"] == ["event_type"] for e in shaped):
+        error = (
+            "the body is one event, not a batch: send a JSON array of events "
+            '([{...}]) or an envelope {"events": [...]}'
+        )
+    return BadBatch(
+        400,
+        {
+            "status": "invalid_envelope" if enveloped else "invalid_body",
+            "error": error,
+            "errors": shaped,
+        },
+    )
 
 
 def _validation_failed(failure: EventValidationError) -> BadBatch:
@@ -248,9 +263,9 @@ def _event_errors(
     """None for a valid event; else its first :data:`MAX_ERRORS_PER_EVENT` errors (``[]``
     unless ``describe``), and one line saying how many more there are.
 
-    An event with too many errors is described from a copy cut down to its known fields, 20
-    unknown ones and the first 20 items of each list, so the errors listed are its first ones
-    without every error of the whole event ever becoming a Python object."""
+    An event with too many errors is described from a copy cut down to its known fields and 20
+    unknown ones (a list field gives one error, see the event models), so the errors listed are
+    its first ones without every error of the whole event ever becoming a Python object."""
     try:
         EventAdapter.validate_json(json.dumps(event), context=context)
     except ValidationError as exc:
@@ -277,11 +292,7 @@ def _sample_errors(event: Any, context: dict[str, Any]) -> ValidationError | Non
     if not isinstance(event, dict):
         return None
     unknown = [key for key in event if key not in EVENT_FIELDS][:MAX_ERRORS_PER_EVENT]
-    cut = {
-        key: value[:MAX_ERRORS_PER_EVENT] if isinstance(value, list) else value
-        for key, value in event.items()
-        if key in EVENT_FIELDS or key in unknown
-    }
+    cut = {key: value for key, value in event.items() if key in EVENT_FIELDS or key in unknown}
     try:
         EventAdapter.validate_json(json.dumps(cut), context=context)
     except ValidationError as exc:

@@ -502,3 +502,31 @@ def test_a_padded_batch_with_a_real_error_reports_only_the_real_error(
         (2, ["source_player_name"])
     ]
     assert _bronze_files(lake) == []
+
+
+@pytest.mark.parametrize(
+    "envelope", [{"batch_id": "nope"}, {"surprise": 1}, {"source": ""}], ids=str
+)
+def test_an_envelope_error_is_the_answer_however_many_event_errors_come_with_it(
+    client: FlaskClient, envelope: dict
+) -> None:
+    """Past 1,000 errors the answer looked at the events alone: a bad batch_id beside 1,100
+    event errors got validation_failed where 100 event errors got invalid_envelope (review)."""
+    answers = []
+    for unknown_keys in (1, 11):  # 100 and 1,100 event errors
+        events = make_events(100)
+        for event in events:
+            event |= {f"surprise{i}": i for i in range(unknown_keys)}
+        answers.append(_post(client, {**envelope, "events": events}))
+    few, many = answers
+    assert few.status_code == many.status_code == 400
+    assert few.get_json()["status"] == "invalid_envelope"
+    assert many.get_json() == few.get_json()
+
+
+def test_an_event_described_briefly_keeps_its_lists_whole(client: FlaskClient) -> None:
+    event = make_events(1)[0] | {"data_quality_flags": [1] * 30}
+    event |= {f"surprise{i}": i for i in range(1_100)}
+    listed = _post(client, [event]).get_json()["errors"][0]["errors"]
+    flags = [e for e in listed if e["loc"] == ["data_quality_flags"]]
+    assert flags and "30 of its 30 items are not strings" in flags[0]["msg"]
