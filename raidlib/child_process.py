@@ -52,20 +52,17 @@ class Component:
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM the process group, wait, then SIGKILL whatever is left of it.
 
-        Windows: CTRL_BREAK to the child's console group (a clean stop, as SIGTERM), wait, then
-        ``taskkill /T /F`` of its tree. That tree is found through the living parent only: the
-        children of a component that already died are not reached there.
+        Windows: ``taskkill /T /F`` of the child's tree at once, no clean stop first. The tree
+        is found through the living parent only, and Prefect starts each flow run in a console
+        group of its own that a CTRL_BREAK to the worker never reaches: a worker that exits on
+        a CTRL_BREAK would leave its flow runs behind. The children of a component that already
+        died are not reached either.
         """
         proc = self.process
         if proc is not None and not _HAS_GROUPS:
-            if proc.poll() is None:
-                with contextlib.suppress(OSError, ValueError):
-                    proc.send_signal(_CTRL_BREAK)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=timeout_s)
             _end_tree(proc.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
+                proc.wait(timeout=timeout_s)
         elif proc is not None:
             _signal_group(proc.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -90,9 +87,6 @@ _HAS_GROUPS = hasattr(os, "killpg")
 
 _NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
 """Windows: the terminal's Ctrl-C then reaches only ``raidlib up``."""
-
-_CTRL_BREAK = getattr(signal, "CTRL_BREAK_EVENT", signal.SIGTERM)
-"""Windows: what a child started in its own console group can be sent to stop cleanly."""
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
