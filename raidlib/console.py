@@ -14,14 +14,15 @@ from rich.text import Text
 from raidlib.gold.summary import raid_outcomes, top_players
 from raidlib.silver.report import interrupted_note
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Control characters, line and paragraph separators and text-direction overrides."""
 
 
 def shown(value: Any) -> str:
     """``value`` as text safe to print inside rich markup: player, boss and file names come
     from clients and logs, and a name such as ``[/]x`` stopped a finished run with a
     MarkupError, ``[link=…]`` made a hyperlink, an escape sequence reached the terminal and a
-    line feed forged a table row (security audit). Control characters become ``�``."""
+    line feed forged a table row (security audit). :data:`_CONTROL` characters become ``�``."""
     return escape(_CONTROL.sub("\ufffd", str(value)))
 
 
@@ -219,21 +220,21 @@ def print_pull_reports(
     if encounters is None or encounters.empty or encounter_stats is None:
         return
     pulls = encounters.sort_values(["event_date", "raid_id", "encounter_id"], kind="stable")
-    shown = pulls
+    detailed_pulls = pulls
     if len(pulls) > detailed:
         listed = pulls.tail(OVERVIEW_PULLS)
         title = f"{len(pulls)} pulls (fact_encounter_summary)"
         if len(listed) < len(pulls):
             title += f", the latest {len(listed)}"
         console.print(frame_table(pull_overview_frame(listed), title))
-        shown = pulls.tail(detailed) if detailed > 0 else pulls.head(0)
-        which = f"the latest {len(shown)}" if len(shown) else "none"
+        detailed_pulls = pulls.tail(detailed) if detailed > 0 else pulls.head(0)
+        which = f"the latest {len(detailed_pulls)}" if len(detailed_pulls) else "none"
         console.print(
             f"Player tables: {which} of {len(pulls)} pulls (more with --pull-tables N); every "
             'pull\'s players: read_gold("fact_player_encounter_stats") (README: Reading the '
             "tables)."
         )
-    for pull in shown.to_dict("records"):
+    for pull in detailed_pulls.to_dict("records"):
         mine = encounter_stats[
             (encounter_stats["raid_id"] == pull["raid_id"])
             & (encounter_stats["encounter_id"] == pull["encounter_id"])

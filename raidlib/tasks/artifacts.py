@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,15 +12,18 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from raidlib.gold.summary import raid_outcomes, records, top_players
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+"""Every ASCII punctuation character, each of which CommonMark lets a backslash make literal:
+the UI's GFM also links bare ``www.``/``http://``/e-mail text, and makes headings and lists of
+a leading ``#``/``-``/``1.``."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def as_plain_text(value: Any) -> Any:
     """A table cell the Prefect UI shows as the text it is. The UI renders every text cell as
     markdown, so a player named ``![](http://…)`` loaded an image from another host when the
-    artifact was opened, and ``[x](…)`` became a link (security audit): markdown's special
-    characters are escaped with a backslash, control characters become ``�``. Numbers and
+    artifact was opened, and ``[x](…)`` became a link (security audit): ASCII punctuation is
+    escaped with a backslash, control and text-direction characters become ``�``. Numbers and
     other values pass unchanged."""
     if not isinstance(value, str):
         return value

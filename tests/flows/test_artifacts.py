@@ -45,6 +45,6 @@ def test_names_in_table_artifacts_are_escaped_for_the_uis_markdown(monkeypatch) 
     artifacts.publish_gold_summary(summary, stats, "pandas")
 
     names = {row.get("player_name") for row in published["gold-top-players"]}
-    assert r"\!\[\](http://x.test/a.png)\<img src=x\>" + "\ufffdnext" in names
+    assert r"\!\[\]\(http\:\/\/x\.test\/a\.png\)\<img src\=x\>" + "\ufffdnext" in names
     assert published["gold-raid-outcomes"][0]["raid_id"] == "raid001"  # plain text unchanged
     assert published["gold-raid-outcomes"][0]["players"] == 1
