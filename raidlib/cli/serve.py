@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import logging
 import os
 import sys
@@ -114,13 +115,22 @@ def auth_line(token: str | None, host: str) -> str:
     if token:
         return "auth: a bearer token is required (POST /events, GET /stream/events)"
     line = "auth: off (no RAIDLIB_AUTH_TOKEN / --token)"
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not _is_loopback(host):
         line += (
             f" — WARNING: listening on {host} without a token: anyone who reaches this port "
             "can post events and read the stream; set a token, and see README: Exposing the "
             "receiver"
         )
     return line
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve beyond this machine
+        return False
 
 
 def _local_bronze_problem(lake: Lake) -> str | None:

@@ -3,7 +3,8 @@
 Each client owns a buffer bounded in events and in bytes. ``publish`` only appends (under that
 client's own lock) and never waits: when a client's buffer cannot take a batch, the batch is
 dropped for that client and counted, and the client is told with an SSE comment when it next
-reads. Memory is thus bounded by ``clients × capacity_bytes`` whatever the clients do (events
+reads. Memory is thus bounded by ``clients × (capacity_bytes + one batch)`` whatever the
+clients do (events
 alone were no bound: 250 events of 4 MiB each held 1.3 GB for 8 stalled clients).
 """
 
@@ -43,8 +44,11 @@ class Subscription:
         with self._cond:
             if self._closed:
                 return False
+            # An empty buffer takes any one batch, so a bound set below a request's size
+            # delays big batches instead of never delivering them.
             too_big = (
                 self.capacity_bytes is not None
+                and self._pending_bytes > 0
                 and self._pending_bytes + len(chunk) > self.capacity_bytes
             )
             if self._pending + n_events > self.capacity or too_big:

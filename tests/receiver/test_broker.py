@@ -67,3 +67,12 @@ def test_a_stalled_client_buffers_at_most_its_bytes_whatever_the_events_weigh() 
     delivery = stalled.take(timeout=0.1)
     assert sum(map(len, delivery.chunks)) <= 1_000
     assert len(delivery.chunks) == 2 and delivery.dropped == 8
+
+
+def test_a_batch_bigger_than_the_byte_bound_still_reaches_an_idle_client() -> None:
+    broker = EventBroker(capacity=10, capacity_bytes=100)
+    idle = broker.subscribe()
+    broker.publish([b'{"name":"' + b"x" * 200 + b'"}'])
+    broker.publish([b"{}"])  # the buffer holds more than its bound already: dropped
+    delivery = idle.take(timeout=0.1)
+    assert len(delivery.chunks) == 1 and delivery.dropped == 1

@@ -179,3 +179,5 @@ def test_serve_says_whether_a_token_is_required_and_warns_on_an_open_port() -> N
     assert auth_line("t0ken", "0.0.0.0").startswith("auth: a bearer token is required")
     assert auth_line(None, "127.0.0.1") == "auth: off (no RAIDLIB_AUTH_TOKEN / --token)"
     assert "WARNING: listening on 0.0.0.0 without a token" in auth_line(None, "0.0.0.0")
+    assert "WARNING" not in auth_line(None, "127.0.0.2") + auth_line(None, "[::1]")
+    assert "WARNING" in auth_line(None, "raid-box.lan")
