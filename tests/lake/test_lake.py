@@ -59,25 +59,37 @@ def test_a_quarantined_event_from_year_1_is_filed_under_a_four_digit_year() -> N
     assert placement(rows)["q_date"].tolist() == ["0001-01-01", "2026-11-02"]
 
 
-def test_many_writes_land_whole_in_order_and_sweep_each_folder_once(
-    tmp_path: Path, monkeypatch
-) -> None:
+def _dead_temporary(path: Path) -> None:
+    """A hidden temporary two hours old, as a killed writer leaves it."""
     import os
     import time
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"{")
+    os.utime(path, (time.time() - 7200, time.time() - 7200))
+
+
+def _recorded_sweeps(monkeypatch) -> list[str]:
+    """The folders swept from now on (the sweep still runs)."""
     from raidlib.lake import lake as lake_module
 
-    lake = Lake.local(str(tmp_path))
-    folder = tmp_path / "silver" / "_state"
-    folder.mkdir(parents=True)
-    dead = folder / ".tmp-dead-x.json"
-    dead.write_bytes(b"{")
-    os.utime(dead, (time.time() - 7200, time.time() - 7200))
     swept: list[str] = []
     sweep = lake_module._remove_stale_temporaries
     monkeypatch.setattr(
         lake_module, "_remove_stale_temporaries", lambda f: (swept.append(f), sweep(f))
     )
+    return swept
+
+
+def test_many_writes_land_whole_in_order_and_sweep_each_folder_once(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import os
+
+    lake = Lake.local(str(tmp_path))
+    folder = tmp_path / "silver" / "_state"
+    _dead_temporary(folder / ".tmp-dead-x.json")
+    swept = _recorded_sweeps(monkeypatch)
     items = [(f"_state/{i}.json", str(i).encode()) for i in range(40)] + [("other/a.json", b"a")]
     paths = lake.write_many_atomic("silver", items)
     assert paths == [lake.path("silver", rel) for rel, _ in items]
@@ -118,24 +130,16 @@ def test_a_write_removes_what_a_killed_writer_left_in_its_folder_once_in_a_while
 ) -> None:
     """A receiver killed mid-write leaves a hidden temporary in bronze; the next one removes it."""
     import os
-    import time
 
     from raidlib.lake import lake as lake_module
 
     monkeypatch.setattr(lake_module, "_last_sweep", {})
     lake = Lake.local(str(tmp_path))
     folder = tmp_path / "bronze" / "_batches"
-    folder.mkdir(parents=True)
-    dead = folder / ".tmp-dead-b-0.json"
-    dead.write_bytes(b"{")
-    os.utime(dead, (time.time() - 7200, time.time() - 7200))
+    _dead_temporary(folder / ".tmp-dead-b-0.json")
     live = folder / ".tmp-live-b-9.json"  # another writer's, still being written
     live.write_bytes(b"{")
-    swept: list[str] = []
-    sweep = lake_module._remove_stale_temporaries
-    monkeypatch.setattr(
-        lake_module, "_remove_stale_temporaries", lambda f: (swept.append(f), sweep(f))
-    )
+    swept = _recorded_sweeps(monkeypatch)
 
     for n in range(5):
         assert lake.create_bytes_exclusive("bronze", f"_batches/b-{n}.json", b"{}") is True
