@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,22 +11,34 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from raidlib.gold.summary import raid_outcomes, records, top_players
 
-_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
-"""Every ASCII punctuation character, each of which CommonMark lets a backslash make literal:
-the UI's GFM also links bare ``www.``/``http://``/e-mail text, and makes headings and lists of
-a leading ``#``/``-``/``1.``."""
+_ALWAYS_ESCAPED = re.compile(r"([\\`*\[\]<>!|~&@])")
+"""Markdown that works anywhere in a line: code, emphasis, links, images, HTML, tables,
+strikethrough, entities, e-mail autolinks."""
+_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+"""An underscore that can open or close emphasis (``death_knight`` cannot)."""
+_LINE_START = re.compile(r"^(\s*)([#+\-]|\d+(?=[.)]))")
+"""What makes a heading or a list item at the start of the cell's one line."""
+_BARE_LINK = re.compile(r"(?i)\b(www)\.|\b([a-z][a-z0-9+.\-]*):(?=//)")
+"""GFM's extended autolinks: ``www.`` and ``scheme://``."""
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def as_plain_text(value: Any) -> Any:
     """A table cell the Prefect UI shows as the text it is. The UI renders every text cell as
-    markdown, so a player named ``![](http://…)`` loaded an image from another host when the
-    artifact was opened, and ``[x](…)`` became a link (security audit): ASCII punctuation is
-    escaped with a backslash, control and text-direction characters become ``�``. Numbers and
-    other values pass unchanged."""
+    markdown (GFM), so a player named ``![](http://…)`` loaded an image from another host when
+    the artifact was opened, and ``[x](…)`` or ``www.…`` became a link (security audit).
+    Backslashes make the characters that start markdown literal, which the UI then shows
+    without them; ids, dates and names like ``raid-001`` or ``death_knight`` read back through
+    the API unchanged. Control and text-direction characters become ``�``; numbers and other
+    values pass unchanged."""
     if not isinstance(value, str):
         return value
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub("\ufffd", value))
+    text = _ALWAYS_ESCAPED.sub(r"\\\1", _CONTROL.sub("\ufffd", value))
+    text = _EDGE_UNDERSCORE.sub(r"\\_", text)
+    text = _BARE_LINK.sub(lambda m: f"{m[1]}\\." if m[1] else f"{m[2]}\\:", text)
+    return _LINE_START.sub(
+        lambda m: f"{m[1]}\\{m[2]}" if not m[2][0].isdigit() else f"{m[1]}{m[2]}\\", text
+    )
 
 
 def plain_text_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -45,6 +45,26 @@ def test_names_in_table_artifacts_are_escaped_for_the_uis_markdown(monkeypatch) 
     artifacts.publish_gold_summary(summary, stats, "pandas")
 
     names = {row.get("player_name") for row in published["gold-top-players"]}
-    assert r"\!\[\]\(http\:\/\/x\.test\/a\.png\)\<img src\=x\>" + "\ufffdnext" in names
+    assert r"\!\[\](http\://x.test/a.png)\<img src=x\>" + "\ufffdnext" in names
     assert published["gold-raid-outcomes"][0]["raid_id"] == "raid001"  # plain text unchanged
+    assert published["gold-raid-outcomes"][0]["event_date"] == "2026-11-23"
+    assert {row.get("player_class") for row in published["gold-top-players"]} == {"death_knight"}
     assert published["gold-raid-outcomes"][0]["players"] == 1
+
+
+def test_only_what_would_render_as_markdown_is_escaped() -> None:
+    r"""Ids, dates and class names read back through Prefect's API as they are (an e2e test
+    found raid ids as ``raid\-e2e\-win`` when every punctuation character was escaped)."""
+    for plain in ("raid-e2e-win", "2026-12-05", "death_knight", "20:00:01", "Zoë 龍"):
+        assert artifacts.as_plain_text(plain) == plain
+    escaped = {
+        "www.evil.test": r"www\.evil.test",
+        "see https://x.test": r"see https\://x.test",
+        "# title": r"\# title",
+        "1. first": r"1\. first",
+        "_em_": r"\_em\_",
+        "a@b.test": r"a\@b.test",
+        "&amp;": r"\&amp;",
+    }
+    for raw, shown in escaped.items():
+        assert artifacts.as_plain_text(raw) == shown
