@@ -30,8 +30,8 @@ def superseded_rows(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any | None:
     # The input position breaks ties (see ORDER); ``reset_index()`` turns it into a column on
     # both backends (``Index.to_series(index=...)`` is pandas-only).
     copies = frame.loc[candidates, columns].reset_index()
-    # Each label once: cuDF refuses a repeated one ("Selecting duplicate column labels"), and
-    # the batch key names ``batch_id``, which ORDER names too.
+    # Each label once: cuDF refuses a repeated one ("Selecting duplicate column labels"), and a
+    # key may name a column ORDER names too.
     copies = copies.sort_values(list(dict.fromkeys([*key, *ORDER, "index"])), na_position="first")
     losers = copies["index"][copies.duplicated(subset=list(key), keep="last")]
     return frame_library(frame).Series(frame.index.isin(losers), index=frame.index)
@@ -48,32 +48,3 @@ def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
     if superseded is None:
         return frame
     return frame[~superseded].reset_index(drop=True)
-
-
-BATCH_COPY_KEY = ("raid_id", "batch_id", "event_id")
-"""Copies of an event within one batch, whatever their dates: they share their ingest, so
-:data:`ORDER` leaves the later line."""
-
-
-def drop_batch_copies(frame: Any) -> tuple[Any, int]:
-    """``frame`` (one step's new rows) without the copies a later line of the same batch
-    supersedes, and how many were dropped.
-
-    Per partition alone, two copies in one batch on two UTC dates both stayed in silver, and
-    gold then kept the later *date*'s, where the same pair on one date kept the later *line*.
-    Dropped before the rows reach any partition, so a dropped line touches none: a batch is
-    never split across steps, so the result does not depend on how batches were grouped.
-    """
-    frame = frame.reset_index(drop=True)
-    candidates = frame["event_id"].duplicated(keep=False)
-    if not bool(candidates.any()):
-        return frame, 0
-    # Copies in one batch are rare where re-sent duplicates are common: one hash pass over the
-    # duplicated ids' keys before any sort.
-    keys = frame.loc[candidates, list(BATCH_COPY_KEY)]
-    if not bool(keys.duplicated(keep=False).any()):
-        return frame, 0
-    superseded = superseded_rows(frame, BATCH_COPY_KEY)
-    if superseded is None:
-        return frame, 0
-    return frame[~superseded].reset_index(drop=True), int(superseded.sum())

@@ -50,7 +50,6 @@ from raidlib.lake.quarantine import write_quarantine
 from raidlib.lake.state import find_unprocessed_batches, mark_processed
 from raidlib.silver.build import build_silver_partitions, touched_partitions
 from raidlib.silver.cast import cast_bronze
-from raidlib.silver.dedup import drop_batch_copies
 from raidlib.silver.enrich import enrich
 from raidlib.silver.report import SilverRunReport, combine_reports
 from raidlib.silver.rules import DEFAULT_RULE_PARAMS, RuleParams, check_rules, count_reasons
@@ -221,13 +220,13 @@ def _process_chunk(
         prepared = prepare_bronze(read, params)
     del read  # the raw frame: no longer needed, and as big as the batches
     with report.timed("rebuild"):
-        clean, batch_copies = drop_batch_copies(prepared.clean)
+        clean = prepared.clean
         keys = touched_partitions(clean) if len(clean) else []
         existing = read_silver_partitions(lake, keys, backend)
         rebuilt = build_silver_partitions(existing, clean)
     report.rows_in = prepared.rows_in
     report.rows_added = len(rebuilt) - len(existing)
-    report.duplicates_removed = len(existing) + len(clean) - len(rebuilt) + batch_copies
+    report.duplicates_removed = len(existing) + len(clean) - len(rebuilt)
     if len(existing):  # a hash lookup against this step's few batch ids
         mine = existing["batch_id"].isin(report.batches)
         report.rewritten_after_interruption = int(mine.sum())

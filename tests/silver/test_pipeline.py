@@ -18,6 +18,7 @@ from raidlib.backend import resolve_backend
 from raidlib.lake import Lake, layout
 from raidlib.lake.quarantine import read_quarantine
 from raidlib.lake.state import find_unprocessed_batches, processed_batch_ids
+from raidlib.read import read_silver
 from raidlib.silver import pipeline
 from raidlib.silver.pipeline import process_batches, process_new_bronze, read_silver_partitions
 from raidlib.silver.report import combine_reports
@@ -290,12 +291,14 @@ def test_a_line_that_is_not_utf8_is_quarantined_byte_for_byte_and_its_batch_done
 
 
 @pytest.mark.parametrize("later_line_day", [1, 0], ids=["same-date", "a-date-earlier"])
-def test_two_copies_in_one_batch_keep_the_later_line_whatever_their_dates(
+def test_two_copies_in_one_batch_each_land_in_their_own_dates_partition(
     lake, factory, backend, later_line_day
 ):
-    """They share their ingest. On one date the later line won; on two dates both stayed in
-    silver and gold counted the later date's copy, whatever the line order (order audit)."""
-    first = factory.make_event(0, damage_amount=2.0, timestamp=(T0 + timedelta(days=1)).isoformat())
+    """They share their ingest: on one date the later line wins; on two dates each stays in
+    its date's partition (CONTRACT §3: per-partition dedup, events land in their own date's
+    partition), and read_silver, like gold, keeps the later date's."""
+    day1 = (T0 + timedelta(days=1)).isoformat()
+    first = factory.make_event(0, damage_amount=2.0, timestamp=day1)
     second = factory.make_event(
         0, damage_amount=1.0, timestamp=(T0 + timedelta(days=later_line_day)).isoformat()
     )
@@ -304,20 +307,29 @@ def test_two_copies_in_one_batch_keep_the_later_line_whatever_their_dates(
 
     report = process_new_bronze(lake, backend)
 
-    assert (report.rows_in, report.rows_added, report.duplicates_removed) == (2, 1, 1)
     out = silver_all(lake, backend)
     out = out.to_pandas() if hasattr(out, "to_pandas") else out
-    assert out["damage_amount"].tolist() == [1.0]
-    assert out["event_date"].tolist() == [(T0 + timedelta(days=later_line_day)).date().isoformat()]
+    placed = sorted(zip(out["event_date"], out["damage_amount"], strict=True))
+    if later_line_day == 1:
+        assert (report.rows_added, report.duplicates_removed) == (1, 1)
+        assert placed == [((T0 + timedelta(days=1)).date().isoformat(), 1.0)]
+    else:
+        assert (report.rows_added, report.duplicates_removed) == (2, 0)
+        assert placed == [
+            (T0.date().isoformat(), 1.0),
+            ((T0 + timedelta(days=1)).date().isoformat(), 2.0),
+        ]
+    assert read_silver("raid001", lake)["damage_amount"].tolist() == [
+        1.0 if later_line_day == 1 else 2.0
+    ]
 
 
 @pytest.mark.parametrize("order", [("b0", "b1"), ("b1", "b0")])
 def test_copies_in_one_batch_give_the_same_silver_one_batch_at_a_time_or_together(
     tmp_path, factory, backend, order
 ):
-    """b1 sends event 0 twice, on day 1 then (the later line) on day 0; b0 had it on day 1.
-    Dropping b1's day-1 copy inside the partition rebuild left day 1 with no new row, so its
-    old file (b0's copy) stayed when batches came one at a time but not together (review)."""
+    """b1 sends event 0 twice, on day 1 then on day 0; b0 had it on day 1 with an earlier
+    ingest. However the batches are grouped into runs, silver ends the same."""
     day1, day0 = (T0 + timedelta(days=1)).isoformat(), T0.isoformat()
     batches = {
         "b0": ([factory.make_event(0, damage_amount=5.0, timestamp=day1)], 2),
@@ -352,7 +364,7 @@ def test_copies_in_one_batch_give_the_same_silver_one_batch_at_a_time_or_togethe
 
     expected = [
         (T0.date().isoformat(), "b1", 1.0),
-        ((T0 + timedelta(days=1)).date().isoformat(), "b0", 5.0),
+        ((T0 + timedelta(days=1)).date().isoformat(), "b1", 2.0),
     ]
     assert rows(together) == rows(one_at_a_time) == expected
     assert report.rows_added == added == 2

@@ -185,33 +185,3 @@ def test_dedup_is_idempotent_and_keeps_the_latest(spec):
         best = max((hour, batch) for m, hour, batch in spec if m == n)
         got = once.loc[once["event_id"] == bronze.event_id(n), "damage_amount"].item()
         assert got == best[0] * 10 + int(best[1][1])
-
-
-def test_copies_in_one_batch_are_sorted_by_each_column_once_as_cudf_requires(monkeypatch):
-    """The batch key and the tie order both name ``batch_id``; pandas sorts by a repeated
-    label, cuDF raises "Selecting duplicate column labels is not supported" (review), which
-    would have failed every GPU silver step holding two copies of one event in a batch."""
-    from raidlib.silver.dedup import drop_batch_copies
-
-    sort_values = pd.DataFrame.sort_values
-
-    def as_cudf_sorts(self, by, *args, **kwargs):
-        labels = [by] if isinstance(by, str) else list(by)
-        if len(labels) != len(set(labels)):
-            raise ValueError("Selecting duplicate column labels is not supported.")
-        return sort_values(self, by, *args, **kwargs)
-
-    monkeypatch.setattr(pd.DataFrame, "sort_values", as_cudf_sorts)
-    ingest = pd.Timestamp("2026-11-23T10:00", tz="UTC")
-    rows = pd.DataFrame(
-        {
-            "raid_id": ["r1"] * 3,
-            "event_date": ["2026-11-23", "2026-11-22", "2026-11-23"],
-            "event_id": ["e1", "e1", "e2"],
-            "batch_id": ["b1"] * 3,
-            "ingest_timestamp": [ingest] * 3,
-            "damage_amount": [2.0, 1.0, 5.0],
-        }
-    )
-    kept, dropped = drop_batch_copies(rows)
-    assert dropped == 1 and kept["damage_amount"].tolist() == [1.0, 5.0]
