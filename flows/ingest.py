@@ -114,10 +114,10 @@ def ingest(
     # states (1.5 s per 1,000 events on a slow machine); these are plain data. The tasks get
     # the list itself: Prefect unwraps the quote before they run (hence Any for the checker).
     quoted: Any = quote(batches)
+    if token:  # stored with the run whether or not a receiver uses it
+        logger.warning(TOKEN_PARAMETER_WARNING)
     if receiver_url:
         logger.info("posting %d batch(es) to %s", len(batches), receiver_url)
-        if token:
-            logger.warning(TOKEN_PARAMETER_WARNING)
         token = token or settings_for_run(lake).auth_token  # the receiver's own setting
         delivery = post_to_receiver(receiver_url, quoted, token, concurrency)
     else:

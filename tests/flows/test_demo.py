@@ -63,3 +63,15 @@ def test_ingest_rejects_a_raid_prefix_before_generating_anything(
     with pytest.raises(Exception, match="raid_prefix"):
         ingest(raids=1, lake=str(lake_dir), raid_prefix=prefix)
     assert not any(lake_dir.rglob("*.jsonl"))
+
+
+def test_a_token_given_as_a_flow_parameter_is_warned_about(
+    lake_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Prefect stores it in plain text with the run, receiver or not (docs audit: ingest
+    warned only when it posted to a receiver)."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        ingest(raids=1, players=2, lake=str(lake_dir), token="s3cret")
+    assert "stores in plain text" in caplog.text
