@@ -4,8 +4,8 @@ Each client owns a buffer bounded in events and in bytes. ``publish`` only appen
 client's own lock) and never waits: when a client's buffer cannot take a batch, the batch is
 dropped for that client and counted, and the client is told with an SSE comment when it next
 reads. Memory is thus bounded by ``clients × (capacity_bytes + one batch)`` whatever the
-clients do (events
-alone were no bound: 250 events of 4 MiB each held 1.3 GB for 8 stalled clients).
+clients do (events alone were no bound: 250 events of 4 MiB each held 1.3 GB for 8 stalled
+clients).
 """
 
 from __future__ import annotations
