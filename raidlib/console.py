@@ -18,12 +18,18 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 """Control characters, line and paragraph separators and text-direction overrides."""
 
 
+def printable(text: str) -> str:
+    """``text`` with :data:`_CONTROL` characters as ``�``: names from clients and logs reach
+    terminals and the Prefect UI, where an escape sequence or a line feed would act."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 def shown(value: Any) -> str:
     """``value`` as text safe to print inside rich markup: player, boss and file names come
     from clients and logs, and a name such as ``[/]x`` stopped a finished run with a
     MarkupError, ``[link=…]`` made a hyperlink, an escape sequence reached the terminal and a
-    line feed forged a table row (security audit). :data:`_CONTROL` characters become ``�``."""
-    return escape(_CONTROL.sub("\ufffd", str(value)))
+    line feed forged a table row (security audit)."""
+    return escape(printable(str(value)))
 
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
@@ -34,13 +40,7 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
     for row in frame.itertuples(index=False):
         table.add_row(
             *(
-                Text(
-                    ""
-                    if pd.isna(v)
-                    else f"{v:,}"
-                    if isinstance(v, int)
-                    else _CONTROL.sub("\ufffd", str(v))
-                )
+                Text("" if pd.isna(v) else f"{v:,}" if isinstance(v, int) else printable(str(v)))
                 for v in row
             )
         )

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from raidlib.console import printable
 from raidlib.gold.summary import raid_outcomes, records, top_players
 
 _ALWAYS_ESCAPED = re.compile(r"([\\`*\[\]<>!|~&@])")
@@ -20,7 +21,6 @@ _LINE_START = re.compile(r"^(\s*)([#+\-]|\d+(?=[.)]))")
 """What makes a heading or a list item at the start of the cell's one line."""
 _BARE_LINK = re.compile(r"(?i)\b(www)\.|\b([a-z][a-z0-9+.\-]*):(?=//)")
 """GFM's extended autolinks: ``www.`` and ``scheme://``."""
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def as_plain_text(value: Any) -> Any:
@@ -33,7 +33,7 @@ def as_plain_text(value: Any) -> Any:
     values pass unchanged."""
     if not isinstance(value, str):
         return value
-    text = _ALWAYS_ESCAPED.sub(r"\\\1", _CONTROL.sub("\ufffd", value))
+    text = _ALWAYS_ESCAPED.sub(r"\\\1", printable(value))
     text = _EDGE_UNDERSCORE.sub(r"\\_", text)
     text = _BARE_LINK.sub(lambda m: f"{m[1]}\\." if m[1] else f"{m[2]}\\:", text)
     return _LINE_START.sub(
