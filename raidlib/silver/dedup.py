@@ -30,9 +30,7 @@ def superseded_rows(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any | None:
     # The input position breaks ties (see ORDER); ``reset_index()`` turns it into a column on
     # both backends (``Index.to_series(index=...)`` is pandas-only).
     copies = frame.loc[candidates, columns].reset_index()
-    # Each label once: cuDF refuses a repeated one ("Selecting duplicate column labels"), and a
-    # key may name a column ORDER names too.
-    copies = copies.sort_values(list(dict.fromkeys([*key, *ORDER, "index"])), na_position="first")
+    copies = copies.sort_values([*key, *ORDER, "index"], na_position="first")
     losers = copies["index"][copies.duplicated(subset=list(key), keep="last")]
     return frame_library(frame).Series(frame.index.isin(losers), index=frame.index)
 

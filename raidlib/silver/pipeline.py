@@ -220,21 +220,20 @@ def _process_chunk(
         prepared = prepare_bronze(read, params)
     del read  # the raw frame: no longer needed, and as big as the batches
     with report.timed("rebuild"):
-        clean = prepared.clean
-        keys = touched_partitions(clean) if len(clean) else []
+        keys = touched_partitions(prepared.clean) if len(prepared.clean) else []
         existing = read_silver_partitions(lake, keys, backend)
-        rebuilt = build_silver_partitions(existing, clean)
+        rebuilt = build_silver_partitions(existing, prepared.clean)
     report.rows_in = prepared.rows_in
     report.rows_added = len(rebuilt) - len(existing)
-    report.duplicates_removed = len(existing) + len(clean) - len(rebuilt)
+    report.duplicates_removed = len(existing) + len(prepared.clean) - len(rebuilt)
     if len(existing):  # a hash lookup against this step's few batch ids
         mine = existing["batch_id"].isin(report.batches)
         report.rewritten_after_interruption = int(mine.sum())
-    report.late_events = late_event_count(clean)
+    report.late_events = late_event_count(prepared.clean)
     quarantined = prepared.quarantined
     # Only ``rebuilt`` is written: the inputs it was built from go first, which leaves the
     # GPU's Parquet encoder (one call for every partition) that much more device memory.
-    del prepared, existing, clean
+    del prepared, existing
     with report.timed("write"):
         report.partitions_written = write_silver_partitions(lake, rebuilt, backend)
     with report.timed("quarantine"):
