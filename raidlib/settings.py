@@ -45,8 +45,14 @@ class Settings(BaseSettings):
                 # ./.env, by contrast, is optional).
                 raise _invalid("env_file", chosen, "names no file")
             values["_env_file"] = DEFAULT_ENV_FILE if chosen is None else chosen or None
-        _require_utf8(values["_env_file"])
-        super().__init__(**values)
+        try:
+            super().__init__(**values)
+        except UnicodeDecodeError:  # only the dotenv file is decoded here
+            raise _invalid(
+                "env_file",
+                os.fspath(values["_env_file"]),
+                "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
+            ) from None
 
     # Lake: each root is a local folder or an s3:// URL.
     bronze_root: str = "./lake/bronze"
@@ -184,23 +190,6 @@ def _s3_root(root: str) -> str:
 
 
 _SECRET_WORDS = ("token", "secret", "key")
-
-
-def _require_utf8(env_file: Any) -> None:
-    """A dotenv file that is not UTF-8 (PowerShell 5's ``>`` writes UTF-16) is a settings
-    error naming the file, not a decoding traceback from deep inside pydantic-settings."""
-    if not isinstance(env_file, str | os.PathLike) or not os.path.isfile(env_file):
-        return
-    with open(env_file, "rb") as handle:
-        data = handle.read()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _invalid(
-            "env_file",
-            os.fspath(env_file),
-            "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
-        ) from None
 
 
 def _invalid(field: str, value: Any, reason: str) -> ValidationError:
