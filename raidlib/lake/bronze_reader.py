@@ -164,16 +164,14 @@ def is_blank(data: bytes) -> bool:
     return not data or data.isspace()
 
 
-_NOT_UTF8 = "its text is not UTF-8"
-
-
 def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, pd.DataFrame]:
     """One bronze object → (parsed rows, rejected lines); never raises on content."""
     raid_from_path = layout.parse_hive_parts(path).get("raid_id")
     if is_blank(data):
         return BRONZE_LINE_SCHEMA.empty_table(), _rejected([], raid_from_path, batch)
-    problem = None if is_utf8(data) else _NOT_UTF8
-    if problem is None:
+    utf8 = is_utf8(data)
+    problem = None if utf8 else "its text is not UTF-8"
+    if utf8:
         try:
             table = parse_bronze_lines(data)
             rejected: list[tuple[str, str]] = []
@@ -183,7 +181,7 @@ def _read_object(data: bytes, batch: BronzeBatch, path: str) -> tuple[pa.Table, 
         log.warning(
             "bronze object %s does not parse as a whole (%s); reading line by line", path, problem
         )
-        table, rejected = _read_tolerant(data, check_utf8=problem == _NOT_UTF8)
+        table, rejected = _read_tolerant(data, check_utf8=not utf8)
     return _fill_lineage(table, batch), _rejected(rejected, raid_from_path, batch)
 
 
