@@ -219,6 +219,8 @@ def deploy_all(
         PrefectSetupError: the command failed or timed out; the message names its output.
     """
     project = Path(project_dir).resolve()
+    if not (project / "prefect.yaml").is_file():
+        raise PrefectSetupError(f"no prefect.yaml in {project}: deploy from a raidlib checkout")
     url = resolve_api_url(api_url)
     child_env = {
         **os.environ,

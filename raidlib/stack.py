@@ -34,6 +34,23 @@ def project_root() -> Path:
     return here if (here / "prefect.yaml").exists() else Path.cwd()
 
 
+def project_dir_problem(project_dir: Path, *, deploy: bool) -> str | None:
+    """Why ``project_dir`` cannot serve, checked before anything starts; None when it can.
+
+    A mistyped ``--project-dir`` would otherwise be created (logs, Prefect's database) and
+    ``--deploy`` from a wheel install, which has no ``prefect.yaml``, failed only after the
+    Prefect server had started, with Prefect's own "An entrypoint must be provided".
+    """
+    if not project_dir.is_dir():
+        return f"--project-dir {project_dir} is not a folder"
+    if deploy and not (project_dir / "prefect.yaml").is_file():
+        return (
+            f"--deploy needs a raidlib checkout: {project_dir} holds no prefect.yaml "
+            "(pass --project-dir CHECKOUT, or run from one)"
+        )
+    return None
+
+
 @dataclass
 class StackConfig:
     """Everything ``raidlib up`` can change. Paths are resolved against ``project_dir``."""

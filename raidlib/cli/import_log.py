@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "batches: straight into the lake's bronze layer (default, --lake or settings) or "
             "to a receiver (--receiver). Re-importing the same log changes nothing. Malformed "
             "lines are counted and reported with their line numbers, never fatal. Then run "
-            "`python flows/medallion.py` to build silver and gold."
+            "`python flows/medallion.py` from a raidlib checkout to build silver and gold."
         ),
     )
     parser.add_argument("path", type=Path, help="the combat log file (.txt, .log or .gz)")

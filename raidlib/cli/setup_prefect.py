@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from raidlib.prefect_setup import PrefectSetupError, deploy_all, setup_prefect
-from raidlib.stack import project_root
+from raidlib.stack import project_dir_problem, project_root
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,18 +27,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--project-dir",
         type=Path,
         default=None,
-        help="checkout holding prefect.yaml (default: this package's checkout)",
+        help="checkout holding prefect.yaml (default: this package's checkout, else the current folder)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    project = (args.project_dir or project_root()).resolve()
+    problem = project_dir_problem(project, deploy=args.deploy)
+    if problem:
+        print(f"raidlib setup-prefect: {problem}", file=sys.stderr)
+        return 2
     try:
         report = setup_prefect(args.api_url)
         for line in report.lines():
             print(line)
         if args.deploy:
-            project = (args.project_dir or project_root()).resolve()
             deploy_all(project, report.api_url)
             print(f"deployed every deployment in {project / 'prefect.yaml'}")
     except PrefectSetupError as exc:

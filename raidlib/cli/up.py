@@ -13,7 +13,7 @@ from typing import Any
 from raidlib.cli._common import settings_from_args
 from raidlib.cli.arg_types import int_in, positive_float
 from raidlib.prefect_setup import PrefectSetupError
-from raidlib.stack import Stack, StackConfig, StackError, project_root
+from raidlib.stack import Stack, StackConfig, StackError, project_dir_problem, project_root
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--project-dir",
         type=Path,
         default=None,
-        help="checkout holding prefect.yaml (default: this package's checkout)",
+        help="checkout holding prefect.yaml (default: this package's checkout, else the current folder)",
     )
     parser.add_argument(
         "--state-dir",
@@ -82,8 +82,13 @@ def run(args: argparse.Namespace) -> int:
     # The worker's flows and the receiver read these settings too: a bad value is a usage
     # error now, not a receiver that dies after the Prefect server has started.
     settings = settings_from_args(args)
+    project_dir = (args.project_dir or project_root()).resolve()
+    problem = project_dir_problem(project_dir, deploy=args.deploy)
+    if problem:
+        print(f"raidlib up: {problem}", file=sys.stderr)
+        return 2
     config = StackConfig(
-        project_dir=(args.project_dir or project_root()).resolve(),
+        project_dir=project_dir,
         state_dir=args.state_dir,
         host=args.host,
         prefect_port=args.prefect_port,

@@ -205,6 +205,33 @@ def test_up_refuses_a_taken_port_before_starting_anything(
     assert not (tmp_path / "st").exists()  # nothing was started, not even a log folder
 
 
+@pytest.mark.parametrize("command", ["up", "setup-prefect"])
+def test_deploy_outside_a_checkout_is_refused_before_anything_starts(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A wheel install has no prefect.yaml: say so at once, not after starting Prefect's server."""
+    import raidlib.cli.setup_prefect as setup_command
+    import raidlib.cli.up as up
+
+    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("started before checking the project folder")
+
+    monkeypatch.setattr(up, "Stack", must_not_run)
+    monkeypatch.setattr(setup_command, "setup_prefect", must_not_run)
+    missing = tmp_path / "no-such-checkout"
+    assert main([command, "--deploy", "--project-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--deploy needs a raidlib checkout" in err and "prefect.yaml" in err
+    assert str(tmp_path.resolve()) in err and "Traceback" not in err
+
+    assert main([command, "--project-dir", str(missing)]) == 2
+    assert f"--project-dir {missing} is not a folder" in capsys.readouterr().err
+    assert not missing.exists()  # a mistyped folder is not created
+
+
 def test_generate_refuses_an_out_folder_it_cannot_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
