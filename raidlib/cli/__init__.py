@@ -19,7 +19,9 @@ from raidlib import __version__
 from raidlib.cli._common import tolerate_unencodable_output
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
 
-VERSIONS_SHOWN = ("pandas", "pyarrow", "prefect", "pydantic", "cudf-cu12", "cudf-cu13")
+# cuDF's wheels carry the CUDA major in their name; the rapidsai conda package (environment.yml)
+# is plain ``cudf``.
+VERSIONS_SHOWN = ("pandas", "pyarrow", "prefect", "pydantic", "cudf-cu12", "cudf-cu13", "cudf")
 
 
 def describe_versions() -> str:

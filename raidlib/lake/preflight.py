@@ -80,7 +80,10 @@ def _file_in_the_way(root: str) -> str | None:
     return None if os.path.isdir(path) else path
 
 
-S3_EXTRA_HINT = "s3fs is not installed: install the s3 extra (.venv/bin/pip install -e '.[s3]')"
+S3_EXTRA_HINT = (
+    "s3fs is not installed: install the s3 extra (in a checkout: .venv/bin/pip install -e "
+    "'.[s3]'; elsewhere: pip install 's3fs>=2024.6')"
+)
 
 
 def _check_s3_root(lake: Lake, layer: Layer) -> None:

@@ -109,7 +109,8 @@ def test_an_s3_root_without_s3fs_names_the_extra_to_install(monkeypatch) -> None
     message = str(failed.value)
     assert message.startswith("bronze root s3://bronze (RAIDLIB_BRONZE_ROOT")
     assert (
-        "s3fs is not installed: install the s3 extra (.venv/bin/pip install -e '.[s3]')" in message
+        "s3fs is not installed: install the s3 extra (in a checkout: .venv/bin/pip install -e "
+        "'.[s3]'; elsewhere: pip install 's3fs>=2024.6')" in message
     )
 
 
