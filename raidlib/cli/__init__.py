@@ -81,7 +81,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # a bug, not a bad setting: keep the traceback
         print(f"raidlib {args.command}: {describe_invalid_settings(exc)}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
