@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import logging
 import os
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from raidlib.cli._common import add_lake_options, settings_from_args
@@ -59,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from raidlib.lake.lake import Lake
     from raidlib.lake.preflight import LakeStorageError
     from raidlib.receiver import create_app, make_server
+    from raidlib.receiver.allocator import cap_malloc_arenas
 
+    cap_malloc_arenas()  # this process is the receiver: before its threads allocate
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -103,10 +108,34 @@ def run(args: argparse.Namespace) -> int:
     print(f"  bronze: {lake.url('bronze')}", flush=True)
     print(f"  {auth_line(settings.auth_token, settings.receiver_host)}", flush=True)
     try:
-        server.serve_forever()
+        with _stopping_on_signals():
+            server.serve_forever()
     except KeyboardInterrupt:
-        print("stopping receiver", flush=True)
+        pass
+    print("receiver stopped", flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """SIGTERM stops like Ctrl-C: requests in flight are answered before the receiver exits.
+
+    Without a handler SIGTERM (``docker stop``, ``raidlib up``'s shutdown) killed the process
+    mid-request, so a batch could land in bronze unanswered; and a receiver running as PID 1
+    in a container ignored SIGTERM altogether until it was killed.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        print(f"stopping receiver ({name}): finishing the requests in flight", flush=True)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def auth_line(token: str | None, host: str) -> str:

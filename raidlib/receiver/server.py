@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from waitress import create_server, wasyncore
+from waitress.server import BaseWSGIServer
 
 from raidlib.receiver.state import receiver_state
 
@@ -62,9 +63,17 @@ class ReceiverServer:
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
-        """Run in this thread until interrupted (Ctrl-C) or :meth:`close`."""
+        """Serve until interrupted (``KeyboardInterrupt``) or :meth:`close`; stop gracefully.
+
+        The loop runs in a thread of its own, so that while :meth:`close` lets the requests in
+        flight finish, the loop still sends their answers. waitress's own ``run()`` stopped the
+        loop first and then waited 5 s for every connected stream client's thread, which the
+        broker had not yet been told to end (10 s with a client that reads nothing).
+        """
+        loop = self.start()._thread
         try:
-            self._server.run()
+            while loop is not None and loop.is_alive():
+                loop.join(0.5)  # signals reach this (main) thread between joins
         finally:
             self.close()
 
@@ -77,6 +86,11 @@ class ReceiverServer:
         return self
 
     def close(self, timeout_s: float = 5.0) -> None:
+        """Take no new connection, end the streams, let requests in flight finish (at most
+        ``timeout_s``), then close every socket."""
+        for dispatcher in list(self._map.values()):
+            if isinstance(dispatcher, BaseWSGIServer):
+                dispatcher.accepting = False  # new connections wait in the backlog, then reset
         receiver_state(self.app).broker.close()
         self._server.task_dispatcher.shutdown(timeout=timeout_s)  # type: ignore[union-attr]
         loop = self._thread

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +28,13 @@ pytestmark = pytest.mark.e2e
 @contextmanager
 def _serve(lake: Path, token: str | None = "t0k") -> Iterator[str]:
     """``raidlib serve`` in its own process on a free loopback port; yields its URL."""
+    with _serving(lake, token) as (url, _proc):
+        yield url
+
+
+@contextmanager
+def _serving(lake: Path, token: str | None = "t0k") -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like :func:`_serve`, also yielding the process (its output is merged into stdout)."""
     command = [
         sys.executable, "-c", "from raidlib.cli import main; raise SystemExit(main())",
         "serve", "--port", "0", "--lake", str(lake), "--threads", "4",
@@ -49,7 +57,7 @@ def _serve(lake: Path, token: str | None = "t0k") -> Iterator[str]:
             match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
             url = match.group(1) if match else None
         assert url, "raidlib serve did not print its URL"
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -181,3 +189,24 @@ def test_serve_says_whether_a_token_is_required_and_warns_on_an_open_port() -> N
     assert "WARNING: listening on 0.0.0.0 without a token" in auth_line(None, "0.0.0.0")
     assert "WARNING" not in auth_line(None, "127.0.0.2") + auth_line(None, "[::1]")
     assert "WARNING" in auth_line(None, "raid-box.lan")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_at_once_on_sigterm_or_ctrl_c_with_a_stream_client(
+    signum: int, tmp_path: Path
+) -> None:
+    """``docker stop`` and ``raidlib up`` send SIGTERM: it used to kill the receiver mid-request
+    (and a PID 1 receiver ignored it); Ctrl-C waited 5 s on every connected stream client."""
+    import httpx
+
+    with _serving(tmp_path / "lake") as (url, proc):
+        headers = {"Authorization": "Bearer t0k"}
+        with httpx.stream("GET", f"{url}/stream/events", headers=headers, timeout=10) as stream:
+            assert stream.status_code == 200
+            proc.send_signal(signum)
+            output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    name = signal.Signals(signum).name
+    assert f"stopping receiver ({name}): finishing the requests in flight" in output
+    assert "receiver stopped" in output
+    assert "still running" not in output and "Traceback" not in output

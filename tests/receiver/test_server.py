@@ -288,3 +288,56 @@ def test_a_client_that_half_closes_after_its_post_still_gets_its_201(
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 201")
+
+
+def test_a_batch_in_flight_when_the_receiver_is_stopped_is_answered_and_kept(
+    settings: Settings, lake: Lake
+) -> None:
+    """Ctrl-C (or SIGTERM, which ``raidlib serve`` turns into it) waits for the batch being
+    landed and sends its answer: a client is never left without one for a batch in bronze."""
+    import os
+    import signal
+
+    srv = make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2)
+    writer = receiver_state(srv.app).writer
+    landing, release, stopped = threading.Event(), threading.Event(), threading.Event()
+    real_land = writer.land
+
+    def slow_land(*args: object, **kwargs: object) -> object:
+        landing.set()
+        release.wait(WAIT_S)
+        return real_land(*args, **kwargs)
+
+    writer.land = slow_land  # type: ignore[method-assign]
+    answers: list[httpx.Response] = []
+
+    def post() -> None:
+        answers.append(httpx.post(f"{srv.url}/events", json=make_events(5), timeout=WAIT_S))
+
+    def interrupt_while_landing() -> None:
+        if landing.wait(WAIT_S):
+            os.kill(os.getpid(), signal.SIGINT)  # → KeyboardInterrupt in this (main) thread
+            time.sleep(0.3)
+        release.set()
+        if not stopped.wait(WAIT_S):
+            srv.close()  # bound: the interrupt never arrived
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    threads = [threading.Thread(target=f, daemon=True) for f in (post, interrupt_while_landing)]
+    try:
+        for thread in threads:
+            thread.start()
+        with pytest.raises(KeyboardInterrupt):
+            srv.serve_forever()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        release.set()
+        stopped.set()
+    threads[0].join(WAIT_S)
+    assert [answer.status_code for answer in answers] == [201]
+    lines = [
+        raw
+        for path in Path(lake.bronze_root).rglob("*.jsonl")
+        for raw in path.read_bytes().splitlines()
+    ]
+    assert len(lines) == 5
