@@ -3,6 +3,9 @@
 # simulated raids → real receiver on 127.0.0.1 → bronze → silver → gold in ./lake (pandas,
 # or cuDF when a GPU is usable), and print the gold summary.
 set -euo pipefail
+# Ctrl-C while pip installs: say "interrupted" with 130, not pip's exit 1 (the demo script
+# itself, run by exec below, stops at once with 130).
+trap 'echo "interrupted" >&2; exit 130' INT
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

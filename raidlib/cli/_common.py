@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from raidlib.cli._interrupt import exit_at_once_on_interrupt
 from raidlib.cli.arg_types import (
     MAX_BATCH_SIZE,
     batch_size,
@@ -211,9 +212,11 @@ def flow_script_settings() -> Iterator[None]:
     with a fresh ``PREFECT_HOME``, a "database is locked" traceback, noise that looks like a
     failed run (``raidlib up`` turns it off too). Prefect hands the server subprocess every
     setting that is set, these defaults included. A settings context rather than environment
-    variables, because Prefect reads its settings when it is imported.
+    variables, because Prefect reads its settings when it is imported. On the temporary server,
+    Ctrl-C and SIGTERM end the script at once (:mod:`raidlib.cli._interrupt`).
     """
     from prefect.settings import (  # noqa: PLC0415
+        PREFECT_API_URL,
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         temporary_settings,
@@ -226,8 +229,13 @@ def flow_script_settings() -> Iterator[None]:
     from raidlib.lake.preflight import LakeStorageError  # noqa: PLC0415
 
     with temporary_settings(set_defaults=defaults):
+        if not PREFECT_API_URL.value():  # Prefect's temporary server: it dies with Ctrl-C
+            exit_at_once_on_interrupt()
         try:
             yield
+        except KeyboardInterrupt:  # a real server recorded the interrupted run: say it briefly
+            print("interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
         except LakeStorageError as exc:  # the run's log has the traceback; the fix is a setting
             raise SystemExit(f"error: {exc}") from exc
         except RuntimeError as exc:

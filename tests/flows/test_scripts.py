@@ -352,3 +352,44 @@ def test_a_settings_error_never_quotes_a_secret() -> None:
     with pytest.raises(ValidationError) as bad:
         Settings(_env_file=None, auth_token="pässwörd")
     assert "pässwörd" not in str(bad.value)
+
+
+def test_ctrl_c_stops_a_script_on_the_temporary_server_at_once(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, the temporary server too: Prefect then kept
+    reporting the crashed run to the gone server for 1.5 to 5 minutes of tracebacks, exit 1."""
+    import re
+    import signal
+    import time
+
+    env = environment_without_prefect_or_raidlib_settings(tmp_path)
+    script = [sys.executable, str(ROOT / "flows" / "ingest.py"), "--raids", "200"]
+    proc = subprocess.Popen(
+        [*script, "--lake", str(tmp_path / "lake")],
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal gives a command
+    )
+    assert proc.stdout is not None
+    seen, port = [], None
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:  # readline returns at EOF: bounded
+        line = proc.stdout.readline()
+        seen.append(line)
+        found = re.search(r"Starting temporary server on http://127\.0\.0\.1:(\d+)", line)
+        port = int(found.group(1)) if found else port
+        if not line or "Beginning flow run" in line:
+            break
+    assert port is not None and "Beginning flow run" in seen[-1], "".join(seen)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+    try:
+        rest, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the script did not stop within 60 s of Ctrl-C") from None
+    assert proc.returncode == 130, rest
+    assert "interrupted: nothing half-written is in the lake" in rest
+    assert "Traceback" not in rest and "Connection refused" not in rest, rest
+    with socket.socket() as probe:  # the temporary server is gone with the script
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
