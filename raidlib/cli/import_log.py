@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from raidlib.combatlog.import_result import age_limit_warning
     from raidlib.console import print_import_report
     from raidlib.lake import Lake, LakeStorageError
+    from raidlib.lake.preflight import local_root_write_problem
 
     if (problem := log_file_problem(args.path)) is not None:
         print(f"raidlib import-log: {problem}", file=sys.stderr)
@@ -72,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
             lake.check_storage(("bronze",))
         except LakeStorageError as exc:
             print(f"raidlib import-log: {exc}", file=sys.stderr)
+            return 2
+        if (problem := local_root_write_problem(lake, "bronze")) is not None:
+            print(
+                f"raidlib import-log: bronze root {lake.url('bronze')} {problem}", file=sys.stderr
+            )
             return 2
     size = args.path.stat().st_size
     bar = tqdm(

@@ -7,18 +7,12 @@ import contextlib
 import errno
 import ipaddress
 import logging
-import os
 import signal
 import sys
-import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from raidlib.cli._common import add_lake_options, settings_from_args
 from raidlib.cli.arg_types import int_in, port
-
-if TYPE_CHECKING:
-    from raidlib.lake.lake import Lake
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.lake.lake import Lake
-    from raidlib.lake.preflight import LakeStorageError
+    from raidlib.lake.preflight import LakeStorageError, local_root_write_problem
     from raidlib.receiver import create_app, make_server
     from raidlib.receiver.allocator import cap_malloc_arenas
 
@@ -77,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_bytes,
     )
     lake = Lake.from_settings(settings)
-    problem = _local_bronze_problem(lake)
+    problem = local_root_write_problem(lake, "bronze")
     if problem:
         print(f"raidlib serve: bronze root {lake.url('bronze')} {problem}", file=sys.stderr)
         return 2
@@ -160,21 +154,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:  # a host name: it may resolve beyond this machine
         return False
-
-
-def _local_bronze_problem(lake: Lake) -> str | None:
-    """Why a local bronze folder cannot take batches (else None), found before serving.
-
-    Otherwise the receiver starts, says ``ok`` on /health, and answers every POST with 503.
-    A remote root is checked by :meth:`Lake.check_storage` instead.
-    """
-    if lake.is_remote("bronze"):
-        return None
-    root = lake.path("bronze")
-    try:
-        os.makedirs(root, exist_ok=True)
-        with tempfile.TemporaryFile(dir=root):
-            pass
-    except OSError as exc:
-        return f"cannot take files: {exc.strerror or exc}"
-    return None

@@ -11,6 +11,7 @@ a file standing where its folder should be (a missing folder is created on the f
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -66,6 +67,25 @@ def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
             raise LakeStorageError(
                 layer, lake.url(layer), None, f"{blocker} is a file, not a folder"
             )
+
+
+def local_root_write_problem(lake: Lake, layer: Layer) -> str | None:
+    """Why a local ``layer`` root cannot take files (else None), found before any work: by
+    creating the folder and a temporary file in it. None for a remote root, which
+    :func:`check_storage` checks instead.
+
+    Otherwise the receiver started, said ``ok`` on /health and answered every POST with 503,
+    and ``raidlib import-log`` read the whole log, then failed with a PermissionError traceback.
+    """
+    if lake.is_remote(layer):
+        return None
+    try:
+        os.makedirs(lake.path(layer), exist_ok=True)
+        with tempfile.TemporaryFile(dir=lake.path(layer)):
+            pass
+    except OSError as exc:
+        return f"cannot take files: {exc.strerror or exc}"
+    return None
 
 
 def _file_in_the_way(root: str) -> str | None:

@@ -164,3 +164,29 @@ def test_a_utf16_log_exits_2_with_a_hint(
     assert code == 2 and "Traceback" not in err
     assert err.startswith(f"error: {log} looks like UTF-16 text, but the client writes UTF-8")
     assert "iconv -f UTF-16 -t UTF-8" in err and not _landed(tmp_path)
+
+
+def test_a_lake_it_cannot_write_exits_2_before_reading_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to read the whole log, then end in a PermissionError traceback (exit 1)."""
+    import tempfile
+
+    import raidlib.combatlog as combatlog
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    def must_not_read(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the log was read before the lake was checked")
+
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_text("\n".join(_pull(3)) + "\n", encoding="utf-8")
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)  # as root, chmod would not stop it
+    monkeypatch.setattr(combatlog, "import_events", must_not_read)
+    code, _, err = _import(log, tmp_path, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == (
+        f"raidlib import-log: bronze root {tmp_path / 'lake' / 'bronze'} cannot take files: "
+        "Permission denied"
+    )
