@@ -128,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"raidlib generate: --out {out} {problem}", file=sys.stderr)
         return 2
+    # 50 raids take ~25 s to simulate, with nothing else to show (stderr: stdout is the summary).
+    print(f"simulating {args.raids} raid(s)…", file=sys.stderr, flush=True)
     df = generate_raids(
         args.raids,
         seed=args.seed,
@@ -146,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    print(f"writing {len(files.contents)} file(s) to {out}…", file=sys.stderr, flush=True)
     for name, render in files.contents.items():
         (out / name).write_bytes(render())
     _print_summary(df, f"{files.description} in {out}", roster, args.roster)

@@ -93,12 +93,17 @@ def run(args: argparse.Namespace) -> int:
         return status
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
-    # Simulating and cutting a season into batches takes seconds (~15 s for 40 raids): say so.
-    print(f"simulating {args.raids} raid(s)…", flush=True)
+    # Simulating and cutting a season into batches takes seconds (~15 s for 40 raids): say so,
+    # on stderr with the progress bar, so that `raidlib send > file` keeps only the summary.
+    print(f"simulating {args.raids} raid(s)…", file=sys.stderr, flush=True)
     frame = generate_raids(
         args.raids, seed=args.seed, start=start, pug=args.pug, raid_prefix=prefix
     )
-    print(f"cutting {len(frame):,} events into batches of {args.batch_size}…", flush=True)
+    print(
+        f"cutting {len(frame):,} events into batches of {args.batch_size}…",
+        file=sys.stderr,
+        flush=True,
+    )
     batches = plan_batches(
         frame, batch_size=args.batch_size, faults=faults_from_args(args), seed=args.seed
     )
