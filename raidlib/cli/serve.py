@@ -7,6 +7,7 @@ import contextlib
 import errno
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -122,7 +123,13 @@ def _stopping_on_signals() -> Iterator[None]:
     def stop(signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
         print(f"stopping receiver ({name}): finishing the requests in flight", flush=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut them off
+            signal.signal(sig, already_stopping)
         raise KeyboardInterrupt
+
+    def already_stopping(_signum: int, _frame: object) -> None:
+        # Anywhere in the stop, perhaps inside a print: write to the file descriptor directly.
+        os.write(1, b"already stopping: waiting (at most 5 s) for the requests in flight\n")
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -56,6 +56,9 @@ class ReceiverServer:
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
+        self._closing = False
+        self._loop_error: BaseException | None = None
+        self._loop_error_to_caller = False  # serve_forever raises it; start()'s thread does
 
     @property
     def url(self) -> str:
@@ -69,25 +72,42 @@ class ReceiverServer:
         flight finish, the loop still sends their answers. waitress's own ``run()`` stopped the
         loop first and then waited 5 s for every connected stream client's thread, which the
         broker had not yet been told to end (10 s with a client that reads nothing).
+
+        Raises:
+            Exception: whatever ended the serving loop when :meth:`close` had not been called,
+                so that a crashed receiver exits with a failure (a supervisor restarts it).
         """
+        self._loop_error_to_caller = True
         loop = self.start()._thread
         try:
             while loop is not None and loop.is_alive():
                 loop.join(0.5)  # signals reach this (main) thread between joins
         finally:
             self.close()
+        if self._loop_error is not None:
+            raise self._loop_error
 
     def start(self) -> ReceiverServer:
         """Serve from a daemon thread; returns self (use as a context manager to close)."""
-        self._thread = threading.Thread(
-            target=self._server.run, name="raidlib-receiver", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop, name="raidlib-receiver", daemon=True)
         self._thread.start()
         return self
+
+    def _loop(self) -> None:
+        try:
+            self._server.run()
+        except BaseException as exc:
+            self._loop_error = exc
+            if not self._loop_error_to_caller:
+                raise
+        else:
+            if not self._closing:
+                self._loop_error = RuntimeError("the receiver's serving loop ended by itself")
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Take no new connection, end the streams, let requests in flight finish (at most
         ``timeout_s``), then close every socket."""
+        self._closing = True
         for dispatcher in list(self._map.values()):
             if isinstance(dispatcher, BaseWSGIServer):
                 dispatcher.accepting = False  # new connections wait in the backlog, then reset

@@ -291,12 +291,15 @@ def test_a_client_that_half_closes_after_its_post_still_gets_its_201(
 
 
 def test_a_batch_in_flight_when_the_receiver_is_stopped_is_answered_and_kept(
-    settings: Settings, lake: Lake
+    settings: Settings, lake: Lake, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """Ctrl-C (or SIGTERM, which ``raidlib serve`` turns into it) waits for the batch being
-    landed and sends its answer: a client is never left without one for a batch in bronze."""
+    """Ctrl-C (or SIGTERM), as ``raidlib serve`` handles them, waits for the batch being landed
+    and sends its answer, even when a second signal follows: a client is never left without
+    an answer for a batch in bronze."""
     import os
     import signal
+
+    from raidlib.cli.serve import _stopping_on_signals
 
     srv = make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2)
     writer = receiver_state(srv.app).writer
@@ -314,23 +317,25 @@ def test_a_batch_in_flight_when_the_receiver_is_stopped_is_answered_and_kept(
     def post() -> None:
         answers.append(httpx.post(f"{srv.url}/events", json=make_events(5), timeout=WAIT_S))
 
-    def interrupt_while_landing() -> None:
+    def interrupt_twice_while_landing() -> None:
         if landing.wait(WAIT_S):
             os.kill(os.getpid(), signal.SIGINT)  # → KeyboardInterrupt in this (main) thread
-            time.sleep(0.3)
+            time.sleep(0.2)
+            os.kill(os.getpid(), signal.SIGTERM)  # impatient: must not cut the batch off
+            time.sleep(0.2)
         release.set()
         if not stopped.wait(WAIT_S):
             srv.close()  # bound: the interrupt never arrived
 
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    threads = [threading.Thread(target=f, daemon=True) for f in (post, interrupt_while_landing)]
+    threads = [
+        threading.Thread(target=f, daemon=True) for f in (post, interrupt_twice_while_landing)
+    ]
     try:
         for thread in threads:
             thread.start()
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt), _stopping_on_signals():
             srv.serve_forever()
     finally:
-        signal.signal(signal.SIGINT, previous)
         release.set()
         stopped.set()
     threads[0].join(WAIT_S)
@@ -341,3 +346,17 @@ def test_a_batch_in_flight_when_the_receiver_is_stopped_is_answered_and_kept(
         for raw in path.read_bytes().splitlines()
     ]
     assert len(lines) == 5
+    said = capfd.readouterr().out
+    assert "stopping receiver (SIGINT)" in said and "already stopping" in said
+
+
+def test_a_serving_loop_that_fails_is_not_a_clean_stop(settings: Settings, lake: Lake) -> None:
+    """A supervisor restarts a receiver that exits with a failure, not one that exits 0."""
+    srv = make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2)
+
+    def crash() -> None:
+        raise ValueError("filedescriptor out of range in select()")
+
+    srv._server.run = crash  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="out of range"):
+        srv.serve_forever()
