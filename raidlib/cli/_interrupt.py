@@ -10,6 +10,7 @@ running it again finishes the work: stopping at once loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,6 +27,19 @@ def exit_at_once_on_interrupt() -> None:
     after stopping Prefect's temporary server (a ``kill`` of the script alone would leave it)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop)
+    _keep_prefect_from_taking_sigterm()
+
+
+def _keep_prefect_from_taking_sigterm() -> None:
+    """While a flow runs, Prefect's engine swaps SIGTERM for a handler that first reports the
+    crash to the server. A SIGTERM to the whole group (``timeout``, a cancelled CI job, ``kill
+    -- -PGID``) had stopped the temporary server too, so that report retried for about 70 s
+    of tracebacks, then exit 1 (review). Its bridge only serves runs a worker can cancel, and
+    a script on the temporary server has no worker."""
+    import prefect.flow_engine  # noqa: PLC0415
+
+    if hasattr(prefect.flow_engine, "capture_sigterm"):
+        prefect.flow_engine.capture_sigterm = contextlib.nullcontext  # type: ignore[assignment]
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
