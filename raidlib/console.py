@@ -203,6 +203,13 @@ def pull_overview_frame(pulls: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _numbers_padded(encounter_id: str) -> str:
+    """``3131-9`` before ``3131-10``: as text, pull 10 sorted before pull 2, so a night of 26
+    pulls showed pulls 5-9 as "the latest 5" (big-log audit). Pulls of different bosses on one
+    date stay grouped by the game's encounter id: gold keeps no start time to interleave them."""
+    return re.sub(r"\d+", lambda number: number.group().zfill(12), str(encounter_id))
+
+
 def print_pull_reports(
     encounters: pd.DataFrame | None,
     encounter_stats: pd.DataFrame | None,
@@ -219,7 +226,10 @@ def print_pull_reports(
     console = console or Console(width=None if Console().is_terminal else 140)
     if encounters is None or encounters.empty or encounter_stats is None:
         return
-    pulls = encounters.sort_values(["event_date", "raid_id", "encounter_id"], kind="stable")
+    pulls = encounters.assign(_pull=encounters["encounter_id"].map(_numbers_padded))
+    pulls = pulls.sort_values(["event_date", "raid_id", "_pull"], kind="stable").drop(
+        columns="_pull"
+    )
     detailed_pulls = pulls
     if len(pulls) > detailed:
         listed = pulls.tail(OVERVIEW_PULLS)

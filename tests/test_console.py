@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from rich.console import Console
 
@@ -135,3 +137,21 @@ def test_names_from_clients_are_printed_as_text_not_markup_or_terminal_codes() -
     assert "[/]Boss" in text and "[/]Crash" in text
     assert "[link=http://x.test]Click[/link]" in text
     assert "\x1b]0;" not in text and "\x07" not in text and "\ufffdrow" in text
+
+
+def test_pulls_are_in_pull_order_past_nine() -> None:
+    """As text, 3131-10 sorted before 3131-2: a 26-pull night showed pulls 5-9 as the latest."""
+    encounters, stats = pulls(1)
+    ids = [f"3131-{n}" for n in range(1, 27)]
+    encounters = pd.concat([encounters] * 26, ignore_index=True).assign(encounter_id=ids)
+    stats = pd.concat([stats.assign(encounter_id=i) for i in ids], ignore_index=True)
+    console = Console(record=True, width=200)
+    print_pull_reports(encounters.sample(frac=1, random_state=1), stats, console)
+    text = console.export_text()
+    overview, tables = text.split("Player tables:")
+    listed = [
+        re.search(r"3131-\d+", line).group() for line in overview.splitlines() if "3131-" in line
+    ]
+    assert listed == ids  # every pull, in order
+    assert all(f"3131-{n}" in tables for n in range(22, 27))
+    assert "3131-21 " not in tables and "3131-9 " not in tables
