@@ -21,9 +21,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from raidlib.backend import Backend
+from raidlib.gold._prep import SILVER_COLUMNS_READ
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
@@ -139,7 +141,8 @@ def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dic
 
 
 def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:
-    """Every silver row of the given raids (all their ``event_date`` partitions) as one frame."""
+    """Every silver row of the given raids (all their ``event_date`` partitions) as one frame,
+    with the columns gold reads only (:data:`raidlib.gold._prep.SILVER_COLUMNS_READ`)."""
     files = {
         silver_partition(raid, day): listed
         for (raid, day), listed in _silver_listing(lake, raid_ids).items()
@@ -147,8 +150,17 @@ def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend)
     order = {raid: i for i, raid in enumerate(raid_ids)}  # rows in the callers' raid order
     partitions = sorted(files, key=lambda p: order[parse_hive_parts(p)["raid_id"]])
     return read_partitions(
-        lake, "silver", partitions, SILVER_FILE_SCHEMA, backend, schema=SILVER_SCHEMA, files=files
+        lake, "silver", partitions, _GOLD_FILE_SCHEMA, backend, schema=_GOLD_SCHEMA, files=files
     )
+
+
+def _only_read_by_gold(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([field for field in schema if field.name in SILVER_COLUMNS_READ])
+
+
+# In silver's column order; raid_id is a Hive column (from the path), not in the files.
+_GOLD_FILE_SCHEMA = _only_read_by_gold(SILVER_FILE_SCHEMA)
+_GOLD_SCHEMA = _only_read_by_gold(SILVER_SCHEMA)
 
 
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
