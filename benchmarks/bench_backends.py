@@ -79,7 +79,7 @@ def run_backend(work: str, backend: Backend, lines: int) -> tuple[StepResult, St
         print(f"  note: {len(report.read_by_pyarrow)} batches read by pyarrow, not the GPU reader")
     with PeakDeviceMemory() as peak:
         started = time.perf_counter()
-        frame = read_silver_for_raids(lake, silver_raid_ids(lake), backend)
+        frame = read_silver_for_raids(lake, silver_raid_ids(lake), backend, for_gold=True)
         read_s = time.perf_counter() - started
         tables = build_gold(frame)
         rows = len(frame)

@@ -178,7 +178,7 @@ def _build_chunk(
     lake: Lake, backend: Backend, raids: list[str], duration_target_ms: int, into: GoldBuild
 ) -> None:
     def build(on: Backend) -> tuple[int, RaidTables]:
-        silver = read_silver_for_raids(lake, raids, on)
+        silver = read_silver_for_raids(lake, raids, on, for_gold=True)
         return len(silver), build_raid_tables(silver, duration_target_ms=duration_target_ms)
 
     (silver_rows, tables), used = run_with_fallback(

@@ -140,17 +140,23 @@ def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dic
     }
 
 
-def read_silver_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> Any:
-    """Every silver row of the given raids (all their ``event_date`` partitions) as one frame,
-    with the columns gold reads only (:data:`raidlib.gold._prep.SILVER_COLUMNS_READ`)."""
+def read_silver_for_raids(
+    lake: Lake, raid_ids: Sequence[str], backend: Backend, *, for_gold: bool = False
+) -> Any:
+    """Every silver row of the given raids (all their ``event_date`` partitions) as one frame:
+    every column, or with ``for_gold`` only those a gold build reads
+    (:data:`raidlib.gold._prep.SILVER_COLUMNS_READ`)."""
     files = {
         silver_partition(raid, day): listed
         for (raid, day), listed in _silver_listing(lake, raid_ids).items()
     }
     order = {raid: i for i, raid in enumerate(raid_ids)}  # rows in the callers' raid order
     partitions = sorted(files, key=lambda p: order[parse_hive_parts(p)["raid_id"]])
+    file_schema, schema = (
+        (_GOLD_FILE_SCHEMA, _GOLD_SCHEMA) if for_gold else (SILVER_FILE_SCHEMA, SILVER_SCHEMA)
+    )
     return read_partitions(
-        lake, "silver", partitions, _GOLD_FILE_SCHEMA, backend, schema=_GOLD_SCHEMA, files=files
+        lake, "silver", partitions, file_schema, backend, schema=schema, files=files
     )
 
 

@@ -12,6 +12,7 @@ from raidlib.gold import build_gold
 from raidlib.gold._prep import SILVER_COLUMNS_READ
 from raidlib.lake.gold_store import read_silver_for_raids
 from raidlib.lake.lake import Lake
+from raidlib.read import read_silver
 from raidlib.silver.pipeline import write_silver_partitions
 from raidlib.silver.schema import SILVER_SCHEMA
 
@@ -46,9 +47,11 @@ def test_gold_from_the_lake_reads_fewer_columns_and_builds_the_same_tables(
     lake = Lake.local(tmp_path / "lake")
     write_silver_partitions(lake, silver, backend)
 
-    read = read_silver_for_raids(lake, ["r1"], backend)
+    read = read_silver_for_raids(lake, ["r1"], backend, for_gold=True)
 
     assert set(read.columns) == set(SILVER_COLUMNS_READ) < set(SILVER_SCHEMA.names)
+    # the public reader (README: Reading the tables) still gives every column
+    assert list(read_silver("r1", str(tmp_path / "lake"))) == SILVER_SCHEMA.names
     everything = pd.concat(
         [pd.read_parquet(path) for path in sorted((tmp_path / "lake").rglob("*.parquet"))]
     )
