@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import inspect
 import os
 import re
@@ -228,9 +229,9 @@ def flow_script_settings() -> Iterator[None]:
     }
     from raidlib.lake.preflight import LakeStorageError  # noqa: PLC0415
 
-    with temporary_settings(set_defaults=defaults):
+    with temporary_settings(set_defaults=defaults), contextlib.ExitStack() as stack:
         if not PREFECT_API_URL.value():  # Prefect's temporary server: it dies with Ctrl-C
-            exit_at_once_on_interrupt()
+            stack.enter_context(exit_at_once_on_interrupt())
         try:
             yield
         except KeyboardInterrupt:  # a real server recorded the interrupted run: say it briefly

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from types import FrameType
 
 INTERRUPTED = (
@@ -22,24 +23,30 @@ INTERRUPTED = (
 )
 
 
-def exit_at_once_on_interrupt() -> None:
-    """From now on, SIGINT and SIGTERM end this process at once with 128 + the signal's number,
-    after stopping Prefect's temporary server (a ``kill`` of the script alone would leave it)."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _stop)
-    _keep_prefect_from_taking_sigterm()
+@contextlib.contextmanager
+def exit_at_once_on_interrupt() -> Iterator[None]:
+    """Inside, SIGINT and SIGTERM end this process at once with 128 + the signal's number,
+    after stopping Prefect's temporary server (a ``kill`` of the script alone would leave it).
 
+    While a flow runs, Prefect's engine swaps SIGTERM for a bridge that first reports the crash
+    to the server. A SIGTERM to the whole group (``timeout``, a cancelled CI job, ``kill --
+    -PGID``) had stopped the temporary server too, so that report retried for about 70 s of
+    tracebacks, then exit 1 (review). The bridge only serves runs a worker can cancel, and a
+    script on the temporary server has no worker: it is off inside too.
+    """
+    import prefect.flow_engine as engine  # noqa: PLC0415
 
-def _keep_prefect_from_taking_sigterm() -> None:
-    """While a flow runs, Prefect's engine swaps SIGTERM for a handler that first reports the
-    crash to the server. A SIGTERM to the whole group (``timeout``, a cancelled CI job, ``kill
-    -- -PGID``) had stopped the temporary server too, so that report retried for about 70 s
-    of tracebacks, then exit 1 (review). Its bridge only serves runs a worker can cancel, and
-    a script on the temporary server has no worker."""
-    import prefect.flow_engine  # noqa: PLC0415
-
-    if hasattr(prefect.flow_engine, "capture_sigterm"):
-        prefect.flow_engine.capture_sigterm = contextlib.nullcontext  # type: ignore[assignment]
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    bridge = getattr(engine, "capture_sigterm", None)
+    if bridge is not None:
+        engine.capture_sigterm = contextlib.nullcontext  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if bridge is not None:
+            engine.capture_sigterm = bridge
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:

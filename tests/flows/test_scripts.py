@@ -408,3 +408,22 @@ def test_ctrl_c_stops_a_script_on_the_temporary_server_at_once(
     assert "Traceback" not in rest and "Connection refused" not in rest, rest
     with socket.socket() as probe:  # the temporary server is gone with the script
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_the_quick_interrupt_ends_with_the_script_settings() -> None:
+    """A library caller (or a test process) gets its own signal handlers and Prefect's SIGTERM
+    bridge back when the block ends."""
+    import signal
+
+    import prefect.flow_engine as engine
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from raidlib.cli._common import flow_script_settings
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    bridge = engine.capture_sigterm
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), flow_script_settings():
+        assert signal.getsignal(signal.SIGINT) not in before
+        assert engine.capture_sigterm is not bridge
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    assert engine.capture_sigterm is bridge
