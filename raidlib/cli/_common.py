@@ -143,10 +143,13 @@ def parse_flow_args(
     So do forcing the cuDF backend where it cannot run, a Dask scheduler that does not answer
     and an S3 root of ``lake_layers(args)`` (the layers the flow will use) that cannot be used:
     the flow checks its roots again as its first task (deployment runs start there), but a
-    script says what is wrong in one line instead of Prefect's failed-task tracebacks.
+    script says what is wrong in one line instead of Prefect's failed-task tracebacks. A flow
+    that does not ``reads_lake`` writes the layers it uses: a local one it cannot write is
+    said the same way (it used to end in a PermissionError traceback after the work).
     """
     from raidlib.backend import BackendUnavailableError, resolve_backend  # noqa: PLC0415
     from raidlib.lake import Lake, LakeStorageError  # noqa: PLC0415
+    from raidlib.lake.preflight import local_root_write_problem  # noqa: PLC0415
     from raidlib.task_runners import (  # noqa: PLC0415
         TaskRunnerUnavailableError,
         check_scheduler,
@@ -184,6 +187,11 @@ def parse_flow_args(
     receiver = getattr(args, "receiver_url", None)
     if receiver and (status := receiver_unreachable(receiver, parser.prog)) is not None:
         parser.exit(status)
+    if not reads_lake:  # it writes every layer it uses (ingest, import, demo): can it?
+        opened = Lake.from_settings(settings)
+        for layer in lake_layers(args):
+            if (why := local_root_write_problem(opened, layer)) is not None:
+                parser.exit(2, f"{parser.prog}: {layer} root {opened.url(layer)} {why}\n")
     lake = getattr(args, "lake", None)
     if reads_lake and lake and not os.path.exists(lake):
         print(

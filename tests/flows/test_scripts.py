@@ -427,3 +427,17 @@ def test_the_quick_interrupt_ends_with_the_script_settings() -> None:
         assert engine.capture_sigterm is not bridge
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     assert engine.capture_sigterm is bridge
+
+
+UNWRITABLE = "/sys/kernel/raidlib-test-lake"  # sysfs: no folder can be made there, even by root
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's sysfs")
+@pytest.mark.parametrize("script", ["ingest", "import_combat_log"])
+def test_a_lake_the_script_cannot_write_stops_it_before_any_flow_run(
+    script: str, tmp_path: Path
+) -> None:
+    """It used to do the work, then end in a PermissionError traceback (exit 1)."""
+    path = ROOT / "flows" / f"{script}.py"
+    err = stopped_before_any_flow_run(path, tmp_path, dict(os.environ), "--lake", UNWRITABLE)
+    assert f"{script}.py: bronze root {UNWRITABLE}/bronze cannot take files:" in err
