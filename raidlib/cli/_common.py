@@ -181,17 +181,17 @@ def parse_flow_args(
         except TaskRunnerUnavailableError as exc:
             parser.exit(2, f"{parser.prog}: {exc}\n")
     try:
-        Lake.from_settings(settings).check_storage(lake_layers(args))
+        opened = Lake.from_settings(settings)
+        opened.check_storage(lake_layers(args))
     except LakeStorageError as exc:
         parser.exit(2, f"{parser.prog}: {exc}\n")
     receiver = getattr(args, "receiver_url", None)
     if receiver and (status := receiver_unreachable(receiver, parser.prog)) is not None:
         parser.exit(status)
     if not reads_lake:  # it writes every layer it uses (ingest, import, demo): can it?
-        opened = Lake.from_settings(settings)
         for layer in lake_layers(args):
             if (why := local_root_write_problem(opened, layer)) is not None:
-                parser.exit(2, f"{parser.prog}: {layer} root {opened.url(layer)} {why}\n")
+                parser.exit(2, f"{parser.prog}: {why}\n")
     lake = getattr(args, "lake", None)
     if reads_lake and lake and not os.path.exists(lake):
         print(

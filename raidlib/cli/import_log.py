@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"raidlib import-log: {exc}", file=sys.stderr)
             return 2
         if (problem := local_root_write_problem(lake, "bronze")) is not None:
-            print(
-                f"raidlib import-log: bronze root {lake.url('bronze')} {problem}", file=sys.stderr
-            )
+            print(f"raidlib import-log: {problem}", file=sys.stderr)
             return 2
     size = args.path.stat().st_size
     bar = tqdm(

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     lake = Lake.from_settings(settings)
     problem = local_root_write_problem(lake, "bronze")
     if problem:
-        print(f"raidlib serve: bronze root {lake.url('bronze')} {problem}", file=sys.stderr)
+        print(f"raidlib serve: {problem}", file=sys.stderr)
         return 2
     try:
         # Otherwise a missing bucket or a refused key shows only as 503s on every POST.

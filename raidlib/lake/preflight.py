@@ -70,9 +70,9 @@ def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
 
 
 def local_root_write_problem(lake: Lake, layer: Layer) -> str | None:
-    """Why a local ``layer`` root cannot take files (else None), found before any work: by
-    creating the folder and a temporary file in it. None for a remote root, which
-    :func:`check_storage` checks instead.
+    """Why a local ``layer`` root cannot take files (``<layer> root <url> cannot take files:
+    <reason>``, else None), found before any work: by creating the folder and a temporary file
+    in it. None for a remote root, which :func:`check_storage` checks instead.
 
     Otherwise the receiver started, said ``ok`` on /health and answered every POST with 503,
     and ``raidlib import-log`` read the whole log, then failed with a PermissionError traceback.
@@ -84,7 +84,7 @@ def local_root_write_problem(lake: Lake, layer: Layer) -> str | None:
         with tempfile.TemporaryFile(dir=lake.path(layer)):
             pass
     except OSError as exc:
-        return f"cannot take files: {exc.strerror or exc}"
+        return f"{layer} root {lake.url(layer)} cannot take files: {exc.strerror or exc}"
     return None
 
 
