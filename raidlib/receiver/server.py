@@ -8,6 +8,7 @@ ends SSE streams, stops the worker threads and closes every socket.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from typing import Any
 
@@ -16,6 +17,8 @@ from waitress import create_server, wasyncore
 from waitress.server import BaseWSGIServer
 
 from raidlib.receiver.state import receiver_state
+
+log = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 8
 
@@ -50,9 +53,14 @@ class ReceiverServer:
             # Bodies up to twice the cap reach the app, which answers 413 in JSON; larger ones
             # are refused by waitress itself from the Content-Length (plain text), unbuffered.
             "max_request_body_size": 2 * settings.max_request_bytes + 65536,
+            # How often the loop looks for idle and stalled connections (seconds).
+            "cleanup_interval": max(1, min(30, int(settings.sse_stall_timeout_s / 2))),
         }
         options.update(waitress_options)
         self._server = create_server(app, map=self._map, host=host, port=port, **options)
+        for dispatcher in list(self._map.values()):
+            if isinstance(dispatcher, BaseWSGIServer):
+                _let_go_of_stalled_clients(dispatcher, settings.sse_stall_timeout_s)
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
@@ -129,6 +137,42 @@ class ReceiverServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _let_go_of_stalled_clients(server: BaseWSGIServer, stall_timeout_s: float) -> None:
+    """Make ``server``'s periodic maintenance also close connections that took no byte of their
+    waiting output for ``stall_timeout_s``.
+
+    waitress times out only connections without a running request, so a stream client that
+    stopped reading kept its thread (blocked once 16 MiB of output waited) and its stream slot
+    until the receiver restarted. Closing the channel wakes that thread with
+    ``ClientDisconnected``, which ends the stream and frees the slot. ``last_activity`` is the
+    last byte sent or received, so a slow client that still reads is never cut off.
+    """
+    idle_maintenance = server.maintenance
+
+    def maintenance(now: float) -> None:
+        idle_maintenance(now)
+        cutoff = now - stall_timeout_s
+        for channel in list(server.active_channels.values()):
+            if channel.requests and channel.total_outbufs_len and channel.last_activity < cutoff:
+                # Not ``will_close``: that acts in handle_write, which a socket whose buffer is
+                # full never gets. Closed now, it would still be in the list being polled.
+                log.warning(
+                    "disconnecting %s: it took nothing of its waiting output for %.0f s",
+                    _client_name(channel.addr),
+                    now - channel.last_activity,
+                )
+                server.trigger.pull_trigger(channel.handle_close)
+
+    server.maintenance = maintenance  # type: ignore[method-assign]
+
+
+def _client_name(addr: Any) -> str:
+    """``host:port`` of a channel's peer (waitress gives a tuple, or a path for Unix sockets)."""
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        return f"{addr[0]}:{addr[1]}"
+    return str(addr or "a client")
 
 
 def make_server(

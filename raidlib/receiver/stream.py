@@ -13,8 +13,9 @@ after 2 s, so at the client limit a network blip would otherwise get them 503 fo
 minute. (Waitress can report a closed connection itself, but only by reading the socket while
 a request runs, which drops the response of a client that half-closes after its POST.)
 
-A stream client keeps a server thread for as long as it stays connected (WSGI), even when it
-stops reading. At most ``sse_max_clients`` are served at once (more get ``503`` JSON), and the
+A stream client keeps a server thread for as long as it stays connected (WSGI); one that stops
+reading is disconnected after ``sse_stall_timeout_s`` without a byte taken (see
+:mod:`raidlib.receiver.server`). At most ``sse_max_clients`` are served at once (more get ``503`` JSON), and the
 served receiver (:mod:`raidlib.receiver.server`) adds that many threads to its pool, so stream
 clients — slow, stalled or many — never hold up ``POST /events`` or ``/health``.
 """

@@ -217,6 +217,37 @@ def test_stream_clients_never_take_the_threads_that_ingest(lake: Lake) -> None:
                 sock.close()
 
 
+def test_a_stream_client_that_stops_reading_is_let_go(
+    lake: Lake, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that stays connected but reads nothing once its buffers are full (a hung
+    consumer) used to keep its thread and slot for good, so eight of them answered every new
+    stream client 503 until the receiver restarted. Now it is disconnected once nothing could be
+    sent to it for ``sse_stall_timeout_s``; a reading client is left alone."""
+    import socket
+
+    settings = Settings(sse_heartbeat_s=0.2, sse_max_clients=1, sse_stall_timeout_s=1.0)
+    app = create_app(settings, lake)
+    with make_server(app, "127.0.0.1", 0, threads=2, cleanup_interval=1).start() as srv:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(WAIT_S)
+            sock.connect(("127.0.0.1", srv.port))
+            sock.sendall(b"GET /stream/events HTTP/1.1\r\nHost: x\r\n\r\n")  # never read
+            broker = receiver_state(app).broker
+            _wait_for(lambda: broker.client_count == 1, "the stream client")
+            with httpx.Client(base_url=srv.url, timeout=WAIT_S) as client:
+                for _ in range(8):  # ~9 MB of frames: more than the sockets' buffers hold
+                    assert client.post("/events", json=make_events(1500)).status_code == 201
+                _wait_for(lambda: broker.client_count == 0, "the stalled client to be let go")
+                with client.stream("GET", "/stream/events") as stream:  # the slot is free again
+                    assert stream.status_code == 200
+        finally:
+            sock.close()
+    assert "took nothing of its waiting output" in caplog.text  # the operator learns why
+
+
 def _hammer_health(url: str, stop: threading.Event) -> None:
     with httpx.Client(timeout=1.0) as client:
         while not stop.is_set():
