@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from raidlib.backend import Backend
+from raidlib.backend import Backend, to_pandas
 from raidlib.gold._prep import SILVER_COLUMNS_READ
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake.frames import frame_to_table
@@ -169,12 +170,60 @@ _GOLD_FILE_SCHEMA = _only_read_by_gold(SILVER_FILE_SCHEMA)
 _GOLD_SCHEMA = _only_read_by_gold(SILVER_SCHEMA)
 
 
+GOLD_READ_PAUSES_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
+"""Waits between attempts at a consistent gold read (about 5 s in all): longer than a build
+takes to write one table's partitions and remove the ones it moved away from."""
+
+
+class GoldReadError(RuntimeError):
+    """A gold table stayed inconsistent (a key in two partitions) through every read attempt."""
+
+
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
-    """A whole gold table (every partition) as one frame in its declared in-memory schema."""
+    """A whole gold table (every partition) as one frame in its declared in-memory schema.
+
+    A build moving a raid to another ``event_date`` writes the new partition before it removes
+    the old one, so a reader can list both (the raid twice) or list the old one and find it gone
+    (the raid missing). A read therefore counts only when every partition it listed is still
+    there after it read them and no key sits in two partitions; otherwise it reads again after
+    a short wait. Partitions rewritten in place meanwhile are fine (each file is replaced whole).
+
+    Raises:
+        GoldReadError: a key stayed in two partitions through every attempt (a build stopped
+            between writing and removing partitions; the next ``silver_to_gold`` repairs it).
+    """
+    table = GOLD_SCHEMAS[name]
+    problem = ""
+    for pause in (0.0, *GOLD_READ_PAUSES_S):
+        time.sleep(pause)
+        listed = _gold_listing(lake, name)
+        frame = _read_gold_listing(lake, name, listed, backend)
+        if not table.partition_columns:
+            return frame  # one file, replaced atomically
+        if not set(listed) <= set(_gold_listing(lake, name)):
+            problem = "partitions it listed kept being removed while it read them"
+            continue  # a listed partition may have been read as empty
+        doubled = _keys_in_two_partitions(frame, table.keys)
+        if not doubled:
+            return frame
+        problem = f"{', '.join(map(repr, doubled[:3]))} in two partitions"
+    raise GoldReadError(
+        f"gold table {name!r} could not be read consistently: {problem}. A gold build may still "
+        "be moving it, or one stopped half-way (run silver_to_gold again to repair it)"
+    )
+
+
+def _gold_listing(lake: Lake, name: str) -> dict[tuple[str, ...], list[ListedFile]]:
+    table = GOLD_SCHEMAS[name]
+    return list_partition_files(lake, "gold", table.name, table.partition_columns)
+
+
+def _read_gold_listing(
+    lake: Lake, name: str, listed: dict[tuple[str, ...], list[ListedFile]], backend: Backend
+) -> Any:
     table = GOLD_SCHEMAS[name]
     # dim_player has no partition columns: its one folder is the partition ``()``. The listing
     # brings each file's size, so no file is asked for it (an S3 HEAD) before it is read.
-    listed = list_partition_files(lake, "gold", table.name, table.partition_columns)
     files = {
         gold_partition(table.name, **dict(zip(table.partition_columns, values, strict=True))): found
         for values, found in listed.items()
@@ -182,6 +231,14 @@ def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     return read_partitions(
         lake, "gold", list(files), table.file_schema, backend, schema=table.schema, files=files
     )
+
+
+def _keys_in_two_partitions(frame: Any, keys: Sequence[str]) -> list[Any]:
+    """Key values (of ``keys``) found on more than one row: one build writes each key once."""
+    if len(frame) == 0:
+        return []
+    doubled = frame[list(keys)][frame.duplicated(subset=list(keys))]
+    return [tuple(row) for row in to_pandas(doubled).head(3).itertuples(index=False)]
 
 
 def write_gold_table_for_raids(

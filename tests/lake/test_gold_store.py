@@ -52,3 +52,83 @@ def test_many_raids_rebuilt_at_once_keep_exactly_their_new_partitions(lake):
     write_gold_table_for_raids(lake, SUMMARY.name, moved, raids[:10])
     expected = [(r, "2026-11-23") for r in raids[:10]] + [(r, "2026-11-24") for r in raids[10:]]
     assert partitions(lake) == sorted(expected)
+
+
+def _raids_read(lake) -> list[tuple[str, str]]:
+    table = read_gold_table(lake, SUMMARY.name, pandas_backend("test"))
+    return sorted(zip(table["raid_id"], table["event_date"].astype(str), strict=True))
+
+
+def test_a_read_while_a_raid_moves_date_sees_it_once_not_twice(lake, monkeypatch):
+    """Between writing a raid's new partition and deleting its old one, a reader listed both
+    and returned the raid twice; it now waits for the build to finish the move."""
+    import threading
+
+    import raidlib.lake.gold_store as gold_store
+
+    write_gold_table_for_raids(
+        lake, SUMMARY.name, summary_rows(("raid001", "2026-11-24")), ["raid001"]
+    )
+    reads: list[list[tuple[str, str]]] = []
+    delete = gold_store.delete_partition
+
+    def slow_delete(*args):
+        reader = threading.Thread(target=lambda: reads.append(_raids_read(lake)))
+        reader.start()  # reads while both partitions exist
+        threading.Event().wait(0.3)
+        delete(*args)
+        reader.join(10)
+
+    monkeypatch.setattr(gold_store, "delete_partition", slow_delete)
+    write_gold_table_for_raids(
+        lake, SUMMARY.name, summary_rows(("raid001", "2026-11-23")), ["raid001"]
+    )
+    assert reads == [[("raid001", "2026-11-23")]]
+
+
+def test_a_read_that_loses_a_partition_to_a_move_reads_the_table_again(lake, monkeypatch):
+    """A reader that listed a raid's old partition, which a build then moved, re-listed only the
+    old (now empty) folder and silently returned the table without that raid."""
+    import raidlib.lake.gold_store as gold_store
+
+    write_gold_table_for_raids(
+        lake,
+        SUMMARY.name,
+        summary_rows(("raid001", "2026-11-24"), ("raid002", "2026-11-24")),
+        ["raid001", "raid002"],
+    )
+    listing = gold_store.list_partition_files
+    moved: list[bool] = []
+
+    def list_then_move(*args, **kwargs):
+        listed = listing(*args, **kwargs)
+        if not moved:  # the build runs between the reader's listing and its reads
+            moved.append(True)
+            write_gold_table_for_raids(
+                lake, SUMMARY.name, summary_rows(("raid001", "2026-11-23")), ["raid001"]
+            )
+        return listed
+
+    monkeypatch.setattr(gold_store, "list_partition_files", list_then_move)
+    assert _raids_read(lake) == [("raid001", "2026-11-23"), ("raid002", "2026-11-24")]
+
+
+def test_a_build_stopped_between_write_and_removal_is_an_error_not_a_doubled_raid(
+    lake, monkeypatch
+):
+    import pytest
+
+    import raidlib.lake.gold_store as gold_store
+
+    write_gold_table_for_raids(
+        lake, SUMMARY.name, summary_rows(("raid001", "2026-11-24")), ["raid001"]
+    )
+    monkeypatch.setattr(gold_store, "delete_partition", lambda *args: None)  # the build stopped
+    write_gold_table_for_raids(
+        lake, SUMMARY.name, summary_rows(("raid001", "2026-11-23")), ["raid001"]
+    )
+    monkeypatch.setattr(gold_store, "GOLD_READ_PAUSES_S", (0.01, 0.01))
+    with pytest.raises(
+        gold_store.GoldReadError, match=r"\('raid001',\) in two partitions.*silver_to_gold"
+    ):
+        _raids_read(lake)
