@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from pydantic import ValidationError
+
 from raidlib.backend import resolve_backend
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake import Lake
 from raidlib.lake.frames import with_utc
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
+from raidlib.lake.preflight import LAYERS
 from raidlib.runconfig import settings_for_run
+from raidlib.settings import describe_invalid_settings, is_invalid_settings
 from raidlib.silver.dedup import deduplicate
 
 LakeLike = Lake | str | os.PathLike[str] | None
@@ -27,14 +31,69 @@ def open_lake(lake: LakeLike = None) -> Lake:
     settings (environment, then ``.env``: S3 roots and credentials, else ``./lake``).
 
     Raises:
-        FileNotFoundError: ``lake`` names a folder that does not exist (a mistyped path would
-            otherwise read as a lake without rows).
+        FileNotFoundError: ``lake`` names a folder that does not exist or is not a lake (a
+            layer folder, a project folder), or, for None, no local layer root exists: a
+            mistyped path would otherwise read as a lake without rows.
+        ValueError: ``lake`` is an S3 URL or empty, or a ``RAIDLIB_*`` setting is invalid.
     """
     if isinstance(lake, Lake):
         return lake
-    if lake is not None and not os.path.isdir(lake):
-        raise FileNotFoundError(f"no lake folder at {os.path.abspath(lake)}")
-    return Lake.from_settings(settings_for_run(os.fspath(lake) if lake is not None else None))
+    folder = None if lake is None else os.fspath(lake)
+    if folder is not None:
+        _check_lake_argument(folder)
+    try:
+        opened = Lake.from_settings(settings_for_run(folder))
+    except ValidationError as exc:
+        if not is_invalid_settings(exc):
+            raise
+        raise ValueError(describe_invalid_settings(exc)) from None
+    _check_is_a_lake(opened, folder)
+    return opened
+
+
+def _check_lake_argument(folder: str) -> None:
+    if not folder:
+        raise ValueError("lake is an empty string: give a lake folder, or None for the settings")
+    if "://" in folder:
+        raise ValueError(
+            f"lake takes a local folder, not {folder!r}; for a lake on S3 set the roots "
+            "(RAIDLIB_BRONZE_ROOT=s3://bronze/ RAIDLIB_SILVER_ROOT=s3://silver/ "
+            "RAIDLIB_GOLD_ROOT=s3://gold/, in the environment or .env) and leave lake out, "
+            "or pass a raidlib.lake.Lake"
+        )
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"no lake folder at {os.path.abspath(folder)}")
+
+
+def _check_is_a_lake(opened: Lake, folder: str | None) -> None:
+    """A folder holding no layer is not a lake, unless it is empty (nothing written yet)."""
+    local = [layer for layer in LAYERS if not opened.is_remote(layer)]
+    if not local or any(os.path.isdir(opened.root(layer)) for layer in local):
+        return
+    if folder is None:
+        roots = [os.path.abspath(opened.root(layer)) for layer in local]
+        parents = {os.path.dirname(root) for root in roots}
+        where = (
+            f"{parents.pop()} (no bronze/, silver/ or gold/ there)"
+            if len(parents) == 1 and [os.path.basename(r) for r in roots] == list(local)
+            else ", ".join(roots)
+        )
+        variables = ", ".join(f"RAIDLIB_{layer.upper()}_ROOT" for layer in local)
+        raise FileNotFoundError(
+            f"no lake at {where}: pass the lake folder (read_gold(table, 'path/to/lake')), "
+            f"run from the folder that holds it, or set {variables}"
+        )
+    name = os.path.basename(os.path.normpath(folder))
+    if name in LAYERS:
+        raise FileNotFoundError(
+            f"{os.path.abspath(folder)} is a {name} layer folder; pass the lake folder that "
+            f"holds it ({os.path.dirname(os.path.abspath(folder))})"
+        )
+    if any(not entry.startswith(".") for entry in os.listdir(folder)):
+        raise FileNotFoundError(
+            f"{os.path.abspath(folder)} is not a lake folder: no bronze/, silver/ or gold/ "
+            "in it (an empty folder reads as a new lake)"
+        )
 
 
 def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> Any:
@@ -61,6 +120,11 @@ def read_silver(
             endpoint does not answer (``read_gold`` too).
         ValueError: silver has no raid ``raid_id``.
     """
+    if raid_id is not None and not isinstance(raid_id, str):
+        raise TypeError(
+            f"raid_id takes one raid id (a str), not {type(raid_id).__name__}; for several "
+            "raids filter read_silver() (every raid) or call it once per raid"
+        )
     opened = open_lake(lake)
     opened.check_storage(("silver",))
     raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
