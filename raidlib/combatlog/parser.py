@@ -35,6 +35,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import IO
 
 import numpy as np
@@ -78,6 +79,7 @@ IGNORED_EVENTS = {
 }
 SCOPES = ("encounter", "all")
 _FILE_DATE = re.compile(r"WoWCombatLog-(\d{2})(\d{2})(\d{2})_")
+_FILE_STAMP = re.compile(r"WoWCombatLog-(\d{2})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})")
 
 
 @dataclass
@@ -115,6 +117,20 @@ def year_from_file_name(name: str | None) -> int | None:
         return None
     m = _FILE_DATE.search(os.path.basename(name))
     return 2000 + int(m.group(3)) if m else None
+
+
+def local_ms_from_file_name(name: str | None) -> int | None:
+    """The local wall-clock time (ms since 1970, no zone) the client opened the log at, from a
+    ``WoWCombatLog-MMDDYY_HHMMSS`` name; None without a valid one."""
+    m = _FILE_STAMP.search(os.path.basename(name or ""))
+    if not m:
+        return None
+    mo, d, yy, h, mi, s = (int(part) for part in m.groups())
+    try:
+        opened = datetime(2000 + yy, mo, d, h, mi, s)
+    except ValueError:
+        return None
+    return (opened - datetime(1970, 1, 1)) // timedelta(milliseconds=1)
 
 
 def parse_log(
@@ -158,6 +174,11 @@ def parse_log(
         utc_offset_hours=utc_offset_hours,
         tz=tz,
     )
+    if year is None:
+        # The name's year is the year of the name's date: rows after its New Year's Eve
+        # midnight (a log trimmed to its pulls) are in the next one, which the first row alone
+        # cannot tell. Start the year-less rows' clock at the moment the log was opened.
+        clock.prev_local_ms = local_ms_from_file_name(name)
     state = ParserState()
     file_id: str | None = None
     for chunk in iter_line_chunks(source, chunk_bytes=chunk_bytes):

@@ -488,6 +488,26 @@ def test_year_from_file_name(tmp_path):
     assert enc["start"].iloc[0] == pd.Timestamp("2026-02-16 22:00", tz="UTC")
 
 
+def test_a_log_named_before_midnight_whose_rows_start_after_it_is_in_the_next_year(tmp_path):
+    """The year comes from the name (``…123125_235959``: Dec 31 2025); the first row, a few
+    seconds later, is Jan 1 of 2026, not of 2025 (a whole raid a year early)."""
+    path = write_log(
+        tmp_path / "WoWCombatLog-123125_235959.txt",
+        ['1/1 00:00:01.000  ENCOUNTER_START,7,"X",14,20,1'],
+    )
+    enc = encounters(path, utc_offset_hours=0)
+    assert enc["start"].iloc[0] == pd.Timestamp("2026-01-01 00:00:01", tz="UTC")
+    path = write_log(  # the usual case: the log crosses midnight itself
+        tmp_path / "WoWCombatLog-123125_235000.txt",
+        [
+            '12/31 23:59:59.000  ENCOUNTER_START,7,"X",14,20,1',
+            '1/1 00:00:01.000  ENCOUNTER_END,7,"X",14,20,1,2000',
+        ],
+    )
+    enc = encounters(path, utc_offset_hours=0)
+    assert enc["start"].iloc[0] == pd.Timestamp("2025-12-31 23:59:59", tz="UTC")
+
+
 def test_bob_is_healer(v22_log):
     events, _ = _events(v22_log)
     assert {e["source_player_role"] for e in events if e["source_player_id"] == BOB} == {"healer"}
