@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
@@ -69,7 +69,7 @@ def ingest(
         raids: how many raids, one a night: the last one yesterday, or the first at ``start``.
         seed: random seed; the same seed and parameters simulate the same raids.
         players: raiders per raid.
-        start: when the first raid starts (UTC); default: 19:30 UTC, ``raids`` days ago.
+        start: when the first raid starts (without an offset: UTC); default: 19:30 UTC, ``raids`` days ago.
         receiver_url: POST to this receiver (``http://127.0.0.1:8000``); without one the
             batches land directly in the bronze layer of ``lake``, with the receiver's checks.
         token: the receiver's bearer token (default: the ``RAIDLIB_AUTH_TOKEN`` setting, which
@@ -94,6 +94,8 @@ def ingest(
         check_receiver(receiver_url)
     else:
         check_lake_storage(settings_for_run(lake), ("bronze",))
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)  # as the command line reads it, and the docs say
     start = start or default_first_raid_start(raids)
     raid_prefix = raid_prefix or dated_raid_prefix(start)
     faults = FaultConfig(

@@ -54,6 +54,18 @@ def test_ingest_names_raids_after_their_date_unless_told(lake_dir: Path) -> None
     assert [r["raid_id"] for r in named["raids"]] == ["guild001"]
 
 
+def test_ingest_reads_a_start_without_offset_as_utc_as_its_command_line_does(
+    lake_dir: Path,
+) -> None:
+    """A deployment run or the UI passes ``start`` as text; one without an offset failed the
+    run in generate-raids with "start must be timezone-aware"."""
+    params = ingest.validate_parameters(
+        {"raids": 1, "players": 2, "lake": str(lake_dir), "start": "2026-03-01T19:30:00"}
+    )
+    result = ingest(**params)
+    assert [r["raid_id"] for r in result["raids"]] == ["raid20260301-001"]
+
+
 @pytest.mark.parametrize("prefix", ["../x", "_x", "x" * 33])
 def test_ingest_rejects_a_raid_prefix_before_generating_anything(
     lake_dir: Path, prefix: str
