@@ -274,6 +274,7 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
     if not result.encounters.empty:
         pulls = result.encounters.copy()
         pulls["start"] = pulls["start"].astype(object).fillna("").astype(str).str.slice(0, 19)
+        pulls = pulls.rename(columns={"start": "start (UTC)"})  # not the recorder's clock
         console.print(frame_table(pulls, "Encounters (pulls)"))
     else:
         outside = report.skipped.get("outside_encounter", 0)

@@ -212,6 +212,7 @@ def test_cli_reports_malformed_lines_and_exits_0(
     assert "line 4: no '<timestamp>  EVENT,' prefix" in out and "line 16:" in out
     assert "line 22:" in out
     assert "Loom'ithar" in out and "wipe" in out and "combat_damage" in out
+    assert "start (UTC)" in out and "2026-02-16" in out  # the pulls' times say their zone
     assert "heal_all_overheal" in out  # skipped rows, by reason
     assert "SPELL_AURA_APPLIED" in out  # rows of a kind with no event, by kind
     assert f"bronze {lake / 'bronze'}" in out and "0 rejected" in out
