@@ -249,8 +249,11 @@ def _parse_timestamps(column: pa.ChunkedArray, *, require_zone: bool = False) ->
     try:
         return column.cast(target)  # Arrow refuses a stamp without a zone for a UTC type
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # ISO 8601 (and the receiver) also allow a lower-case t or z and a decimal comma,
+        # which neither Arrow nor pandas parse.
+        spelled = pc.replace_substring(pc.utf8_upper(column), ",", ".")
         parsed = pd.to_datetime(
-            column.to_pandas(), utc=True, errors="coerce", format="ISO8601"
+            spelled.to_pandas(), utc=True, errors="coerce", format="ISO8601"
         ).astype("datetime64[us, UTC]")
         stamps = pa.Array.from_pandas(parsed).cast(target)
         if require_zone:
