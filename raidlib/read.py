@@ -9,8 +9,9 @@ readers give every column its declared type, on either backend.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal, overload
 
+import pandas as pd
 from pydantic import ValidationError
 
 from raidlib.backend import resolve_backend
@@ -24,6 +25,8 @@ from raidlib.settings import describe_invalid_settings, is_invalid_settings
 from raidlib.silver.dedup import deduplicate
 
 LakeLike = Lake | str | os.PathLike[str] | None
+BackendChoice = Literal["pandas", "cudf", "auto"]
+"""``pandas`` returns pandas frames; ``cudf`` cuDF frames; ``auto`` either (cuDF when usable)."""
 
 
 def open_lake(lake: LakeLike = None) -> Lake:
@@ -96,7 +99,17 @@ def _check_is_a_lake(opened: Lake, folder: str | None) -> None:
         )
 
 
-def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> Any:
+@overload
+def read_gold(
+    table: str, lake: LakeLike = None, *, backend: Literal["pandas"] = "pandas"
+) -> pd.DataFrame: ...
+
+
+@overload
+def read_gold(table: str, lake: LakeLike = None, *, backend: BackendChoice) -> Any: ...
+
+
+def read_gold(table: str, lake: LakeLike = None, *, backend: BackendChoice = "pandas") -> Any:
     """Every row of a gold table (README, "Gold columns"); empty, with its columns, before
     the first gold run."""
     if table not in GOLD_SCHEMAS:
@@ -106,8 +119,20 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: str = "pandas") -> 
     return with_utc(read_gold_table(opened, table, resolve_backend(backend)))
 
 
+@overload
 def read_silver(
-    raid_id: str | None = None, lake: LakeLike = None, *, backend: str = "pandas"
+    raid_id: str | None = None, lake: LakeLike = None, *, backend: Literal["pandas"] = "pandas"
+) -> pd.DataFrame: ...
+
+
+@overload
+def read_silver(
+    raid_id: str | None = None, lake: LakeLike = None, *, backend: BackendChoice
+) -> Any: ...
+
+
+def read_silver(
+    raid_id: str | None = None, lake: LakeLike = None, *, backend: BackendChoice = "pandas"
 ) -> Any:
     """Silver events of one raid (every date it spans), or of every raid: one row per event.
 
