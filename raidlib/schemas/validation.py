@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from raidlib.schemas.events import DEFAULT_MAX_CLOCK_SKEW_S, EVENT_TYPES, EventListAdapter
+from raidlib.schemas.whitespace import WHITESPACE
 
 _TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
 
@@ -36,9 +37,9 @@ def trim_untrimmed_fields(events: Any) -> list[Any] | None:
     for event in events:
         if isinstance(event, dict):
             fixes = {
-                key: value.strip()
+                key: value.strip(WHITESPACE)  # as pydantic-core trims the other fields
                 for key in UNTRIMMED_FIELDS
-                if isinstance(value := event.get(key), str) and value != value.strip()
+                if isinstance(value := event.get(key), str) and value != value.strip(WHITESPACE)
             }
             if fixes:
                 event, changed = {**event, **fixes}, True

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from raidlib.backend import frame_library
 from raidlib.schemas.events import SpellCastEvent
+from raidlib.schemas.whitespace import WHITESPACE
 from raidlib.silver.schema import SILVER_SCHEMA
 
 _DEFAULTED = (
@@ -108,6 +109,17 @@ def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, lib: ModuleTyp
     return lib.Series(None, index=index, dtype=dtype or "object")
 
 
+_LINEAGE = ("batch_id", "batch_source", "event_date")  # written by raidlib, not by the producer
+TRIMMED_COLUMNS = tuple(
+    field.name
+    for field in SILVER_SCHEMA
+    if pa.types.is_string(field.type) and field.name not in _LINEAGE
+)
+"""The events' text fields. CONTRACT §1 trims strings: the receiver does, and bronze written by
+another tool may not have (a padded player id would be a second player in gold). About 5 ms per
+column per million rows."""
+
+
 def cast_bronze(frame: Any) -> Any:
     """Bronze rows → exactly the silver columns (:data:`SILVER_SCHEMA`), typed, one row per row.
 
@@ -117,6 +129,8 @@ def cast_bronze(frame: Any) -> Any:
     (bronze has none) until :func:`raidlib.silver.enrich.enrich`.
     """
     out = conform(frame)
+    for name in TRIMMED_COLUMNS:
+        out[name] = out[name].str.strip(WHITESPACE)
     out["event_id"] = out["event_id"].str.lower()
     for name, value in DEFAULTS.items():
         out[name] = out[name].fillna(value)

@@ -25,6 +25,7 @@ from raidlib.schemas.events import (
     RESOURCE_TYPES,
     TARGET_TYPES,
 )
+from raidlib.schemas.whitespace import WHITESPACE
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 MAX_AMOUNT = 1e9
@@ -55,6 +56,7 @@ RULES = (
     "event_type_unknown",
     "raid_id_invalid",
     "source_player_missing",
+    "source_player_name_too_long",
     *(f"{name}_invalid" for name in ENUMS),
     "damage_amount_missing_or_not_positive",
     "healing_amount_missing_or_not_positive",
@@ -102,12 +104,6 @@ DEFAULT_RULE_PARAMS = RuleParams()
 _CENTURY_S = 100 * 365.25 * 86_400
 
 
-WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
-"""Python's whitespace (what the event model trims), named explicitly: a bare ``str.strip()``
-means Unicode whitespace on pandas (Arrow) but ASCII control characters on cuDF (libcudf
-strips every byte ≤ 0x20, ``cpp/include/cudf/strings/detail/strip.cuh``)."""
-
-
 def _blank(column: Any) -> Any:
     """Null or empty/whitespace-only string (:data:`WHITESPACE`), the same on every backend.
 
@@ -129,9 +125,8 @@ def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str
         "event_id_not_uuid": ~_flag(f["event_id"].str.match(UUID_PATTERN)),
         "event_type_unknown": ~_flag(etype.isin(list(EVENT_TYPES))),
         "raid_id_invalid": ~_flag(f["raid_id"].str.match(RAID_ID_PATTERN)),
-        "source_player_missing": _blank(f["source_player_id"])
-        | _blank(f["source_player_name"])
-        | _flag(f["source_player_name"].str.len() > 64),
+        "source_player_missing": _blank(f["source_player_id"]) | _blank(f["source_player_name"]),
+        "source_player_name_too_long": _flag(f["source_player_name"].str.len() > 64),
     }
     for name, allowed in ENUMS.items():
         masks[f"{name}_invalid"] = _flag(f[name].notna() & ~f[name].isin(list(allowed)))
@@ -153,9 +148,10 @@ def rule_masks(frame: Any, params: RuleParams = DEFAULT_RULE_PARAMS) -> dict[str
     for name in NON_NEGATIVE:
         negative = negative | _flag(f[name] < 0)
     masks["negative_amount"] = negative
-    masks["amount_out_of_range"] = _flag(f["damage_amount"] > MAX_AMOUNT) | _flag(
-        f["healing_amount"] > MAX_AMOUNT
-    )
+    out_of_range = _flag(f["damage_amount"] > MAX_AMOUNT) | _flag(f["healing_amount"] > MAX_AMOUNT)
+    for name in NON_NEGATIVE:  # Infinity, which the receiver refuses, in bronze from elsewhere
+        out_of_range = out_of_range | _flag(f[name] == float("inf"))
+    masks["amount_out_of_range"] = out_of_range
     before = f["target_entity_health_pct_before"]
     after = f["target_entity_health_pct_after"]
     masks["health_pct_out_of_range"] = (

@@ -21,6 +21,7 @@ from raidlib.schemas.events import (
     RESOURCE_TYPES,
     TARGET_TYPES,
 )
+from raidlib.schemas.whitespace import WHITESPACE
 
 # Fixed clock for validate_events(now=...): timestamps are drawn well before it.
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -43,7 +44,8 @@ FREE_TEXT_FIELDS = (
 
 _core_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20
-).filter(lambda s: not s[0].isspace() and not s[-1].isspace())
+).filter(lambda s: s[0] not in WHITESPACE and s[-1] not in WHITESPACE)
+# (U+001C–U+001F are kept: Python's isspace() but not the receiver's whitespace.)
 
 
 def core_text(max_size: int = 20) -> st.SearchStrategy[str]:

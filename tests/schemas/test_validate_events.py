@@ -294,3 +294,19 @@ def test_values_of_another_json_type_are_rejected_not_coerced(field, value, erro
 def test_a_numeric_timestamp_is_unix_seconds() -> None:
     (event,) = validate_events([_event(timestamp=1_714_587_300)], now=NOW)
     assert event.timestamp.isoformat() == "2024-05-01T18:15:00+00:00"
+
+
+def test_the_receiver_trims_exactly_silvers_whitespace() -> None:
+    """Both sides must agree on what trimming removes, or an accepted event is quarantined."""
+    from pydantic import BaseModel, ConfigDict
+
+    from raidlib.schemas.whitespace import WHITESPACE
+
+    class Trimmed(BaseModel):
+        model_config = ConfigDict(str_strip_whitespace=True)
+        text: str
+
+    every_space = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    trimmed = {c for c in every_space if Trimmed(text=f"{c}a{c}").text == "a"}
+    assert trimmed == set(WHITESPACE)
+    assert "\x1f" not in WHITESPACE and "\u3000" in WHITESPACE

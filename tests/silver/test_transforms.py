@@ -70,6 +70,8 @@ def test_cast_gives_exactly_the_silver_columns():
         ({"target_entity_type": "player", "target_entity_id": None}, "player_target_without_id"),
         ({"source_player_level": 200}, "source_player_level_out_of_range"),
         ({"critical_multiplier": 9.0}, "critical_multiplier_out_of_range"),
+        ({"resource_amount_after": float("inf")}, "amount_out_of_range"),
+        ({"source_player_name": "x" * 65}, "source_player_name_too_long"),
         ({"timestamp": "2026-11-23T12:00:00Z"}, "timestamp_in_future"),
         ({"timestamp": "1970-01-01T00:00:00Z"}, "timestamp_too_old"),
     ],
@@ -89,6 +91,44 @@ def test_control_characters_are_not_blank(any_backend):
     frame = from_pandas(rows(bronze.make_event(0, source_player_name="\x01\x1f")), any_backend)
     clean, quarantined = (to_pandas(part) for part in check_rules(frame))
     assert len(clean) == 1 and len(quarantined) == 0
+
+
+def test_separator_characters_are_not_blank_as_the_receiver_keeps_them(any_backend):
+    """U+001C–U+001F are ``isspace()`` to Python but not whitespace to the receiver, which
+    accepted a name made of them with 201; silver then quarantined it as missing."""
+    events = [
+        bronze.make_event(0, source_player_name="\x1f", source_player_id="\x1c"),
+        bronze.make_event(
+            1, event_type="player_death", target_entity_name="\x1e", target_entity_type="player"
+        ),
+    ]
+    clean, quarantined = (
+        to_pandas(part) for part in check_rules(from_pandas(rows(*events), any_backend))
+    )
+    assert len(clean) == 2 and len(quarantined) == 0
+
+
+def test_strings_are_trimmed_as_the_receiver_trims_them(any_backend):
+    """Bronze written by another tool may pad ids and names: silver trims them (CONTRACT §1),
+    so one player is not split in two in gold, and a padded enum or id is not quarantined."""
+    padded = bronze.make_event(
+        1,
+        source_player_id=" p1 \u3000",
+        source_player_name="\tBob ",
+        source_player_role=" dps",
+        event_type="combat_damage ",
+        event_id=f" {bronze.event_id(1)}\n",
+        raid_id="raid001 ",
+    )
+    frame = from_pandas(rows(bronze.make_event(0, source_player_id="p1"), padded), any_backend)
+    clean, quarantined = (to_pandas(part) for part in check_rules(frame))
+    assert len(quarantined) == 0
+    assert clean["source_player_id"].tolist() == ["p1", "p1"]
+    assert clean["source_player_name"].iloc[1] == "Bob"
+    assert clean["event_id"].iloc[1] == bronze.event_id(1)
+    assert (clean["raid_id"] == "raid001").all()
+    long_padded = rows(bronze.make_event(2, source_player_name=" " + "x" * 64 + " "))
+    assert len(check_rules(long_padded)[0]) == 1  # 64 characters once trimmed
 
 
 def test_several_reasons_are_all_listed_and_nothing_is_dropped():
