@@ -47,6 +47,7 @@ def main() -> None:
     if args.api_url:  # before Prefect is imported: it reads its settings then
         os.environ["PREFECT_API_URL"] = args.api_url
 
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # before Prefect is imported (README: telemetry)
     from prefect import serve
     from prefect.flows import load_flow_from_entrypoint
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Literal
+
+os.environ.setdefault("DO_NOT_TRACK", "1")  # before Prefect is imported (README: telemetry)
 
 from prefect import flow, get_run_logger
 

@@ -8,10 +8,13 @@ incremental medallion flow and prints gold.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+
+os.environ.setdefault("DO_NOT_TRACK", "1")  # before Prefect is imported (README: telemetry)
 
 from prefect import flow, get_run_logger
 from pydantic import Field

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
+
+os.environ.setdefault("DO_NOT_TRACK", "1")  # before Prefect is imported (README: telemetry)
 
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     tolerate_unencodable_output()
+    # Prefect's client telemetry reads this when Prefect is imported (by the commands, later);
+    # the servers and workers `raidlib up` starts inherit it. README: "Running flows".
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:  # printed whole: argparse's version action would wrap the line

@@ -162,6 +162,51 @@ def test_scripts_start_the_temporary_server_without_telemetry_unless_the_user_ch
     assert server_env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "90"
 
 
+_CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "TRAVIS", "CIRCLECI",
+                 "BUILDKITE", "TF_BUILD", "CODEBUILD_BUILD_ID", "BITBUCKET_COMMIT",
+                 "TEAMCITY_VERSION", "DRONE", "SEMAPHORE", "APPVEYOR", "BUDDY", "CI_NAME")  # fmt: skip
+
+
+def output_in_a_terminal(argv: list[str], env: dict[str, str], timeout_s: float = 120) -> str:
+    """What ``argv`` prints when run in a pseudo-terminal (as a user runs it)."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: never returns
+        os.execve(argv[0], argv, env)
+    output, deadline = b"", time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+    return output.decode(errors="replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.parametrize("script", ["medallion.py", "ingest.py"])
+def test_a_first_run_in_a_terminal_sends_no_prefect_telemetry(tmp_path: Path, script: str) -> None:
+    """Prefect's client telemetry (on import, in a terminal, with a new PREFECT_HOME) printed its
+    notice and reached out to its collector, though the README says the scripts run with
+    telemetry off; ``DO_NOT_TRACK`` (still the user's to set) now defaults to 1."""
+    env = environment_without_prefect_or_raidlib_settings(tmp_path)
+    for name in ("DO_NOT_TRACK", *_CI_VARIABLES):  # CI would silence it by itself
+        env.pop(name, None)
+    out = output_in_a_terminal([sys.executable, str(ROOT / "flows" / script), "--help"], env)
+    assert "usage:" in out, out
+    assert "anonymous usage data" not in out, out
+
+
 def flow_and_parser(script: Path) -> tuple[Any, Any]:
     """The flow a script runs (named as its file) and its ``cli_parser()``."""
     module = importlib.import_module(f"flows.{script.stem}")
