@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,9 +72,13 @@ class ParseReport:
         )
 
     def add_malformed(self, line: int, reason: str) -> None:
+        """Count a malformed line; ``malformed`` keeps the first ones in file order (a chunk's
+        bad lines arrive grouped by kind, not in order)."""
         self.malformed_count += 1
-        if len(self.malformed) < MAX_MALFORMED_KEPT:
-            self.malformed.append((int(line), reason))
+        entry = (int(line), reason)
+        if len(self.malformed) < MAX_MALFORMED_KEPT or entry < self.malformed[-1]:
+            bisect.insort(self.malformed, entry)
+            del self.malformed[MAX_MALFORMED_KEPT:]
 
     def skip(self, reason: str, n: int = 1) -> None:
         if n:

@@ -119,6 +119,30 @@ def test_a_control_byte_and_bad_utf8_on_one_line_is_one_malformed_line(
     assert sum(e["event_type"] == "combat_damage" for e in _landed(tmp_path)) == 3
 
 
+def test_the_summary_lists_malformed_lines_in_file_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each chunk's bad lines were reported grouped by kind (control bytes first), so the
+    "first" lines listed were not the first in the file, and the kept list was not either."""
+    lines = [row.encode() for row in _pull(3)]
+    lines.insert(2, b"garbage without a time stamp")  # line 3
+    lines.insert(4, f"{STAMP}  {HIT},\x01,".encode())  # line 5
+    log = tmp_path / "WoWCombatLog-021626_224800.txt"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, err = _import(log, tmp_path, capsys)
+    assert code == 0, err
+    assert "line 3: no '<timestamp>  EVENT,' prefix, line 5: line holds control byte" in out
+
+    from raidlib.combatlog.report import MAX_MALFORMED_KEPT, ParseReport
+
+    report = ParseReport()
+    for line in [*range(10, 10 + MAX_MALFORMED_KEPT), 5, 3]:
+        report.add_malformed(line, "x")
+    assert report.malformed_count == MAX_MALFORMED_KEPT + 2
+    assert [n for n, _ in report.malformed[:3]] == [3, 5, 10]
+    assert len(report.malformed) == MAX_MALFORMED_KEPT
+
+
 def test_a_byte_order_mark_crlf_and_no_final_newline_change_nothing(tmp_path: Path) -> None:
     rows = [row.encode() for row in _pull(3)]
     plain = tmp_path / "plain.txt"
