@@ -298,6 +298,9 @@ def print_import_report(result: Any, console: Console | None = None, malformed: 
     if report.not_mapped:
         kinds = pd.DataFrame(report.not_mapped_rows(top=8), columns=["combat log event", "rows"])
         console.print(frame_table(kinds, "Rows not mapped to an event, by kind"))
+    if report.used_for_attribution:
+        used = ", ".join(f"{kind} {n:,}" for kind, n in by_count(report.used_for_attribution))
+        console.print(f"rows read for specs and pet owners (no event of their own): {used}")
     console.print(
         f"delivered to {shown(result.destination)}: {result.batches} batch(es) — "
         f"{result.accepted} landed ({result.events_landed:,} events), "

@@ -66,6 +66,9 @@ CONTROL_EVENTS = (
     "SPELL_CREATE",
 )
 # Rows that are deliberately not mapped, with the reason recorded in ParseReport.skipped.
+ATTRIBUTION_EVENTS = ("COMBATANT_INFO", "SPELL_SUMMON", "SPELL_CREATE")
+"""Control rows that make no event of their own: they tell specs and pets' owners."""
+
 IGNORED_EVENTS = {
     "SWING_DAMAGE_LANDED": "swing_damage_landed_duplicate",  # repeats SWING_DAMAGE (§3)
     "DAMAGE_SPLIT": "damage_split_not_damage_done",  # §11 item 7
@@ -233,6 +236,8 @@ def _parse_chunk(
         report.events[item["values"]] += item["counts"]
         if item["values"] in IGNORED_EVENTS:
             report.skip(IGNORED_EVENTS[item["values"]], item["counts"])
+        elif item["values"] in ATTRIBUTION_EVENTS:
+            report.used_for_attribution[item["values"]] += item["counts"]
         elif item["values"] not in UNIT_EVENTS and item["values"] not in CONTROL_EVENTS:
             report.not_mapped[item["values"]] += item["counts"]
 

@@ -24,7 +24,9 @@ class ParseReport:
     listed in ``malformed`` (line number + reason; the first ``MAX_MALFORMED_KEPT`` are kept,
     ``malformed_count`` counts all). ``skipped`` counts rows of mapped kinds that were
     deliberately not turned into raidlib events, by reason; ``not_mapped`` counts the rows of
-    the kinds raidlib has no event for (auras, misses, interrupts …), by name. ``not_utf8_count`` counts the lines whose bytes
+    the kinds raidlib has no event for (auras, misses, interrupts …), by name;
+    ``used_for_attribution`` the rows read only for players' specs and pets' owners
+    (``COMBATANT_INFO``, ``SPELL_SUMMON``, ``SPELL_CREATE``). ``not_utf8_count`` counts the lines whose bytes
     were not UTF-8 (read with U+FFFD in their place; the first line numbers in
     ``not_utf8_lines``): the client writes UTF-8, so names on those lines may be garbled.
     """
@@ -36,6 +38,7 @@ class ParseReport:
     malformed_count: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     not_mapped: Counter[str] = field(default_factory=Counter)
+    used_for_attribution: Counter[str] = field(default_factory=Counter)
     emitted: Counter[str] = field(default_factory=Counter)
     versions: list[dict[str, Any]] = field(default_factory=list)
     not_utf8_count: int = 0
@@ -102,6 +105,7 @@ class ParseReport:
             "malformed_first": self.malformed[:20],
             "skipped": dict(self.skipped),
             "not_mapped": dict(self.not_mapped_rows()),
+            "used_for_attribution": dict(by_count(self.used_for_attribution)),
             "emitted": dict(self.emitted),
             "versions": self.versions,
             "not_utf8_count": self.not_utf8_count,

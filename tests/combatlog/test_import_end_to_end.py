@@ -213,6 +213,8 @@ def test_cli_reports_malformed_lines_and_exits_0(
     assert "line 22:" in out
     assert "Loom'ithar" in out and "wipe" in out and "combat_damage" in out
     assert "start (UTC)" in out and "2026-02-16" in out  # the pulls' times say their zone
+    # every line is in some table: the rows read only for specs and owners too
+    assert "rows read for specs and pet owners (no event of their own): COMBATANT_INFO" in out
     assert "heal_all_overheal" in out  # skipped rows, by reason
     assert "SPELL_AURA_APPLIED" in out  # rows of a kind with no event, by kind
     assert f"bronze {lake / 'bronze'}" in out and "0 rejected" in out
