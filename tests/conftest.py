@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import sys
@@ -26,6 +27,8 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# ... which raidlib's own loggers would follow: the tests read their INFO lines.
+logging.getLogger("raidlib").setLevel(logging.INFO)
 # Settings read RAIDLIB_* and .env: a developer's own configuration must not steer the tests
 # (nor the servers and flows they start, which inherit this environment).
 for _name in [n for n in os.environ if n.startswith("RAIDLIB_")]:

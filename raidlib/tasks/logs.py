@@ -16,6 +16,7 @@ import logging
 
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
+from prefect.settings import get_current_settings
 
 LIBRARY_LOGGER = "raidlib"
 BACKEND_LOGGER = "raidlib.backend"
@@ -50,15 +51,23 @@ class RunLogForwarder(logging.Handler):
 def forward_library_logs(name: str = LIBRARY_LOGGER) -> None:
     """Forward ``name``'s INFO and above to Prefect runs (idempotent).
 
-    A level the user set on the logger is kept; otherwise it becomes INFO, so those lines also
-    reach whatever handlers the process has (Prefect's console handler in a flow script).
-    Inside a run the backend choice is left to the flow's own line, once per flow run.
+    A level the user set on the logger is kept; otherwise it becomes INFO, or Prefect's
+    logging level (``PREFECT_LOGGING_LEVEL``) when that is higher, so those lines also reach
+    whatever handlers the process has (Prefect's console handler in a flow script) and go
+    quiet with Prefect's. Inside a run the backend choice is left to the flow's own line, once
+    per flow run.
     """
     logger = logging.getLogger(name)
     if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
+        logger.setLevel(max(logging.INFO, _prefect_logging_level()))
     if not any(isinstance(h, RunLogForwarder) for h in logger.handlers):
         logger.addHandler(RunLogForwarder())
     backend = logging.getLogger(BACKEND_LOGGER)
     if not any(isinstance(f, OutsideRuns) for f in backend.filters):
         backend.addFilter(OutsideRuns())
+
+
+def _prefect_logging_level() -> int:
+    level = get_current_settings().logging.level
+    number = logging.getLevelName(str(level).upper()) if not isinstance(level, int) else level
+    return number if isinstance(number, int) else logging.INFO
