@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        left = getattr(args, "interrupted", None)  # what is left, and how to finish it
+        print(f"interrupted: {left}" if left else "interrupted", file=sys.stderr)
         return 130
     except ValidationError as exc:
         if not is_invalid_settings(exc):

@@ -95,7 +95,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--batch-size", type=batch_size, default=1000, help="events per batch (json, max 10000)"
     )
     add_fault_options(parser, "fault injection (json batches only)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(
+        func=run,
+        interrupted="the output folder holds only part of the files (the last may be cut "
+        "short); the same command again writes them all",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

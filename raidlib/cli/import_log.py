@@ -45,7 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_lake_options(parser)
     add_combatlog_options(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(func=run)
+    parser.set_defaults(
+        func=run,
+        interrupted="the batches that landed stay; importing the same log again lands the rest "
+        "(those already there come back duplicate)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

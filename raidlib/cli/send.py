@@ -74,7 +74,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_fault_options(parser, "fault injection (fractions of the events)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(func=run)
+    parser.set_defaults(
+        func=run,
+        interrupted="batches answered 201 are in bronze; the same command again (the same day, "
+        "or with the same --start) sends the rest, and the landed ones come back duplicate",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
