@@ -17,7 +17,7 @@ from importlib import metadata
 from pydantic import ValidationError
 
 from raidlib import __version__
-from raidlib.cli._common import tolerate_unencodable_output
+from raidlib.cli._common import stdout_reader_gone, tolerate_unencodable_output
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
 
 # cuDF's wheels carry the CUDA major in their name; the rapidsai conda package (environment.yml)
@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError as exc:  # ``raidlib … | head``: the reader has what it wanted
+        return stdout_reader_gone(exc)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     tolerate_unencodable_output()
     # Prefect's client telemetry reads this when Prefect is imported (by the commands, later);
     # the servers and workers `raidlib up` starts inherit it. README: "Running flows".

@@ -9,6 +9,7 @@ import contextlib
 import inspect
 import os
 import re
+import select
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -123,6 +124,38 @@ def tolerate_unencodable_output() -> None:
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="replace")
+
+
+EXIT_READER_GONE = 141
+"""128 + SIGPIPE: what a shell reports for a command whose output's reader went away."""
+
+
+def stdout_reader_gone(exc: BrokenPipeError) -> int:
+    """:data:`EXIT_READER_GONE` after ``exc`` when stdout's reader went away (``| head``),
+    with stdout pointed at the null device so that the interpreter's last flush raises nothing
+    more; ``exc`` itself when it came from elsewhere (a socket), which is a real failure."""
+    if not _stdout_reader_gone():
+        raise exc
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # not a real file: no flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_READER_GONE
+
+
+def _stdout_reader_gone() -> bool:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream in memory: does it still write?
+        try:
+            sys.stdout.write("")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return True
+        return False
+    if not hasattr(select, "poll"):  # Windows: no way to ask; the error was most likely ours
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 def parse_flow_args(
@@ -245,6 +278,8 @@ def flow_script_settings() -> Iterator[None]:
         except KeyboardInterrupt:  # a real server recorded the interrupted run: say it briefly
             print("interrupted", file=sys.stderr)
             raise SystemExit(130) from None
+        except BrokenPipeError as exc:  # ``| head``: the run finished, its summary was cut
+            raise SystemExit(stdout_reader_gone(exc)) from None
         except LakeStorageError as exc:  # the run's log has the traceback; the fix is a setting
             raise SystemExit(f"error: {exc}") from exc
         except RuntimeError as exc:
