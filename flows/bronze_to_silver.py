@@ -96,10 +96,10 @@ def bronze_to_silver(
 def describe_silver(result: dict) -> str:
     """A script's line for what a run did to silver (this flow's return value)."""
     return (
-        f"silver: {result['batches']} batch(es), {result['rows_added']} rows added, "
-        f"{result['duplicates_removed']} duplicates removed"
+        f"silver: {result['batches']:,} batch(es), {result['rows_added']:,} rows added, "
+        f"{result['duplicates_removed']:,} duplicates removed"
         f"{interrupted_note(result.get('rewritten_after_interruption', 0))}, "
-        f"{result['rows_quarantined']} quarantined"
+        f"{result['rows_quarantined']:,} quarantined"
     )
 
 

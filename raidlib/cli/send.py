@@ -113,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
     )
     n_events = sum(len(b.events) for b in batches)
     print(
-        f"generated {args.raids} raids, {len(frame)} events → {len(batches)} batches "
-        f"({n_events} events on the wire) → {args.url}",
+        f"generated {args.raids} raids, {len(frame):,} events → {len(batches):,} batches "
+        f"({n_events:,} events on the wire) → {args.url}",
         flush=True,
     )
     summary = post_batches(

@@ -243,14 +243,14 @@ def _process_chunk(
     report.rows_quarantined = len(quarantined)
     report.quarantined_by_reason = count_reasons(quarantined)
     log.info(
-        "silver (%s): %d batches, %d rows in, %d added, %d duplicates, %d quarantined, "
+        "silver (%s): %s batches, %s rows in, %s added, %s duplicates, %s quarantined, "
         "%d partitions (%s)",
         backend.name,
-        len(batches),
-        report.rows_in,
-        report.rows_added,
-        report.duplicates_removed,
-        report.rows_quarantined,
+        f"{len(batches):,}",
+        f"{report.rows_in:,}",
+        f"{report.rows_added:,}",
+        f"{report.duplicates_removed:,}",
+        f"{report.rows_quarantined:,}",
         len(report.partitions_written),
         report.stage_summary(),
     )

@@ -57,13 +57,13 @@ def import_combat_log_file(
     progress.finish()
     counts = result.counts()
     logger.info(
-        "%s: %d lines (%d malformed), %d events in %d batch(es) → %s: %d landed, %d duplicate, "
+        "%s: %s lines (%s malformed), %s events in %s batch(es) → %s: %d landed, %d duplicate, "
         "%d rejected, %d failed (%.1f s)",
         path,
-        counts["lines"],
-        counts["malformed_lines"],
-        counts["events"],
-        counts["batches"],
+        f"{counts['lines']:,}",
+        f"{counts['malformed_lines']:,}",
+        f"{counts['events']:,}",
+        f"{counts['batches']:,}",
         result.destination,
         result.accepted,
         result.duplicate,

@@ -29,6 +29,9 @@ from raidlib.settings import Settings
 from raidlib.tasks.retrying import LAKE_IO_RETRIES
 from raidlib.tasks.setup import exclusive_slot
 
+RAIDS_NAMED = 10
+"""Raids named in the plan's log line; a backlog of hundreds made it one 1,000-character line."""
+
 
 @task(name="plan-gold-builds", **LAKE_IO_RETRIES)
 def plan_gold_builds(
@@ -38,7 +41,9 @@ def plan_gold_builds(
     in groups of about ``group_bytes`` of silver each (the flow's
     :func:`~raidlib.gold.pipeline.gold_group_bytes`)."""
     needing = raids_needing_gold(Lake.from_settings(settings), raid_ids)
-    get_run_logger().info("%d raid(s) need gold: %s", len(needing), ", ".join(needing) or "none")
+    shown = ", ".join(list(needing)[:RAIDS_NAMED]) or "none"
+    more = f" and {len(needing) - RAIDS_NAMED} more" if len(needing) > RAIDS_NAMED else ""
+    get_run_logger().info("%d raid(s) need gold: %s%s", len(needing), shown, more)
     return group_raids(needing, group_bytes)
 
 

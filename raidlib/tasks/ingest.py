@@ -48,10 +48,15 @@ def generate_raid_batches(
         raid_prefix=raid_prefix,
     )
     # Turning rows into wire dicts costs ~13 µs an event (10 s for a 40-raid season): say so.
-    log.info("cutting %d events into batches of %d…", len(frame), batch_size)
+    log.info("cutting %s events into batches of %s…", f"{len(frame):,}", f"{batch_size:,}")
     batches = plan_batches(frame, batch_size=batch_size, faults=faults, seed=seed)
     summary = summarize_raids(frame).astype(object).to_dict("records")
-    log.info("generated %d events in %d raid(s) → %d batch(es)", len(frame), raids, len(batches))
+    log.info(
+        "generated %s events in %d raid(s) → %s batch(es)",
+        f"{len(frame):,}",
+        raids,
+        f"{len(batches):,}",
+    )
     return batches, summary
 
 
@@ -119,11 +124,11 @@ def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any
             events += len(models)
     progress.finish()
     get_run_logger().info(
-        "landed %d batch(es) (%d events), %d duplicate, %d rejected",
-        accepted,
-        events,
-        duplicate,
-        rejected,
+        "landed %s batch(es) (%s events), %s duplicate, %s rejected",
+        f"{accepted:,}",
+        f"{events:,}",
+        f"{duplicate:,}",
+        f"{rejected:,}",
     )
     return {
         "batches": len(batches),

@@ -126,14 +126,14 @@ def process_batch_group(
         ]
     )
     get_run_logger().info(
-        "%d batch(es): %d rows in, %d added, %d duplicates removed, %d quarantined, "
-        "%d late, %d partition(s) written (%s)",
-        len(batches),
-        report.rows_in,
-        report.rows_added,
-        report.duplicates_removed,
-        report.rows_quarantined,
-        report.late_events,
+        "%s batch(es): %s rows in, %s added, %s duplicates removed, %s quarantined, "
+        "%s late, %d partition(s) written (%s)",
+        f"{len(batches):,}",
+        f"{report.rows_in:,}",
+        f"{report.rows_added:,}",
+        f"{report.duplicates_removed:,}",
+        f"{report.rows_quarantined:,}",
+        f"{report.late_events:,}",
         len(report.partitions_written),
         report.stage_summary() or "no work",
     )

@@ -264,6 +264,16 @@ def test_the_ingest_script_prints_the_raids_and_their_delivery() -> None:
     ]
 
 
+def test_the_silver_line_groups_digits_as_the_other_lines_do() -> None:
+    from flows.bronze_to_silver import describe_silver
+
+    result = {"batches": 2143, "rows_added": 2528766, "duplicates_removed": 50004,
+              "rows_quarantined": 0}  # fmt: skip
+    assert describe_silver(result) == (
+        "silver: 2,143 batch(es), 2,528,766 rows added, 50,004 duplicates removed, 0 quarantined"
+    )
+
+
 def test_a_dask_address_nobody_answers_on_stops_the_script_at_once(tmp_path: Path) -> None:
     """Prefect's Dask runner would wait 30 s, then fail the run with a bare OSError."""
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
