@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Literal
+from typing import Annotated, Literal
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # before Prefect is imported (README: telemetry)
 
 from prefect import flow, get_run_logger
+from pydantic import Field
 
 from raidlib.backend import backend_for
 from raidlib.cli._common import (
@@ -38,7 +39,7 @@ from raidlib.tasks.storage import check_lake_storage
 def bronze_to_silver(
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
-    max_batches_per_task: int = 200,
+    max_batches_per_task: Annotated[int, Field(ge=1)] = 200,
 ) -> dict:
     """Process every landed, unprocessed bronze batch into silver; publish data quality.
 

@@ -496,3 +496,15 @@ def test_a_lake_the_script_cannot_write_stops_it_before_any_flow_run(
     path = ROOT / "flows" / f"{script}.py"
     err = stopped_before_any_flow_run(path, tmp_path, dict(os.environ), "--lake", UNWRITABLE)
     assert f"{script}.py: bronze root {UNWRITABLE}/bronze cannot take files:" in err
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_a_silver_task_size_below_one_is_refused_before_the_run(value: int) -> None:
+    """``max_batches_per_task=-5`` ran and processed nothing ("no work"), 0 failed twice on
+    retries with a bare range() error: Prefect now refuses it, naming the parameter."""
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.bronze_to_silver import bronze_to_silver
+
+    with pytest.raises(ParameterTypeError, match="max_batches_per_task"):
+        bronze_to_silver.validate_parameters({"max_batches_per_task": value})
