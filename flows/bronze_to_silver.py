@@ -52,7 +52,7 @@ def bronze_to_silver(
     """
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
-    check_lake_storage(settings, ("bronze", "silver"))
+    check_lake_storage(settings, ("bronze", "silver"), reads="bronze")
     chosen = backend_for(settings)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     settings = settings.model_copy(update={"backend": chosen.name})

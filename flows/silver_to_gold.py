@@ -52,7 +52,7 @@ def silver_to_gold(
     """
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
-    check_lake_storage(settings, ("silver", "gold"))
+    check_lake_storage(settings, ("silver", "gold"), reads="silver")
     chosen = backend_for(settings)
     logger.info("backend: %s (%s)", chosen.name, chosen.reason)
     limit = parallel_limit(settings, chosen.name, current_task_runner())

@@ -269,3 +269,19 @@ def test_medallion_fans_out_on_a_dask_cluster_with_the_same_gold(tmp_path: Path)
     assert out["gold"]["raids_built"] == ["raid001", "raid002"]
     assert {"process_batch_group", "build_raid_gold"} <= ran  # the tasks ran on Dask
     assert_gold_equal(gold(there), gold(here))
+
+
+@pytest.mark.parametrize("step", ["bronze_to_silver", "silver_to_gold", "medallion"])
+def test_a_run_on_a_lake_that_does_not_exist_says_so(
+    step: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deployment run with a mistyped ``lake`` completed having read nothing, without a word
+    (the scripts print a note; a deployment run has no script)."""
+    import importlib
+    import logging
+
+    flow = getattr(importlib.import_module(f"flows.{step}"), step)
+    with caplog.at_level(logging.WARNING):
+        flow(lake=str(tmp_path / "lakke"), backend="pandas")
+    read = "silver" if step == "silver_to_gold" else "bronze"
+    assert f"{tmp_path / 'lakke' / read} does not exist, so there is nothing to read" in caplog.text
