@@ -51,6 +51,10 @@ def project_dir_problem(project_dir: Path, *, deploy: bool) -> str | None:
     return None
 
 
+FILESYSTEM_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
+"""Prefect's lease storage on disk (under ``PREFECT_HOME``), which survives a server restart."""
+
+
 @dataclass
 class StackConfig:
     """Everything ``raidlib up`` can change. Paths are resolved against ``project_dir``."""
@@ -120,6 +124,9 @@ class Stack:
             RAIDLIB_PROJECT_DIR=str(cfg.project_dir.resolve()),
             PYTHONUNBUFFERED="1",
         )
+        # Prefect keeps concurrency-slot leases in the server's memory unless told otherwise:
+        # a restarted server then never gives back a slot that a killed run held.
+        env.setdefault("PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", FILESYSTEM_LEASES)
         if cfg.lake:
             lake = Path(cfg.lake)
             lake = lake if lake.is_absolute() else (cfg.project_dir / lake)
