@@ -22,6 +22,7 @@ from raidlib.lake.gold_store import (
     raids_needing_gold,
     read_gold_table,
     record_fingerprint,
+    silver_raid_ids,
     write_dim_player,
 )
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
@@ -40,7 +41,17 @@ def plan_gold_builds(
     """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way),
     in groups of about ``group_bytes`` of silver each (the flow's
     :func:`~raidlib.gold.pipeline.gold_group_bytes`)."""
-    needing = raids_needing_gold(Lake.from_settings(settings), raid_ids)
+    lake = Lake.from_settings(settings)
+    if raid_ids:  # a mistyped id would otherwise "build" an empty raid without a word
+        known = silver_raid_ids(lake)
+        for raid in sorted(set(raid_ids) - set(known)):
+            listed = ", ".join(known[:RAIDS_NAMED]) + (" …" if len(known) > RAIDS_NAMED else "")
+            get_run_logger().warning(
+                "silver has no raid %r (its raids: %s); its gold, if any, is removed",
+                raid,
+                listed or "none yet",
+            )
+    needing = raids_needing_gold(lake, raid_ids)
     shown = ", ".join(list(needing)[:RAIDS_NAMED]) or "none"
     more = f" and {len(needing) - RAIDS_NAMED} more" if len(needing) > RAIDS_NAMED else ""
     get_run_logger().info("%d raid(s) need gold: %s%s", len(needing), shown, more)

@@ -285,3 +285,18 @@ def test_a_run_on_a_lake_that_does_not_exist_says_so(
         flow(lake=str(tmp_path / "lakke"), backend="pandas")
     read = "silver" if step == "silver_to_gold" else "bronze"
     assert f"{tmp_path / 'lakke' / read} does not exist, so there is nothing to read" in caplog.text
+
+
+def test_gold_for_a_raid_silver_does_not_have_says_so(
+    lake_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``raid_ids=["nope"]`` completed as if it had built something (ops audit)."""
+    import logging
+
+    from flows.silver_to_gold import silver_to_gold
+
+    land(Lake.local(lake_dir), generate_raids(1, seed=3, start=START, config=CONFIG))
+    medallion(lake=str(lake_dir), backend="pandas")
+    with caplog.at_level(logging.WARNING):
+        silver_to_gold(lake=str(lake_dir), backend="pandas", raid_ids=["nope"])
+    assert "silver has no raid 'nope' (its raids: raid001)" in caplog.text
