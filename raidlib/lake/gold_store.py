@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from raidlib.backend import Backend, to_pandas
+from raidlib.backend import Backend, frame_library, to_pandas
 from raidlib.gold._prep import SILVER_COLUMNS_READ
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake.frames import frame_to_table
@@ -171,46 +171,71 @@ _GOLD_SCHEMA = _only_read_by_gold(SILVER_SCHEMA)
 
 
 GOLD_READ_PAUSES_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
-"""Waits between attempts at a consistent gold read (about 5 s in all): longer than a build
-takes to write one table's partitions and remove the ones it moved away from."""
+"""Waits between checks of a gold read (about 5 s in all): longer than a build takes to write
+one raid's partitions of a table and remove the ones it moved away from."""
 
 
 class GoldReadError(RuntimeError):
-    """A gold table stayed inconsistent (a key in two partitions) through every read attempt."""
+    """Some raid's rows of a gold table did not settle through every read attempt."""
 
 
 def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     """A whole gold table (every partition) as one frame in its declared in-memory schema.
 
-    A build moving a raid to another ``event_date`` writes the new partition before it removes
-    the old one, so a reader can list both (the raid twice) or list the old one and find it gone
-    (the raid missing). A read therefore counts only when every partition it listed is still
-    there after it read them and no key sits in two partitions; otherwise it reads again after
-    a short wait. Partitions rewritten in place meanwhile are fine (each file is replaced whole).
+    A build replaces a raid's partitions one file at a time, and removes those it moved away
+    from last: a reader can list a raid twice (old and new date), find a listed partition gone,
+    or read one of a raid's dates before the build and another after it (a pull moved from one
+    to the other: missing, or twice). So the table is listed again after the read; the rows of
+    every raid whose files changed meanwhile, or with a key in two partitions, are read again
+    from the new listing, after a short wait, until each raid's files held still while they
+    were read. Raids nobody is writing are read once (two listings per read in all).
 
     Raises:
-        GoldReadError: a key stayed in two partitions through every attempt (a build stopped
+        GoldReadError: a raid kept changing, or kept a key in two partitions (a build stopped
             between writing and removing partitions; the next ``silver_to_gold`` repairs it).
     """
     table = GOLD_SCHEMAS[name]
-    problem = ""
+    listed = _gold_listing(lake, name)
+    frame = _read_gold_listing(lake, name, listed, backend)
+    if not table.partition_columns:
+        return frame  # one file, replaced atomically
     for pause in (0.0, *GOLD_READ_PAUSES_S):
         time.sleep(pause)
-        listed = _gold_listing(lake, name)
-        frame = _read_gold_listing(lake, name, listed, backend)
-        if not table.partition_columns:
-            return frame  # one file, replaced atomically
-        if not set(listed) <= set(_gold_listing(lake, name)):
-            problem = "partitions it listed kept being removed while it read them"
-            continue  # a listed partition may have been read as empty
-        doubled = _keys_in_two_partitions(frame, table.keys)
-        if not doubled:
+        now = _gold_listing(lake, name)
+        changed = _raids_whose_files_changed(listed, now)
+        doubled = _raids_with_a_key_twice(frame, table.keys)
+        unsettled = changed | doubled
+        if not unsettled:
             return frame
-        problem = f"{', '.join(map(repr, doubled[:3]))} in two partitions"
+        problem = (
+            f"raid(s) {', '.join(sorted(doubled)[:3])} with a key in two partitions"
+            if doubled
+            else f"raid(s) {', '.join(sorted(changed)[:3])} rewritten while read"
+        )
+        again = {values: files for values, files in now.items() if values[0] in unsettled}
+        kept = frame[~frame["raid_id"].isin(sorted(unsettled))]
+        fresh = _read_gold_listing(lake, name, again, backend)
+        frame = frame_library(frame).concat([kept, fresh], ignore_index=True)
+        listed = now
     raise GoldReadError(
         f"gold table {name!r} could not be read consistently: {problem}. A gold build may still "
-        "be moving it, or one stopped half-way (run silver_to_gold again to repair it)"
+        "be writing it, or one stopped half-way (run silver_to_gold again to repair it)"
     )
+
+
+def _raids_whose_files_changed(
+    before: dict[tuple[str, ...], list[ListedFile]], after: dict[tuple[str, ...], list[ListedFile]]
+) -> set[str]:
+    """Raids (the first partition value) with a partition added, removed or rewritten."""
+    return {
+        values[0]
+        for values in before.keys() | after.keys()
+        if _file_tokens(before.get(values)) != _file_tokens(after.get(values))
+    }
+
+
+def _file_tokens(files: list[ListedFile] | None) -> list[tuple[str, int | None, str]]:
+    return sorted((f.path, f.size, str(f.version)) for f in files or ())
 
 
 def _gold_listing(lake: Lake, name: str) -> dict[tuple[str, ...], list[ListedFile]]:
@@ -233,12 +258,13 @@ def _read_gold_listing(
     )
 
 
-def _keys_in_two_partitions(frame: Any, keys: Sequence[str]) -> list[Any]:
-    """Key values (of ``keys``) found on more than one row: one build writes each key once."""
+def _raids_with_a_key_twice(frame: Any, keys: Sequence[str]) -> set[str]:
+    """Raids with a key (of ``keys``, ``raid_id`` first) on more than one row: a build writes
+    each key once, so the reader saw two partitions of one build, or of two."""
     if len(frame) == 0:
-        return []
-    doubled = frame[list(keys)][frame.duplicated(subset=list(keys))]
-    return [tuple(row) for row in to_pandas(doubled).head(3).itertuples(index=False)]
+        return set()
+    doubled = frame[frame.duplicated(subset=list(keys))]["raid_id"]
+    return set(to_pandas(doubled.to_frame())["raid_id"].tolist())
 
 
 def write_gold_table_for_raids(

@@ -129,6 +129,69 @@ def test_a_build_stopped_between_write_and_removal_is_an_error_not_a_doubled_rai
     )
     monkeypatch.setattr(gold_store, "GOLD_READ_PAUSES_S", (0.01, 0.01))
     with pytest.raises(
-        gold_store.GoldReadError, match=r"\('raid001',\) in two partitions.*silver_to_gold"
+        gold_store.GoldReadError,
+        match=r"raid\(s\) raid001 with a key in two partitions.*silver_to_gold",
     ):
         _raids_read(lake)
+
+
+ENCOUNTERS = GOLD_SCHEMAS["fact_encounter_summary"]
+
+
+def pull_rows(*pulls: tuple[str, str]):
+    zeros = {f.name: _zero(f.type) for f in ENCOUNTERS.schema if not f.nullable}
+    records = [
+        {**zeros, "raid_id": "raid001", "encounter_id": e, "event_date": d} for e, d in pulls
+    ]
+    return pa.Table.from_pylist(records, schema=ENCOUNTERS.schema).to_pandas()
+
+
+def test_a_pull_moving_between_two_dates_that_both_stay_is_not_lost(lake, monkeypatch):
+    """Review: the raid's two partitions both survive the build (rewritten in place), so only
+    the files' versions show that the reader saw one date before the build, one after it."""
+    import raidlib.lake.parquet as parquet
+
+    first = pull_rows(("p1", "2026-11-23"), ("p2", "2026-11-24"), ("p3", "2026-11-24"))
+    write_gold_table_for_raids(lake, ENCOUNTERS.name, first, ["raid001"])
+    read_partition = parquet.read_partition_table
+    built: list[bool] = []
+
+    def build_between_the_two_reads(lake_, layer, partition, *args, **kwargs):
+        if "2026-11-24" in partition and not built:
+            built.append(True)  # p2 moves to the 23rd, which this reader has already read
+            moved = pull_rows(("p1", "2026-11-23"), ("p2", "2026-11-23"), ("p3", "2026-11-24"))
+            write_gold_table_for_raids(lake, ENCOUNTERS.name, moved, ["raid001"])
+        return read_partition(lake_, layer, partition, *args, **kwargs)
+
+    monkeypatch.setattr(parquet, "read_partition_table", build_between_the_two_reads)
+    table = read_gold_table(lake, ENCOUNTERS.name, pandas_backend("test"))
+    assert built and sorted(zip(table["encounter_id"], table["event_date"], strict=True)) == [
+        ("p1", "2026-11-23"), ("p2", "2026-11-23"), ("p3", "2026-11-24")
+    ]  # fmt: skip
+
+
+def test_other_raids_being_rewritten_do_not_hold_up_a_read(lake, monkeypatch):
+    """Only the raids that changed are read again: a build rewriting raid002 on every listing
+    (a long gold run) leaves raid001's rows as read, and the read still settles."""
+    import raidlib.lake.gold_store as gold_store
+
+    write_gold_table_for_raids(
+        lake,
+        SUMMARY.name,
+        summary_rows(("raid001", "2026-11-24"), ("raid002", "2026-11-24")),
+        ["raid001", "raid002"],
+    )
+    listing = gold_store.list_partition_files
+    listings: list[int] = []
+
+    def rewrite_raid002_a_few_times(*args, **kwargs):
+        listings.append(1)
+        if len(listings) <= 3:
+            write_gold_table_for_raids(
+                lake, SUMMARY.name, summary_rows(("raid002", "2026-11-24")), ["raid002"]
+            )
+        return listing(*args, **kwargs)
+
+    monkeypatch.setattr(gold_store, "list_partition_files", rewrite_raid002_a_few_times)
+    assert _raids_read(lake) == [("raid001", "2026-11-24"), ("raid002", "2026-11-24")]
+    assert len(listings) == 4  # settled once raid002 held still

@@ -95,7 +95,9 @@ def test_listing_sees_objects_written_behind_its_back(moto_s3: MotoS3, s3_lake: 
         assert len(list_partitions(lake, "silver", layout.DATASET, KEYS, raid_id="raid000")) == 3
 
 
-def test_read_gold_table_lists_once(s3_lake: Lake, s3_requests: collections.Counter[str]) -> None:
+def test_read_gold_table_lists_twice_and_gets_each_file_once(
+    s3_lake: Lake, s3_requests: collections.Counter[str]
+) -> None:
     from raidlib.backend import pandas_backend
     from raidlib.gold.schema import GOLD_SCHEMAS
 
@@ -106,8 +108,9 @@ def test_read_gold_table_lists_once(s3_lake: Lake, s3_requests: collections.Coun
     s3_requests.clear()
     frame = read_gold_table(s3_lake, table.name, pandas_backend("test"))
     assert list(frame.columns) == table.schema.names and len(frame) == 0
-    # one listing, then one GET per (small) file: the listing's sizes spare s3fs's HEAD
-    assert dict(s3_requests) == {"list_objects_v2 gold": 1, "get_object gold": 6}
+    # a listing, one GET per (small) file (the listing's sizes spare s3fs's HEAD), and a second
+    # listing that shows no raid changed while it was read
+    assert dict(s3_requests) == {"list_objects_v2 gold": 2, "get_object gold": 6}
 
     dim = GOLD_SCHEMAS["dim_player"]  # no partition columns: its folder, listed the same way
     write_partition_table(
