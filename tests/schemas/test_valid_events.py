@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from raidlib.schemas.events import EVENT_MODELS, EVENT_TYPES, EventAdapter, EventListAdapter
 from raidlib.schemas.validation import validate_events
+from raidlib.schemas.whitespace import WHITESPACE
 
 from .strategies import FREE_TEXT_FIELDS, NOW, instant_of, valid_events
 
@@ -45,10 +46,11 @@ def test_free_text_is_trimmed_and_otherwise_kept(raw: dict[str, Any]) -> None:
     event = _validate_one(raw)
     for name in FREE_TEXT_FIELDS:
         if raw.get(name) is not None:
-            assert getattr(event, name) == raw[name].strip(), name
+            assert getattr(event, name) == raw[name].strip(WHITESPACE), name
     assert event.raid_id == raw["raid_id"]
     if "data_quality_flags" in raw:
-        assert event.data_quality_flags == [flag.strip() for flag in raw["data_quality_flags"]]
+        flags = raw["data_quality_flags"]
+        assert event.data_quality_flags == [flag.strip(WHITESPACE) for flag in flags]
 
 
 @SCHEMAS
