@@ -19,6 +19,7 @@ from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake import Lake
 from raidlib.lake.frames import with_utc
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
+from raidlib.lake.lake import Layer
 from raidlib.lake.preflight import LAYERS
 from raidlib.runconfig import settings_for_run
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
@@ -29,14 +30,15 @@ BackendChoice = Literal["pandas", "cudf", "auto"]
 """``pandas`` returns pandas frames; ``cudf`` cuDF frames; ``auto`` either (cuDF when usable)."""
 
 
-def open_lake(lake: LakeLike = None) -> Lake:
+def open_lake(lake: LakeLike = None, reads: Layer | None = None) -> Lake:
     """A :class:`Lake` as given; a folder (like ``--lake``); or, for None, the ``RAIDLIB_*``
     settings (environment, then ``.env``: S3 roots and credentials, else ``./lake``).
 
     Raises:
         FileNotFoundError: ``lake`` names a folder that does not exist or is not a lake (a
-            layer folder, a project folder), or, for None, no local layer root exists: a
-            mistyped path would otherwise read as a lake without rows.
+            layer folder, a project folder), or, for None, the local root of the layer it
+            ``reads`` is missing with its parent folder: a mistyped path would otherwise read
+            as a lake without rows.
         ValueError: ``lake`` is an S3 URL or empty, or a ``RAIDLIB_*`` setting is invalid.
     """
     if isinstance(lake, Lake):
@@ -50,7 +52,7 @@ def open_lake(lake: LakeLike = None) -> Lake:
         if not is_invalid_settings(exc):
             raise
         raise ValueError(describe_invalid_settings(exc)) from None
-    _check_is_a_lake(opened, folder)
+    _check_is_a_lake(opened, folder, reads)
     return opened
 
 
@@ -68,24 +70,23 @@ def _check_lake_argument(folder: str) -> None:
         raise FileNotFoundError(f"no lake folder at {os.path.abspath(folder)}")
 
 
-def _check_is_a_lake(opened: Lake, folder: str | None) -> None:
-    """A folder holding no layer is not a lake, unless it is empty (nothing written yet)."""
-    local = [layer for layer in LAYERS if not opened.is_remote(layer)]
-    if not local or any(os.path.isdir(opened.root(layer)) for layer in local):
-        return
+def _check_is_a_lake(opened: Lake, folder: str | None, reads: Layer | None) -> None:
+    """A folder holding no layer is not a lake, unless it is empty (nothing written yet); with
+    the settings' roots, the layer ``reads`` must be here or in a folder that is."""
     if folder is None:
-        roots = [os.path.abspath(opened.root(layer)) for layer in local]
-        parents = {os.path.dirname(root) for root in roots}
-        where = (
-            f"{parents.pop()} (no bronze/, silver/ or gold/ there)"
-            if len(parents) == 1 and [os.path.basename(r) for r in roots] == list(local)
-            else ", ".join(roots)
-        )
-        variables = ", ".join(f"RAIDLIB_{layer.upper()}_ROOT" for layer in local)
-        raise FileNotFoundError(
-            f"no lake at {where}: pass the lake folder (read_gold(table, 'path/to/lake')), "
-            f"run from the folder that holds it, or set {variables}"
-        )
+        if reads is None or opened.is_remote(reads):
+            return
+        root = os.path.abspath(opened.root(reads))
+        parent = os.path.dirname(root)
+        if not os.path.isdir(root) and not os.path.isdir(parent):
+            raise FileNotFoundError(
+                f"no lake at {parent} (no {os.path.basename(root)}/ there): pass the lake "
+                "folder (read_gold(table, 'path/to/lake')), run from the folder that holds "
+                f"it, or set RAIDLIB_{reads.upper()}_ROOT"
+            )
+        return
+    if any(os.path.isdir(opened.root(layer)) for layer in LAYERS):
+        return
     name = os.path.basename(os.path.normpath(folder))
     if name in LAYERS:
         raise FileNotFoundError(
@@ -114,7 +115,7 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: BackendChoice = "pa
     the first gold run."""
     if table not in GOLD_SCHEMAS:
         raise ValueError(f"no gold table {table!r}; the tables are: {', '.join(GOLD_SCHEMAS)}")
-    opened = open_lake(lake)
+    opened = open_lake(lake, reads="gold")
     opened.check_storage(("gold",))  # a missing bucket must not read as an empty table
     return with_utc(read_gold_table(opened, table, resolve_backend(backend)))
 
@@ -150,7 +151,7 @@ def read_silver(
             f"raid_id takes one raid id (a str), not {type(raid_id).__name__}; for several "
             "raids filter read_silver() (every raid) or call it once per raid"
         )
-    opened = open_lake(lake)
+    opened = open_lake(lake, reads="silver")
     opened.check_storage(("silver",))
     raids = [raid_id] if raid_id is not None else silver_raid_ids(opened)
     silver = read_silver_for_raids(opened, raids, resolve_backend(backend))

@@ -31,7 +31,7 @@ def test_the_default_lake_missing_is_named_with_how_to_point_elsewhere(
         monkeypatch.delenv(f"RAIDLIB_{layer}_ROOT", raising=False)
     with pytest.raises(
         FileNotFoundError,
-        match=r"no lake at .*/lake \(no bronze/, silver/ or gold/ there\).*RAIDLIB_GOLD_ROOT",
+        match=r"no lake at .*/lake \(no gold/ there\).*RAIDLIB_GOLD_ROOT",
     ):
         read_gold("fact_raid_summary")
     with pytest.raises(FileNotFoundError, match=r"no lake at .*/lake \("):
@@ -58,3 +58,21 @@ def test_several_raid_ids_are_refused_with_a_hint(tmp_path: Path) -> None:
     (tmp_path / "fresh").mkdir()
     with pytest.raises(TypeError, match=r"raid_id takes one raid id .*read_silver\(\)"):
         read_silver(["raid001", "raid002"], tmp_path / "fresh")  # type: ignore[arg-type]
+
+
+def test_only_the_layer_read_must_be_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gold on S3 (or anywhere) while the bronze and silver roots are folders of another
+    machine: read_gold refused the lake because no local root existed here (review)."""
+    from raidlib.read import open_lake
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", "")
+    gold = tmp_path / "elsewhere" / "gold"
+    gold.mkdir(parents=True)
+    monkeypatch.setenv("RAIDLIB_GOLD_ROOT", str(gold))
+    for layer in ("BRONZE", "SILVER"):
+        monkeypatch.delenv(f"RAIDLIB_{layer}_ROOT", raising=False)
+    assert len(read_gold("dim_raid")) == 0  # ./lake/bronze and ./lake/silver do not exist here
+    with pytest.raises(FileNotFoundError, match=r"no lake at .*silver"):
+        read_silver()
+    assert open_lake().root("gold") == str(gold)
