@@ -136,6 +136,11 @@ def local_ms_from_file_name(name: str | None) -> int | None:
     return (opened - datetime(1970, 1, 1)) // timedelta(milliseconds=1)
 
 
+def _opened_in_the_last_week_of_a_year(name: str | None) -> bool:
+    m = _FILE_STAMP.search(os.path.basename(name or ""))
+    return bool(m) and m.group(1) == "12" and int(m.group(2)) >= 25
+
+
 def parse_log(
     source: str | os.PathLike[str] | IO[bytes],
     *,
@@ -177,10 +182,11 @@ def parse_log(
         utc_offset_hours=utc_offset_hours,
         tz=tz,
     )
-    if year is None:
-        # The name's year is the year of the name's date: rows after its New Year's Eve
-        # midnight (a log trimmed to its pulls) are in the next one, which the first row alone
-        # cannot tell. Start the year-less rows' clock at the moment the log was opened.
+    if year is None and _opened_in_the_last_week_of_a_year(name):
+        # The name's year is the year of the name's date: rows after that New Year's midnight
+        # (a log trimmed to its pulls) are in the next one, which the first row alone cannot
+        # tell. Start the year-less rows' clock at the moment the log was opened. Only then:
+        # a copy named days after its rows would otherwise read as a year later.
         clock.prev_local_ms = local_ms_from_file_name(name)
     state = ParserState()
     file_id: str | None = None

@@ -506,6 +506,12 @@ def test_a_log_named_before_midnight_whose_rows_start_after_it_is_in_the_next_ye
     )
     enc = encounters(path, utc_offset_hours=0)
     assert enc["start"].iloc[0] == pd.Timestamp("2025-12-31 23:59:59", tz="UTC")
+    path = write_log(  # a copy renamed two days later than its rows: not a New Year's log
+        tmp_path / "WoWCombatLog-021826_200000.txt",
+        ['2/16 22:00:00.000  ENCOUNTER_START,7,"X",14,20,1'],
+    )
+    enc = encounters(path, utc_offset_hours=0)
+    assert enc["start"].iloc[0] == pd.Timestamp("2026-02-16 22:00", tz="UTC")
 
 
 def test_bob_is_healer(v22_log):
