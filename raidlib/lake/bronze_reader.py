@@ -36,6 +36,7 @@ from raidlib.lake.frames import table_to_frame
 from raidlib.lake.lake import Lake
 from raidlib.lake.s3 import cat_object
 from raidlib.schemas.events import EVENT_FIELDS
+from raidlib.schemas.whitespace import WHITESPACE
 from raidlib.silver.schema import SILVER_SCHEMA
 from raidlib.threads import map_in_threads
 
@@ -250,14 +251,14 @@ def _parse_timestamps(column: pa.ChunkedArray, *, require_zone: bool = False) ->
         return column.cast(target)  # Arrow refuses a stamp without a zone for a UTC type
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         # ISO 8601 (and the receiver) also allow a lower-case t or z and a decimal comma,
-        # which neither Arrow nor pandas parse.
-        spelled = pc.replace_substring(pc.utf8_upper(column), ",", ".")
+        # which neither Arrow nor pandas parse, and the receiver trims Unicode spaces.
+        spelled = pc.utf8_trim(pc.replace_substring(pc.utf8_upper(column), ",", "."), WHITESPACE)
         parsed = pd.to_datetime(
             spelled.to_pandas(), utc=True, errors="coerce", format="ISO8601"
         ).astype("datetime64[us, UTC]")
         stamps = pa.Array.from_pandas(parsed).cast(target)
         if require_zone:
-            zoned = pc.match_substring_regex(pc.utf8_trim_whitespace(column), _ZONED)
+            zoned = pc.match_substring_regex(spelled, _ZONED)
             stamps = pc.if_else(zoned, stamps, pa.scalar(None, target))
         return pa.chunked_array([stamps])
 

@@ -121,14 +121,15 @@ def test_an_event_time_without_a_zone_offset_is_not_guessed_to_be_utc(lake, fact
 
 def test_every_spelling_the_receiver_accepts_reads_as_the_same_moment(lake, factory, backend):
     """Silver repeats the receiver's checks on bronze written by other tools: a lower-case
-    ``t``/``z`` or a comma before the fraction (ISO 8601 allows both, and so does the
-    receiver) was quarantined as an unparseable timestamp."""
+    ``t``/``z``, a comma before the fraction (ISO 8601 allows both, and so does the receiver)
+    or Unicode spaces around the stamp (the receiver trims them) was quarantined as an
+    unparseable timestamp."""
     spellings = ["2026-11-23T10:00:05.5Z", "2026-11-23T10:00:05,5Z", "2026-11-23t10:00:05.5z",
-                 "2026-11-23T11:00:05,5+01:00"]  # fmt: skip
+                 "2026-11-23T11:00:05,5+01:00", "\u30002026-11-23T10:00:05.5Z\u00a0"]  # fmt: skip
     events = [factory.make_event(i, timestamp=ts) for i, ts in enumerate(spellings)]
     factory.write_batch(lake, events, batch_id="b1", validate=False)
     read = read_bronze(lake, list_landed_batches(lake), backend)
-    assert len(read.frame) == 4 and len(read.rejected) == 0
+    assert len(read.frame) == 5 and len(read.rejected) == 0
     assert {str(ts) for ts in read.frame["timestamp"]} == {"2026-11-23 10:00:05.500000"}
 
 
