@@ -138,7 +138,7 @@ def local_ms_from_file_name(name: str | None) -> int | None:
 
 def _opened_in_the_last_week_of_a_year(name: str | None) -> bool:
     m = _FILE_STAMP.search(os.path.basename(name or ""))
-    return bool(m) and m.group(1) == "12" and int(m.group(2)) >= 25
+    return m is not None and m.group(1) == "12" and int(m.group(2)) >= 25
 
 
 def parse_log(
