@@ -153,9 +153,10 @@ class Settings(BaseSettings):
     # receiver adds this many threads to its pool, so stream clients can never take the ones
     # that answer POST /events and /health. One more client gets 503.
     sse_max_clients: int = Field(default=8, ge=0)
-    # A stream client that stays connected but takes no byte for this long while output waits
-    # for it (a hung consumer) is disconnected, freeing its thread and slot.
-    sse_stall_timeout_s: float = Field(default=60.0, gt=0)
+    # A stream client that nothing could be sent to for this long while output waits for it (a
+    # hung consumer, or one far slower than the stream) is disconnected, freeing its thread
+    # and slot (waitress's own idle timeout is 120 s too).
+    sse_stall_timeout_s: float = Field(default=120.0, gt=0)
 
     # Orchestration: how long a run waits for a one-at-a-time slot (silver processing, the
     # dim_player rebuild) held by another run before failing with a clear error.

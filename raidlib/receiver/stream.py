@@ -14,7 +14,7 @@ minute. (Waitress can report a closed connection itself, but only by reading the
 a request runs, which drops the response of a client that half-closes after its POST.)
 
 A stream client keeps a server thread for as long as it stays connected (WSGI); one that stops
-reading is disconnected after ``sse_stall_timeout_s`` without a byte taken (see
+reading is disconnected after ``sse_stall_timeout_s`` with nothing sent to it (see
 :mod:`raidlib.receiver.server`). At most ``sse_max_clients`` are served at once (more get ``503`` JSON), and the
 served receiver (:mod:`raidlib.receiver.server`) adds that many threads to its pool, so stream
 clients — slow, stalled or many — never hold up ``POST /events`` or ``/health``.

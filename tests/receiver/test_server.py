@@ -223,7 +223,7 @@ def test_a_stream_client_that_stops_reading_is_let_go(
     """A client that stays connected but reads nothing once its buffers are full (a hung
     consumer) used to keep its thread and slot for good, so eight of them answered every new
     stream client 503 until the receiver restarted. Now it is disconnected once nothing could be
-    sent to it for ``sse_stall_timeout_s``; a reading client is left alone."""
+    sent to it for ``sse_stall_timeout_s``."""
     import socket
 
     settings = Settings(sse_heartbeat_s=0.2, sse_max_clients=1, sse_stall_timeout_s=1.0)
