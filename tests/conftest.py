@@ -73,6 +73,16 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module")
+def dated_events_stay_young() -> Iterator[None]:
+    """For modules whose events carry fixed 2026 dates but land with the real ingest time:
+    silver's age limit (five years before the ingest time) would quarantine them all once the
+    suite runs in 2031. A test about that limit unsets the variable itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAIDLIB_MAX_EVENT_AGE_DAYS", "36525")
+        yield
+
+
 @pytest.fixture
 def lake_dir(tmp_path: Path) -> Path:
     """An empty local lake folder (bronze/, silver/, gold/ are created on first write)."""

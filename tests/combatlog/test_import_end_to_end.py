@@ -41,6 +41,8 @@ from .conftest import (
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from flows.medallion import medallion  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("dated_events_stay_young")  # the logs are of 2026 and older
+
 DATA = Path(__file__).parents[3] / "shared" / "data" / "combatlogs"
 KILL = DATA / "enc-3131-pull-1-loom-ithar.log.gz"
 WIPE = DATA / "enc-3135-pull-1-dimensius-the-all-devouring.log.gz"
@@ -268,7 +270,10 @@ def test_flow_takes_a_half_hour_offset_and_a_raid_id(prefect_harness: None, tmp_
     assert list((root / "bronze").rglob("raid_id=huhuran-night/*/*.jsonl"))
 
 
-def test_cli_clock_and_batch_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_clock_and_batch_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAIDLIB_MAX_EVENT_AGE_DAYS")  # the default five years: the warning below
     log, root = _classic_log(tmp_path), tmp_path / "lake"
     args = ["import-log", str(log), "--lake", str(root), "--no-progress", "--year", "2019"]
     assert main([*args, "--utc-offset", "5.5", "--raid-id", "cli-night"]) == 0

@@ -13,6 +13,7 @@ shows at the end of the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,9 +40,19 @@ RUN_TIMEOUT_S = 150
 
 def free_port() -> int:
     """A port nothing listens on right now (loopback only)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` different ports nothing listens on right now: each is held until all are chosen,
+    or two calls in a row can return the same port (about 1 pair in 17,000)."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(n):
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
 
 
 class StepTimes(dict[str, float]):
@@ -99,11 +110,12 @@ def stack(e2e_dir: Path, lake_root: Path, step_times: StepTimes) -> Iterator[Sta
     ]
     if missing:
         pytest.skip(f"prefect deploy --all needs flow files that do not exist yet: {missing}")
+    prefect_port, receiver_port = free_ports(2)
     config = StackConfig(
         project_dir=PROJECT_DIR,
         state_dir=e2e_dir / "state",
-        prefect_port=free_port(),
-        receiver_port=free_port(),
+        prefect_port=prefect_port,
+        receiver_port=receiver_port,
         deploy=True,
         lake=str(lake_root),
         worker_poll_s=1.0,

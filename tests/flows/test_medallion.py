@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from flows.medallion import medallion  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = pytest.mark.usefixtures("prefect_harness", "dated_events_stay_young")
 
 START = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
 CONFIG = RaidConfig(n_players=10, enrage_timer_ms=60_000)

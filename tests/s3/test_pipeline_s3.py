@@ -26,6 +26,9 @@ from raidlib.settings import Settings
 from .conftest import MotoS3
 from .events import batches, campaign
 
+pytestmark = pytest.mark.usefixtures("dated_events_stay_young")  # a campaign of January 2026
+NO_AGE_LIMIT = pytest.importorskip("raidlib.silver.rules").RuleParams(max_event_age_s=float("inf"))
+
 create_app = pytest.importorskip("raidlib.receiver.app").create_app
 silver_pipeline = pytest.importorskip("raidlib.silver.pipeline")
 gold_store = pytest.importorskip("raidlib.lake.gold_store")
@@ -184,7 +187,7 @@ def test_outage_before_silver_then_recovery(
     with moto_s3.outage():
         started = time.perf_counter()
         with pytest.raises(EndpointConnectionError) as caught:
-            silver_pipeline.process_new_bronze(s3_lake, BACKEND)
+            silver_pipeline.process_new_bronze(s3_lake, BACKEND, params=NO_AGE_LIMIT)
         print(f"\n[s3] silver failed after {time.perf_counter() - started:.2f} s: {caught.value}")
         assert moto_s3.endpoint_url in str(caught.value)
     assert moto_s3.keys("silver") == []
@@ -230,7 +233,7 @@ def test_outage_in_the_middle_of_silver_then_recovery(
 
     monkeypatch.setattr(parquet, "write_partition_file", flaky_write)
     with pytest.raises(EndpointConnectionError) as caught:
-        silver_pipeline.process_new_bronze(s3_lake, BACKEND)
+        silver_pipeline.process_new_bronze(s3_lake, BACKEND, params=NO_AGE_LIMIT)
     assert moto_s3.endpoint_url in str(caught.value)
     monkeypatch.setattr(parquet, "write_partition_file", original)
     moto_s3.start()
