@@ -86,17 +86,17 @@ def test_a_read_while_a_raid_moves_date_sees_it_once_not_twice(lake, monkeypatch
     assert reads == [[("raid001", "2026-11-23")]]
 
 
+def two_raids_on_the_24th(lake) -> None:
+    rows = summary_rows(("raid001", "2026-11-24"), ("raid002", "2026-11-24"))
+    write_gold_table_for_raids(lake, SUMMARY.name, rows, ["raid001", "raid002"])
+
+
 def test_a_read_that_loses_a_partition_to_a_move_reads_the_table_again(lake, monkeypatch):
     """A reader that listed a raid's old partition, which a build then moved, re-listed only the
     old (now empty) folder and silently returned the table without that raid."""
     import raidlib.lake.gold_store as gold_store
 
-    write_gold_table_for_raids(
-        lake,
-        SUMMARY.name,
-        summary_rows(("raid001", "2026-11-24"), ("raid002", "2026-11-24")),
-        ["raid001", "raid002"],
-    )
+    two_raids_on_the_24th(lake)
     listing = gold_store.list_partition_files
     moved: list[bool] = []
 
@@ -175,12 +175,7 @@ def test_other_raids_being_rewritten_do_not_hold_up_a_read(lake, monkeypatch):
     (a long gold run) leaves raid001's rows as read, and the read still settles."""
     import raidlib.lake.gold_store as gold_store
 
-    write_gold_table_for_raids(
-        lake,
-        SUMMARY.name,
-        summary_rows(("raid001", "2026-11-24"), ("raid002", "2026-11-24")),
-        ["raid001", "raid002"],
-    )
+    two_raids_on_the_24th(lake)
     listing = gold_store.list_partition_files
     listings: list[int] = []
 
