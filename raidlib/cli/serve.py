@@ -49,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-bytes", type=int_in(1), default=None, help="bytes per request (default 16 MiB)"
     )
+    parser.add_argument(
+        "--report-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="print what was accepted, duplicate and rejected every SECONDS in which anything "
+        "came (default 60; 0: only the total when it stops)",
+    )
     add_lake_options(parser)
     parser.set_defaults(func=run)
 
@@ -57,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     from raidlib.lake.lake import Lake
     from raidlib.lake.preflight import LakeStorageError, local_root_write_problem
     from raidlib.receiver import create_app, make_server
+    from raidlib.receiver.activity import reporting_activity
     from raidlib.receiver.allocator import cap_malloc_arenas
+    from raidlib.receiver.state import receiver_state
 
     cap_malloc_arenas()  # this process is the receiver: before its threads allocate
     logging.basicConfig(
@@ -102,12 +112,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"  POST {server.url}/events   GET {server.url}/stream/events   GET {server.url}/health")
     print(f"  bronze: {lake.url('bronze')}", flush=True)
     print(f"  {auth_line(settings.auth_token, settings.receiver_host)}", flush=True)
-    try:
-        with _stopping_on_signals():
-            server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    print("receiver stopped", flush=True)
+    stats = receiver_state(app).stats
+    with reporting_activity(stats, args.report_every, lambda line: print(line, flush=True)):
+        try:
+            with _stopping_on_signals():
+                server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        print("receiver stopped", flush=True)
     return 0
 
 

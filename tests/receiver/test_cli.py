@@ -33,11 +33,13 @@ def _serve(lake: Path, token: str | None = "t0k") -> Iterator[str]:
 
 
 @contextmanager
-def _serving(lake: Path, token: str | None = "t0k") -> Iterator[tuple[str, subprocess.Popen]]:
+def _serving(
+    lake: Path, token: str | None = "t0k", *options: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like :func:`_serve`, also yielding the process (its output is merged into stdout)."""
     command = [
         sys.executable, "-c", "from raidlib.cli import main; raise SystemExit(main())",
-        "serve", "--port", "0", "--lake", str(lake), "--threads", "4",
+        "serve", "--port", "0", "--lake", str(lake), "--threads", "4", *options,
     ]  # fmt: skip
     if token:
         command += ["--token", token]
@@ -212,3 +214,24 @@ def test_serve_stops_at_once_on_sigterm_or_ctrl_c_with_a_stream_client(
     assert f"stopping receiver ({name}): finishing the requests in flight" in output
     assert "receiver stopped" in output
     assert "still running" not in output and "Traceback" not in output
+
+
+def test_serve_says_what_came_in_while_it_runs_and_in_all_when_it_stops(tmp_path: Path) -> None:
+    """Thousands of batches used to leave no line: an operator had to poll /health."""
+    import httpx
+
+    with _serving(tmp_path / "lake", "t0k", "--report-every", "0.5") as (url, proc):
+        headers = {"Authorization": "Bearer t0k"}
+        with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+            assert client.post("/events", json=make_events(3)).status_code == 201
+            assert client.post("/events", json=[{"event_type": "dance"}]).status_code == 400
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        line = ""
+        while "accepted" not in line and time.monotonic() < deadline:  # bounded: EOF returns
+            line = proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    assert re.fullmatch(r"last \d+ s: 1 batch\(es\) accepted \(3 events\), 0 duplicate, "
+                        r"1 rejected\n", line), line  # fmt: skip
+    assert "since start: 1 batch(es) accepted (3 events), 0 duplicate, 1 rejected" in rest
