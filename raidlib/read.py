@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from raidlib.backend import resolve_backend
+from raidlib.gold.pipeline import name_raids
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake import Lake
 from raidlib.lake.frames import with_utc
@@ -157,6 +158,6 @@ def read_silver(
     silver = read_silver_for_raids(opened, raids, resolve_backend(backend))
     if raid_id is not None and len(silver) == 0:  # a raid in silver has rows: a wrong id
         known = silver_raid_ids(opened)
-        listed = ", ".join(known[:10]) + (" …" if len(known) > 10 else "")
-        raise ValueError(f"silver has no raid {raid_id!r}; its raids: {listed or 'none yet'}")
+        listed = name_raids(known, empty="none yet")
+        raise ValueError(f"silver has no raid {raid_id!r}; its raids: {listed}")
     return with_utc(deduplicate(silver, key=("raid_id", "event_id")))

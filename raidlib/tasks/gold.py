@@ -15,6 +15,7 @@ from raidlib.gold.pipeline import (
     build_gold_for_raids,
     describe_raids,
     group_raids,
+    name_raids,
 )
 from raidlib.gpu_memory import run_with_fallback
 from raidlib.lake import Lake
@@ -30,9 +31,6 @@ from raidlib.settings import Settings
 from raidlib.tasks.retrying import LAKE_IO_RETRIES
 from raidlib.tasks.setup import exclusive_slot
 
-RAIDS_NAMED = 10
-"""Raids named in the plan's log line; a backlog of hundreds made it one 1,000-character line."""
-
 
 @task(name="plan-gold-builds", **LAKE_IO_RETRIES)
 def plan_gold_builds(
@@ -45,16 +43,13 @@ def plan_gold_builds(
     if raid_ids:  # a mistyped id would otherwise "build" an empty raid without a word
         known = silver_raid_ids(lake)
         for raid in sorted(set(raid_ids) - set(known)):
-            listed = ", ".join(known[:RAIDS_NAMED]) + (" …" if len(known) > RAIDS_NAMED else "")
             get_run_logger().warning(
                 "silver has no raid %r (its raids: %s); its gold, if any, is removed",
                 raid,
-                listed or "none yet",
+                name_raids(known, empty="none yet"),
             )
     needing = raids_needing_gold(lake, raid_ids)
-    shown = ", ".join(list(needing)[:RAIDS_NAMED]) or "none"
-    more = f" and {len(needing) - RAIDS_NAMED} more" if len(needing) > RAIDS_NAMED else ""
-    get_run_logger().info("%d raid(s) need gold: %s%s", len(needing), shown, more)
+    get_run_logger().info("%d raid(s) need gold: %s", len(needing), name_raids(list(needing)))
     return group_raids(needing, group_bytes)
 
 
