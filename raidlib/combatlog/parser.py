@@ -122,23 +122,17 @@ def year_from_file_name(name: str | None) -> int | None:
     return 2000 + int(m.group(3)) if m else None
 
 
-def local_ms_from_file_name(name: str | None) -> int | None:
-    """The local wall-clock time (ms since 1970, no zone) the client opened the log at, from a
+def opened_at_from_file_name(name: str | None) -> datetime | None:
+    """The local wall-clock time (no zone) the client opened the log at, from a
     ``WoWCombatLog-MMDDYY_HHMMSS`` name; None without a valid one."""
     m = _FILE_STAMP.search(os.path.basename(name or ""))
     if not m:
         return None
     mo, d, yy, h, mi, s = (int(part) for part in m.groups())
     try:
-        opened = datetime(2000 + yy, mo, d, h, mi, s)
+        return datetime(2000 + yy, mo, d, h, mi, s)
     except ValueError:
         return None
-    return (opened - datetime(1970, 1, 1)) // timedelta(milliseconds=1)
-
-
-def _opened_in_the_last_week_of_a_year(name: str | None) -> bool:
-    m = _FILE_STAMP.search(os.path.basename(name or ""))
-    return m is not None and m.group(1) == "12" and int(m.group(2)) >= 25
 
 
 def parse_log(
@@ -182,12 +176,13 @@ def parse_log(
         utc_offset_hours=utc_offset_hours,
         tz=tz,
     )
-    if year is None and _opened_in_the_last_week_of_a_year(name):
+    opened = opened_at_from_file_name(name) if year is None else None
+    if opened is not None and opened.month == 12 and opened.day >= 25:
         # The name's year is the year of the name's date: rows after that New Year's midnight
         # (a log trimmed to its pulls) are in the next one, which the first row alone cannot
-        # tell. Start the year-less rows' clock at the moment the log was opened. Only then:
-        # a copy named days after its rows would otherwise read as a year later.
-        clock.prev_local_ms = local_ms_from_file_name(name)
+        # tell. Start the year-less rows' clock at the moment the log was opened. Only in the
+        # last week of a year: a copy named days after its rows would read as a year later.
+        clock.prev_local_ms = (opened - datetime(1970, 1, 1)) // timedelta(milliseconds=1)
     state = ParserState()
     file_id: str | None = None
     for chunk in iter_line_chunks(source, chunk_bytes=chunk_bytes):
