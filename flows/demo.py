@@ -21,7 +21,7 @@ from pydantic import Field
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medallion.py
 
-from flows.ingest import ingest  # noqa: E402
+from flows.ingest import Rate, ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
 from raidlib.backend import resolve_backend  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
@@ -49,12 +49,12 @@ PUG_SKILL = 0.7
 @flow(name="demo", log_prints=True)
 def demo(
     raids: Annotated[int, Field(ge=1, le=MAX_RAIDS)] = 4,
-    seed: int = 7,
+    seed: Annotated[int, Field(ge=0)] = 7,
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
-    duplicate_rate: float = 0.03,
-    late_rate: float = 0.02,
-    invalid_rate: float = 0.0005,
+    duplicate_rate: Rate = 0.03,
+    late_rate: Rate = 0.02,
+    invalid_rate: Rate = 0.0005,
     start: datetime = DEMO_START,
     pug_wipe: bool = True,
 ) -> dict:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Literal
+from typing import Annotated, Literal
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # before Prefect is imported (README: telemetry)
 
 from prefect import flow, get_run_logger
+from pydantic import Field
 
 from raidlib.backend import backend_for
 from raidlib.cli._common import (
@@ -21,6 +22,7 @@ from raidlib.cli._common import (
 from raidlib.gold.pipeline import describe_raids, gold_group_bytes
 from raidlib.prefect_setup import GOLD_LIMIT_NAME
 from raidlib.runconfig import settings_for_run
+from raidlib.schemas.events import RAID_ID_PATTERN
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions
 from raidlib.tasks.fanout import current_task_runner, describe_limit, parallel_limit, submit_within
 from raidlib.tasks.gold import (
@@ -38,7 +40,7 @@ from raidlib.tasks.storage import check_lake_storage
 def silver_to_gold(
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
-    raid_ids: list[str] | None = None,
+    raid_ids: list[Annotated[str, Field(pattern=RAID_ID_PATTERN)]] | None = None,
 ) -> dict:
     """Gold facts per raid (a task per group of raids, ``RAIDLIB_PARALLEL_TASKS`` at a time),
     then ``dim_player`` once.

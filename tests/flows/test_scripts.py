@@ -508,3 +508,29 @@ def test_a_silver_task_size_below_one_is_refused_before_the_run(value: int) -> N
 
     with pytest.raises(ParameterTypeError, match="max_batches_per_task"):
         bronze_to_silver.validate_parameters({"max_batches_per_task": value})
+
+
+@pytest.mark.parametrize("raid_id", ["../x", "raid 1", ""])
+def test_a_raid_id_the_lake_cannot_hold_is_refused_before_the_gold_run(raid_id: str) -> None:
+    """``raid_ids=["../x"]`` failed in plan-gold-builds, retried twice (12 s) on a ValueError
+    that can never pass, after warning that the raid's gold "is removed"."""
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.silver_to_gold import silver_to_gold
+
+    with pytest.raises(ParameterTypeError, match="raid_ids"):
+        silver_to_gold.validate_parameters({"raid_ids": ["raid001", raid_id]})
+    assert silver_to_gold.validate_parameters({"raid_ids": ["raid001"]})["raid_ids"] == ["raid001"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("duplicate_rate", 1.5), ("late_rate", -0.1), ("seed", -1)]
+)
+def test_demo_refuses_a_rate_outside_zero_to_one_before_starting(name: str, value: float) -> None:
+    """The demo started its receiver and failed later, inside the generator, on these."""
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.demo import demo
+
+    with pytest.raises(ParameterTypeError, match=name):
+        demo.validate_parameters({name: value})
