@@ -217,6 +217,25 @@ class Stack:
         """The first started component whose process has exited, if any."""
         return next((c for c in self.components if not c.alive()), None)
 
+    def restart(self, component: Component, abort: Callable[[], bool] = lambda: False) -> None:
+        """Start a worker or receiver that died again, in its place, and wait until it is
+        healthy (:class:`StackError` if it is not, or once ``abort()`` is true).
+
+        What is left of the dead one's process group (a flow run it started) is stopped first:
+        a flow run without its worker would be reported by nobody.
+        """
+        starters = {"worker": self._start_worker, "receiver": self._start_receiver}
+        if component.name not in starters:
+            raise StackError(f"{component.name} cannot be restarted on its own")
+        component.stop(self.config.stop_timeout_s)
+        place = self.components.index(component)
+        self.components.remove(component)
+        try:
+            starters[component.name](abort)
+        finally:  # stop() goes in reverse start order: keep the new one where the old one was
+            if self.components and self.components[-1].name == component.name:
+                self.components.insert(place, self.components.pop())
+
     # Components -------------------------------------------------------------------------
     def _start_server(self) -> None:
         cfg = self.config
@@ -226,16 +245,18 @@ class Stack:
         self._launch(server)
         self._wait_http(server, f"{self.api_url}/health")
 
-    def _start_worker(self) -> None:
+    def _start_worker(self, abort: Callable[[], bool] = lambda: False) -> None:
+        # A new name each start: a restarted worker is healthy once *it* has registered.
+        self.worker_name = f"raidlib-local-{uuid.uuid4().hex[:8]}"
         argv = [sys.executable, "-m", "prefect", "worker", "start", "--type", "process"]
         argv += ["--pool", WORK_POOL_NAME, "--name", self.worker_name]
         worker = self._component(
             "worker", argv, PREFECT_WORKER_QUERY_SECONDS=str(self.config.worker_poll_s)
         )
         self._launch(worker)
-        self._wait(worker, self._worker_registered, "registered with the work pool")
+        self._wait(worker, self._worker_registered, "registered with the work pool", abort)
 
-    def _start_receiver(self) -> None:
+    def _start_receiver(self, abort: Callable[[], bool] = lambda: False) -> None:
         cfg = self.config
         # `-c`: raidlib.cli has no __main__ module; this is the console script's body.
         argv = [sys.executable, "-c", "from raidlib.cli import main; raise SystemExit(main())"]
@@ -247,7 +268,7 @@ class Stack:
             RAIDLIB_RECEIVER_PORT=str(cfg.receiver_port),
         )
         self._launch(receiver)
-        self._wait_http(receiver, f"{self.receiver_url}/health")
+        self._wait_http(receiver, f"{self.receiver_url}/health", abort)
 
     def _launch(self, component: Component) -> None:
         self.echo(f"starting {component.name} (log: {component.log_path}) ...")
@@ -255,10 +276,18 @@ class Stack:
         component.start()
 
     # Health -----------------------------------------------------------------------------
-    def _wait(self, component: Component, healthy: Callable[[], bool], what: str) -> None:
+    def _wait(
+        self,
+        component: Component,
+        healthy: Callable[[], bool],
+        what: str,
+        abort: Callable[[], bool] = lambda: False,
+    ) -> None:
         deadline = time.monotonic() + self.config.startup_timeout_s
         started = time.monotonic()
         while time.monotonic() < deadline:
+            if abort():
+                raise StackError(f"stopped while waiting for {component.name}")
             if not component.alive():
                 code = component.process.returncode if component.process else None
                 raise StackError(
@@ -275,14 +304,16 @@ class Stack:
             f"see {component.log_path}\n--- last log lines ---\n{component.log_tail()}"
         )
 
-    def _wait_http(self, component: Component, url: str) -> None:
+    def _wait_http(
+        self, component: Component, url: str, abort: Callable[[], bool] = lambda: False
+    ) -> None:
         def healthy() -> bool:
             try:
                 return httpx.get(url, timeout=2.0).status_code == 200
             except httpx.HTTPError:
                 return False
 
-        self._wait(component, healthy, f"healthy at {url}")
+        self._wait(component, healthy, f"healthy at {url}", abort)
 
     def _worker_registered(self) -> bool:
         try:

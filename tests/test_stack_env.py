@@ -15,7 +15,7 @@ def test_slot_leases_outlive_a_server_restart_unless_the_user_chose(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Prefect keeps concurrency leases in the server's memory by default: after `raidlib up`
-    restarted (it does whenever a component dies), a slot a killed run held was never given
+    was restarted (after its Prefect server died, say), a slot a killed run held was never given
     back, and every later silver run waited an hour and failed (ops audit). Leases on disk
     under PREFECT_HOME are revoked when they run out, restart or not (checked by hand: a
     60 s lease was freed 68 s after a restart, and never in memory)."""

@@ -6,7 +6,8 @@ import argparse
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +116,14 @@ def run(args: argparse.Namespace) -> int:
     return run_until_stopped(stack)
 
 
+RESTARTS_ALLOWED = 3
+"""How often a worker or receiver that died is started again within :data:`RESTART_WINDOW_S`;
+one that keeps dying (a broken install, a lake it cannot write) then stops the stack."""
+RESTART_WINDOW_S = 600.0
+
+
 def run_until_stopped(stack: Stack, poll_s: float = 1.0) -> int:
-    """Block until SIGINT/SIGTERM (→ 0) or until a component dies (→ 1); then stop the stack."""
+    """Block until SIGINT/SIGTERM (→ 0) or until the stack cannot go on (→ 1); then stop it."""
     stopping: list[int] = []
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -126,14 +133,7 @@ def run_until_stopped(stack: Stack, poll_s: float = 1.0) -> int:
         sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        while not stopping:
-            dead = stack.failed_component()
-            if dead is not None:
-                code = dead.process.returncode if dead.process else None
-                stack.echo(f"{dead.name} exited unexpectedly (code {code}); see {dead.log_path}")
-                return 1
-            time.sleep(poll_s)
-        return 0
+        return supervise(stack, lambda: bool(stopping), poll_s)
     finally:
         # A second Ctrl-C while stopping must not abandon children half-stopped.
         for sig in previous:
@@ -141,3 +141,43 @@ def run_until_stopped(stack: Stack, poll_s: float = 1.0) -> int:
         stack.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def supervise(stack: Stack, stopping: Callable[[], bool], poll_s: float = 1.0) -> int:
+    """Watch the components until ``stopping()`` (→ 0); restart a worker or receiver that died,
+    up to :data:`RESTARTS_ALLOWED` times in :data:`RESTART_WINDOW_S`. The Prefect server dying,
+    a part dying too often, or a restart failing ends the watch (→ 1)."""
+    restarted: dict[str, deque[float]] = {}
+    while not stopping():
+        dead = stack.failed_component()
+        if dead is None:
+            time.sleep(poll_s)
+            continue
+        code = dead.process.returncode if dead.process else None
+        stack.echo(f"{dead.name} exited unexpectedly (code {code}); see {dead.log_path}")
+        now = time.monotonic()
+        recent = restarted.setdefault(dead.name, deque())
+        while recent and now - recent[0] > RESTART_WINDOW_S:
+            recent.popleft()
+        if dead.name not in ("worker", "receiver"):
+            stack.echo(f"the stack cannot go on without its {dead.name}: stopping everything")
+            return 1
+        if len(recent) >= RESTARTS_ALLOWED:
+            stack.echo(
+                f"{dead.name} died {len(recent) + 1} times within {RESTART_WINDOW_S / 60:g} "
+                "minutes: stopping everything"
+            )
+            return 1
+        recent.append(now)
+        stack.echo(
+            f"restarting {dead.name} (restart {len(recent)} of {RESTARTS_ALLOWED} allowed "
+            f"within {RESTART_WINDOW_S / 60:g} minutes)"
+        )
+        try:
+            stack.restart(dead, abort=stopping)
+        except StackError as exc:
+            if stopping():
+                return 0
+            stack.echo(f"{dead.name} could not be restarted: {exc}")
+            return 1
+    return 0

@@ -1,0 +1,130 @@
+"""``raidlib up`` keeps going when its worker or receiver dies: it starts that part again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from raidlib.child_process import Component
+from raidlib.cli.up import RESTARTS_ALLOWED, supervise
+from raidlib.stack import Stack, StackConfig
+
+SLEEPER = "import time; time.sleep(60)"
+
+
+class StandInStack(Stack):
+    """The real restart and supervision logic around stand-in processes: a Prefect server, a
+    worker and a receiver would make this test slow and no truer."""
+
+    def __init__(self, tmp_path: Path, worker_code: str = SLEEPER) -> None:
+        self.said: list[str] = []
+        super().__init__(StackConfig(project_dir=tmp_path, stop_timeout_s=2.0), self.said.append)
+        self.worker_code = worker_code
+
+    def _stand_in(self, name: str, code: str, abort: Callable[[], bool]) -> None:
+        part = Component(
+            name,
+            [sys.executable, "-c", code],
+            dict(os.environ),
+            self.logs_dir / f"{name}.log",
+            self.state_dir,
+        )
+        self._launch(part)
+        self._wait(part, lambda: True, "started", abort)
+
+    def start(self) -> None:
+        self._stand_in("prefect-server", SLEEPER, lambda: False)
+        self._start_worker()
+        self._stand_in("receiver", SLEEPER, lambda: False)
+
+    def _start_worker(self, abort: Callable[[], bool] = lambda: False) -> None:
+        self._stand_in("worker", self.worker_code, abort)
+
+    def part(self, name: str) -> Component:
+        return next(c for c in self.components if c.name == name)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[StandInStack]:
+    stack = StandInStack(tmp_path)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> Callable[[], bool]:
+    """A ``stopping`` callable: true once ``condition`` holds, or (bounding the test) after
+    ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    return lambda: condition() or time.monotonic() > deadline
+
+
+def test_a_killed_worker_is_started_again_in_its_place(stack: StandInStack) -> None:
+    """A dead worker used to stop the whole stack (server and receiver too)."""
+    old = stack.part("worker").process
+    assert old is not None
+    os.kill(old.pid, signal.SIGKILL)
+    restarted = until(
+        lambda: stack.part("worker").process is not old and stack.part("worker").alive()
+    )
+    assert supervise(stack, restarted, poll_s=0.05) == 0
+    assert [c.name for c in stack.components] == ["prefect-server", "worker", "receiver"]
+    assert all(c.alive() for c in stack.components)
+    assert any("worker exited unexpectedly (code -9)" in line for line in stack.said)
+    assert any("restarting worker (restart 1 of 3" in line for line in stack.said)
+
+
+def test_what_the_dead_worker_left_running_is_stopped_before_the_restart(tmp_path: Path) -> None:
+    """A flow run whose worker died would run on unreported; it is stopped with the old worker."""
+    pid_file = tmp_path / "orphan.pid"
+    code = (  # the first worker starts a "flow run" and dies; the restarted one just waits
+        "import pathlib, subprocess, sys, time\n"
+        f"p = pathlib.Path({str(pid_file)!r})\n"
+        "if p.exists(): time.sleep(60)\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "p.write_text(str(child.pid)); time.sleep(0.5); sys.exit(3)\n"
+    )
+    stack = StandInStack(tmp_path, worker_code=code)
+    stack.start()
+    try:
+        first = stack.part("worker").process
+        assert supervise(stack, until(lambda: stack.part("worker").process is not first), 0.05) == 0
+        orphan = int(pid_file.read_text())
+        assert not _running(orphan)
+        assert stack.part("worker").alive()
+    finally:
+        stack.stop()
+
+
+def test_a_worker_that_keeps_dying_stops_the_stack_after_three_restarts(tmp_path: Path) -> None:
+    stack = StandInStack(tmp_path, worker_code="import sys, time; time.sleep(0.2); sys.exit(4)")
+    stack.start()
+    try:
+        assert supervise(stack, until(lambda: False), poll_s=0.05) == 1
+        assert sum("restarting worker" in line for line in stack.said) == RESTARTS_ALLOWED
+        assert "worker died 4 times within 10 minutes: stopping everything" in stack.said
+    finally:
+        stack.stop()
+
+
+def test_the_stack_stops_when_its_prefect_server_dies(stack: StandInStack) -> None:
+    server = stack.part("prefect-server").process
+    assert server is not None
+    os.kill(server.pid, signal.SIGKILL)
+    assert supervise(stack, until(lambda: False), poll_s=0.05) == 1
+    assert "the stack cannot go on without its prefect-server: stopping everything" in stack.said
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, reaped by nobody here, counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
