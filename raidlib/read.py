@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from raidlib.backend import resolve_backend
 from raidlib.gold.pipeline import name_raids
-from raidlib.gold.schema import GOLD_SCHEMAS
+from raidlib.gold.schema import GOLD_SCHEMAS, conform
 from raidlib.lake import Lake
 from raidlib.lake.frames import with_utc
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
@@ -112,13 +112,18 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: BackendChoice) -> A
 
 
 def read_gold(table: str, lake: LakeLike = None, *, backend: BackendChoice = "pandas") -> Any:
-    """Every row of a gold table (README, "Gold columns"); empty, with its columns, before
-    the first gold run."""
+    """Every row of a gold table (README, "Gold columns"), sorted by its keys; empty, with its
+    columns, before the first gold run.
+
+    Typed as :func:`raidlib.gold.build_gold` returns it (counts ``int64``, not the nullable
+    ``Int64`` a plain pandas read of the files gives), so the two compare equal.
+    """
     if table not in GOLD_SCHEMAS:
         raise ValueError(f"no gold table {table!r}; the tables are: {', '.join(GOLD_SCHEMAS)}")
     opened = open_lake(lake, reads="gold")
     opened.check_storage(("gold",))  # a missing bucket must not read as an empty table
-    return with_utc(read_gold_table(opened, table, resolve_backend(backend)))
+    frame = read_gold_table(opened, table, resolve_backend(backend))
+    return with_utc(conform(frame, GOLD_SCHEMAS[table]))
 
 
 @overload
