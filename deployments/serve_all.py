@@ -31,12 +31,16 @@ ENTRYPOINTS = {
 
 
 def main() -> None:
+    from raidlib.cli.arg_types import int_in  # does not import Prefect (DO_NOT_TRACK below)
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lake", help="local lake folder passed to every flow (default: settings)")
     parser.add_argument(
         "--paused", action="store_true", help="create the medallion deployment paused"
     )
-    parser.add_argument("--limit", type=int, default=4, help="max concurrent runs (default 4)")
+    parser.add_argument(
+        "--limit", type=int_in(1), default=4, help="max concurrent runs (default 4)"
+    )
     parser.add_argument("--api-url", help="Prefect API URL (default: PREFECT_API_URL)")
     parser.add_argument(
         "--replace",

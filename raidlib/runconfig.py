@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raidlib.settings import Settings
+from raidlib.settings import Settings, invalid_setting
 
 
 def settings_for_run(lake: str | None = None, **overrides: Any) -> Settings:
@@ -16,8 +16,10 @@ def settings_for_run(lake: str | None = None, **overrides: Any) -> Settings:
     Any other keyword is a :class:`Settings` field; ``None`` values are ignored.
     """
     values: dict[str, Any] = {}
-    if lake:
-        lake = lake.rstrip("/")
+    if lake is not None:
+        if not lake.strip():  # " " put the lake at /bronze, "" quietly used the settings
+            raise invalid_setting("lake", lake, "is empty: give the lake's folder")
+        lake = lake.strip().rstrip("/")
         values.update(
             bronze_root=f"{lake}/bronze", silver_root=f"{lake}/silver", gold_root=f"{lake}/gold"
         )

@@ -7,6 +7,8 @@ Built at the edge (CLI, flow parameters, ``RAIDLIB_*`` environment variables, an
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import re
 from typing import Any, Literal
@@ -17,8 +19,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BackendName = Literal["auto", "cudf", "pandas"]
 
+_log = logging.getLogger(__name__)
+
 ENV_FILE_VARIABLE = "RAIDLIB_ENV_FILE"
 DEFAULT_ENV_FILE = ".env"
+
+# Upper bounds far beyond any sensible value, so that a typo (an extra digit, ``1e20``) is a
+# settings error rather than an overflow inside a task after its retries (config audit).
+_A_DAY_S = 86_400
+_A_WEEK_S = 7 * _A_DAY_S
+_A_CENTURY_S = 36_525 * _A_DAY_S
+_MOST_BYTES = 2**50  # a pebibyte
 
 
 class Settings(BaseSettings):
@@ -33,6 +44,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         hide_input_in_errors=True,
+        # inf passed every ``gt=0`` and failed later, deep inside (config audit)
+        allow_inf_nan=False,
     )
 
     def __init__(self, **values: Any) -> None:
@@ -43,16 +56,17 @@ class Settings(BaseSettings):
             if chosen and not os.path.isfile(chosen):
                 # A mistyped name must not quietly fall back to the defaults (the default
                 # ./.env, by contrast, is optional).
-                raise _invalid("env_file", chosen, "names no file")
+                raise invalid_setting("env_file", chosen, "names no file")
             values["_env_file"] = DEFAULT_ENV_FILE if chosen is None else chosen or None
         try:
             super().__init__(**values)
         except UnicodeDecodeError:  # only the dotenv file is decoded here
-            raise _invalid(
+            raise invalid_setting(
                 "env_file",
                 os.fspath(values["_env_file"]),
                 "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
             ) from None
+        note_unknown_settings()
 
     # Lake: each root is a local folder or an s3:// URL.
     bronze_root: str = "./lake/bronze"
@@ -83,8 +97,8 @@ class Settings(BaseSettings):
     s3_verify_tls: bool = True
     # Per request attempt: connecting, and waiting for each read from the socket. botocore
     # still makes AWS_MAX_ATTEMPTS attempts; s3fs's own retries (5 more rounds) are turned off.
-    s3_connect_timeout_s: float = Field(default=5.0, gt=0)
-    s3_read_timeout_s: float = Field(default=15.0, gt=0)
+    s3_connect_timeout_s: float = Field(default=5.0, gt=0, le=_A_DAY_S)
+    s3_read_timeout_s: float = Field(default=15.0, gt=0, le=_A_DAY_S)
 
     @field_validator("s3_endpoint_url")
     @classmethod
@@ -108,13 +122,7 @@ class Settings(BaseSettings):
     # The memory policy plans against the cap, and an allocation past it counts as running out
     # of GPU memory (the step reruns on pandas). Leaves room on a shared card, or rehearses a
     # smaller one (a 4 GB laptop GPU has ~3,500 MiB free) on a bigger GPU.
-    gpu_memory_limit_mib: float | None = Field(default=None, gt=0)
-
-    @field_validator("gpu_memory_limit_mib", mode="before")
-    @classmethod
-    def _empty_is_no_cap(cls, value: Any) -> Any:
-        """``RAIDLIB_GPU_MEMORY_LIMIT_MIB=`` (empty) means no cap, as leaving it out does."""
-        return None if isinstance(value, str) and not value.strip() else value
+    gpu_memory_limit_mib: float | None = Field(default=None, gt=0, le=_MOST_BYTES / 2**20)
 
     @field_validator("auth_token")
     @classmethod
@@ -132,7 +140,7 @@ class Settings(BaseSettings):
         return token
 
     # Event validation (the receiver and silver's rules).
-    max_clock_skew_s: float = Field(default=300.0, ge=0)
+    max_clock_skew_s: float = Field(default=300.0, ge=0, le=_A_CENTURY_S)
     # Silver quarantines an event more than this many days older than its ingest time
     # (``timestamp_too_old``): the epoch or a wrong year is a bug, an old log is not. Raise it
     # before importing combat logs older than five years (at most 36,525 days: a century).
@@ -142,13 +150,13 @@ class Settings(BaseSettings):
     receiver_host: str = "127.0.0.1"
     receiver_port: int = Field(default=8000, ge=0, le=65535)
     max_events_per_request: int = Field(default=10_000, ge=1)
-    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1, le=_MOST_BYTES)
     auth_token: str | None = None
     sse_queue_size: int = Field(default=10_000, ge=1)
     # ... and at most this many bytes of them per client: events have free-text fields of any
     # length, so a count alone bounds no memory.
-    sse_queue_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
-    sse_heartbeat_s: float = Field(default=15.0, gt=0)
+    sse_queue_bytes: int = Field(default=32 * 1024 * 1024, ge=1, le=_MOST_BYTES)
+    sse_heartbeat_s: float = Field(default=15.0, gt=0, le=_A_DAY_S)
     # Each stream client holds a server thread for as long as it is connected; the served
     # receiver adds this many threads to its pool, so stream clients can never take the ones
     # that answer POST /events and /health. One more client gets 503.
@@ -156,11 +164,11 @@ class Settings(BaseSettings):
     # A stream client that nothing could be sent to for this long while output waits for it (a
     # hung consumer, or one far slower than the stream) is disconnected, freeing its thread
     # and slot (waitress's own idle timeout is 120 s too).
-    sse_stall_timeout_s: float = Field(default=120.0, gt=0)
+    sse_stall_timeout_s: float = Field(default=120.0, gt=0, le=_A_DAY_S)
 
     # Orchestration: how long a run waits for a one-at-a-time slot (silver processing, the
     # dim_player rebuild) held by another run before failing with a clear error.
-    slot_wait_s: float = Field(default=3600.0, gt=0)
+    slot_wait_s: float = Field(default=3600.0, gt=0, le=_A_WEEK_S)
     # How many silver batch groups or gold raids a flow works on at once in its own process.
     # Each holds its partition's frames, so memory grows with this, not with the number of
     # raids. None: 2 on pandas, 1 on cuDF (one GPU, and each step plans against its free
@@ -168,11 +176,20 @@ class Settings(BaseSettings):
     parallel_tasks: int | None = Field(default=None, ge=1)
 
     # Gold.
-    enrage_timer_ms: int = Field(default=360_000, ge=1)
+    enrage_timer_ms: int = Field(default=360_000, ge=1, le=_A_DAY_S * 1000)
     # Silver (Parquet MiB) per gold task: raids are built in groups this big, since a build
     # costs ~0.5 s however small the raid. 0: one raid per task. None: 8, except on cuDF in
     # the flow's own process: as much as one GPU build holds (gold.pipeline.gold_group_bytes).
-    gold_task_silver_mib: float | None = Field(default=None, ge=0)
+    gold_task_silver_mib: float | None = Field(default=None, ge=0, le=_MOST_BYTES / 2**20)
+
+    @field_validator(
+        "gpu_memory_limit_mib", "parallel_tasks", "gold_task_silver_mib", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """``RAIDLIB_GPU_MEMORY_LIMIT_MIB=`` (empty) means no cap, as leaving it out does; the
+        same for the other settings whose default depends on the backend."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -196,7 +213,7 @@ def _s3_root(root: str) -> str:
 _SECRET_WORDS = ("token", "secret", "key")
 
 
-def _invalid(field: str, value: Any, reason: str) -> ValidationError:
+def invalid_setting(field: str, value: Any, reason: str) -> ValidationError:
     """A settings error raised outside field validation, shaped like the others."""
     return ValidationError.from_exception_data(
         Settings.__name__,
@@ -212,14 +229,14 @@ def is_invalid_settings(exc: ValidationError) -> bool:
 def describe_invalid_settings(exc: ValidationError) -> str:
     """What is wrong with the settings, one line per field, named as the user set it.
 
-    A setting comes from a ``RAIDLIB_*`` variable, ``.env`` or a command-line option, so each
-    line names the variable too; values of secrets are never echoed.
+    A setting comes from a ``RAIDLIB_*`` variable, ``.env``, a command-line option or a flow
+    parameter, so each line says which; values of secrets are never echoed.
     """
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
         variable = f"{Settings.model_config['env_prefix']}{field.upper()}"
-        line = f"setting {field} ({_where_set(variable)}): "
+        line = f"setting {field} ({_where_set(variable, error['input'])}): "
         line += error["msg"]
         if not any(word in field for word in _SECRET_WORDS):
             line += f", got {error['input']!r}"
@@ -227,19 +244,79 @@ def describe_invalid_settings(exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _where_set(variable: str) -> str:
-    """``env RAIDLIB_X``, or ``RAIDLIB_X in ./.env`` when only the dotenv file sets it: a
-    user told "env" looks in the shell and finds nothing there."""
-    if variable not in {name.upper() for name in os.environ}:
-        chosen = os.environ.get(ENV_FILE_VARIABLE)
-        env_file = DEFAULT_ENV_FILE if chosen is None else chosen
-        if env_file and os.path.isfile(env_file):
-            from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
+def _where_set(variable: str, value: Any) -> str:
+    """``env RAIDLIB_X``, ``RAIDLIB_X in ./.env`` when the dotenv file sets it (a user told
+    "env" looks in the shell and finds nothing there), or the command line / a flow parameter
+    when neither holds ``value`` (``--bronze-root s3:/x`` was blamed on the variable)."""
+    environment = {name.upper(): text for name, text in os.environ.items()}
+    if variable in environment:
+        return f"env {variable}" if environment[variable] == str(value) else _GIVEN
+    env_file = _env_file_in_use()
+    in_file = _dotenv(env_file) if env_file else {}
+    if variable in in_file:
+        return f"{variable} in {env_file}" if in_file[variable] == str(value) else _GIVEN
+    return _GIVEN
 
-            try:
-                names = {name.upper() for name in dotenv_values(env_file, encoding="utf-8")}
-            except UnicodeDecodeError:  # the file itself is the error (_require_utf8)
-                names = set()
-            if variable in names:
-                return f"{variable} in {env_file}"
-    return f"env {variable}"
+
+_GIVEN = "as given on the command line or as a flow parameter"
+
+
+def _env_file_in_use() -> str | None:
+    """The dotenv file settings are read from, when there is one."""
+    chosen = os.environ.get(ENV_FILE_VARIABLE)
+    env_file = DEFAULT_ENV_FILE if chosen is None else chosen
+    return env_file if env_file and os.path.isfile(env_file) else None
+
+
+def _dotenv(env_file: str) -> dict[str, str | None]:
+    """The dotenv file's names (upper-cased) and values; none when it is not UTF-8 (that is an
+    error of its own, raised when settings are built)."""
+    from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
+
+    try:
+        return {k.upper(): v for k, v in dotenv_values(env_file, encoding="utf-8").items()}
+    except UnicodeDecodeError:
+        return {}
+
+
+def settings_environment(settings: Settings, relative_to: str) -> dict[str, str]:
+    """``RAIDLIB_*`` variables that give a child process exactly the settings that were set here
+    (environment, dotenv file, options), with local lake roots made absolute against
+    ``relative_to``, and ``RAIDLIB_ENV_FILE`` empty so that the child reads no dotenv file.
+
+    A child started in another folder (``raidlib up`` starts its parts in the checkout) would
+    otherwise read that folder's ``.env``, not the one here, and place relative roots there: a
+    token set in ``./.env`` was silently dropped (config audit).
+    """
+    env = {ENV_FILE_VARIABLE: ""}
+    for name in sorted(settings.model_fields_set):
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if name.endswith("_root") and "://" not in value:
+            value = os.path.normpath(os.path.join(os.path.abspath(relative_to), value))
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"{Settings.model_config['env_prefix']}{name.upper()}"] = text
+    return env
+
+
+NOT_SETTINGS = frozenset({ENV_FILE_VARIABLE, "RAIDLIB_PROJECT_DIR", "RAIDLIB_TEST_WORKERS"})
+"""``RAIDLIB_*`` names that raidlib reads, but not as settings."""
+
+_noted_unknown: set[str] = set()
+
+
+def note_unknown_settings() -> None:
+    """Warn once per process of each ``RAIDLIB_*`` name in the environment or the dotenv file
+    that no setting has: a misspelling (``RAIDLIB_BACKNED``) was silently ignored."""
+    names = {name.upper() for name in os.environ if name.upper().startswith("RAIDLIB_")}
+    env_file = _env_file_in_use()
+    if env_file:
+        names |= set(_dotenv(env_file))
+    known = {f"RAIDLIB_{field.upper()}" for field in Settings.model_fields} | NOT_SETTINGS
+    for name in sorted(n for n in names - known - _noted_unknown if n.startswith("RAIDLIB_")):
+        _noted_unknown.add(name)
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        where = "" if name in {n.upper() for n in os.environ} else f" in {env_file}"
+        _log.warning("%s%s is not a raidlib setting and is ignored%s", name, where, hint)

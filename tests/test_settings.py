@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -97,12 +98,13 @@ def test_a_lake_root_must_name_a_folder_or_a_bucket(root: str, reason: str) -> N
     ],
 )
 def test_a_bad_s3_root_or_endpoint_is_named_with_its_reason(
-    field: str, value: str, reason: str
+    field: str, value: str, reason: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Else ``s3:/bronze`` is a local folder named ``s3:``, and a bad bucket or endpoint fails
     mid-run."""
+    monkeypatch.setenv(f"RAIDLIB_{field.upper()}", value)
     with pytest.raises(ValidationError) as bad:
-        Settings(**{field: value})
+        Settings()
     text = describe_invalid_settings(bad.value)
     assert f"env RAIDLIB_{field.upper()}" in text and reason in text and repr(value) in text
 
@@ -120,9 +122,10 @@ def test_an_s3_endpoint_may_be_http_or_https_or_unset() -> None:
 
 
 @pytest.mark.parametrize("name", ["s3_connect_timeout_s", "s3_read_timeout_s"])
-def test_s3_timeouts_must_be_positive(name: str) -> None:
+def test_s3_timeouts_must_be_positive(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"RAIDLIB_{name.upper()}", "0")
     with pytest.raises(ValidationError) as bad:
-        Settings(**{name: 0})
+        Settings()
     assert f"env RAIDLIB_{name.upper()}" in describe_invalid_settings(bad.value)
 
 
@@ -147,12 +150,15 @@ def test_the_suite_never_reads_a_developers_dotenv(
     assert Settings().bronze_root == "./lake/bronze"
 
 
-def test_an_invalid_setting_is_described_by_its_variable_and_never_echoes_a_secret() -> None:
+def test_an_invalid_setting_is_described_by_its_variable_and_never_echoes_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RAIDLIB_MAX_CLOCK_SKEW_S", "-5")
     with pytest.raises(ValidationError) as bad:
-        Settings(max_clock_skew_s=-5, auth_token=31337)
+        Settings(auth_token=31337)
     text = describe_invalid_settings(bad.value)
     assert "setting max_clock_skew_s (env RAIDLIB_MAX_CLOCK_SKEW_S)" in text and "-5" in text
-    assert "setting auth_token (env RAIDLIB_AUTH_TOKEN)" in text and "31337" not in text
+    assert "setting auth_token (as given on the command line" in text and "31337" not in text
 
 
 def test_env_example_lists_every_setting() -> None:
@@ -180,6 +186,19 @@ def test_env_example_values_are_valid_as_written(
     (in_tmp / "all.env").write_text("\n".join(lines) + "\n")
     monkeypatch.setenv("RAIDLIB_ENV_FILE", str(in_tmp / "all.env"))
     Settings()
+    # ... and each setting's first line is its default (the later MinIO block is an example):
+    # PARALLEL_TASKS=2 and GOLD_TASK_SILVER_MIB=8 were the pandas values, which changed cuDF's
+    first = {}
+    for line in lines:
+        first.setdefault(line.split("=", 1)[0], line)
+    (in_tmp / "first.env").write_text("\n".join(first.values()) + "\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", str(in_tmp / "first.env"))
+    for name in [n for n in os.environ if n.startswith("RAIDLIB_") and n != "RAIDLIB_ENV_FILE"]:
+        monkeypatch.delenv(name)  # the suite's own settings
+    examples_only = {"s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", "s3_region"}
+    assert Settings().model_dump(exclude=examples_only) == Settings(_env_file=None).model_dump(
+        exclude=examples_only
+    )
 
 
 def test_an_env_file_that_is_not_utf8_is_named_in_one_line(
@@ -213,3 +232,105 @@ def test_a_token_no_client_could_send_is_refused_without_echoing_it(
         Settings(_env_file=None, auth_token=token)
     text = describe_invalid_settings(bad.value)
     assert reason in text and repr(token) not in text and "got" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("sse_stall_timeout_s", "inf"),  # crashed `raidlib serve` with an OverflowError
+        ("s3_connect_timeout_s", "nan"),  # was blamed on the bronze root
+        ("enrage_timer_ms", "99999999999999999999"),  # failed build-raid-gold after silver
+        ("gpu_memory_limit_mib", "inf"),
+    ],
+)
+def test_an_infinite_or_absurd_number_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(f"RAIDLIB_{name.upper()}", value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_invalid_settings(caught.value).startswith(
+        f"setting {name} (env RAIDLIB_{name.upper()}): Input should be"
+    )
+
+
+def test_a_bad_option_is_not_blamed_on_a_variable_the_user_never_set(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--bronze-root s3:/bronze`` was reported as ``(env RAIDLIB_BRONZE_ROOT)``."""
+    monkeypatch.setenv("RAIDLIB_BRONZE_ROOT", "/data/bronze")  # a good value, overridden
+    with pytest.raises(ValidationError) as caught:
+        Settings(bronze_root="s3:/bronze")
+    assert describe_invalid_settings(caught.value).startswith(
+        "setting bronze_root (as given on the command line or as a flow parameter): "
+    )
+
+
+@pytest.mark.parametrize("lake", ["", " "])
+def test_a_blank_lake_is_refused_not_the_filesystem_root_or_the_default(lake: str) -> None:
+    """``--lake " "`` put the lake at /bronze, /silver, /gold; ``--lake ""`` used ./lake."""
+    from raidlib.runconfig import settings_for_run
+
+    with pytest.raises(ValidationError) as caught:
+        settings_for_run(lake)
+    assert "setting lake (as given on the command line or as a flow parameter): " in (
+        describe_invalid_settings(caught.value)
+    )
+    assert settings_for_run(" /data/lake/ ").bronze_root == "/data/lake/bronze"
+
+
+def test_a_misspelled_variable_is_warned_about_once_with_the_likely_name(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``RAIDLIB_BACKNED=pandas`` was silently ignored, in the environment and in ``.env``."""
+    import raidlib.settings
+
+    monkeypatch.setattr(raidlib.settings, "_noted_unknown", set())
+    monkeypatch.setenv("RAIDLIB_BACKNED", "pandas")
+    (in_tmp / "my.env").write_text("RAIDLIB_GOLD_TASK_SILVER_MB=4\nRAIDLIB_BACKEND=pandas\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", "my.env")
+    with caplog.at_level("WARNING", logger="raidlib.settings"):
+        Settings()
+        Settings()
+    assert [r.getMessage() for r in caplog.records] == [
+        "RAIDLIB_BACKNED is not a raidlib setting and is ignored (did you mean RAIDLIB_BACKEND?)",
+        "RAIDLIB_GOLD_TASK_SILVER_MB in my.env is not a raidlib setting and is ignored "
+        "(did you mean RAIDLIB_GOLD_TASK_SILVER_MIB?)",
+    ]
+
+
+def test_a_child_gets_the_settings_read_here_with_absolute_roots_and_no_dotenv(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`raidlib up` started outside the checkout read ./.env; its receiver, started in the
+    checkout, did not: the token was dropped and bronze went elsewhere (config audit)."""
+    from raidlib.settings import settings_environment
+
+    for name in [n for n in os.environ if n.startswith("RAIDLIB_")]:  # the suite's own
+        monkeypatch.delenv(name)
+    (in_tmp / ".env").write_text(
+        "RAIDLIB_AUTH_TOKEN=secret123\nRAIDLIB_BRONZE_ROOT=./mine/bronze\n"
+        "RAIDLIB_GOLD_ROOT=s3://gold/x\nRAIDLIB_S3_VERIFY_TLS=false\n"
+    )
+    env = settings_environment(Settings(backend="pandas"), str(in_tmp))
+    assert env == {
+        "RAIDLIB_ENV_FILE": "",
+        "RAIDLIB_AUTH_TOKEN": "secret123",
+        "RAIDLIB_BACKEND": "pandas",
+        "RAIDLIB_BRONZE_ROOT": str(in_tmp / "mine" / "bronze"),
+        "RAIDLIB_GOLD_ROOT": "s3://gold/x",
+        "RAIDLIB_S3_VERIFY_TLS": "false",
+    }
+    # ... and a child reading only that environment, elsewhere, gets the same settings
+    elsewhere = in_tmp / "checkout"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text("RAIDLIB_AUTH_TOKEN=other\n")
+    monkeypatch.chdir(elsewhere)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    child = Settings()
+    assert (child.auth_token, child.bronze_root, child.s3_verify_tls) == (
+        "secret123",
+        str(in_tmp / "mine" / "bronze"),
+        False,
+    )

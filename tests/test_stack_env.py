@@ -24,3 +24,29 @@ def test_slot_leases_outlive_a_server_restart_unless_the_user_chose(
     assert stack.child_env()["PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"] == FILESYSTEM_LEASES
     monkeypatch.setenv("PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "my.leases")
     assert stack.child_env()["PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"] == "my.leases"
+
+
+def test_up_refuses_receiver_port_zero_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The option refused 0, the variable did not: Prefect started, the receiver took a random
+    port, and `up` failed 100 s later at "not healthy at http://127.0.0.1:0/health"."""
+    from raidlib.cli import main
+
+    monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "0")
+    assert main(["up", "--state-dir", str(tmp_path / "state")]) == 2
+    assert "RAIDLIB_RECEIVER_PORT=0 (any free port) does not suit `raidlib up`" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "state").exists()
+
+
+def test_up_says_where_the_lake_is() -> None:
+    from raidlib.cli.up import describe_lake
+
+    checkout = Path("/src/raidlib")
+    assert describe_lake({}, checkout) == "/src/raidlib/lake  (bronze/ silver/ gold/)"
+    roots = {"RAIDLIB_BRONZE_ROOT": "/data/mine/bronze", "RAIDLIB_GOLD_ROOT": "s3://gold/x"}
+    assert describe_lake(roots, checkout) == (
+        "bronze /data/mine/bronze, silver /src/raidlib/lake/silver, gold s3://gold/x"
+    )

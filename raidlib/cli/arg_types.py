@@ -77,6 +77,17 @@ def positive_float(text: str) -> float:
 
 positive_float.__name__ = "float"
 
+
+def report_interval(text: str) -> float:
+    """An argparse type: seconds between progress reports, 0 (none) up to a day."""
+    value = float(text)
+    if not 0 <= value <= 86_400:  # also refuses nan; inf killed the reporting thread
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
+report_interval.__name__ = "float"
+
 batch_size = int_in(1, MAX_BATCH_SIZE)
 """An argparse type: events per batch, 1 … :data:`MAX_BATCH_SIZE`; a bigger batch would be
 refused whole (413) by a receiver with the default limit."""

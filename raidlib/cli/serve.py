@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 
 from raidlib.cli._common import add_lake_options, settings_from_args
-from raidlib.cli.arg_types import int_in, port
+from raidlib.cli.arg_types import int_in, port, report_interval
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,14 +44,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="require 'Authorization: Bearer TOKEN' (env RAIDLIB_AUTH_TOKEN)",
     )
     parser.add_argument(
-        "--max-events", type=int_in(1), default=None, help="events per request (default 10000)"
+        "--max-events",
+        type=int_in(1),
+        default=None,
+        help="events per request (default: env RAIDLIB_MAX_EVENTS_PER_REQUEST, else 10000)",
     )
     parser.add_argument(
-        "--max-bytes", type=int_in(1), default=None, help="bytes per request (default 16 MiB)"
+        "--max-bytes",
+        type=int_in(1),
+        default=None,
+        help="bytes per request (default: env RAIDLIB_MAX_REQUEST_BYTES, else 16 MiB)",
     )
     parser.add_argument(
         "--report-every",
-        type=float,
+        type=report_interval,
         default=60.0,
         metavar="SECONDS",
         help="print what was accepted, duplicate and rejected every SECONDS in which anything "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -13,7 +14,9 @@ from typing import Any
 
 from raidlib.cli._common import settings_from_args
 from raidlib.cli.arg_types import int_in, positive_float
+from raidlib.cli.serve import auth_line
 from raidlib.prefect_setup import PrefectSetupError
+from raidlib.settings import settings_environment
 from raidlib.stack import Stack, StackConfig, StackError, project_dir_problem, project_root
 
 
@@ -88,18 +91,29 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"raidlib up: {problem}", file=sys.stderr)
         return 2
+    receiver_port = args.receiver_port or settings.receiver_port
+    if receiver_port == 0 and not args.no_receiver:
+        print(
+            "raidlib up: RAIDLIB_RECEIVER_PORT=0 (any free port) does not suit `raidlib up`, "
+            "which must know where the receiver listens: set a port from 1 to 65535, or "
+            "--receiver-port",
+            file=sys.stderr,
+        )
+        return 2
     config = StackConfig(
         project_dir=project_dir,
         state_dir=args.state_dir,
         host=args.host,
         prefect_port=args.prefect_port,
-        receiver_port=args.receiver_port or settings.receiver_port,
+        receiver_port=receiver_port,
         worker=not args.no_worker,
         receiver=not args.no_receiver,
         deploy=args.deploy,
         lake=str(Path(args.lake).resolve()) if args.lake else None,  # the user's folder, like serve
         worker_poll_s=args.worker_poll_seconds,
         startup_timeout_s=args.startup_timeout,
+        # the parts start in the checkout: hand them the settings read here, ./.env included
+        extra_env=settings_environment(settings, os.getcwd()),
     )
     stack = Stack(config, echo=lambda line: print(line, flush=True))
     try:
@@ -110,10 +124,25 @@ def run(args: argparse.Namespace) -> int:
     print("", flush=True)
     for name, url in stack.urls().items():
         print(f"{name:12s} {url}", flush=True)
+    if config.receiver:
+        print(f"{'':12s} {auth_line(settings.auth_token, config.host)}", flush=True)
+    print(f"{'Lake':12s} {describe_lake(stack.child_env(), project_dir)}", flush=True)
     print(f"{'Logs':12s} {stack.logs_dir}", flush=True)
     print(f"\nexport PREFECT_API_URL={stack.api_url}   # for prefect CLI commands", flush=True)
     print("Ctrl-C stops everything.", flush=True)
     return run_until_stopped(stack)
+
+
+def describe_lake(child_env: Mapping[str, str], project_dir: Path) -> str:
+    """Where the receiver and the flow runs keep the lake: its folder, or each layer's root."""
+    roots = {
+        layer: child_env.get(f"RAIDLIB_{layer.upper()}_ROOT") or str(project_dir / "lake" / layer)
+        for layer in ("bronze", "silver", "gold")
+    }
+    folders = {os.path.dirname(root) for root in roots.values()}
+    if len(folders) == 1 and all(os.path.basename(r) == k for k, r in roots.items()):
+        return f"{folders.pop()}  (bronze/ silver/ gold/)"
+    return ", ".join(f"{layer} {root}" for layer, root in roots.items())
 
 
 RESTARTS_ALLOWED = 3

@@ -195,6 +195,30 @@ def test_serve_says_whether_a_token_is_required_and_warns_on_an_open_port() -> N
     assert "WARNING" in auth_line(None, "raid-box.lan")
 
 
+@pytest.mark.parametrize("every", ["inf", "nan", "-5"])
+def test_serve_refuses_a_report_interval_it_cannot_keep(
+    every: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """inf killed the reporting thread with a traceback while serving on; -5 and nan silently
+    turned the reports off."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--report-every", every])
+    assert stopped.value.code == 2
+    assert f"--report-every: {every} is not between 0 and 86400 seconds" in capsys.readouterr().err
+
+
+def test_serve_all_refuses_a_run_limit_below_one() -> None:
+    """-1 failed after registering the deployments; 0 skipped every run forever."""
+    done = subprocess.run(
+        [sys.executable, "deployments/serve_all.py", "--limit", "0"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "argument --limit: 0 is less than 1" in done.stderr
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_at_once_on_sigterm_or_ctrl_c_with_a_stream_client(
     signum: int, tmp_path: Path
