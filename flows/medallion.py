@@ -40,6 +40,7 @@ def medallion(
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
     dask_address: str | None = None,
+    rebuild_gold: bool = False,
 ) -> dict:
     """Run ``bronze_to_silver`` then ``silver_to_gold`` as subflows (each visible in the UI).
 
@@ -52,11 +53,12 @@ def medallion(
         dask_address: run the subflows' tasks (silver batch groups, gold raids) on the Dask
             scheduler at this address, e.g. ``tcp://127.0.0.1:8786`` (``dask`` extra); None:
             Prefect's thread pool in this process.
+        rebuild_gold: rebuild gold for every raid whether or not its silver changed.
     """
     # All three roots before silver runs: a wrong gold bucket must not wait for silver's work.
     check_lake_storage(settings_for_run(lake))
     silver = on_dask(bronze_to_silver, dask_address)(lake=lake, backend=backend)
-    gold = on_dask(silver_to_gold, dask_address)(lake=lake, backend=backend)
+    gold = on_dask(silver_to_gold, dask_address)(lake=lake, backend=backend, rebuild=rebuild_gold)
     return {"silver": silver, "gold": gold}
 
 
@@ -66,6 +68,11 @@ def cli_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lake", default=None, help=flow_parameter_help(medallion, "lake"))
     add_backend_option(parser)
     add_dask_option(parser)
+    parser.add_argument(
+        "--rebuild-gold",
+        action="store_true",
+        help=flow_parameter_help(medallion, "rebuild_gold"),
+    )
     parser.add_argument(
         "--pull-tables",
         type=int_in(0),
@@ -80,7 +87,12 @@ def cli_parser() -> argparse.ArgumentParser:
 if __name__ == "__main__":
     args = parse_flow_args(cli_parser(), lambda args: LAYERS, reads_lake=True)
     with flow_script_settings():
-        result = medallion(lake=args.lake, backend=args.backend, dask_address=args.dask_address)
+        result = medallion(
+            lake=args.lake,
+            backend=args.backend,
+            dask_address=args.dask_address,
+            rebuild_gold=args.rebuild_gold,
+        )
         s, g = result["silver"], result["gold"]
         print(f"{describe_silver(s)}; gold: {len(g['raids_built'])} raid(s) rebuilt")
         # The pulls of the raids rebuilt in this run, as a raider reads them.

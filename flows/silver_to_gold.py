@@ -41,6 +41,7 @@ def silver_to_gold(
     lake: str | None = None,
     backend: Literal["auto", "cudf", "pandas"] | None = None,
     raid_ids: list[Annotated[str, Field(pattern=RAID_ID_PATTERN)]] | None = None,
+    rebuild: bool = False,
 ) -> dict:
     """Gold facts per raid (a task per group of raids, ``RAIDLIB_PARALLEL_TASKS`` at a time),
     then ``dim_player`` once.
@@ -51,6 +52,8 @@ def silver_to_gold(
         backend: dataframe backend for the aggregations; None: ``RAIDLIB_BACKEND``, else
             auto.
         raid_ids: restrict to these raids (still only rebuilt when their silver changed).
+        rebuild: rebuild gold for every raid (or every one of ``raid_ids``) whether or not its
+            silver changed, e.g. after deleting gold files by hand.
     """
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
@@ -63,7 +66,7 @@ def silver_to_gold(
 
     # one run at a time from choosing raids to recording them (raidlib.prefect_setup)
     with exclusive_slot(GOLD_LIMIT_NAME, settings.slot_wait_s):
-        groups = plan_gold_builds(settings, raid_ids, group_bytes)
+        groups = plan_gold_builds(settings, raid_ids, group_bytes, rebuild)
         raids = [raid for group in groups for raid in group]
         if raids:
             mib = group_bytes / 2**20
@@ -108,13 +111,16 @@ def cli_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=flow_summary(silver_to_gold))
     parser.add_argument("--lake", default=None, help=flow_parameter_help(silver_to_gold, "lake"))
     add_backend_option(parser)
+    parser.add_argument(
+        "--rebuild", action="store_true", help=flow_parameter_help(silver_to_gold, "rebuild")
+    )
     return parser
 
 
 if __name__ == "__main__":
     args = parse_flow_args(cli_parser(), lambda args: ("silver", "gold"), reads_lake=True)
     with flow_script_settings():
-        result = silver_to_gold(lake=args.lake, backend=args.backend)
+        result = silver_to_gold(lake=args.lake, backend=args.backend, rebuild=args.rebuild)
         print(
             f"gold rebuilt for {len(result['raids_built'])} raid(s); {result['files_written']} files written"
         )

@@ -135,5 +135,6 @@ def age_limit_warning(
         f"this log starts on {result.earliest_event:%Y-%m-%d}, {age_days:,.0f} days ago: silver "
         f"quarantines events more than {max_event_age_days:,.0f} days older than their ingest "
         f"time (timestamp_too_old). Set RAIDLIB_MAX_EVENT_AGE_DAYS={math.ceil(age_days) + 1} "
-        "(or more) before building silver."
+        "(or more) before building silver (silver already built from it: README, "
+        "Upgrading and reprocessing)."
     )

@@ -9,9 +9,10 @@ replaced atomically, and is derived from *all* ``fact_player_raid_stats`` rows, 
 is idempotent (see :mod:`raidlib.gold.dims`).
 
 Incremental state: for every raid, gold remembers a fingerprint of the silver files it was built
-from (``<gold_root>/_state/gold_inputs/<raid>.json``). A raid needs a rebuild when its current
-silver fingerprint differs, which covers new batches, late events and partitions rewritten by
-another run, without any shared journal between the silver and gold steps.
+from (``<gold_root>/_state/gold_inputs/<raid>.json``), with the version of the gold rules that
+built it. A raid needs a rebuild when its current silver fingerprint differs, which covers new
+batches, late events and partitions rewritten by another run, without any shared journal
+between the silver and gold steps, or when another raidlib's rules built it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 from raidlib.backend import Backend, frame_library, to_pandas
 from raidlib.gold._prep import SILVER_COLUMNS_READ
+from raidlib.gold.rules import GOLD_RULES_VERSION
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.lake import Lake
@@ -110,28 +112,41 @@ def _state_path(raid_id: str) -> str:
 
 
 def recorded_fingerprint(lake: Lake, raid_id: str) -> dict[str, str] | None:
-    """The silver fingerprint gold was last built from for ``raid_id`` (``None``: never built)."""
+    """The silver fingerprint gold was last built from for ``raid_id`` under the current
+    :data:`~raidlib.gold.rules.GOLD_RULES_VERSION` (``None``: never built, or built under
+    other rules)."""
     fs = lake.fs("gold")
     path = lake.path("gold", _state_path(raid_id))
     try:
         data = cat_object(fs, path)
     except FileNotFoundError:  # one GET, answered 404: no ``exists`` first
         return None
-    return json.loads(data)
+    recorded = json.loads(data)
+    # Before versions, the file held the fingerprint alone (version 0).
+    if not isinstance(recorded, dict) or recorded.get("gold_rules") != GOLD_RULES_VERSION:
+        return None
+    return recorded["silver"]
 
 
 def record_fingerprint(lake: Lake, raid_id: str, fingerprint: dict[str, str]) -> None:
-    """Remember what gold was built from (written last, after the gold partitions)."""
-    data = json.dumps(fingerprint, sort_keys=True, indent=1).encode()
+    """Remember what gold was built from, and under which rules (written last, after the gold
+    partitions)."""
+    recorded = {"gold_rules": GOLD_RULES_VERSION, "silver": fingerprint}
+    data = json.dumps(recorded, sort_keys=True, indent=1).encode()
     lake.write_bytes_atomic("gold", _state_path(raid_id), data)
 
 
-def raids_needing_gold(lake: Lake, raid_ids: Iterable[str] | None = None) -> dict[str, int]:
-    """Raids whose silver changed since gold was last built from it (all raids if never), in
-    raid order, each with the bytes of its silver files (to size the builds)."""
+def raids_needing_gold(
+    lake: Lake, raid_ids: Iterable[str] | None = None, *, rebuild: bool = False
+) -> dict[str, int]:
+    """Raids whose silver changed since gold was last built from it (all raids if never, or
+    with ``rebuild``), in raid order, each with the bytes of its silver files (to size the
+    builds)."""
     candidates = sorted(set(raid_ids)) if raid_ids is not None else None
     fingerprints = silver_fingerprints(lake, candidates)
     raids = sorted(fingerprints)
+    if rebuild:
+        return {raid: fingerprint_bytes(fingerprints[raid]) for raid in raids}
     # One small GET per raid: they overlap instead of waiting for each other.
     recorded = map_in_threads(lambda raid: recorded_fingerprint(lake, raid), raids, READ_WORKERS)
     return {

@@ -34,11 +34,11 @@ from raidlib.tasks.setup import exclusive_slot
 
 @task(name="plan-gold-builds", **LAKE_IO_RETRIES)
 def plan_gold_builds(
-    settings: Settings, raid_ids: list[str] | None, group_bytes: float
+    settings: Settings, raid_ids: list[str] | None, group_bytes: float, rebuild: bool = False
 ) -> list[list[str]]:
-    """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way),
-    in groups of about ``group_bytes`` of silver each (the flow's
-    :func:`~raidlib.gold.pipeline.gold_group_bytes`)."""
+    """Raids whose silver changed since gold was built (or ``raid_ids`` filtered the same way;
+    with ``rebuild``, every raid or every one of ``raid_ids``), in groups of about
+    ``group_bytes`` of silver each (the flow's :func:`~raidlib.gold.pipeline.gold_group_bytes`)."""
     lake = Lake.from_settings(settings)
     if raid_ids:  # a mistyped id would otherwise "build" an empty raid without a word
         known = silver_raid_ids(lake)
@@ -48,7 +48,7 @@ def plan_gold_builds(
                 raid,
                 name_raids(known, empty="none yet"),
             )
-    needing = raids_needing_gold(lake, raid_ids)
+    needing = raids_needing_gold(lake, raid_ids, rebuild=rebuild)
     get_run_logger().info("%d raid(s) need gold: %s", len(needing), name_raids(list(needing)))
     return group_raids(needing, group_bytes)
 

@@ -533,7 +533,8 @@ def test_age_warning_only_for_a_log_older_than_the_silver_limit() -> None:
     assert age_limit_warning(result, 1826.25, now) == (
         "this log starts on 2021-12-01, 1,827 days ago: silver quarantines events more than "
         "1,826 days older than their ingest time (timestamp_too_old). Set "
-        "RAIDLIB_MAX_EVENT_AGE_DAYS=1828 (or more) before building silver."
+        "RAIDLIB_MAX_EVENT_AGE_DAYS=1828 (or more) before building silver (silver already "
+        "built from it: README, Upgrading and reprocessing)."
     )
     assert age_limit_warning(result, 2000, now) is None
     result.accepted = 0  # nothing landed (all rejected): nothing for silver to quarantine

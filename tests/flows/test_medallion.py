@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -86,6 +87,19 @@ def test_medallion_builds_gold_then_reruns_change_nothing(lake_dir: Path) -> Non
     assert second["silver"]["batches"] == 0
     assert second["gold"]["raids_built"] == []
     assert lake_files(lake_dir) == before  # not one file rewritten
+    assert_gold_equal(gold(lake), built)
+
+    # Gold an older raidlib built (its state holds no rules version) is rebuilt once: it was
+    # kept, with the old rules' numbers, until the raid's silver changed (upgrade audit).
+    for state in (lake_dir / "gold" / "_state" / "gold_inputs").glob("*.json"):
+        state.write_text(json.dumps(json.loads(state.read_text())["silver"]))
+    upgraded = medallion(lake=str(lake_dir), backend="pandas")
+    assert upgraded["gold"]["raids_built"] == ["raid001", "raid002"]
+    assert medallion(lake=str(lake_dir), backend="pandas")["gold"]["raids_built"] == []
+    # ... and a rebuild can be asked for
+    rebuilt = medallion(lake=str(lake_dir), backend="pandas", rebuild_gold=True)
+    assert rebuilt["silver"]["batches"] == 0
+    assert rebuilt["gold"]["raids_built"] == ["raid001", "raid002"]
     assert_gold_equal(gold(lake), built)
 
 

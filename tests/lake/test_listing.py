@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from raidlib.lake import Lake, layout
 from raidlib.lake.gold_store import (
@@ -111,3 +112,27 @@ def test_raids_needing_gold_from_one_listing(lake: Lake) -> None:
     assert raids_needing_gold(lake, ["raid009", "raid001"]) == {"raid009": 0}
     many = [f"raid{i:03d}" for i in range(20)]  # more than are listed one by one
     assert list(raids_needing_gold(lake, many)) == [r for r in many if r != "raid001"]
+
+
+def test_gold_built_under_other_rules_is_rebuilt_once(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gold an older raidlib built was never rebuilt after an upgrade that changed the gold
+    rules: the lake kept old numbers (total_healing 500 vs 7,500) raid by raid (upgrade audit)."""
+    import json
+
+    import raidlib.lake.gold_store as gold_store
+
+    _tricky_silver(lake)
+    state = Path(lake.gold_root) / "_state" / "gold_inputs"
+    state.mkdir(parents=True)
+    # what raidlib wrote before the rules had a version: the fingerprint alone
+    old = silver_fingerprint(lake, "raid001")
+    (state / "raid001.json").write_text(json.dumps(old))
+    record_fingerprint(lake, "raid0010", silver_fingerprint(lake, "raid0010"))
+    assert list(raids_needing_gold(lake)) == ["raid001"]
+
+    record_fingerprint(lake, "raid001", old)
+    assert raids_needing_gold(lake) == {}
+    monkeypatch.setattr(gold_store, "GOLD_RULES_VERSION", gold_store.GOLD_RULES_VERSION + 1)
+    assert list(raids_needing_gold(lake)) == ["raid001", "raid0010"]
