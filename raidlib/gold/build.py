@@ -78,7 +78,7 @@ def build_raid_tables(
     encounter_summary = encounter_stats = None
     if {"encounter_id", "encounter_duration_ms"} <= set(silver_for_raids.columns):
         # Reduced frames (benchmarks, SQL peers) may carry only the raid-level columns.
-        encounter_summary, encounter_stats = build_encounter_tables(silver_for_raids)
+        encounter_summary, encounter_stats = build_encounter_tables(silver_for_raids, events, stats)
     return RaidTables(
         dim_raid=_dim_raid(events, duration_target_ms, stats),
         fact_raid_summary=_raid_summary(events, stats),

@@ -43,6 +43,7 @@ from raidlib.backend import frame_library
 from raidlib.backend import null_safe_flag as _flag
 from raidlib.gold._prep import (
     EVENT_COLUMNS,
+    EventSummary,
     boss_names,
     most_frequent,
     summarise_events,
@@ -98,25 +99,52 @@ def _pull_ends(ev: Any) -> Any:
     )
 
 
-def build_encounter_tables(silver: Any) -> tuple[Any, Any]:
+def _one_pull_per_raid(silver: Any) -> Any | None:
+    """When every row has an ``encounter_id`` and each raid has one: its pulls, keyed by the
+    raid itself (``raid_id`` = ``real_raid_id``); else None. The pulls then hold exactly the
+    raid's rows, so the raid's own summary and player rows are the pulls' (the synthetic
+    generator's raids, one boss each)."""
+    if bool(silver["encounter_id"].isna().any()):
+        return None
+    pairs = silver[["raid_id", "encounter_id"]].drop_duplicates()
+    if bool(pairs["raid_id"].duplicated().any()):
+        return None
+    pulls = pairs.assign(real_raid_id=pairs["raid_id"])
+    return pulls[["raid_id", "real_raid_id", "encounter_id"]].reset_index(drop=True)
+
+
+def build_encounter_tables(
+    silver: Any, raid_summary: EventSummary | None = None, raid_stats: Any = None
+) -> tuple[Any, Any]:
     """``(fact_encounter_summary, fact_player_encounter_stats)`` for every pull in ``silver``.
 
     Args:
         silver: silver rows (pandas or cuDF, :data:`raidlib.silver.schema.SILVER_SCHEMA`
             columns) holding *all* rows of each raid in it.
+        raid_summary, raid_stats: ``summarise_events(silver)`` and its ``_player_stats`` when
+            already computed: reused, not recomputed, when each raid is one pull.
     """
-    ev, pulls = _pull_events(silver)
-    if len(pulls) == 0:
-        # No encounter markers (common outside combat logs): skip the two dozen frame
-        # operations that would only shape empty tables.
-        return _empty(silver, FACT_ENCOUNTER_SUMMARY), _empty(silver, FACT_PLAYER_ENCOUNTER_STATS)
-    summary = summarise_events(ev)  # "raid_id" is the pull key here
+    pulls = None
+    if raid_summary is not None and raid_stats is not None and len(silver):
+        pulls = _one_pull_per_raid(silver)
+    if pulls is not None and raid_summary is not None:
+        ev = silver[_PULL_COLUMNS]
+        summary, stats = raid_summary, raid_stats
+    else:
+        ev, pulls = _pull_events(silver)
+        if len(pulls) == 0:
+            # No encounter markers (common outside combat logs): skip the two dozen frame
+            # operations that would only shape empty tables.
+            return _empty(silver, FACT_ENCOUNTER_SUMMARY), _empty(
+                silver, FACT_PLAYER_ENCOUNTER_STATS
+            )
+        summary = summarise_events(ev)  # "raid_id" is the pull key here
+        stats = _player_stats(summary)  # per pull key × player, same rules as the raid
     pulls = pulls.merge(summary.raids, on="raid_id", how="left")
     pulls = pulls.merge(_pull_ends(ev), on="raid_id", how="left")
     end_ms = pulls["end_duration_ms"].where(pulls["has_end"] > 0)
     pulls["duration_ms"] = end_ms.fillna(pulls["duration_ms"].astype("float64")).astype("int64")
 
-    stats = _player_stats(summary)  # per pull key × player, same player rules as the raid
     stats = stats.drop(columns=["event_date", "dps", "hps"]).merge(
         pulls[["raid_id", "real_raid_id", "encounter_id", "event_date", "duration_ms"]],
         on="raid_id",

@@ -166,9 +166,8 @@ def read_partition_table(
         tables.append(pq.read_table(io.BytesIO(content), schema=file_schema))
     table = pa.concat_tables(tables) if tables else file_schema.empty_table()
     for key, value in hive.items():
-        table = table.append_column(
-            pa.field(key, pa.string()), pa.array([value] * table.num_rows, pa.string())
-        )
+        column = pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
+        table = table.append_column(pa.field(key, pa.string()), column)
     return table
 
 

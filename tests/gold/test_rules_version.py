@@ -7,7 +7,7 @@ from pathlib import Path
 
 GOLD_CODE = Path(__file__).resolve().parents[2] / "raidlib" / "gold"
 
-GOLD_CODE_DIGEST = "c6f6527a58695e7e291c42df3fae88ed31ca225f9a3225d867e25b4fab984d52"
+GOLD_CODE_DIGEST = "1c28362896e3f6a252da85b87b9c4946d6487908e659e1c50df88f6a2f0ddd4d"
 """sha256 of raidlib/gold/*.py but rules.py, as last reviewed against GOLD_RULES_VERSION."""
 
 
