@@ -49,3 +49,27 @@ def test_on_a_gpu_taking_turns_small_groups_share_a_task_up_to_the_free_memory()
     assert split(GPU, None) == [[f"b{i}" for i in range(5)]]  # unknown: one chunk, as in silver
     assert split(PANDAS, 1_000) == each  # pandas runs its tasks side by side
     assert split(GPU, 1_000, one_at_a_time=False) == each  # a cluster spreads them
+
+
+def test_a_task_reads_its_batches_within_a_count_and_a_size():
+    """Counting batches alone let 200 batches of 10,000 events make one task hold ~2.5 GB."""
+    from raidlib.tasks.silver import bounded_chunks
+
+    def sized(name: str, mib: float | None) -> BronzeBatch:
+        json_bytes = None if mib is None else int(mib * 2**20)
+        return BronzeBatch(name, (f"/b/{name}.jsonl",), json_bytes=json_bytes)
+
+    batches = [sized("a", 100), sized("b", 300), sized("c", 200), sized("d", 700)]
+    batches += [sized("e", None), sized("f", 1), sized("g", 1)]
+    assert names(bounded_chunks(batches, 200, 512 * 2**20)) == [
+        ["a", "b"],  # 400 MiB; c would make 600
+        ["c"],
+        ["d"],  # bigger than the cap: alone
+        ["e", "f", "g"],  # e's size is unknown
+    ]
+    assert names(bounded_chunks(batches, 3, float("inf"))) == [
+        ["a", "b", "c"],
+        ["d", "e", "f"],
+        ["g"],
+    ]
+    assert bounded_chunks([], 200, 1.0) == []
