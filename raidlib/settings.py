@@ -66,7 +66,8 @@ class Settings(BaseSettings):
                 os.fspath(values["_env_file"]),
                 "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
             ) from None
-        note_unknown_settings()
+        finally:  # a typo may be why another setting looks wrong
+            note_unknown_settings()
 
     # Lake: each root is a local folder or an s3:// URL.
     bronze_root: str = "./lake/bronze"

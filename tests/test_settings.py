@@ -289,9 +289,11 @@ def test_a_misspelled_variable_is_warned_about_once_with_the_likely_name(
     monkeypatch.setenv("RAIDLIB_BACKNED", "pandas")
     (in_tmp / "my.env").write_text("RAIDLIB_GOLD_TASK_SILVER_MB=4\nRAIDLIB_BACKEND=pandas\n")
     monkeypatch.setenv("RAIDLIB_ENV_FILE", "my.env")
+    monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "abc")  # the typo may be why this is wrong
     with caplog.at_level("WARNING", logger="raidlib.settings"):
-        Settings()
-        Settings()
+        with pytest.raises(ValidationError):
+            Settings()
+        Settings(receiver_port=8000)
     assert [r.getMessage() for r in caplog.records] == [
         "RAIDLIB_BACKNED is not a raidlib setting and is ignored (did you mean RAIDLIB_BACKEND?)",
         "RAIDLIB_GOLD_TASK_SILVER_MB in my.env is not a raidlib setting and is ignored "
