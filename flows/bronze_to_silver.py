@@ -47,9 +47,9 @@ def bronze_to_silver(
         lake: local lake folder holding ``bronze/ silver/ gold/``; default from settings
             (``RAIDLIB_*_ROOT``, which may be ``s3://`` URLs).
         backend: dataframe backend for cleaning; None: ``RAIDLIB_BACKEND``, else auto.
-        max_batches_per_task: how many bronze batches one silver task reads at a time, and at
-            most 512 MiB of their JSON (the new events it holds; a task also holds the whole
-            existing partition it merges them into).
+        max_batches_per_task: how many bronze batches one silver task reads at a time (on
+            pandas also at most 512 MiB of their JSON): the new events it holds; a task also
+            holds the whole existing partition it merges them into.
     """
     logger = get_run_logger()
     settings = settings_for_run(lake, backend=backend)
