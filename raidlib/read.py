@@ -9,6 +9,7 @@ readers give every column its declared type, on either backend.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Literal, overload
 
 import pandas as pd
@@ -123,7 +124,17 @@ def read_gold(table: str, lake: LakeLike = None, *, backend: BackendChoice = "pa
     opened = open_lake(lake, reads="gold")
     opened.check_storage(("gold",))  # a missing bucket must not read as an empty table
     frame = read_gold_table(opened, table, resolve_backend(backend))
-    return with_utc(conform(frame, GOLD_SCHEMAS[table]))
+    declared = GOLD_SCHEMAS[table]
+    holes = [f.name for f in declared.schema if not f.nullable and bool(frame[f.name].isna().any())]
+    if holes:
+        # Files written before a column existed (or damaged ones): readable, as read.
+        warnings.warn(
+            f"gold table {table}: {', '.join(holes)} missing in some rows, so returned as read "
+            "(nullable); rebuild gold to fill them: python flows/silver_to_gold.py --rebuild",
+            stacklevel=2,
+        )
+        return with_utc(frame.sort_values(list(declared.keys)).reset_index(drop=True))
+    return with_utc(conform(frame, declared))
 
 
 @overload

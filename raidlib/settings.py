@@ -294,8 +294,9 @@ def settings_environment(settings: Settings, relative_to: str) -> dict[str, str]
         value = getattr(settings, name)
         if value is None:
             continue
-        if name.endswith("_root") and "://" not in value:
-            value = os.path.normpath(os.path.join(os.path.abspath(relative_to), value))
+        if name.endswith("_root") and ("://" not in value or value.startswith("file://")):
+            local = value.removeprefix("file://")  # a local folder, as raidlib.lake reads it
+            value = os.path.normpath(os.path.join(os.path.abspath(relative_to), local))
         text = str(value).lower() if isinstance(value, bool) else str(value)
         env[f"{Settings.model_config['env_prefix']}{name.upper()}"] = text
     return env

@@ -219,19 +219,30 @@ class Stack:
 
     def restart(self, component: Component, abort: Callable[[], bool] = lambda: False) -> None:
         """Start a worker or receiver that died again, in its place, and wait until it is
-        healthy (:class:`StackError` if it is not, or once ``abort()`` is true).
+        healthy (:class:`StackError` if it is not, if it cannot be started, or once ``abort()``
+        is true).
 
-        What is left of the dead one's process group (a flow run it started) is stopped first:
-        a flow run without its worker would be reported by nobody.
+        What is left of the dead one's process group is stopped first. (Prefect starts each
+        flow run in a session of its own: a run its dead worker started is not in that group,
+        and goes on, or ends as Crashed, by itself.)
         """
         starters = {"worker": self._start_worker, "receiver": self._start_receiver}
         if component.name not in starters:
             raise StackError(f"{component.name} cannot be restarted on its own")
         component.stop(self.config.stop_timeout_s)
+        cfg = self.config
+        if component.name == "receiver" and port_in_use(cfg.host, cfg.receiver_port):
+            # Its health check would take the other program's answer for the new receiver's.
+            raise StackError(
+                f"port {cfg.receiver_port} on {cfg.host} was taken by another program after "
+                "the receiver died"
+            )
         place = self.components.index(component)
         self.components.remove(component)
         try:
             starters[component.name](abort)
+        except OSError as exc:  # no Python to start any more, no memory to fork
+            raise StackError(f"{component.name} could not be started: {exc}") from exc
         finally:  # stop() goes in reverse start order: keep the new one where the old one was
             if self.components and self.components[-1].name == component.name:
                 self.components.insert(place, self.components.pop())

@@ -312,6 +312,7 @@ def test_a_child_gets_the_settings_read_here_with_absolute_roots_and_no_dotenv(
         monkeypatch.delenv(name)
     (in_tmp / ".env").write_text(
         "RAIDLIB_AUTH_TOKEN=secret123\nRAIDLIB_BRONZE_ROOT=./mine/bronze\n"
+        "RAIDLIB_SILVER_ROOT=file://mine/silver\n"
         "RAIDLIB_GOLD_ROOT=s3://gold/x\nRAIDLIB_S3_VERIFY_TLS=false\n"
     )
     env = settings_environment(Settings(backend="pandas"), str(in_tmp))
@@ -320,6 +321,7 @@ def test_a_child_gets_the_settings_read_here_with_absolute_roots_and_no_dotenv(
         "RAIDLIB_AUTH_TOKEN": "secret123",
         "RAIDLIB_BACKEND": "pandas",
         "RAIDLIB_BRONZE_ROOT": str(in_tmp / "mine" / "bronze"),
+        "RAIDLIB_SILVER_ROOT": str(in_tmp / "mine" / "silver"),
         "RAIDLIB_GOLD_ROOT": "s3://gold/x",
         "RAIDLIB_S3_VERIFY_TLS": "false",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,15 +23,19 @@ class StandInStack(Stack):
     """The real restart and supervision logic around stand-in processes: a Prefect server, a
     worker and a receiver would make this test slow and no truer."""
 
-    def __init__(self, tmp_path: Path, worker_code: str = SLEEPER) -> None:
+    def __init__(
+        self, tmp_path: Path, worker_code: str = SLEEPER, receiver_port: int = 8000
+    ) -> None:
         self.said: list[str] = []
-        super().__init__(StackConfig(project_dir=tmp_path, stop_timeout_s=2.0), self.said.append)
+        config = StackConfig(project_dir=tmp_path, stop_timeout_s=2.0, receiver_port=receiver_port)
+        super().__init__(config, self.said.append)
         self.worker_code = worker_code
+        self.python = sys.executable
 
     def _stand_in(self, name: str, code: str, abort: Callable[[], bool]) -> None:
         part = Component(
             name,
-            [sys.executable, "-c", code],
+            [self.python, "-c", code],
             dict(os.environ),
             self.logs_dir / f"{name}.log",
             self.state_dir,
@@ -80,8 +85,11 @@ def test_a_killed_worker_is_started_again_in_its_place(stack: StandInStack) -> N
     assert any("restarting worker (restart 1 of 3" in line for line in stack.said)
 
 
-def test_what_the_dead_worker_left_running_is_stopped_before_the_restart(tmp_path: Path) -> None:
-    """A flow run whose worker died would run on unreported; it is stopped with the old worker."""
+def test_what_the_dead_worker_left_in_its_process_group_is_stopped_before_the_restart(
+    tmp_path: Path,
+) -> None:
+    """Children of a dead part in its process group are stopped with it, so two of them never
+    run side by side. (Prefect's flow runs have sessions of their own: not these.)"""
     pid_file = tmp_path / "orphan.pid"
     code = (  # the first worker starts a "flow run" and dies; the restarted one just waits
         "import pathlib, subprocess, sys, time\n"
@@ -96,6 +104,9 @@ def test_what_the_dead_worker_left_running_is_stopped_before_the_restart(tmp_pat
         first = stack.part("worker").process
         assert supervise(stack, until(lambda: stack.part("worker").process is not first), 0.05) == 0
         orphan = int(pid_file.read_text())
+        gone = until(lambda: not _running(orphan), timeout_s=5.0)
+        while not gone():  # a SIGKILLed process takes a moment to end
+            time.sleep(0.02)
         assert not _running(orphan)
         assert stack.part("worker").alive()
     finally:
@@ -128,3 +139,46 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_a_receiver_whose_port_another_program_took_is_not_restarted(tmp_path: Path) -> None:
+    """Its health check took the other program's answer for the new receiver's ("ready"), the
+    new receiver died on the taken port, three times, then the stack stopped (review)."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        stack = StandInStack(tmp_path, receiver_port=port)
+        stack.start()
+        try:
+            receiver = stack.part("receiver").process
+            assert receiver is not None
+            os.kill(receiver.pid, signal.SIGKILL)
+            assert supervise(stack, until(lambda: False), poll_s=0.05) == 1
+        finally:
+            stack.stop()
+    assert (
+        f"receiver could not be restarted: port {port} on 127.0.0.1 was taken by another "
+        "program after the receiver died"
+    ) in stack.said
+
+
+def test_a_part_that_cannot_be_started_again_stops_the_stack_with_a_message(
+    tmp_path: Path,
+) -> None:
+    """An OSError from starting it (its Python gone with a recreated venv, no memory to fork)
+    ended `raidlib up` with a traceback."""
+    stack = StandInStack(tmp_path)
+    stack.start()
+    try:
+        worker = stack.part("worker").process
+        assert worker is not None
+        stack.python = str(tmp_path / "no-such-python")
+        os.kill(worker.pid, signal.SIGKILL)
+        assert supervise(stack, until(lambda: False), poll_s=0.05) == 1
+    finally:
+        stack.stop()
+    assert any(
+        line.startswith("worker could not be restarted: worker could not be started:")
+        for line in stack.said
+    )

@@ -204,7 +204,7 @@ def supervise(stack: Stack, stopping: Callable[[], bool], poll_s: float = 1.0) -
         )
         try:
             stack.restart(dead, abort=stopping)
-        except StackError as exc:
+        except StackError as exc:  # OSError from starting it comes as a StackError too
             if stopping():
                 return 0
             stack.echo(f"{dead.name} could not be restarted: {exc}")

@@ -102,3 +102,26 @@ def test_a_group_too_big_for_the_gpu_is_built_in_chunks(silver_lake, tmp_path, g
     assert built.backends == ["cudf"]
     assert any("GPU-sized chunks" in r.getMessage() for r in caplog.records)
     _assert_same_gold(lake, reference)
+
+
+def test_read_gold_returns_a_table_with_rows_missing_a_count_as_read_and_says_so(
+    silver_lake: Path, tmp_path: Path
+) -> None:
+    """A gold file written before a column existed (or damaged) made ``read_gold`` fail on the
+    whole table ("cannot convert NA to integer") once it cast counts to int64."""
+    import pyarrow.parquet as pq
+
+    from raidlib.read import read_gold
+
+    root = tmp_path / "lake"
+    shutil.copytree(silver_lake, root)
+    lake = Lake.local(root)
+    build_gold_for_raids(lake, PANDAS, ["raid001", "raid002", "raid003"])
+    assert read_gold("fact_raid_summary", root)["n_tanks"].dtype == "int64"
+
+    older = next((root / "gold" / "fact_raid_summary" / "raid_id=raid002").rglob("*.parquet"))
+    pq.write_table(pq.read_table(older).drop_columns(["n_tanks"]), older)
+    with pytest.warns(UserWarning, match="fact_raid_summary: n_tanks missing in some rows"):
+        summary = read_gold("fact_raid_summary", root)
+    assert summary["n_tanks"].isna().tolist() == [False, True, False]
+    assert list(summary["raid_id"]) == ["raid001", "raid002", "raid003"]
