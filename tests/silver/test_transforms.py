@@ -85,6 +85,59 @@ def test_each_rule_quarantines_with_its_reason(overrides, reason, any_backend):
     assert reason in quarantined["quarantine_reason"].iloc[0].split("; ")
 
 
+_AT_INGEST = pd.Timestamp(INGEST)
+_SKEW = pd.Timedelta(seconds=RuleParams().max_clock_skew_s)
+_AGE = pd.Timedelta(seconds=RuleParams().max_event_age_s)
+
+
+def _iso(moment: pd.Timestamp) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"damage_amount": 0.0}, "damage_amount_missing_or_not_positive"),
+        ({"target_entity_health_pct_after": -0.5}, "health_pct_out_of_range"),
+        ({"source_player_level": 91}, "source_player_level_out_of_range"),
+        ({"encounter_duration_ms": -1}, "negative_amount"),
+        (
+            {"timestamp": _iso(_AT_INGEST + _SKEW + pd.Timedelta(milliseconds=1))},
+            "timestamp_in_future",
+        ),
+        (
+            {"timestamp": _iso(_AT_INGEST - _AGE - pd.Timedelta(milliseconds=1))},
+            "timestamp_too_old",
+        ),
+    ],
+)
+def test_a_value_just_past_a_limit_is_quarantined(overrides, reason, any_backend):
+    """Each limit's first value beyond it (mutation audit: these boundaries went untested)."""
+    frame = from_pandas(rows(bronze.make_event(0), bronze.make_event(1, **overrides)), any_backend)
+    clean, quarantined = (to_pandas(part) for part in check_rules(frame))
+    assert clean["event_id"].tolist() == [bronze.event_id(0)]
+    assert reason in quarantined["quarantine_reason"].iloc[0].split("; ")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"target_entity_health_pct_before": 40.0, "target_entity_health_pct_after": 40.0},
+        {"target_entity_health_pct_before": 0.0, "target_entity_health_pct_after": 0.0},
+        {"source_player_level": 90},
+        {"source_player_level": 1},
+        {"timestamp": _iso(_AT_INGEST + _SKEW)},
+        {"timestamp": _iso(_AT_INGEST - _AGE)},
+    ],
+)
+def test_a_value_at_a_limit_is_kept(overrides, any_backend):
+    """The limits are inclusive, as the receiver's: a hit that leaves health where it was, a
+    level-90 player, an event exactly at the clock-skew or age limit."""
+    frame = from_pandas(rows(bronze.make_event(0), bronze.make_event(1, **overrides)), any_backend)
+    clean, quarantined = (to_pandas(part) for part in check_rules(frame))
+    assert len(clean) == 2 and len(quarantined) == 0
+
+
 def test_control_characters_are_not_blank(any_backend):
     """A name of control characters is odd but present: kept on every backend (cuDF's bare
     ``strip()`` would remove them and call the name missing)."""
