@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from raidlib.child_process import Component, port_in_use
+from raidlib.lake.preflight import LAYERS
 from raidlib.prefect_setup import WORK_POOL_NAME, deploy_all, setup_prefect
 
 
@@ -130,7 +131,7 @@ class Stack:
         if cfg.lake:
             lake = Path(cfg.lake)
             lake = lake if lake.is_absolute() else (cfg.project_dir / lake)
-            for layer in ("bronze", "silver", "gold"):
+            for layer in LAYERS:
                 env[f"RAIDLIB_{layer.upper()}_ROOT"] = str(lake.resolve() / layer)
         env.update(cfg.extra_env)
         return env

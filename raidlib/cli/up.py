@@ -15,6 +15,7 @@ from typing import Any
 from raidlib.cli._common import settings_from_args
 from raidlib.cli.arg_types import int_in, positive_float
 from raidlib.cli.serve import auth_line
+from raidlib.lake.preflight import LAYERS
 from raidlib.prefect_setup import PrefectSetupError
 from raidlib.settings import settings_environment
 from raidlib.stack import Stack, StackConfig, StackError, project_dir_problem, project_root
@@ -137,7 +138,7 @@ def describe_lake(child_env: Mapping[str, str], project_dir: Path) -> str:
     """Where the receiver and the flow runs keep the lake: its folder, or each layer's root."""
     roots = {
         layer: child_env.get(f"RAIDLIB_{layer.upper()}_ROOT") or str(project_dir / "lake" / layer)
-        for layer in ("bronze", "silver", "gold")
+        for layer in LAYERS
     }
     folders = {os.path.dirname(root) for root in roots.values()}
     if len(folders) == 1 and all(os.path.basename(r) == k for k, r in roots.items()):
