@@ -57,7 +57,7 @@ class Settings(BaseSettings):
                 # A mistyped name must not quietly fall back to the defaults (the default
                 # ./.env, by contrast, is optional).
                 raise invalid_setting("env_file", chosen, "names no file")
-            values["_env_file"] = DEFAULT_ENV_FILE if chosen is None else chosen or None
+            values["_env_file"] = _chosen_env_file()
         try:
             super().__init__(**values)
         except UnicodeDecodeError:  # only the dotenv file is decoded here
@@ -262,10 +262,15 @@ def _where_set(variable: str, value: Any) -> str:
 _GIVEN = "as given on the command line or as a flow parameter"
 
 
+def _chosen_env_file() -> str | None:
+    """The dotenv file ``RAIDLIB_ENV_FILE`` names (``""``: none), else ``./.env``."""
+    chosen = os.environ.get(ENV_FILE_VARIABLE)
+    return DEFAULT_ENV_FILE if chosen is None else chosen or None
+
+
 def _env_file_in_use() -> str | None:
     """The dotenv file settings are read from, when there is one."""
-    chosen = os.environ.get(ENV_FILE_VARIABLE)
-    env_file = DEFAULT_ENV_FILE if chosen is None else chosen
+    env_file = _chosen_env_file()
     return env_file if env_file and os.path.isfile(env_file) else None
 
 
