@@ -113,6 +113,23 @@ def _one_pull_per_raid(silver: Any) -> Any | None:
     return pulls[["raid_id", "real_raid_id", "encounter_id"]].reset_index(drop=True)
 
 
+def _pulls_with_stats(
+    silver: Any, raid_summary: EventSummary | None, raid_stats: Any
+) -> tuple[Any, Any, EventSummary, Any] | None:
+    """``(pull events, pulls, summary, player stats)`` keyed by pull; ``None`` without pulls.
+
+    The raid's own summary is reused when each raid is one pull holding all its rows."""
+    if raid_summary is not None and raid_stats is not None and len(silver):
+        pulls = _one_pull_per_raid(silver)
+        if pulls is not None:
+            return silver[_PULL_COLUMNS], pulls, raid_summary, raid_stats
+    ev, pulls = _pull_events(silver)
+    if len(pulls) == 0:
+        return None
+    summary = summarise_events(ev)  # "raid_id" is the pull key here
+    return ev, pulls, summary, _player_stats(summary)  # same rules as the raid's
+
+
 def build_encounter_tables(
     silver: Any, raid_summary: EventSummary | None = None, raid_stats: Any = None
 ) -> tuple[Any, Any]:
@@ -124,22 +141,12 @@ def build_encounter_tables(
         raid_summary, raid_stats: ``summarise_events(silver)`` and its ``_player_stats`` when
             already computed: reused, not recomputed, when each raid is one pull.
     """
-    pulls = None
-    if raid_summary is not None and raid_stats is not None and len(silver):
-        pulls = _one_pull_per_raid(silver)
-    if pulls is not None and raid_summary is not None:
-        ev = silver[_PULL_COLUMNS]
-        summary, stats = raid_summary, raid_stats
-    else:
-        ev, pulls = _pull_events(silver)
-        if len(pulls) == 0:
-            # No encounter markers (common outside combat logs): skip the two dozen frame
-            # operations that would only shape empty tables.
-            return _empty(silver, FACT_ENCOUNTER_SUMMARY), _empty(
-                silver, FACT_PLAYER_ENCOUNTER_STATS
-            )
-        summary = summarise_events(ev)  # "raid_id" is the pull key here
-        stats = _player_stats(summary)  # per pull key × player, same rules as the raid
+    found = _pulls_with_stats(silver, raid_summary, raid_stats)
+    if found is None:
+        # No encounter markers (common outside combat logs): skip the two dozen frame
+        # operations that would only shape empty tables.
+        return _empty(silver, FACT_ENCOUNTER_SUMMARY), _empty(silver, FACT_PLAYER_ENCOUNTER_STATS)
+    ev, pulls, summary, stats = found
     pulls = pulls.merge(summary.raids, on="raid_id", how="left")
     pulls = pulls.merge(_pull_ends(ev), on="raid_id", how="left")
     end_ms = pulls["end_duration_ms"].where(pulls["has_end"] > 0)

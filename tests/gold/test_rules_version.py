@@ -7,7 +7,7 @@ from pathlib import Path
 
 GOLD_CODE = Path(__file__).resolve().parents[2] / "raidlib" / "gold"
 
-GOLD_CODE_DIGEST = "1c28362896e3f6a252da85b87b9c4946d6487908e659e1c50df88f6a2f0ddd4d"
+GOLD_CODE_DIGEST = "5cb6cb68c297dfca0e5d3044892af44bb06a92ff592df2bd1c0caa80dc165b41"
 """sha256 of raidlib/gold/*.py but rules.py, as last reviewed against GOLD_RULES_VERSION."""
 
 
