@@ -159,3 +159,39 @@ def test_role_and_class_not_erased_by_a_raid_seen_only_as_target(silver_factory)
         "2026-03-09",
         2,
     )
+
+
+def test_the_latest_name_follows_the_raid_date_not_the_raid_id(silver_factory) -> None:
+    """Raid ids need not sort by date: the April raid "alpha" is newer than the March raid
+    "zeta", so its name is the player's current one."""
+    renamed = {**DPS, "source_player_name": "Stabbity"}
+    march = silver_factory(raid("zeta", datetime(2026, 3, 1, 20), DPS))
+    april = silver_factory(raid("alpha", datetime(2026, 4, 1, 20), renamed))
+    g = build_gold(march)
+    g = build_gold(april, g.dim_player, g.fact_player_raid_stats)
+    row = g.dim_player.set_index("player_id").loc["D1"]
+    assert (row["player_name"], row["last_seen_date"], row["total_raids"]) == (
+        "Stabbity",
+        "2026-04-01",
+        2,
+    )
+
+
+def test_a_rebuilt_raid_replaces_its_old_fact_rows(silver_factory) -> None:
+    """r1 is rebuilt after a late event moved its start before midnight and the DPS's events
+    were dropped: only the rebuilt r1 is left in the facts and in dim_player's dates."""
+    first = silver_factory(raid("r1", datetime(2026, 3, 2, 0, 5), TANK, DPS))
+    late = raid("r1", datetime(2026, 3, 1, 23, 55), TANK)
+    rebuilt = silver_factory(late + raid("r1", datetime(2026, 3, 2, 0, 5), TANK))
+    g1 = build_gold(first)
+    g2 = build_gold(rebuilt, g1.dim_player, g1.fact_player_raid_stats)
+    complete = merge_player_raid_stats(g1.fact_player_raid_stats, g2.fact_player_raid_stats)
+    assert complete[["raid_id", "player_id", "event_date"]].values.tolist() == [
+        ["r1", "T1", "2026-03-01"]
+    ]
+    tank = g2.dim_player.set_index("player_id").loc["T1"]
+    assert (tank["first_seen_date"], tank["last_seen_date"], tank["total_raids"]) == (
+        "2026-03-01",
+        "2026-03-01",
+        1,
+    )

@@ -265,3 +265,27 @@ def test_a_pull_without_end_event_whose_boss_reached_zero_is_a_kill() -> None:
     alive = {**killing_blow, "target_entity_health_pct_after": 1.0}
     [row] = build_fact_encounter_summary(make_silver([start, alive])).to_dict("records")
     assert row["outcome"] == "unknown"
+
+
+def test_a_pull_that_ends_in_failure_is_a_wipe_even_with_a_boss_at_zero() -> None:
+    """A council fight: one boss unit died, the encounter still failed. ENCOUNTER_END with
+    success=false decides; the 0 % only stands in for an end event the log never wrote."""
+    pull = {"encounter_id": "100-1", "difficulty": "heroic"}
+    one_boss_down = ev(
+        PULL1,
+        5,
+        "combat_damage",
+        DPS,
+        **pull,
+        **AT_BOSS,
+        damage_amount=1000.0,
+        target_entity_health_pct_before=3.0,
+        target_entity_health_pct_after=0.0,
+    )
+    failed_end = ev(
+        PULL1, 60, "boss_phase", BOSS, **pull, encounter_success=False, encounter_duration_ms=60_000
+    )
+    [row] = build_fact_encounter_summary(make_silver([one_boss_down, failed_end])).to_dict(
+        "records"
+    )
+    assert row["outcome"] == "wipe"

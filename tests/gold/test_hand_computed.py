@@ -539,3 +539,34 @@ def test_an_event_resent_with_a_corrected_date_counts_once() -> None:
     assert (player["damage_events"], player["damage_total"]) == (2, 50.0 + 999.0)
     [raid] = gold.fact_raid_summary.to_dict("records")
     assert raid["total_damage"] == 1049.0 and raid["duration_ms"] == 121_000
+
+
+def test_a_player_at_zero_health_is_no_boss_kill(silver_factory) -> None:
+    """Only a boss target's health says the boss died: the tank hit to 0 % while the boss
+    stands at 60 % is a wipe."""
+    hp = "target_entity_health_pct_after"
+    silver = silver_factory(
+        [
+            ev(0, "combat_damage", DPS, raid="w2", damage_amount=800.0, **AT_BOSS, **{hp: 60.0}),
+            ev(
+                2,
+                "combat_damage",
+                BOSS,
+                raid="w2",
+                damage_amount=9000.0,
+                **at_player(TANK),
+                **{hp: 0.0},
+            ),
+        ]
+    )
+    [summary] = records(build_fact_raid_summary(silver))
+    assert (summary["boss_min_hp_pct"], summary["raid_outcome"]) == (60.0, "wipe")
+
+
+def test_difficulty_is_the_one_most_events_carry(silver_factory) -> None:
+    """Three normal events outweigh one heroic, although heroic wins a tie alphabetically."""
+    rows = [
+        ev(second, "combat_damage", DPS, raid="d1", damage_amount=10.0, **AT_BOSS, difficulty=tag)
+        for second, tag in enumerate(["normal", "heroic", "normal", "normal"])
+    ]
+    assert build_dim_raid(silver_factory(rows))["difficulty"].tolist() == ["normal"]
