@@ -354,6 +354,24 @@ def test_too_many_bytes_is_413_without_content_length(
     assert stream.tell() <= settings.max_request_bytes + 1
 
 
+def test_a_declared_length_one_byte_over_the_limit_is_refused_unread(
+    client: FlaskClient, settings: Settings
+) -> None:
+    """Content-Length of limit + 1 is already too large: refused on the header alone, before
+    the receiver reads (and buffers) a byte of the body."""
+    body = json.dumps(make_events(1)).encode()
+    body += b" " * (settings.max_request_bytes + 1 - len(body))
+    stream = io.BytesIO(body)
+    response = client.post(
+        "/events",
+        content_type="application/json",
+        environ_overrides={"wsgi.input": stream, "CONTENT_LENGTH": str(len(body))},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["max_bytes"] == settings.max_request_bytes
+    assert stream.tell() == 0
+
+
 def _with_token(lake: Lake) -> Flask:
     return create_app(Settings(auth_token="s3cret"), lake)
 

@@ -263,6 +263,17 @@ def test_spaces_around_the_tag_id_and_timestamps_are_trimmed(as_json: bool) -> N
     assert raw["event_type"] == " combat_damage\n"  # the caller's dict is left as it was
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["dicts", "json"])
+def test_an_ingestion_timestamp_without_a_zone_is_read_as_utc(as_json: bool) -> None:
+    """The producer's clock (README): the original addon sent UTC without a zone, so bronze
+    gets that instant with its zone, not a local time of unknown offset."""
+    raw = _event(ingestion_timestamp="2024-05-01T18:15:01")
+    data: Any = json.dumps([raw]) if as_json else [raw]
+    [event] = validate_events(data, now=NOW)
+    assert event.ingestion_timestamp.isoformat() == "2024-05-01T18:15:01+00:00"
+    assert json.loads(event.model_dump_json())["ingestion_timestamp"] == "2024-05-01T18:15:01Z"
+
+
 def test_trimming_does_not_hide_what_is_still_wrong() -> None:
     errors = _errors(_event(event_type=" heal "), _event(event_type=" dance "))
     assert [(e["index"], [x["loc"] for x in e["errors"]]) for e in errors] == [

@@ -369,3 +369,39 @@ def test_copies_in_one_batch_give_the_same_silver_one_batch_at_a_time_or_togethe
     assert rows(together) == rows(one_at_a_time) == expected
     assert report.rows_added == added == 2
     assert report.duplicates_removed == 1
+
+
+def test_an_event_id_resent_in_capitals_is_the_same_event(lake, factory, backend):
+    """Bronze written by another tool may spell a UUID in capitals; UUIDs compare
+    case-insensitively, so its resend is a duplicate in silver, not a second event."""
+    uid = "3f2a4c1e-0b5d-4e6f-9a7b-8c9d0e1f2a3b"  # hex letters, so the spelling matters
+    first = factory.make_event(0, event_id=uid.upper(), damage_amount=5.0)
+    resent = factory.make_event(0, event_id=uid, damage_amount=7.0)
+    factory.write_batch(
+        lake, [first], batch_id="b1", validate=False, ingest_timestamp=T0 + timedelta(hours=1)
+    )
+    factory.write_batch(
+        lake, [resent], batch_id="b2", validate=False, ingest_timestamp=T0 + timedelta(hours=2)
+    )
+    report = process_new_bronze(lake, backend)
+    out = silver_all(lake, backend)
+    assert list(zip(out["event_id"], out["damage_amount"], strict=True)) == [(uid, 7.0)]
+    assert (report.rows_added, report.duplicates_removed) == (1, 1)
+
+
+def test_events_of_one_instant_are_in_event_id_order_whichever_batch_came_first(
+    lake, factory, backend
+):
+    """A combat-log millisecond often holds several events: silver orders them by event_id,
+    so its row order does not depend on which batch arrived first."""
+    same_instant = T0.isoformat()
+    later_id = factory.make_event(2, timestamp=same_instant)
+    earlier_id = factory.make_event(1, timestamp=same_instant)
+    factory.write_batch(lake, [later_id], batch_id="b1")
+    process_new_bronze(lake, backend)
+    factory.write_batch(lake, [earlier_id], batch_id="b2")
+    process_new_bronze(lake, backend)
+    assert silver_all(lake, backend)["event_id"].tolist() == [
+        factory.event_id(1),
+        factory.event_id(2),
+    ]
