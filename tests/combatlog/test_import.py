@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -29,6 +30,7 @@ from .conftest import (
     KILL,
     LOOM,
     NONE4,
+    PET,
     WIPE,
     block16,
     block19,
@@ -187,6 +189,27 @@ def test_a_pet_is_credited_from_the_row_that_first_names_its_owner(tmp_path, chu
     assert [(e["source_player_id"], e["damage_amount"]) for e in hits] == [(ALICE, 40), (ALICE, 50)]
 
 
+@pytest.mark.parametrize("chunk_bytes", [300, 1 << 20], ids=["line-per-chunk", "one-chunk"])
+def test_a_pet_hit_before_the_row_naming_its_owner_stays_the_pets(tmp_path, chunk_bytes):
+    """Read in order, the owner is unknown at the pet's first hit (its SPELL_DAMAGE block
+    describes the target): that hit stays the pet's, however the file is cut into chunks."""
+    bolt = f'SPELL_DAMAGE,{unit(PET, "Water Elemental", BOSS, LOOM, sf="0x1114")},31707,"Waterbolt"'
+    rows = [
+        HDR22,
+        f'ENCOUNTER_START,3131,"{LOOM}",15,20,2810',
+        f"{bolt},0x10,{block19(BOSS)},100,120,-1,16,0,0,0,nil,nil,nil,ST",
+        f'SPELL_SUMMON,{unit(ALICE, "Alice-Realm-EU", PET, "Water Elemental")},31687,"S",0x10',
+        f"{bolt},0x10,{block19(BOSS)},60,70,-1,16,0,0,0,nil,nil,nil,ST",
+        f'ENCOUNTER_END,3131,"{LOOM}",15,20,1,3000',
+    ]
+    ts = "2/16/2026 22:48:0{}.0000  "
+    log = write_log(tmp_path / "WoWCombatLog.txt", [ts.format(i) + r for i, r in enumerate(rows)])
+    events, _ = _events(log, chunk_bytes=chunk_bytes)
+    hits = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [(e["source_player_id"], e["damage_amount"]) for e in hits] == [(PET, 100), (ALICE, 60)]
+    assert "pet_owner_unknown" in hits[0]["data_quality_flags"]
+
+
 @pytest.mark.parametrize("advanced", [True, False], ids=["advanced", "plain"])
 def test_environmental_damage_is_damage_the_player_received(tmp_path, advanced):
     """A fall or lava: done by ``environment`` (no player, so in nobody's damage done), received
@@ -271,6 +294,119 @@ def test_v22_hand_made(v22_log):
     assert dmg[0]["timestamp"] == "2026-02-16T22:48:05.100000+00:00"
 
 
+def _one_pull(tmp_path, body: list[str]) -> Path:
+    """A v22 log of one Loom'ithar pull holding ``body``, its rows one second apart."""
+    rows = [
+        HDR22,
+        f'ENCOUNTER_START,3131,"{LOOM}",15,20,2810',
+        *body,
+        f'ENCOUNTER_END,3131,"{LOOM}",15,20,1,60000',
+    ]
+    stamp = "2/16/2026 22:48:{:02d}.0000  "
+    return write_log(
+        tmp_path / "WoWCombatLog.txt", [stamp.format(i) + r for i, r in enumerate(rows)]
+    )
+
+
+@pytest.mark.parametrize("mask", [0x7F, 0x7C], ids=["chaos-bolt", "chromatic"])
+def test_a_hit_of_every_magic_school_is_chaos(tmp_path, mask):
+    """Chaos Bolt (0x7F) and chromatic hits (0x7C) are chaos, not their lowest school."""
+    bolt = f'SPELL_DAMAGE,{unit(ALICE, "Alice-Realm-EU", BOSS, LOOM)},116858,"Chaos Bolt"'
+    hit = f"{bolt},{mask:#x},{block19(BOSS)},900,900,-1,{mask},0,0,0,1,nil,nil,ST"
+    events, _ = _events(_one_pull(tmp_path, [hit]))
+    dmg = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [(e["damage_amount"], e["ability_school"]) for e in dmg] == [(900.0, "chaos")]
+
+
+def test_energy_and_focus_gains_are_named_by_their_power_type(tmp_path):
+    """powerType 3 is a rogue's energy and 2 a hunter's focus, as the game numbers them."""
+    rogue = unit(ALICE, "Alice-Realm-EU", ALICE, "Alice-Realm-EU", df="0x514")
+    hunter = unit(BOB, "Bob-Realm-EU", BOB, "Bob-Realm-EU", df="0x514")
+    body = [
+        f'SPELL_ENERGIZE,{rogue},51637,"Relentless Strikes",0x1,{block19(ALICE)},25.0000,0.0000,3,100',
+        f'SPELL_ENERGIZE,{hunter},246152,"Barbed Shot",0x1,{block19(BOB)},20.0000,0.0000,2,120',
+    ]
+    events, report = _events(_one_pull(tmp_path, body))
+    gains = [e for e in events if e["event_type"] == "mana_regeneration"]
+    assert [(e["target_entity_id"], e["resource_type"]) for e in gains] == [
+        (ALICE, "energy"),
+        (BOB, "focus"),
+    ]
+    assert "energize_unsupported_power_type" not in report.skipped
+
+
+def test_a_heal_partly_eaten_by_a_heal_absorb_is_not_an_absorbed_hit(tmp_path):
+    """is_absorbed marks damage a shield ate; a heal's absorbed part (a heal-absorb debuff on
+    the target) leaves it a plain heal."""
+    hit = f'SPELL_DAMAGE,{unit(ALICE, "Alice-Realm-EU", BOSS, LOOM)},133,"Fireball",0x4'
+    heal = f"SPELL_HEAL,{unit(BOB, 'Bob-Realm-EU', ALICE, 'Alice-Realm-EU', df='0x514')}"
+    body = [
+        f"{hit},{block19(BOSS)},200,250,-1,4,0,0,50,nil,nil,nil,ST",
+        f'{heal},2061,"Flash Heal",0x2,{block19(ALICE)},300,300,0,120,nil',
+    ]
+    events, _ = _events(_one_pull(tmp_path, body))
+    done = [e for e in events if e["event_type"] in ("combat_damage", "heal")]
+    assert [(e["event_type"], e.get("is_absorbed", False)) for e in done] == [
+        ("combat_damage", True),
+        ("heal", False),
+    ]
+    assert done[1]["healing_amount"] == 300.0
+
+
+def test_a_raider_named_like_the_boss_is_a_player_target(tmp_path):
+    """Classic names carry no realm, so a raider can be called "Onyxia" in the Onyxia pull: a
+    unit with the player flag is a player, and its health is not the boss's."""
+    boss = "Creature-0-4469-249-1-10184-00001"
+    lines = [
+        f"1/10 20:00:00.000  {HDR9_CLASSIC}",
+        '1/10 20:00:00.100  ENCOUNTER_START,1084,"Onyxia",9,40,249',
+        f'1/10 20:00:01.000  SPELL_DAMAGE,{unit(ALICE, "Onyxia", boss, "Onyxia")},25288,"Revenge",'
+        f"0x1,{block16(boss, 900000, 1000000)},500,520,-1,1,0,0,0,nil,nil,nil",
+        f"1/10 20:00:02.000  SWING_DAMAGE,{unit(boss, 'Onyxia', ALICE, 'Onyxia', sf='0xa48', df='0x514')},"
+        f"{block16(boss, 899500, 1000000)},30,31,-1,1,0,0,0,nil,nil,nil",
+        '1/10 20:00:03.000  ENCOUNTER_END,1084,"Onyxia",9,40,1',
+    ]
+    path = write_log(tmp_path / "classic.txt", lines)
+    events, _ = _events(path, year=2020, utc_offset_hours=0)
+    dmg = [e for e in events if e["event_type"] == "combat_damage"]
+    assert [(e["target_entity_id"], e["target_entity_type"]) for e in dmg] == [
+        (boss, "boss"),
+        (ALICE, "player"),
+    ]
+    assert dmg[0]["target_entity_health_pct_after"] == 90.0
+    assert "target_entity_health_pct_after" not in dmg[1]
+
+
+def test_a_death_in_a_pull_says_how_far_into_the_pull_it_came(tmp_path):
+    """A death 42.5 s after ENCOUNTER_START carries encounter_duration_ms 42500."""
+    pull = f'3131,"{LOOM}",15,20'
+    lines = [
+        f"2/16/2026 22:48:00.0000  {HDR22}",
+        f"2/16/2026 22:48:00.0000  ENCOUNTER_START,{pull},2810",
+        f'2/16/2026 22:48:42.5000  UNIT_DIED,{NONE4},{ALICE},"Alice-Realm-EU",0x514,0x80000000,0',
+        f"2/16/2026 22:49:00.0000  ENCOUNTER_END,{pull},0,60000",
+    ]
+    events, _ = _events(write_log(tmp_path / "WoWCombatLog.txt", lines))
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert [(d["target_entity_id"], d["encounter_duration_ms"]) for d in deaths] == [(ALICE, 42500)]
+
+
+def test_a_player_with_a_pre_6_0_hex_guid_who_dies_is_a_player_death(tmp_path):
+    """Before 6.0 GUIDs were hex (``0x…``, no ``Player-``): the unit flags' player bit tells a
+    raider's death from an NPC's."""
+    raider, npc = "0x0000000002A1B3C4", "0xF130008061003BD7"
+    nobody = "0x0000000000000000,nil,0x80000000,0x80000000"
+    lines = [
+        f'1/10 20:00:01.000  UNIT_DIED,{nobody},{npc},"Stone Guard",0xa48,0x0',
+        f'1/10 20:00:02.000  UNIT_DIED,{nobody},{raider},"Carl",0x514,0x0',
+    ]
+    path = write_log(tmp_path / "WoWCombatLog-011013_200000.txt", lines)
+    events, report = _events(path, scope="all", utc_offset_hours=0)
+    deaths = [e for e in events if e["event_type"] == "player_death"]
+    assert [(d["target_entity_id"], d["target_entity_name"]) for d in deaths] == [(raider, "Carl")]
+    assert report.skipped["unit_died_not_a_player"] == 1
+
+
 def test_scope_all_and_idempotent_ids(v22_log):
     all_events, _ = _events(v22_log, scope="all")
     inside, _ = _events(v22_log)
@@ -304,6 +440,8 @@ def test_file_object_input(v22_log):
         ("9/22/2024 14:34:46.26612", "2024-09-22T02:34:46.266000+00:00"),
         ("8/28/2025 14:31:12.50110", "2025-08-28T04:31:12.501000+00:00"),
         ("1/1/2025 00:30:00.000-10", "2025-01-01T10:30:00+00:00"),
+        ("1/16/2026 20:00:05.12313", "2026-01-16T07:00:05.123000+00:00"),  # New Zealand summer
+        ("1/1/2025 00:30:00.00014", "2024-12-31T10:30:00+00:00"),  # Kiribati, UTC+14
     ],
 )
 def test_timestamp_offsets(tmp_path, stamp, expected):
