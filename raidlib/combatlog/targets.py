@@ -43,12 +43,9 @@ def _target_types(
     no_target: np.ndarray,
 ) -> np.ndarray:
     flags = rows["dst_flags"].to_numpy()
-    name = rows["dst_name"].astype(object).to_numpy()
     boss = np.zeros(len(rows), bool)
     if len(encs):
-        full = encs["name"].to_numpy(dtype=object)[safe]
-        short = encs["short"].to_numpy(dtype=object)[safe]
-        boss = inside & ((name == full) | (name == short))
+        boss = _named_like_the_boss(rows, "dst", encs, inside, safe)
     if boss_ids:
         npc = rows["dst_guid"].astype(object).str.split("-").str[5]
         boss |= npc.isin({str(i) for i in boss_ids}).to_numpy(dtype=bool)
@@ -68,6 +65,18 @@ def _target_types(
     for rule, kind in reversed(rules):
         kinds[rule] = kind
     return kinds
+
+
+def _named_like_the_boss(
+    rows: pd.DataFrame, side: str, encs: pd.DataFrame, inside: np.ndarray, safe: np.ndarray
+) -> np.ndarray:
+    """Rows whose ``side`` ("src"/"dst") unit carries its pull's boss name and is no player or
+    pet: realm-less Classic names (and hunters' pet names) may be the boss's own."""
+    name = rows[f"{side}_name"].astype(object).to_numpy()
+    full = encs["name"].to_numpy(dtype=object)[safe]
+    short = encs["short"].to_numpy(dtype=object)[safe]
+    players_own = (rows[f"{side}_flags"].to_numpy() & (FLAG_TYPE_PLAYER | FLAG_TYPE_PET)) != 0
+    return inside & ((name == full) | (name == short)) & ~players_own
 
 
 def add_boss_health(out: pd.DataFrame, rows: pd.DataFrame, value: np.ndarray) -> None:
@@ -97,19 +106,16 @@ def remember_bosses(
     and its rows' positions in it."""
     if not inside.any() or not encounters:
         return
-    full = encs["name"].to_numpy(dtype=object)[safe]
-    short = encs["short"].to_numpy(dtype=object)[safe]
     parts = []
-    for guid_col, name_col in (("dst_guid", "dst_name"), ("src_guid", "src_name")):
-        name = rows[name_col].astype(object).to_numpy()
-        hit = inside & ((name == full) | (name == short))
-        if guid_col == "dst_guid":
+    for side in ("dst", "src"):
+        hit = _named_like_the_boss(rows, side, encs, inside, safe)
+        if side == "dst":
             hit |= (out["target_entity_type"] == "boss").to_numpy()
         parts.append(
             pd.DataFrame(
                 {
                     "enc": rows["encounter"][hit],
-                    "guid": rows[guid_col][hit],
+                    "guid": rows[f"{side}_guid"][hit],
                     "line": rows["line"][hit],
                 }
             )

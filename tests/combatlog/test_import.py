@@ -377,6 +377,32 @@ def test_a_raider_named_like_the_boss_is_a_player_target(tmp_path):
     assert "target_entity_health_pct_after" not in dmg[1]
 
 
+def test_a_raider_named_like_the_boss_and_seen_first_is_not_the_pulls_boss(tmp_path):
+    """The pull's boss unit (the source of its deaths and its end) is the creature, even when a
+    raider or a hunter's pet called "Onyxia" shows up before it."""
+    boss = "Creature-0-4469-249-1-10184-00001"
+    pet = "Pet-0-4469-249-1-416-0100000001"
+    lines = [
+        f"1/10 20:00:00.000  {HDR9_CLASSIC}",
+        '1/10 20:00:00.100  ENCOUNTER_START,1084,"Onyxia",9,40,249',
+        f"1/10 20:00:00.500  SWING_DAMAGE,{unit(BOB, 'Bob', pet, 'Onyxia', df='0x1114')},"
+        f"{block16(BOB)},30,31,-1,1,0,0,0,nil,nil,nil",
+        f"1/10 20:00:01.000  SWING_DAMAGE,{unit(BOB, 'Bob', ALICE, 'Onyxia', df='0x514')},"
+        f"{block16(BOB)},30,31,-1,1,0,0,0,nil,nil,nil",
+        f"1/10 20:00:02.000  SWING_DAMAGE,{unit(boss, 'Onyxia', BOB, 'Bob', sf='0xa48', df='0x514')},"
+        f"{block16(boss, 899500, 1000000)},30,31,-1,1,0,0,0,nil,nil,nil",
+        f'1/10 20:00:03.000  UNIT_DIED,{NONE4},{BOB},"Bob",0x514,0x0',
+        '1/10 20:00:04.000  ENCOUNTER_END,1084,"Onyxia",9,40,1',
+    ]
+    events, _ = _events(write_log(tmp_path / "classic.txt", lines), year=2020, utc_offset_hours=0)
+    death = next(e for e in events if e["event_type"] == "player_death")
+    end = [e for e in events if e["event_type"] == "boss_phase"][-1]
+    assert (death["source_player_id"], end["source_player_id"]) == (boss, boss)
+    hit_pet = next(e for e in events if e.get("target_entity_id") == pet)
+    assert hit_pet.get("target_entity_type") != "boss"
+    assert "target_entity_health_pct_after" not in hit_pet
+
+
 def test_a_death_in_a_pull_says_how_far_into_the_pull_it_came(tmp_path):
     """A death 42.5 s after ENCOUNTER_START carries encounter_duration_ms 42500."""
     pull = f'3131,"{LOOM}",15,20'
