@@ -16,7 +16,7 @@ list rewritten each run:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from raidlib.lake import layout
@@ -47,14 +47,22 @@ def mark_processed(
     lake: Lake,
     batch_ids: Iterable[str],
     *,
-    partitions: Sequence[str] = (),
+    partitions: Mapping[str, Sequence[str]] | None = None,
     processed_at: datetime | None = None,
 ) -> list[str]:
-    """Write a marker per batch; call only after their silver partitions are written."""
+    """Write a marker per batch; call only after their silver partitions are written.
+
+    ``partitions`` maps a batch to the silver partitions (``raid/date``) its rows reached,
+    recorded in its marker for lineage (none: a batch whose rows were all quarantined)."""
     stamp = (processed_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+    reached = partitions or {}
 
     def marker(batch_id: str) -> tuple[str, bytes]:
-        record = {"batch_id": batch_id, "processed_at": stamp, "partitions": list(partitions)}
+        record = {
+            "batch_id": batch_id,
+            "processed_at": stamp,
+            "partitions": list(reached.get(batch_id, ())),
+        }
         return layout.processed_batch_key(batch_id), json.dumps(record, sort_keys=True).encode()
 
     # One small object per batch: on S3 each is a round trip, so they are written concurrently.

@@ -42,10 +42,17 @@ def sort_silver(frame: Any, drop: Any | None = None) -> Any:
     return frame.take(order).reset_index(drop=True)
 
 
-def touched_partitions(frame: Any) -> list[tuple[str, str]]:
-    """Distinct ``(raid_id, event_date)`` pairs present in ``frame``, sorted."""
-    keys = to_pandas(frame[list(PARTITION_KEY)].drop_duplicates())
-    return sorted(zip(keys["raid_id"].tolist(), keys["event_date"].tolist(), strict=True))
+def touched_partitions(frame: Any) -> dict[str, list[tuple[str, str]]]:
+    """Each batch's distinct ``(raid_id, event_date)`` pairs in ``frame``, sorted, by
+    ``batch_id``: a batch's rows may reach several partitions (late events), and a chunk of
+    batches many more than any one of them."""
+    keys = to_pandas(frame[["batch_id", *PARTITION_KEY]].drop_duplicates())
+    by_batch: dict[str, list[tuple[str, str]]] = {}
+    for batch, raid, date in zip(
+        keys["batch_id"], keys["raid_id"], keys["event_date"], strict=True
+    ):
+        by_batch.setdefault(batch, []).append((raid, date))
+    return {batch: sorted(pairs) for batch, pairs in by_batch.items()}
 
 
 def build_silver_partitions(existing_silver: Any, new_rows: Any) -> Any:

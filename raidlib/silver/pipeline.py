@@ -220,7 +220,8 @@ def _process_chunk(
         prepared = prepare_bronze(read, params)
     del read  # the raw frame: no longer needed, and as big as the batches
     with report.timed("rebuild"):
-        keys = touched_partitions(prepared.clean) if len(prepared.clean) else []
+        by_batch = touched_partitions(prepared.clean) if len(prepared.clean) else {}
+        keys = sorted({pair for pairs in by_batch.values() for pair in pairs})
         existing = read_silver_partitions(lake, keys, backend)
         rebuilt = build_silver_partitions(existing, prepared.clean)
     report.rows_in = prepared.rows_in
@@ -239,7 +240,11 @@ def _process_chunk(
     with report.timed("quarantine"):
         report.quarantine_files = write_quarantine(lake, quarantined)
     with report.timed("mark"):
-        mark_processed(lake, report.batches, partitions=[f"{r}/{d}" for r, d in keys])
+        mark_processed(
+            lake,
+            report.batches,
+            partitions={b: [f"{r}/{d}" for r, d in pairs] for b, pairs in by_batch.items()},
+        )
     report.rows_quarantined = len(quarantined)
     report.quarantined_by_reason = count_reasons(quarantined)
     log.info(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -138,6 +139,22 @@ def test_late_events_land_in_their_own_date(lake, factory, backend):
     process_new_bronze(lake, backend)
     old = read_silver_partitions(lake, [("raid001", "2026-11-21")], backend)
     assert old["event_id"].tolist() == [factory.event_id(0), factory.event_id(2)]
+
+
+def test_each_batchs_marker_names_the_partitions_its_own_rows_reached(lake, factory, backend):
+    """Batches processed together (one chunk) each record only where their rows went: a late
+    event's date too, never another batch's raids."""
+    ingest = T0 + timedelta(days=3)
+    late = factory.make_event(0, timestamp=(T0 - timedelta(days=2)).isoformat())
+    fresh = factory.make_event(1, timestamp=(ingest - timedelta(minutes=5)).isoformat())
+    factory.write_batch(lake, [late, fresh], batch_id="b1", ingest_timestamp=ingest)
+    other = factory.make_event(2, raid_id="raid002")
+    factory.write_batch(lake, [other], batch_id="b2")
+    process_new_bronze(lake, backend)
+    state = f"{lake.silver_root}/_state/processed_bronze_batches"
+    marked = {b: json.loads(Path(f"{state}/{b}.json").read_text()) for b in ("b1", "b2")}
+    assert marked["b1"]["partitions"] == ["raid001/2026-11-21", "raid001/2026-11-26"]
+    assert marked["b2"]["partitions"] == ["raid002/2026-11-23"]
 
 
 def test_an_event_moved_to_another_date_is_read_once_as_gold_counts_it(lake, factory, backend):
