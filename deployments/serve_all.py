@@ -7,7 +7,8 @@ Creates (or updates) the same five deployments as ``prefect.yaml`` — ``ingest/
 ``medallion/medallion`` (every 5 minutes), ... — but bound to this process instead of the
 ``raidlib-pool`` work pool: runs execute here, in this checkout. Deployments already made by
 ``prefect deploy --all`` cannot be served over (Prefect keeps their work pool, and a worker
-would get their runs): it stops and names them, and ``--replace`` deletes them first.
+would get their runs: PrefectHQ/prefect#15073): it stops and names them, and ``--replace``
+deletes them first.
 The ``raidlib-dim-player``, ``raidlib-bronze-to-silver`` and ``raidlib-silver-to-gold``
 concurrency limits are created first (idempotent).
 """

@@ -116,8 +116,9 @@ def ingest(
         raid_prefix=raid_prefix,
     )
     # quote(): Prefect otherwise walks every event of every batch looking for futures and
-    # states (1.5 s per 1,000 events on a slow machine); these are plain data. The tasks get
-    # the list itself: Prefect unwraps the quote before they run (hence Any for the checker).
+    # states (1.5 s per 1,000 events on a slow machine; PrefectHQ/prefect#9934); these are
+    # plain data. The tasks get the list itself: Prefect unwraps the quote before they run
+    # (hence Any for the checker).
     quoted: Any = quote(batches)
     if token:  # stored with the run whether or not a receiver uses it
         logger.warning(TOKEN_PARAMETER_WARNING)

@@ -139,14 +139,15 @@ def pandas_backend(reason: str) -> Backend:
 
 def null_safe_flag(mask: Any) -> Any:
     """A boolean column with nulls read as false, the same on both backends (cuDF comparisons
-    and ``|`` propagate nulls, which ``where`` and masks would otherwise treat differently)."""
+    and ``|`` propagate nulls, rapidsai/cudf#19171, which ``where`` and masks would otherwise
+    treat differently)."""
     return mask.fillna(False).astype(bool)
 
 
 def date_text(timestamps: Any) -> Any:
     """``YYYY-MM-DD`` of each timestamp, the same on both backends: libcudf's ``%Y`` always
-    writes four digits, while pandas (libc) writes year 999 as ``999``, so pandas' few years
-    below 1000 are padded (checked first: padding costs a regex pass)."""
+    writes four digits, while pandas (libc) writes year 999 as ``999`` (pandas-dev/pandas#58179),
+    so pandas' few years below 1000 are padded (checked first: padding costs a regex pass)."""
     text = timestamps.dt.strftime("%Y-%m-%d")
     if is_cudf(timestamps) or not (timestamps.dt.year < 1000).any():
         return text
@@ -172,8 +173,9 @@ def to_pandas(frame: Any) -> pd.DataFrame:
 
     A cuDF frame comes back with the pandas path's dtypes (through Arrow, index kept), not
     through cuDF's own ``to_pandas()``: by default that turns an int64 column holding nulls into
-    float64, which silently rounds integers past 2**53 (``nullable=False``). The pandas metadata
-    cuDF attaches is dropped: it labels float columns with nulls ``Float64``, not ``float64``.
+    float64, which silently rounds integers past 2**53 (``nullable=False``; rapidsai/cudf#6536).
+    The pandas metadata cuDF attaches is dropped: it labels float columns with nulls
+    ``Float64``, not ``float64``.
     """
     if is_cudf(frame):
         table = frame.to_arrow(preserve_index=False).replace_schema_metadata(None)

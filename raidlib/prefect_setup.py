@@ -182,9 +182,9 @@ def deployments_on_work_pools(
     """``flow/deployment`` → work pool, for those of ``names`` that a work pool runs.
 
     ``prefect deploy`` binds a deployment to a work pool; ``serve`` later does not take it over
-    (Prefect 3.9 keeps the pool, so the pool's worker goes on picking its runs up). With
-    ``delete=True`` those deployments are deleted so that serving can create them afresh; their
-    past runs stay, their scheduled ones go.
+    (Prefect 3.9 keeps the pool, so the pool's worker goes on picking its runs up:
+    PrefectHQ/prefect#15073). With ``delete=True`` those deployments are deleted so that
+    serving can create them afresh; their past runs stay, their scheduled ones go.
     """
     from prefect.exceptions import ObjectNotFound
 

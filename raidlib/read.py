@@ -2,8 +2,8 @@
 (timestamps tz-aware UTC, as in the Parquet files).
 
 ``pandas.read_parquet`` on a gold folder works too, but it infers the Hive partition columns
-(``raid_id`` becomes a category, of integers when every raid id is made of digits); these
-readers give every column its declared type, on either backend.
+(``raid_id`` becomes a category, of integers when every raid id is made of digits:
+pandas-dev/pandas#53345); these readers give every column its declared type, on either backend.
 """
 
 from __future__ import annotations

@@ -126,7 +126,8 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         # Prefect keeps concurrency-slot leases in the server's memory unless told otherwise:
-        # a restarted server then never gives back a slot that a killed run held.
+        # a restarted server then never gives back a slot that a killed run held
+        # (PrefectHQ/prefect#20090).
         env.setdefault("PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", FILESYSTEM_LEASES)
         if cfg.lake:
             lake = Path(cfg.lake)

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # setuptools warns on every editable install of a flat layout ("Editable installation ... be
-# careful with folders ... same name as your package"): noise for a user, not a problem here.
+# careful with folders ... same name as your package", pypa/setuptools#3569): noise for a
+# user, not a problem here.
 PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e .
 # Plain-Python flow runs use Prefect's ephemeral API in ./.raidlib/prefect (no server needed).
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.raidlib/prefect}"

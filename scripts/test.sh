@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # setuptools warns on every editable install of a flat layout ("Editable installation ... be
-# careful with folders ... same name as your package"): noise for a user, not a problem here.
+# careful with folders ... same name as your package", pypa/setuptools#3569): noise for a
+# user, not a problem here.
 PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e '.[dev]'
 # pytest-xdist: one worker per CPU this process may really use (its affinity, and a cgroup
 # quota where one is set: a container can see more CPUs than it may run on), at most 4. More

@@ -250,12 +250,13 @@ def flow_script_settings() -> Iterator[None]:
 
     Without ``PREFECT_API_URL`` the flow call starts Prefect's temporary server, which waits
     :data:`TEMPORARY_SERVER_STARTUP_S` for it, and runs it without usage telemetry: offline,
-    telemetry logs an ERROR on every start ("Failed to send telemetry") and, on the first start
-    with a fresh ``PREFECT_HOME``, a "database is locked" traceback, noise that looks like a
-    failed run (``raidlib up`` turns it off too). Prefect hands the server subprocess every
-    setting that is set, these defaults included. A settings context rather than environment
-    variables, because Prefect reads its settings when it is imported. On the temporary server,
-    Ctrl-C and SIGTERM end the script at once (:mod:`raidlib.cli._interrupt`).
+    telemetry logs an ERROR on every start ("Failed to send telemetry":
+    PrefectHQ/prefect#11326) and, on the first start with a fresh ``PREFECT_HOME``, a "database
+    is locked" traceback, noise that looks like a failed run (``raidlib up`` turns it off too).
+    Prefect hands the server subprocess every setting that is set, these defaults included. A
+    settings context rather than environment variables, because Prefect reads its settings when
+    it is imported. On the temporary server, Ctrl-C and SIGTERM end the script at once
+    (:mod:`raidlib.cli._interrupt`).
     """
     from prefect.settings import (  # noqa: PLC0415
         PREFECT_API_URL,

@@ -29,10 +29,10 @@ def exit_at_once_on_interrupt() -> Iterator[None]:
     after stopping Prefect's temporary server (a ``kill`` of the script alone would leave it).
 
     While a flow runs, Prefect's engine swaps SIGTERM for a bridge that first reports the crash
-    to the server. A SIGTERM to the whole group (``timeout``, a cancelled CI job, ``kill --
-    -PGID``) had stopped the temporary server too, so that report retried for about 70 s of
-    tracebacks, then exit 1 (review). The bridge only serves runs a worker can cancel, and a
-    script on the temporary server has no worker: it is off inside too.
+    to the server (PrefectHQ/prefect#9498). A SIGTERM to the whole group (``timeout``, a
+    cancelled CI job, ``kill -- -PGID``) had stopped the temporary server too, so that report
+    retried for about 70 s of tracebacks, then exit 1 (review). The bridge only serves runs a
+    worker can cancel, and a script on the temporary server has no worker: it is off inside too.
     """
     import prefect.flow_engine as engine  # noqa: PLC0415
 

@@ -2,7 +2,8 @@
 
 Everything here is plain pandas-API code that cuDF also runs: column arithmetic, ``where``,
 ``groupby().agg`` with named aggregations, ``merge``, ``sort_values`` and ``drop_duplicates``.
-No per-row Python, and nothing relies on group or row order (cuDF's groupby is unordered).
+No per-row Python, and nothing relies on group or row order (cuDF's groupby is unordered:
+https://docs.rapids.ai/api/cudf/stable/user_guide/api_docs/api/cudf.DataFrame.groupby/).
 
 Speed: the full event frame is scanned by four group-bys only (:func:`summarise_events`); no
 boolean filtering of the wide frame (gathering string columns dominated the first version's

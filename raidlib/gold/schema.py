@@ -210,8 +210,9 @@ def frame_dtypes(table: GoldTable) -> dict[str, str]:
 def conform(frame: Any, table: GoldTable) -> Any:
     """A new frame with exactly ``table``'s columns, order and dtypes, sorted by its keys.
 
-    Guards against backend differences: cuDF's groupby output order is arbitrary and
-    aggregations may widen or narrow dtypes, so every builder ends here.
+    Guards against backend differences: cuDF's groupby output order is arbitrary
+    (https://docs.rapids.ai/api/cudf/stable/user_guide/api_docs/api/cudf.DataFrame.groupby/)
+    and aggregations may widen or narrow dtypes, so every builder ends here.
     """
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:

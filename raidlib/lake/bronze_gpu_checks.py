@@ -5,8 +5,9 @@ the text is then checked and converted on the GPU, and anything the pyarrow read
 differently raises :class:`NotExact`, which sends the batch to pyarrow:
 
 * JSON numbers (``^-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?$``), integers, ``true``/``false``:
-  libcudf's JSON reader turns a value it cannot convert into a silent null; pyarrow rejects
-  the line, so any value that fails the check sends the batch to pyarrow.
+  libcudf's JSON reader turns a value it cannot convert into a silent null
+  (rapidsai/cudf#12272); pyarrow rejects the line, so any value that fails the check sends the
+  batch to pyarrow.
 * timestamps are never parsed by the JSON reader: libcudf's reader keeps milliseconds only
   and ignores zones (``cpp/src/io/csv/datetime.cuh``). They are read as strings and accepted
   only in plain UTC form (``YYYY-MM-DDTHH:MM:SS[.ffffff]`` then ``Z`` or ``+00:00``, which is

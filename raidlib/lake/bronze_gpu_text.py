@@ -61,8 +61,8 @@ class ByteScan(NamedTuple):
 
 
 GPU_SCAN_MAX = 2**31 - 1
-"""cuDF columns hold fewer rows than this: a longer text (never a receiver batch) is scanned on
-the host."""
+"""cuDF columns hold fewer rows than this (rapidsai/cudf#3958): a longer text (never a receiver
+batch) is scanned on the host."""
 
 
 def scan_bytes(data: bytes | memoryview, lib: Any = None) -> ByteScan:

@@ -248,7 +248,8 @@ def _parse_timestamps(column: pa.ChunkedArray, *, require_zone: bool = False) ->
     stamps without a zone are read as UTC (``ingestion_timestamp`` is the producer's clock)."""
     target = BRONZE_LINE_SCHEMA.field("timestamp").type
     try:
-        return column.cast(target)  # Arrow refuses a stamp without a zone for a UTC type
+        # Arrow refuses a stamp without a zone for a UTC type (apache/arrow#41268)
+        return column.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         # ISO 8601 (and the receiver) also allow a lower-case t or z and a decimal comma,
         # which neither Arrow nor pandas parse, and the receiver trims Unicode spaces.

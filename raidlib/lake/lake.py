@@ -243,7 +243,8 @@ def _durable_temporary(final: str, data: bytes) -> str:
     folder = posixpath.dirname(final)
     os.makedirs(folder, exist_ok=True)
     # Hidden, and not ending in the final name's suffix: DuckDB's and polars' `**/*.parquet`
-    # globs do not skip hidden files, so a killed writer's leftover would be read as data.
+    # globs do not skip hidden files (duckdb/duckdb#15916, pola-rs/polars#24507), so a killed
+    # writer's leftover would be read as data.
     name = f".tmp-{uuid.uuid4().hex}-{posixpath.basename(final)}.tmp"
     tmp = posixpath.join(folder, name)
     try:

@@ -228,7 +228,8 @@ def decode_files(
         if footer.num_rows:
             footers.append((footer.schema, footer.num_rows, hive, content))
     # One read_parquet takes files of one Parquet schema only ("All sources must have the same
-    # schema"), so a run is files with equal schemas, not merely equal wanted columns.
+    # schema", rapidsai/cudf#16269), so a run is files with equal schemas, not merely equal
+    # wanted columns.
     frames = []
     for schema, run in groupby(footers, key=lambda footer: footer[0]):
         names = tuple(n for n in schema.to_arrow_schema().names if n in wanted)

@@ -49,10 +49,10 @@ def cat_object(fs: Any, path: str) -> bytes:
     """A whole object's bytes, in one request on S3.
 
     s3fs's ``cat_file`` first asks for an object's size (a HEAD) to decide whether to fetch it
-    in parallel ranges, which pays only past its 50 MiB block size. Manifests, bronze objects
-    (at most one request's worth, 16 MiB by default) and gold state are far smaller, so on S3
-    they are fetched with a single GET; a missing one still raises ``FileNotFoundError``.
-    Other filesystems read as usual.
+    in parallel ranges (fsspec/s3fs#1027), which pays only past its 50 MiB block size.
+    Manifests, bronze objects (at most one request's worth, 16 MiB by default) and gold state
+    are far smaller, so on S3 they are fetched with a single GET; a missing one still raises
+    ``FileNotFoundError``. Other filesystems read as usual.
     """
     protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
     if "s3" in protocols:
@@ -131,8 +131,8 @@ def prefect_result_storage(
 ) -> str | None:
     """Save a Prefect ``RemoteFileSystem`` block on the lake's object store; return its slug.
 
-    Prefect 3 only accepts *saved* blocks as result storage, so this creates (or overwrites)
-    the block ``remote-file-system/<name>`` and returns that slug for
+    Prefect 3 only accepts *saved* blocks as result storage (PrefectHQ/prefect#15794), so this
+    creates (or overwrites) the block ``remote-file-system/<name>`` and returns that slug for
     ``flow.with_options(result_storage=slug, persist_result=True)``.
 
     Args:

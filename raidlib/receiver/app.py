@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, lake: Lake | None = None) -> Fl
     lake = lake or Lake.from_settings(settings)
     app = Flask("raidlib.receiver", static_folder=None)
     # One byte over the cap: werkzeug stops a body without Content-Length *at* its limit without
-    # an error, so reading limit + 1 bytes is how the ingest view tells "too large" apart.
+    # an error (pallets/werkzeug#2620), so reading limit + 1 bytes is how the ingest view tells
+    # "too large" apart.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
     app.config["RAIDLIB_SETTINGS"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]

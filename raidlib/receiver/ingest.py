@@ -47,7 +47,8 @@ def _read_body(state: ReceiverState) -> bytes:
     if declared is not None and declared > limit:
         raise too_large
     # create_app sets MAX_CONTENT_LENGTH = limit + 1, so werkzeug's stream also stops a chunked
-    # body (no Content-Length) one byte past the limit instead of buffering all of it.
+    # body (no Content-Length) one byte past the limit instead of buffering all of it
+    # (pallets/werkzeug#2620).
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:

@@ -78,8 +78,9 @@ class ReceiverServer:
 
         The loop runs in a thread of its own, so that while :meth:`close` lets the requests in
         flight finish, the loop still sends their answers. waitress's own ``run()`` stopped the
-        loop first and then waited 5 s for every connected stream client's thread, which the
-        broker had not yet been told to end (10 s with a client that reads nothing).
+        loop first and then waited 5 s for every connected stream client's thread
+        (Pylons/waitress#56), which the broker had not yet been told to end (10 s with a client
+        that reads nothing).
 
         Raises:
             Exception: whatever ended the serving loop when :meth:`close` had not been called,
@@ -143,9 +144,9 @@ def _let_go_of_stalled_clients(server: BaseWSGIServer, stall_timeout_s: float) -
     """Make ``server``'s periodic maintenance also close connections that took no byte of their
     waiting output for ``stall_timeout_s``.
 
-    waitress times out only connections without a running request, so a stream client that
-    stopped reading kept its thread (blocked once 16 MiB of output waited) and its stream slot
-    until the receiver restarted. Closing the channel wakes that thread with
+    waitress times out only connections without a running request (Pylons/waitress#267), so a
+    stream client that stopped reading kept its thread (blocked once 16 MiB of output waited)
+    and its stream slot until the receiver restarted. Closing the channel wakes that thread with
     ``ClientDisconnected``, which ends the stream and frees the slot. ``last_activity`` is the
     last byte sent or received. The kernel takes more of a client's output only once the client
     has read about half of its receive buffer (TCP's receiver-side silly-window avoidance), so

@@ -11,7 +11,8 @@ clients) every :data:`PROBE_S`: a vanished client frees its thread and its slot 
 3 s instead of two or three heartbeats (40-50 s by default). Clients are told to reconnect
 after 2 s, so at the client limit a network blip would otherwise get them 503 for most of a
 minute. (Waitress can report a closed connection itself, but only by reading the socket while
-a request runs, which drops the response of a client that half-closes after its POST.)
+a request runs, which drops the response of a client that half-closes after its POST:
+Pylons/waitress#310.)
 
 A stream client keeps a server thread for as long as it stays connected (WSGI); one that stops
 reading is disconnected after ``sse_stall_timeout_s`` with nothing sent to it (see

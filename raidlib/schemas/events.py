@@ -70,9 +70,9 @@ DIFFICULTIES: tuple[str, ...] = get_args(DifficultyName)
 class _Trimmed:
     """Trim a string before matching it against a ``Literal``, all inside pydantic-core.
 
-    CONTRACT §1 trims strings, but ``str_strip_whitespace`` does not reach ``Literal`` fields,
-    and a Python validator per field would cost the receiver several percent. The JSON Schema
-    stays the literal's ``enum``.
+    CONTRACT §1 trims strings, but ``str_strip_whitespace`` does not reach ``Literal`` fields
+    (pydantic/pydantic#8597), and a Python validator per field would cost the receiver several
+    percent. The JSON Schema stays the literal's ``enum``.
     """
 
     def __get_pydantic_core_schema__(
@@ -144,7 +144,8 @@ class _EventBase(BaseModel):
     """Fields shared by every event type; subclasses pin ``event_type`` and tighten rules."""
 
     # A numeric timestamp is unix *seconds* (CONTRACT §1): pydantic would read a large one as
-    # milliseconds, so 1764740000000 became a date in 2025 instead of a 400.
+    # milliseconds (pydantic/pydantic#7940), so 1764740000000 became a date in 2025 instead of
+    # a 400.
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, val_temporal_unit="seconds"
     )

@@ -59,10 +59,10 @@ def to_utc_naive(column: Any, lib: ModuleType) -> Any:
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     elif getattr(dtype, "kind", "") != "M":
         if _is_gpu(lib):
-            # cuDF's to_datetime has no ``format="ISO8601"`` nor offset handling. Only frames
-            # built by hand carry string timestamps (the readers parse them), so parse those
-            # on the host and move the result back (cuDF 26 has only the module-level
-            # ``from_pandas``, no ``Series.from_pandas``).
+            # cuDF's to_datetime has no ``format="ISO8601"`` nor offset handling
+            # (rapidsai/cudf#10047). Only frames built by hand carry string timestamps (the
+            # readers parse them), so parse those on the host and move the result back (cuDF
+            # 26 has only the module-level ``from_pandas``, no ``Series.from_pandas``).
             parsed = lib.from_pandas(to_utc_naive(column.to_pandas(), pd))
             parsed.index = column.index  # set, not passed: ``index=`` would reindex (a join)
             return parsed

@@ -108,7 +108,8 @@ def _blank(column: Any) -> Any:
     """Null or empty/whitespace-only string (:data:`WHITESPACE`), the same on every backend.
 
     The two tests are flagged apart: cuDF's ``|`` propagates nulls (``True | <NA>`` is
-    ``<NA>``, not pandas' ``True``), so a null would otherwise pass as "not blank".
+    ``<NA>``, not pandas' ``True``: rapidsai/cudf#19171), so a null would otherwise pass as
+    "not blank".
     """
     return _flag(column.isna()) | _flag(column.str.strip(WHITESPACE).str.len() == 0)
 

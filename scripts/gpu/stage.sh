@@ -5,7 +5,8 @@
 #   .gpu-wheels/deps     raidlib's own runtime needs: pydantic, pydantic-settings, python-dotenv …
 #   .gpu-wheels/compat1, compat2  only with --compat: numba 0.64, numba-cuda 0.30, llvmlite 0.46 and
 #                        NumPy 2.4, for a machine whose NumPy (2.5) or numba is too new for
-#                        cuDF 26.10 (numba-cuda < 0.31 fails at `import cudf` under NumPy 2.5)
+#                        cuDF 26.10 (numba-cuda < 0.31 fails at `import cudf` under NumPy 2.5:
+#                        NVIDIA/numba-cuda#907)
 #   .gpu-wheels/flow-deps  only with --prefect: Prefect and what it needs beyond the machine's image
 #                        (~30 MiB), so that check.sh also runs the flows on cuDF
 # All are git-ignored, so they travel only when named in a call's carry: scripts/gpu/README.md

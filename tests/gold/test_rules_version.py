@@ -7,7 +7,7 @@ from pathlib import Path
 
 GOLD_CODE = Path(__file__).resolve().parents[2] / "raidlib" / "gold"
 
-GOLD_CODE_DIGEST = "5cb6cb68c297dfca0e5d3044892af44bb06a92ff592df2bd1c0caa80dc165b41"
+GOLD_CODE_DIGEST = "b5053497d61accebd052f772085d8a68e917385b9a6df8ad9bba030c73f1897a"
 """sha256 of raidlib/gold/*.py but rules.py, as last reviewed against GOLD_RULES_VERSION."""
 
 
