@@ -9,16 +9,16 @@ replaced atomically, and is derived from *all* ``fact_player_raid_stats`` rows, 
 is idempotent (see :mod:`raidlib.gold.dims`).
 
 Incremental state: for every raid, gold remembers a fingerprint of the silver files it was built
-from (``<gold_root>/_state/gold_inputs/<raid>.json``), with the version of the gold rules that
-built it. A raid needs a rebuild when its current silver fingerprint differs, which covers new
-batches, late events and partitions rewritten by another run, without any shared journal
-between the silver and gold steps, or when another raidlib's rules built it.
+from (``<gold_root>/_state/gold_inputs/<raid>.json``, see :mod:`raidlib.lake.gold_inputs`), with
+the version of the gold rules that built it. A raid needs a rebuild when its current silver
+fingerprint differs, which covers new batches, late events and partitions rewritten by another
+run, without any shared journal between the silver and gold steps, or when another raidlib's
+rules built it.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -28,9 +28,9 @@ import pyarrow.compute as pc
 
 from raidlib.backend import Backend, frame_library, to_pandas
 from raidlib.gold._prep import SILVER_COLUMNS_READ
-from raidlib.gold.rules import GOLD_RULES_VERSION
 from raidlib.gold.schema import GOLD_SCHEMAS
 from raidlib.lake.frames import frame_to_table
+from raidlib.lake.gold_inputs import recorded_fingerprints
 from raidlib.lake.lake import Lake
 from raidlib.lake.layout import DATASET, gold_partition, parse_hive_parts, silver_partition
 from raidlib.lake.listing import (
@@ -40,17 +40,12 @@ from raidlib.lake.listing import (
     list_raid_partition_files,
 )
 from raidlib.lake.parquet import (
-    READ_WORKERS,
     delete_partition,
     read_partitions,
     write_partition,
     write_partition_table,
 )
-from raidlib.lake.s3 import cat_object
 from raidlib.silver.schema import PARTITION_COLUMNS, SILVER_FILE_SCHEMA, SILVER_SCHEMA
-from raidlib.threads import map_in_threads
-
-GOLD_STATE_DIR = "_state/gold_inputs"
 
 
 def silver_raid_partitions(lake: Lake, raid_id: str | None = None) -> list[dict[str, str]]:
@@ -106,36 +101,6 @@ def fingerprint_bytes(fingerprint: dict[str, str]) -> int:
     return total
 
 
-def _state_path(raid_id: str) -> str:
-    silver_partition(raid_id, "2000-01-01")  # validates raid_id as a path component
-    return f"{GOLD_STATE_DIR}/{raid_id}.json"
-
-
-def recorded_fingerprint(lake: Lake, raid_id: str) -> dict[str, str] | None:
-    """The silver fingerprint gold was last built from for ``raid_id`` under the current
-    :data:`~raidlib.gold.rules.GOLD_RULES_VERSION` (``None``: never built, or built under
-    other rules)."""
-    fs = lake.fs("gold")
-    path = lake.path("gold", _state_path(raid_id))
-    try:
-        data = cat_object(fs, path)
-    except FileNotFoundError:  # one GET, answered 404: no ``exists`` first
-        return None
-    recorded = json.loads(data)
-    # Before versions, the file held the fingerprint alone (version 0).
-    if not isinstance(recorded, dict) or recorded.get("gold_rules") != GOLD_RULES_VERSION:
-        return None
-    return recorded["silver"]
-
-
-def record_fingerprint(lake: Lake, raid_id: str, fingerprint: dict[str, str]) -> None:
-    """Remember what gold was built from, and under which rules (written last, after the gold
-    partitions)."""
-    recorded = {"gold_rules": GOLD_RULES_VERSION, "silver": fingerprint}
-    data = json.dumps(recorded, sort_keys=True, indent=1).encode()
-    lake.write_bytes_atomic("gold", _state_path(raid_id), data)
-
-
 def raids_needing_gold(
     lake: Lake, raid_ids: Iterable[str] | None = None, *, rebuild: bool = False
 ) -> dict[str, int]:
@@ -147,8 +112,7 @@ def raids_needing_gold(
     raids = sorted(fingerprints)
     if rebuild:
         return {raid: fingerprint_bytes(fingerprints[raid]) for raid in raids}
-    # One small GET per raid: they overlap instead of waiting for each other.
-    recorded = map_in_threads(lambda raid: recorded_fingerprint(lake, raid), raids, READ_WORKERS)
+    recorded = recorded_fingerprints(lake, raids)
     return {
         raid: fingerprint_bytes(fingerprints[raid])
         for raid, before in zip(raids, recorded, strict=True)

@@ -19,10 +19,10 @@ from raidlib.gold.pipeline import (
 )
 from raidlib.gpu_memory import run_with_fallback
 from raidlib.lake import Lake
+from raidlib.lake.gold_inputs import record_fingerprints
 from raidlib.lake.gold_store import (
     raids_needing_gold,
     read_gold_table,
-    record_fingerprint,
     silver_raid_ids,
     write_dim_player,
 )
@@ -121,10 +121,8 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
 @task(name="record-gold-inputs", **LAKE_IO_RETRIES)
 def record_gold_inputs(settings: Settings, built: list[dict[str, Any]]) -> None:
     """Mark raids as built from their fingerprints — last, after every gold write succeeded."""
-    lake = Lake.from_settings(settings)
-    for item in built:
-        for raid_id, fingerprint in item["fingerprints"].items():
-            record_fingerprint(lake, raid_id, fingerprint)
+    fingerprints = {raid: fp for item in built for raid, fp in item["fingerprints"].items()}
+    record_fingerprints(Lake.from_settings(settings), fingerprints)
 
 
 def concat_results(built: list[dict[str, Any]], key: str) -> pd.DataFrame:

@@ -9,13 +9,8 @@ import pyarrow as pa
 import pytest
 
 from raidlib.lake import Lake, layout
-from raidlib.lake.gold_store import (
-    raids_needing_gold,
-    record_fingerprint,
-    recorded_fingerprint,
-    silver_fingerprint,
-    silver_fingerprints,
-)
+from raidlib.lake.gold_inputs import record_fingerprint, recorded_fingerprint
+from raidlib.lake.gold_store import raids_needing_gold, silver_fingerprint, silver_fingerprints
 from raidlib.lake.listing import list_partition_files, list_partitions
 from raidlib.lake.parquet import PART_FILE, write_partition_table
 
@@ -121,7 +116,7 @@ def test_gold_built_under_other_rules_is_rebuilt_once(
     rules: the lake kept old numbers (total_healing 500 vs 7,500) raid by raid (upgrade audit)."""
     import json
 
-    import raidlib.lake.gold_store as gold_store
+    import raidlib.lake.gold_inputs as gold_inputs
 
     _tricky_silver(lake)
     state = Path(lake.gold_root) / "_state" / "gold_inputs"
@@ -134,5 +129,5 @@ def test_gold_built_under_other_rules_is_rebuilt_once(
 
     record_fingerprint(lake, "raid001", old)
     assert raids_needing_gold(lake) == {}
-    monkeypatch.setattr(gold_store, "GOLD_RULES_VERSION", gold_store.GOLD_RULES_VERSION + 1)
+    monkeypatch.setattr(gold_inputs, "GOLD_RULES_VERSION", gold_inputs.GOLD_RULES_VERSION + 1)
     assert list(raids_needing_gold(lake)) == ["raid001", "raid0010"]

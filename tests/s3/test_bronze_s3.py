@@ -62,7 +62,7 @@ def test_reading_a_landed_batch_is_one_get_per_object(
     doubled the requests: 10,000 landed batches took 20,000 requests to read their manifests."""
     from raidlib.backend import resolve_backend
     from raidlib.lake.bronze_reader import read_bronze
-    from raidlib.lake.gold_store import recorded_fingerprint
+    from raidlib.lake.gold_inputs import recorded_fingerprint
 
     events = [e for e in campaign() if e["raid_id"] == "raid001"][:5]
     events += [e for e in campaign() if e["raid_id"] == "raid002"][:5]

@@ -8,10 +8,10 @@ import pyarrow as pa
 import pytest
 
 from raidlib.lake import Lake, layout
+from raidlib.lake.gold_inputs import record_fingerprint
 from raidlib.lake.gold_store import (
     raids_needing_gold,
     read_gold_table,
-    record_fingerprint,
     silver_fingerprint,
 )
 from raidlib.lake.listing import list_partitions
@@ -42,12 +42,18 @@ def test_planning_lists_silver_once(
     size = _file_bytes(s3_lake)
     s3_requests.clear()
     assert raids_needing_gold(s3_lake) == {names[0]: 2 * size}
-    # One listing of silver and no request per silver file; one GET per raid's state object
-    # (the one never built answers 404), without s3fs's HEAD for its size first.
+    # One listing of silver and no request per silver file; one listing of gold's state, the
+    # cache of it (none yet: 404), one GET per raid's state object (none for the raid never
+    # built), without s3fs's HEAD for its size first; then the cache is written.
     silver = {k: n for k, n in s3_requests.items() if k.endswith(" silver")}
     assert silver == {"list_objects_v2 silver": 1}
     gold = {k: n for k, n in s3_requests.items() if k.endswith(" gold")}
-    assert gold == {"get_object gold": raids}
+    assert gold == {"list_objects_v2 gold": 1, "get_object gold": raids, "put_object gold": 1}
+    # The next plan reads the cache alone: a run with nothing new costs no request per raid.
+    s3_requests.clear()
+    assert raids_needing_gold(s3_lake) == {names[0]: 2 * size}
+    gold = {k: n for k, n in s3_requests.items() if k.endswith(" gold")}
+    assert gold == {"list_objects_v2 gold": 1, "get_object gold": 1}
 
 
 def _file_bytes(lake: Lake) -> int:
