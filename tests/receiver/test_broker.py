@@ -76,3 +76,26 @@ def test_a_batch_bigger_than_the_byte_bound_still_reaches_an_idle_client() -> No
     broker.publish([b"{}"])  # the buffer holds more than its bound already: dropped
     delivery = idle.take(timeout=0.1)
     assert [len(chunk) > 200 for chunk in delivery.chunks] == [True] and delivery.dropped == 1
+
+
+def test_a_batch_of_exactly_the_capacity_reaches_an_idle_client() -> None:
+    """The largest batch POST /events accepts equals the default queue size: it must stream."""
+    broker = EventBroker(capacity=3)
+    idle = broker.subscribe()
+    broker.publish([b'{"n":1}', b'{"n":2}', b'{"n":3}'])
+    delivery = idle.take(timeout=0.1)
+    assert b"".join(delivery.chunks).count(b"data: ") == 3
+    assert delivery.dropped == 0 and broker.dropped_events == 0
+
+
+def test_a_client_that_reads_promptly_keeps_receiving_past_the_byte_bound() -> None:
+    """The byte bound is on what waits, not on what has passed: a live client gets everything."""
+    broker = EventBroker(capacity=10, capacity_bytes=100)
+    prompt = broker.subscribe()
+    event = b'{"ability_name":"' + b"x" * 40 + b'"}'  # 67 bytes as a frame: 5 of them pass 300
+    received = 0
+    for _ in range(5):
+        broker.publish([event])
+        received += b"".join(prompt.take(timeout=0.1).chunks).count(b"data: ")
+    assert received == 5
+    assert broker.dropped_events == 0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from waitress import wasyncore
 
 from raidlib.client import (
     EventBatch,
@@ -391,3 +392,32 @@ def test_a_serving_loop_that_fails_is_not_a_clean_stop(settings: Settings, lake:
     srv._server.run = crash  # type: ignore[method-assign]
     with pytest.raises(ValueError, match="out of range"):
         srv.serve_forever()
+
+
+def test_a_serving_loop_that_ends_by_itself_is_not_a_clean_stop(
+    settings: Settings, lake: Lake
+) -> None:
+    """Sockets closed under the loop end it without an exception: ``raidlib serve`` must still
+    exit with a failure, so that a supervisor restarts the receiver."""
+    srv = make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2)
+    # Runs in the loop's thread as soon as it starts, as a fault inside waitress would.
+    srv._server.trigger.pull_trigger(lambda: wasyncore.close_all(srv._map))  # type: ignore[union-attr]
+    with pytest.raises(RuntimeError, match="serving loop ended by itself"):
+        srv.serve_forever()
+
+
+def test_a_body_just_over_the_cap_gets_the_json_413(lake: Lake) -> None:
+    """CONTRACT §2: a client over the byte cap reads why in JSON, not waitress's plain page."""
+    settings = Settings(max_request_bytes=10_000)
+    body = json.dumps({"events": [{"ability_name": "x" * 15_000}]})
+    with make_server(create_app(settings, lake), "127.0.0.1", 0, threads=2).start() as srv:
+        response = httpx.post(
+            f"{srv.url}/events",
+            content=body,
+            headers={"Content-Type": "application/json"},
+            timeout=WAIT_S,
+        )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["status"] == "payload_too_large"
+    assert response.json()["max_bytes"] == 10_000
