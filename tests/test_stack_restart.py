@@ -14,7 +14,7 @@ import pytest
 
 from raidlib.child_process import Component
 from raidlib.cli.up import RESTARTS_ALLOWED, supervise
-from raidlib.stack import Stack, StackConfig
+from raidlib.stack import Stack, StackConfig, StackError
 
 SLEEPER = "import time; time.sleep(60)"
 
@@ -182,3 +182,32 @@ def test_a_part_that_cannot_be_started_again_stops_the_stack_with_a_message(
         line.startswith("worker could not be restarted: worker could not be started:")
         for line in stack.said
     )
+
+
+def test_a_receiver_that_dies_at_once_is_reported_as_dead_not_as_slow(tmp_path: Path) -> None:
+    """`raidlib up` must say at once that the part exited, with its last words, instead of
+    waiting out the startup timeout (90 s by default) and calling it unhealthy."""
+    with socket.socket() as refusing:  # bound but not listening: every health check is refused
+        refusing.bind(("127.0.0.1", 0))
+        stack = StandInStack(tmp_path, receiver_port=refusing.getsockname()[1])
+        stack.config.startup_timeout_s = 2.0
+        code = "import sys; print('the bronze root is a file'); sys.exit(3)"
+        receiver = Component(
+            "receiver",
+            [stack.python, "-c", code],
+            dict(os.environ),
+            stack.logs_dir / "receiver.log",
+            stack.state_dir,
+        )
+        stack._launch(receiver)
+        try:
+            assert receiver.process is not None and receiver.process.wait(timeout=10) == 3
+            with pytest.raises(StackError) as raised:
+                stack._wait_http(receiver, f"{stack.receiver_url}/health")
+        finally:
+            stack.stop()
+    said = str(raised.value)
+    assert said.startswith(
+        f"receiver exited with code 3 before it was healthy at {stack.receiver_url}/health"
+    )
+    assert "the bronze root is a file" in said
