@@ -5,9 +5,16 @@ from __future__ import annotations
 import pyarrow as pa
 
 from raidlib.backend import pandas_backend
+from raidlib.gold.pipeline import build_gold_for_raids
 from raidlib.gold.schema import GOLD_SCHEMAS
-from raidlib.lake.gold_store import read_gold_table, write_gold_table_for_raids
+from raidlib.lake.gold_store import (
+    raids_needing_gold,
+    read_gold_table,
+    record_fingerprint,
+    write_gold_table_for_raids,
+)
 from raidlib.lake.listing import list_partitions
+from raidlib.silver.pipeline import process_new_bronze
 
 SUMMARY = GOLD_SCHEMAS["fact_raid_summary"]
 
@@ -190,3 +197,31 @@ def test_other_raids_being_rewritten_do_not_hold_up_a_read(lake, monkeypatch):
     monkeypatch.setattr(gold_store, "list_partition_files", rewrite_raid002_a_few_times)
     assert _raids_read(lake) == [("raid001", "2026-11-24"), ("raid002", "2026-11-24")]
     assert len(listings) == 4  # settled once raid002 held still
+
+
+def _incremental_gold_run(lake, backend) -> list[str]:
+    """What ``silver_to_gold`` does without ``--rebuild``: build the raids whose silver changed,
+    then record what they were built from. Returns the raids it built."""
+    needing = list(raids_needing_gold(lake))
+    built = build_gold_for_raids(lake, backend, needing)
+    for raid, fingerprint in built.fingerprints.items():
+        record_fingerprint(lake, raid, fingerprint)
+    return needing
+
+
+def test_late_events_for_a_built_raid_make_its_gold_rebuild_with_the_new_totals(
+    lake, factory, backend
+):
+    """Gold must follow silver: events arriving after a raid's gold was built make the next
+    incremental run rebuild that raid, not keep the old totals."""
+    factory.write_batch(lake, [factory.make_event(n) for n in range(3)], batch_id="b1")
+    process_new_bronze(lake, backend)
+    assert _incremental_gold_run(lake, backend) == ["raid001"]
+    assert _incremental_gold_run(lake, backend) == []  # nothing changed: nothing to build
+
+    factory.write_batch(lake, [factory.make_event(n) for n in range(3, 5)], batch_id="b2")
+    process_new_bronze(lake, backend)
+    assert list(raids_needing_gold(lake)) == ["raid001"]
+    assert _incremental_gold_run(lake, backend) == ["raid001"]
+    summary = read_gold_table(lake, "fact_raid_summary", backend)
+    assert summary["total_damage"].tolist() == [100.0 + 101 + 102 + 103 + 104]

@@ -264,6 +264,37 @@ def test_a_racing_loser_after_midnight_leaves_no_stray_object(lake: Lake, monkey
     assert objects == ["wow_raid_events/v1/raid_id=r1/ingest_date=2026-01-06/batch=midnight.jsonl"]
 
 
+def test_a_writer_yielding_to_a_stalled_winner_keeps_the_objects_its_manifest_lists(
+    lake: Lake, monkeypatch
+) -> None:
+    """A writer stalled past ``LEFTOVER_AFTER_S`` may still commit first: the other writer, which
+    took its object for a leftover and replaced it, answers duplicate and must not delete the
+    object the committed manifest lists, or the accepted events are gone."""
+    models = _models(make_events(3, "r1"))
+    real_commit = writer._commit_manifest
+    held: dict = {}
+
+    def stall_before_the_manifest(lake, manifest_key, manifest):
+        held.update(key=manifest_key, manifest=manifest)  # committed later, by the other writer
+
+    monkeypatch.setattr(writer, "_commit_manifest", stall_before_the_manifest)
+    stalled = land_batch(lake, models, batch_id="stall", ingest_timestamp=INGEST)
+    hour_ago = time.time() - 3600
+    os.utime(stalled.paths[0], (hour_ago, hour_ago))  # uncommitted long enough to look crashed
+
+    def stalled_writer_commits_first(lake, manifest_key, manifest):
+        assert real_commit(lake, held["key"], held["manifest"]) is None
+        return real_commit(lake, manifest_key, manifest)
+
+    monkeypatch.setattr(writer, "_commit_manifest", stalled_writer_commits_first)
+    second = land_batch(lake, models, batch_id="stall", ingest_timestamp=LATER_SAME_DAY)
+
+    assert second.duplicate and second.keys == stalled.keys
+    assert read_manifest(lake, "stall")["ingest_timestamp"] == stalled.ingest_timestamp
+    assert Path(second.paths[0]).is_file(), "the committed batch's object was deleted"
+    assert len(_lines(Path(second.paths[0]))) == 3
+
+
 def test_no_temporary_files_are_left_behind(lake: Lake) -> None:
     land_batch(
         lake,

@@ -190,11 +190,36 @@ def test_incremental_run_processes_only_new_batches_and_rerun_changes_nothing(
     assert len(silver_all(lake, backend)) == 8
 
 
+def test_a_cap_on_batches_per_run_takes_that_many_oldest_first(lake, factory, backend):
+    """``bronze_to_silver --max-batches N`` must move N batches a run, not fewer."""
+    for n in range(3):
+        ingest = T0 + timedelta(hours=n + 1)
+        factory.write_batch(
+            lake, [factory.make_event(n)], batch_id=f"b{n}", ingest_timestamp=ingest
+        )
+    assert process_new_bronze(lake, backend, max_batches=2).batches == ["b0", "b1"]
+    assert process_new_bronze(lake, backend, max_batches=1).batches == ["b2"]
+    assert len(silver_all(lake, backend)) == 3
+
+
 def test_orphan_objects_wait_for_their_manifest(lake, factory, backend):
     factory.write_batch(lake, [factory.make_event(0)], batch_id="b1", manifest=False)
     assert process_new_bronze(lake, backend).batches == []
     factory.write_batch(lake, [factory.make_event(0)], batch_id="b1")
     assert process_new_bronze(lake, backend).batches == ["b1"]
+
+
+def test_a_manifest_listing_no_objects_still_brings_its_batch_to_silver(lake, factory, backend):
+    """Another tool may commit a batch with a manifest that names no objects: its events must
+    reach silver (found by the batch's file name), not be marked processed with no rows."""
+    factory.write_batch(
+        lake, [factory.make_event(i) for i in range(3)], batch_id="b1", manifest=False
+    )
+    bare = {"batch_id": "b1", "event_count": 3}
+    lake.write_bytes_atomic("bronze", layout.bronze_manifest_key("b1"), json.dumps(bare).encode())
+    report = process_new_bronze(lake, backend)
+    assert report.batches == ["b1"] and report.rows_in == 3
+    assert sorted(silver_all(lake, backend)["event_id"]) == [bronze.event_id(i) for i in range(3)]
 
 
 def test_crash_before_marking_then_rerun_completes(lake, factory, backend, monkeypatch, tmp_path):
