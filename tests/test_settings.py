@@ -90,6 +90,7 @@ def test_a_lake_root_must_name_a_folder_or_a_bucket(root: str, reason: str) -> N
         ("bronze_root", "s3://Bronze", "names no valid bucket: 'Bronze'"),
         ("bronze_root", "s3://my_lake/bronze", "names no valid bucket: 'my_lake'"),
         ("bronze_root", "s3://ab", "names no valid bucket: 'ab'"),
+        ("bronze_root", "s3://" + "b" * 64, "names no valid bucket: '" + "b" * 64 + "'"),
         ("s3_endpoint_url", "localhost:9100", "not an http:// or https:// URL with a host"),
         ("s3_endpoint_url", "minio:9000", "not an http:// or https:// URL with a host"),
         ("s3_endpoint_url", "ftp://minio:9000", "not an http:// or https:// URL with a host"),
@@ -113,6 +114,8 @@ def test_an_s3_root_keeps_its_prefix_and_gets_a_lower_case_scheme() -> None:
     settings = Settings(bronze_root="S3://bronze/raw", gold_root="s3://my-lake.2026/gold/")
     assert settings.bronze_root == "s3://bronze/raw"
     assert settings.gold_root == "s3://my-lake.2026/gold/"
+    longest = "s3://" + "b" * 63 + "/silver"  # S3 allows bucket names up to 63 characters
+    assert Settings(silver_root=longest).silver_root == longest
 
 
 def test_an_s3_endpoint_may_be_http_or_https_or_unset() -> None:

@@ -66,6 +66,28 @@ def test_ingest_reads_a_start_without_offset_as_utc_as_its_command_line_does(
     assert [r["raid_id"] for r in result["raids"]] == ["raid20260301-001"]
 
 
+def test_landing_without_a_receiver_allows_the_clock_skew_the_settings_allow(
+    lake_dir: Path, factory
+) -> None:
+    """The direct mode must accept what the receiver, given the same settings, accepts: a
+    producer whose clock runs 20 minutes ahead, with ``max_clock_skew_s`` raised to an hour."""
+    from datetime import UTC, datetime, timedelta
+
+    from raidlib.generator import WireBatch
+    from raidlib.settings import Settings
+    from raidlib.tasks.ingest import land_directly
+
+    ahead = datetime.now(UTC) + timedelta(minutes=20)
+    events = [
+        factory.make_event(n, timestamp=(ahead + timedelta(seconds=n)).isoformat())
+        for n in range(5)
+    ]
+    settings = Settings(bronze_root=str(lake_dir / "bronze"), max_clock_skew_s=3600)
+    delivery = land_directly(settings, [WireBatch("b-ahead", events)])
+    assert (delivery["accepted"], delivery["rejected"], delivery["events_accepted"]) == (1, 0, 5)
+    assert len(list(lake_dir.rglob("batch=b-ahead.jsonl"))) == 1
+
+
 @pytest.mark.parametrize("prefix", ["../x", "_x", "x" * 33])
 def test_ingest_rejects_a_raid_prefix_before_generating_anything(
     lake_dir: Path, prefix: str

@@ -20,14 +20,26 @@ def _refused() -> OSError:
             return wrapped
 
 
+def _refused_while_handling() -> OSError:
+    """An error a library raised inside its ``except PermissionError:`` without ``from``."""
+    try:
+        raise PermissionError("Permission denied: '/data/lake/silver/_state'")
+    except PermissionError:
+        try:
+            raise OSError("could not write the processed-batch markers")  # noqa: B904
+        except OSError as chained:
+            return chained
+
+
 @pytest.mark.parametrize(
     "error",
     [
         LakeStorageError("bronze", "s3://bronz", "http://minio:9000", "bucket does not exist"),
         PermissionError("Access Denied"),
         _refused(),
+        _refused_while_handling(),
     ],
-    ids=["preflight", "access-denied", "wrapped"],
+    ids=["preflight", "access-denied", "wrapped", "raised-while-handling"],
 )
 def test_configuration_errors_are_not_retried(error: BaseException) -> None:
     assert not worth_retrying(None, None, Failed(data=error))
