@@ -7,10 +7,10 @@ import pyarrow as pa
 from raidlib.backend import pandas_backend
 from raidlib.gold.pipeline import build_gold_for_raids
 from raidlib.gold.schema import GOLD_SCHEMAS
+from raidlib.lake.gold_inputs import record_fingerprint
 from raidlib.lake.gold_store import (
     raids_needing_gold,
     read_gold_table,
-    record_fingerprint,
     write_gold_table_for_raids,
 )
 from raidlib.lake.listing import list_partitions
