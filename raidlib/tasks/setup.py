@@ -12,6 +12,28 @@ log = logging.getLogger(__name__)
 
 _FIRST_TRY_S = 1.0
 """How long a slot is tried before the run says it is waiting (then it waits the rest)."""
+_FIRST_TRY_SERVER_S = 5.0
+"""The same on a Prefect server: a busy SQLite server answers a slot request 503, and Prefect's
+client asks again ~2 s later, so a 1 s try announced waits for a slot nobody held (live audit)."""
+
+
+class _QuietTimedOutSlotTries(logging.Filter):
+    """Prefect logs every timed-out slot request at ERROR (``Service
+    'ConcurrencySlotAcquisitionWithLeaseService' failed to process item …
+    TimeoutError``): that is each first try of a slot that was not free, which the run already
+    reports itself as a wait. Other failures of the service still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (
+            record.msg == "Service %r failed to process item %r"
+            and len(args) == 2
+            and str(args[0]).startswith("ConcurrencySlotAcquisition")
+            and "TimeoutError" in repr(args[1])
+        )
+
+
+_QUIET_SLOT_TRIES = _QuietTimedOutSlotTries()
 
 
 @cache
@@ -67,8 +89,16 @@ def _take_server_slot(held: ExitStack, name: str, wait_s: float) -> None:
     def take(seconds: float) -> None:
         held.enter_context(concurrency(name, occupy=1, strict=True, timeout_seconds=seconds))
 
+    logging.getLogger("prefect._internal.concurrency").addFilter(_QUIET_SLOT_TRIES)  # once
     try:  # only the wait: a TimeoutError of the work itself is not a busy slot
-        _take_saying_so(take, name, wait_s, "a slot a dead run held is freed within 5 minutes")
+        _take_saying_so(
+            take,
+            name,
+            wait_s,
+            "a slot a dead run held is freed within 5 minutes",
+            first_try_s=_FIRST_TRY_SERVER_S,
+            busy="is not free yet (another run holds it, or the Prefect server is slow to answer)",
+        )
     except TimeoutError as exc:
         raise TimeoutError(
             f"waited {wait_s:g} s for the concurrency slot {name!r}, which another run holds; "
@@ -97,11 +127,19 @@ def _take_machine_slot(held: ExitStack, name: str, wait_s: float) -> None:
     held.callback(lock.release)
 
 
-def _take_saying_so(take: Callable[[float], object], name: str, wait_s: float, note: str) -> None:
-    """``take(seconds)`` the slot; when it is not free at once, log that the run waits (and
-    for how long at most) before waiting the rest of ``wait_s``: a silent wait of minutes looks
-    like a hung run."""
-    first = min(_FIRST_TRY_S, wait_s)
+def _take_saying_so(
+    take: Callable[[float], object],
+    name: str,
+    wait_s: float,
+    note: str,
+    *,
+    first_try_s: float = _FIRST_TRY_S,
+    busy: str = "is held by another run",
+) -> None:
+    """``take(seconds)`` the slot; when it is not free within ``first_try_s``, log that the run
+    waits (and for how long at most) before waiting the rest of ``wait_s``: a silent wait of
+    minutes looks like a hung run."""
+    first = min(first_try_s, wait_s)
     try:
         take(first)
         return
@@ -109,8 +147,9 @@ def _take_saying_so(take: Callable[[float], object], name: str, wait_s: float, n
         if wait_s <= first:
             raise
     log.warning(
-        "slot %r is held by another run: waiting up to %g s for it (RAIDLIB_SLOT_WAIT_S; %s)",
+        "slot %r %s: waiting up to %g s for it (RAIDLIB_SLOT_WAIT_S; %s)",
         name,
+        busy,
         wait_s,
         note,
     )

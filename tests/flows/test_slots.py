@@ -3,6 +3,7 @@ that died never keeps one."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -24,6 +25,34 @@ def test_a_busy_slot_fails_after_the_wait_naming_the_limit() -> None:
         exclusive_slot(name, wait_s=1),
     ):
         pass  # pragma: no cover - never entered
+
+
+def test_a_wait_on_a_server_slot_is_announced_without_a_prefect_error(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run alone on a slow server read "held by another run", beside an ERROR Prefect logs
+    for every timed-out slot request (live audit): the wait is announced neutrally, once."""
+    import raidlib.tasks.setup as setup
+
+    prefect_records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = prefect_records.append  # type: ignore[method-assign]
+    concurrency_log = logging.getLogger("prefect._internal.concurrency")
+    concurrency_log.addHandler(handler)
+    monkeypatch.setattr(setup, "_FIRST_TRY_SERVER_S", 0.3)
+    name = "raidlib-test-announced-slot"
+    try:
+        with (
+            exclusive_slot(name, wait_s=30),
+            pytest.raises(TimeoutError, match=f"'{name}'"),
+            exclusive_slot(name, wait_s=1.0),
+        ):
+            pass  # pragma: no cover - never entered
+    finally:
+        concurrency_log.removeHandler(handler)
+    assert f"slot '{name}' is not free yet (another run holds it, or the Prefect" in caplog.text
+    assert "held by another run" not in caplog.text
+    assert not [r for r in prefect_records if r.levelno >= logging.ERROR]
 
 
 def test_a_released_slot_can_be_taken_again() -> None:
