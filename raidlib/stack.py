@@ -23,6 +23,7 @@ import httpx
 from raidlib.child_process import Component, port_in_use
 from raidlib.lake.preflight import LAYERS
 from raidlib.prefect_setup import WORK_POOL_NAME, deploy_all, setup_prefect
+from raidlib.stack_runs import stop_flow_runs
 
 
 class StackError(RuntimeError):
@@ -201,7 +202,10 @@ class Stack:
                 )
 
     def stop(self) -> None:
-        """Stop every started component, last started first. Safe to call twice."""
+        """Stop every started component, last started first, after the flow runs in progress
+        (while the server can still record their end). Safe to call twice."""
+        if any(c.name == "prefect-server" and c.alive() for c in self.components):
+            stop_flow_runs(self.api_url, self.echo)
         for component in reversed(self.components):
             if component.process is not None:
                 self.echo(f"stopping {component.name} ...")
