@@ -75,6 +75,10 @@ def publish_gold_summary(summary: pd.DataFrame, stats: pd.DataFrame, backend: st
 
 def publish_partitions(title: str, key: str, paths: Sequence[str]) -> None:
     """A markdown list of the partition files written (paths or s3:// URLs)."""
+    if not paths:  # a run with nothing new
+        markdown = f"### {title}\n\nNo partition written in this run."
+        create_markdown_artifact(key=_key(key), markdown=markdown, description=title)
+        return
     lines = [f"### {title}", "", f"{len(paths)} file(s) written:", ""]
     lines += [f"- `{p}`" for p in sorted(paths)[:200]]
     if len(paths) > 200:

@@ -68,3 +68,18 @@ def test_only_what_would_render_as_markdown_is_escaped() -> None:
     }
     for raw, shown in escaped.items():
         assert artifacts.as_plain_text(raw) == shown
+
+
+def test_a_run_that_wrote_no_partition_says_so(monkeypatch) -> None:
+    """A run with nothing new published "0 file(s) written:" over an empty list (live audit)."""
+    published: dict[str, str] = {}
+    monkeypatch.setattr(
+        artifacts,
+        "create_markdown_artifact",
+        lambda key, markdown, description: published.__setitem__(key, markdown),
+    )
+    artifacts.publish_partitions("Silver partitions written", "silver-partitions", [])
+    artifacts.publish_partitions("Gold partitions written", "gold-partitions", ["b/p.parquet"])
+    assert published["silver-partitions"].endswith("No partition written in this run.")
+    assert "1 file(s) written:" in published["gold-partitions"]
+    assert "- `b/p.parquet`" in published["gold-partitions"]
