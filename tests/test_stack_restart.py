@@ -82,6 +82,9 @@ def test_a_killed_worker_is_started_again_in_its_place(stack: StandInStack) -> N
     assert [c.name for c in stack.components] == ["prefect-server", "worker", "receiver"]
     assert all(c.alive() for c in stack.components)
     assert any("worker exited unexpectedly (code -9)" in line for line in stack.said)
+    assert any(
+        "flow runs it had started stop at their next log line" in line for line in stack.said
+    )
     assert any("restarting worker (restart 1 of 3" in line for line in stack.said)
 
 

@@ -185,6 +185,10 @@ def supervise(stack: Stack, stopping: Callable[[], bool], poll_s: float = 1.0) -
             continue
         code = dead.process.returncode if dead.process else None
         stack.echo(f"{dead.name} exited unexpectedly (code {code}); see {dead.log_path}")
+        if dead.name == "worker":  # their output went to it: they end at their next log line
+            stack.echo(
+                "  flow runs it had started stop at their next log line (Crashed): run them again"
+            )
         now = time.monotonic()
         recent = restarted.setdefault(dead.name, deque())
         while recent and now - recent[0] > RESTART_WINDOW_S:
