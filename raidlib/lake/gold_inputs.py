@@ -96,7 +96,8 @@ def _under_current_rules(state: Any) -> dict[str, str] | None:
     # Before versions, the file held the fingerprint alone (version 0).
     if not isinstance(state, dict) or state.get("gold_rules") != GOLD_RULES_VERSION:
         return None
-    return state["silver"]
+    silver = state.get("silver")  # a hand-edited file or cache entry: rebuild, do not crash
+    return silver if isinstance(silver, dict) else None
 
 
 def _listed_states(lake: Lake) -> dict[str, str]:
@@ -105,7 +106,9 @@ def _listed_states(lake: Lake) -> dict[str, str]:
     folder = lake.path("gold", GOLD_STATE_DIR)
     fs.invalidate_cache(folder)  # see raidlib.lake.listing: a listing must show others' writes
     try:
-        found = fs.find(folder, maxdepth=1, detail=True)
+        # on_error="raise": fsspec's walk otherwise drops a failed listing (an S3 AccessDenied,
+        # a 503) and every raid would read as never built, and be rebuilt (review).
+        found = fs.find(folder, maxdepth=1, detail=True, on_error="raise")
     except FileNotFoundError:
         return {}
     tokens = {}

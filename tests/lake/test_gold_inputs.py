@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 import raidlib.lake.gold_inputs as gold_inputs
+from raidlib.gold.rules import GOLD_RULES_VERSION
 from raidlib.lake import Lake, layout
 from raidlib.lake.gold_inputs import GOLD_INPUTS_INDEX, record_fingerprint, record_fingerprints
 from raidlib.lake.gold_store import raids_needing_gold, silver_fingerprint
@@ -105,3 +107,29 @@ def test_after_a_build_records_its_raids_a_plan_reads_and_writes_nothing_more(
     assert raids_needing_gold(lake) == {}
     assert state_reads == [Path(GOLD_INPUTS_INDEX).name]
     assert writes == []
+
+
+def test_a_failed_listing_of_the_state_is_an_error_not_a_full_rebuild(built, monkeypatch):
+    """fsspec's walk dropped a failed listing: with no gold ListBucket right (or a 503) every
+    raid read as never built, was rebuilt, and the cache was emptied (review)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    raids_needing_gold(built)
+    real_ls = LocalFileSystem.ls
+
+    def denied(self, path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path).rstrip("/").endswith("_state/gold_inputs"):
+            raise PermissionError(13, "Access Denied", path)
+        return real_ls(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(LocalFileSystem, "ls", denied)
+    with pytest.raises(PermissionError, match="Access Denied"):
+        raids_needing_gold(built)
+    monkeypatch.setattr(LocalFileSystem, "ls", real_ls)
+    assert raids_needing_gold(built) == {}  # the cache was left as it was
+
+
+def test_a_state_without_its_fingerprint_means_rebuild_not_a_crash(built):
+    state = Path(built.gold_root) / "_state" / "gold_inputs" / "raid002.json"
+    state.write_text(json.dumps({"gold_rules": GOLD_RULES_VERSION}))
+    assert list(raids_needing_gold(built)) == ["raid002"]
