@@ -71,11 +71,18 @@ def _named_like_the_boss(
     rows: pd.DataFrame, side: str, encs: pd.DataFrame, inside: np.ndarray, safe: np.ndarray
 ) -> np.ndarray:
     """Rows whose ``side`` ("src"/"dst") unit carries its pull's boss name and is no player or
-    pet: realm-less Classic names (and hunters' pet names) may be the boss's own."""
+    player's pet: realm-less Classic names (and hunters' pet names) may be the boss's own.
+
+    Told by GUID, not by the pet type flag, which says how a unit is controlled *now*: a boss a
+    raider mind-controls (Razorgore) carries it while staying the boss (review)."""
     name = rows[f"{side}_name"].astype(object).to_numpy()
     full = encs["name"].to_numpy(dtype=object)[safe]
     short = encs["short"].to_numpy(dtype=object)[safe]
-    players_own = (rows[f"{side}_flags"].to_numpy() & (FLAG_TYPE_PLAYER | FLAG_TYPE_PET)) != 0
+    guid = rows[f"{side}_guid"].astype(object).fillna("").astype(str)
+    # Pre-6.0 hex GUIDs: the type nibble after "0xF1"-style prefixes, 0 player and 4 pet.
+    players_own = (
+        guid.str.startswith(("Player-", "Pet-")) | guid.str.match(r"^0x[0-9A-Fa-f]{2}[04]")
+    ).to_numpy(dtype=bool) | ((rows[f"{side}_flags"].to_numpy() & FLAG_TYPE_PLAYER) != 0)
     return inside & ((name == full) | (name == short)) & ~players_own
 
 

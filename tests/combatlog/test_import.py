@@ -403,6 +403,34 @@ def test_a_raider_named_like_the_boss_and_seen_first_is_not_the_pulls_boss(tmp_p
     assert "target_entity_health_pct_after" not in hit_pet
 
 
+def test_a_boss_a_raider_mind_controls_stays_the_boss(tmp_path):
+    """While a raider controls Razorgore his rows carry the pet type flag: he is still the
+    pull's boss unit, with his health read."""
+    boss = "Creature-0-4469-469-1-12435-00001"
+    add = "Creature-0-4469-469-1-12557-00002"
+    name = "Razorgore the Untamed"
+    hit = "SWING_DAMAGE,{},{},30,31,-1,1,0,0,0,nil,nil,nil"
+    lines = [
+        f"1/10 20:00:00.000  {HDR9_CLASSIC}",
+        f'1/10 20:00:00.100  ENCOUNTER_START,610,"{name}",9,40,469',
+        "1/10 20:00:01.000  "
+        + hit.format(
+            unit(add, "Grethok the Controller", boss, name, sf="0xa48", df="0x1112"),
+            block16(boss, 900000, 1000000),
+        ),
+        f'1/10 20:00:02.000  UNIT_DIED,{NONE4},{BOB},"Bob",0x514,0x0',
+        f'1/10 20:00:04.000  ENCOUNTER_END,610,"{name}",9,40,1',
+    ]
+    events, _ = _events(write_log(tmp_path / "classic.txt", lines), year=2020, utc_offset_hours=0)
+    [damage] = [e for e in events if e["event_type"] == "combat_damage"]
+    assert (damage["target_entity_type"], damage["target_entity_health_pct_after"]) == (
+        "boss",
+        90.0,
+    )
+    death = next(e for e in events if e["event_type"] == "player_death")
+    assert death["source_player_id"] == boss
+
+
 def test_a_death_in_a_pull_says_how_far_into_the_pull_it_came(tmp_path):
     """A death 42.5 s after ENCOUNTER_START carries encounter_duration_ms 42500."""
     pull = f'3131,"{LOOM}",15,20'
