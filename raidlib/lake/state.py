@@ -53,7 +53,8 @@ def mark_processed(
     """Write a marker per batch; call only after their silver partitions are written.
 
     ``partitions`` maps a batch to the silver partitions (``raid/date``) its rows reached,
-    recorded in its marker for lineage (none: a batch whose rows were all quarantined)."""
+    recorded in its marker for lineage (none: a batch whose rows were all quarantined, or bronze
+    another tool wrote whose lines name another batch id than their manifest)."""
     stamp = (processed_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
     reached = partitions or {}
 
