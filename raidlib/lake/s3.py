@@ -49,7 +49,7 @@ def cat_object(fs: Any, path: str) -> bytes:
     """A whole object's bytes, in one request on S3.
 
     s3fs's ``cat_file`` first asks for an object's size (a HEAD) to decide whether to fetch it
-    in parallel ranges (fsspec/s3fs#1027), which pays only past its 50 MiB block size.
+    in parallel ranges (added by fsspec/s3fs#1007), which pays only past its 50 MiB block size.
     Manifests, bronze objects (at most one request's worth, 16 MiB by default) and gold state
     are far smaller, so on S3 they are fetched with a single GET; a missing one still raises
     ``FileNotFoundError``. Other filesystems read as usual.
