@@ -241,11 +241,9 @@ def test_one_pull_raids_reuse_the_raid_tables_with_the_same_result() -> None:
         pd.testing.assert_frame_equal(got, want)
 
 
-def test_a_pull_without_end_event_whose_boss_reached_zero_is_a_kill() -> None:
-    """The log stopped right after the killing blow: the boss at 0 % says kill, as the raid's
-    ``raid_outcome`` does; without that the same pull stays ``unknown``."""
-    pull = {"encounter_id": "100-1", "difficulty": "heroic"}
-    killing_blow = ev(
+def _boss_hit_to_zero(pull: dict[str, str]) -> dict:
+    """A player's hit 5 s into ``pull`` that takes a boss unit from 3 % to 0 %."""
+    return ev(
         PULL1,
         5,
         "combat_damage",
@@ -256,6 +254,13 @@ def test_a_pull_without_end_event_whose_boss_reached_zero_is_a_kill() -> None:
         target_entity_health_pct_before=3.0,
         target_entity_health_pct_after=0.0,
     )
+
+
+def test_a_pull_without_end_event_whose_boss_reached_zero_is_a_kill() -> None:
+    """The log stopped right after the killing blow: the boss at 0 % says kill, as the raid's
+    ``raid_outcome`` does; without that the same pull stays ``unknown``."""
+    pull = {"encounter_id": "100-1", "difficulty": "heroic"}
+    killing_blow = _boss_hit_to_zero(pull)
     start = ev(PULL1, 0, "boss_phase", BOSS, **pull, encounter_duration_ms=0)
     [row] = build_fact_encounter_summary(make_silver([start, killing_blow])).to_dict("records")
     assert row["outcome"] == "kill"
@@ -271,17 +276,7 @@ def test_a_pull_that_ends_in_failure_is_a_wipe_even_with_a_boss_at_zero() -> Non
     """A council fight: one boss unit died, the encounter still failed. ENCOUNTER_END with
     success=false decides; the 0 % only stands in for an end event the log never wrote."""
     pull = {"encounter_id": "100-1", "difficulty": "heroic"}
-    one_boss_down = ev(
-        PULL1,
-        5,
-        "combat_damage",
-        DPS,
-        **pull,
-        **AT_BOSS,
-        damage_amount=1000.0,
-        target_entity_health_pct_before=3.0,
-        target_entity_health_pct_after=0.0,
-    )
+    one_boss_down = _boss_hit_to_zero(pull)
     failed_end = ev(
         PULL1, 60, "boss_phase", BOSS, **pull, encounter_success=False, encounter_duration_ms=60_000
     )
