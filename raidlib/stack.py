@@ -202,9 +202,14 @@ class Stack:
                 )
 
     def stop(self) -> None:
-        """Stop every started component, last started first, after the flow runs in progress
-        (while the server can still record their end). Safe to call twice."""
+        """Stop every started component, last started first; but first the worker (so that it
+        starts no more runs) and then the flow runs in progress, while the server can still
+        record their end. Safe to call twice."""
         if any(c.name == "prefect-server" and c.alive() for c in self.components):
+            for worker in [c for c in self.components if c.name == "worker"]:
+                self.echo("stopping worker ...")
+                worker.stop(self.config.stop_timeout_s)
+                self.components.remove(worker)
             stop_flow_runs(self.api_url, self.echo)
         for component in reversed(self.components):
             if component.process is not None:

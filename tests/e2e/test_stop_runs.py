@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -68,3 +70,26 @@ def test_a_run_stopped_with_the_stack_ends_crashed_and_gives_its_slot_back(
             json={"lease_id": held.json()["lease_id"]},
             timeout=10,
         )
+
+
+def test_a_run_whose_recorded_process_is_not_its_own_is_marked_never_signalled(
+    stack: Stack, prefect_client: Any
+) -> None:
+    """A run left Running by an earlier crash names a pid that another program may have by
+    now: stopping the stack must not kill that program (review)."""
+    from prefect.states import Running
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        deployment = prefect_client.read_deployment_by_name("ingest/ingest")
+        # Running from the start, so the worker never takes it.
+        run = prefect_client.create_flow_run_from_deployment(deployment.id, state=Running())
+        prefect_client.update_flow_run(run.id, infrastructure_pid=str(bystander.pid))
+        said: list[str] = []
+        stop_flow_runs(stack.api_url, said.append, wait_s=2)
+        assert bystander.poll() is None, "an unrelated process was signalled"
+        assert prefect_client.read_flow_run(run.id).state.type.value == "CRASHED"
+        assert "marked 1 flow run(s) Crashed" in said[-1]
+    finally:
+        bystander.kill()
+        bystander.wait(timeout=30)
