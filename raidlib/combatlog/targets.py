@@ -78,12 +78,16 @@ def _named_like_the_boss(
     name = rows[f"{side}_name"].astype(object).to_numpy()
     full = encs["name"].to_numpy(dtype=object)[safe]
     short = encs["short"].to_numpy(dtype=object)[safe]
-    guid = rows[f"{side}_guid"].astype(object).fillna("").astype(str)
-    # Pre-6.0 hex GUIDs: the type nibble after "0xF1"-style prefixes, 0 player and 4 pet.
-    players_own = (
-        guid.str.startswith(("Player-", "Pet-")) | guid.str.match(r"^0x[0-9A-Fa-f]{2}[04]")
-    ).to_numpy(dtype=bool) | ((rows[f"{side}_flags"].to_numpy() & FLAG_TYPE_PLAYER) != 0)
-    return inside & ((name == full) | (name == short)) & ~players_own
+    named = inside & ((name == full) | (name == short))
+    at = np.flatnonzero(named)  # only these rows' GUIDs are looked at: text tests cost
+    if len(at):
+        guid = rows[f"{side}_guid"].iloc[at].astype(object).fillna("").astype(str)
+        # Pre-6.0 hex GUIDs: the type digit after two hex digits, & 0x7: 0 player, 4 pet.
+        players_own = (
+            guid.str.startswith(("Player-", "Pet-")) | guid.str.match(r"^0x[0-9A-Fa-f]{2}[048Cc]")
+        ).to_numpy(dtype=bool) | ((rows[f"{side}_flags"].to_numpy()[at] & FLAG_TYPE_PLAYER) != 0)
+        named[at[players_own]] = False
+    return named
 
 
 def add_boss_health(out: pd.DataFrame, rows: pd.DataFrame, value: np.ndarray) -> None:
