@@ -119,9 +119,12 @@ def remember_bosses(
         return
     parts = []
     for side in ("dst", "src"):
-        hit = _named_like_the_boss(rows, side, encs, inside, safe)
-        if side == "dst":
-            hit |= (out["target_entity_type"] == "boss").to_numpy()
+        # A target named like the boss is already typed "boss" (add_target_columns ran first).
+        hit = (
+            (out["target_entity_type"] == "boss").to_numpy()
+            if side == "dst"
+            else _named_like_the_boss(rows, side, encs, inside, safe)
+        )
         parts.append(
             pd.DataFrame(
                 {
