@@ -74,7 +74,7 @@ def stop_flow_runs(
     while True:
         if can_signal:
             for run in runs:
-                signalled |= _signal_if_its_own(run, signalled)
+                _signal_if_its_own(run, signalled)
         if not runs or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
@@ -85,14 +85,14 @@ def stop_flow_runs(
         echo(f"  marked {marked} flow run(s) Crashed that did not end by themselves")
 
 
-def _signal_if_its_own(run: dict[str, Any], signalled: set[int]) -> set[int]:
-    """SIGTERM the run's process when it is the run's own (once); the pids signalled."""
+def _signal_if_its_own(run: dict[str, Any], signalled: set[int]) -> None:
+    """SIGTERM the run's process when it is the run's own, once (noted in ``signalled``)."""
     pid = _pid(run.get("infrastructure_pid"))
     if pid is None or pid in signalled or not _runs_flow_run(pid, str(run["id"])):
-        return set()
+        return
+    signalled.add(pid)
     with contextlib.suppress(OSError):  # gone meanwhile (ProcessLookupError), or not ours
         os.kill(pid, signal.SIGTERM)
-    return {pid}
 
 
 def _pid(infrastructure_pid: Any) -> int | None:
