@@ -203,21 +203,24 @@ def _no_npc_players(targets: Any) -> Any:
 
     An untyped ``player_death`` target counts as a player (the event type says so), but not
     when the same raid targets that id as a boss or add elsewhere: bosses are never players
-    (CONTRACT §5), whatever one event leaves out.
+    (CONTRACT §5), whatever one event leaves out. Rows that type the id ``player`` outright
+    keep counting unless the raid also types it ``boss``: a raider once typed ``add`` (mind
+    controlled) is still a player when a hit or death names them one.
     """
+    typed = targets["target_entity_type"]
     npc = targets.loc[
-        _flag(targets["target_entity_type"].isin(list(NPC_TARGET_TYPES))),
-        ["raid_id", "target_entity_id"],
-    ].drop_duplicates()
+        _flag(typed.isin(list(NPC_TARGET_TYPES))), ["raid_id", "target_entity_id"]
+    ].assign(_boss=_flag(typed == "boss").astype("int64"))
     if len(npc) == 0:
         return targets.reset_index(drop=True)
-    npc["_npc"] = 1
+    npc = npc.groupby(["raid_id", "target_entity_id"]).agg(_boss=("_boss", "max")).reset_index()
     out = targets.merge(npc, on=["raid_id", "target_entity_id"], how="left")
-    player = out["_npc"].isna()
+    typed_player = _flag(out["target_entity_type"] == "player") & _flag(out["_boss"] == 0)
+    player = out["_boss"].isna() | typed_player
     out["player_hits"] = out["player_hits"].where(player, 0)
     out["player_deaths"] = out["player_deaths"].where(player, 0)
     out["player_ts"] = out["player_ts"].where(player)
-    return out.drop(columns=["_npc"]).reset_index(drop=True)
+    return out.drop(columns=["_boss"]).reset_index(drop=True)
 
 
 def players_frame(summary: EventSummary) -> Any:

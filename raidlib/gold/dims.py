@@ -102,7 +102,8 @@ def build_dim_player(existing_dim_player: Any, player_raid_stats: Any) -> Any:
 
     Args:
         existing_dim_player: the current ``dim_player`` (or ``None``/empty). Players absent from
-            ``player_raid_stats`` are carried over unchanged; everyone else is recomputed.
+            ``player_raid_stats`` are carried over (SCD1 never deletes) with ``total_raids`` 0,
+            since none of their raids is in the facts any more; everyone else is recomputed.
         player_raid_stats: the **complete** ``fact_player_raid_stats`` — every raid in the lake,
             not only the raids just built (use :func:`merge_player_raid_stats`). Passing only new
             raids would under-count ``total_raids`` of returning players.
@@ -146,6 +147,7 @@ def build_dim_player(existing_dim_player: Any, player_raid_stats: Any) -> Any:
     carried = carried.loc[carried["_fresh"].isna()].drop(columns=["_fresh"])
     if len(carried) == 0:
         return out
+    carried["total_raids"] = 0
     return conform(xdf.concat([conform(carried, DIM_PLAYER), out], ignore_index=True), DIM_PLAYER)
 
 

@@ -9,7 +9,7 @@ another version is rebuilt by the next gold run.
 
 from __future__ import annotations
 
-GOLD_RULES_VERSION = 1
+GOLD_RULES_VERSION = 2
 """Bump it with any change that gives other gold for the same silver (a new rule, a fixed
 formula, a new column): the next gold run after the upgrade rebuilds every raid once. Gold
 recorded before versions existed counts as version 0."""

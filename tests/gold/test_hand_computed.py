@@ -570,3 +570,30 @@ def test_difficulty_is_the_one_most_events_carry(silver_factory) -> None:
         for second, tag in enumerate(["normal", "heroic", "normal", "normal"])
     ]
     assert build_dim_raid(silver_factory(rows))["difficulty"].tolist() == ["normal"]
+
+
+def test_a_raider_once_typed_add_still_dies_as_a_player(silver_factory) -> None:
+    # D1 is mind controlled (typed "add" once), then dies typed "player": the death counts,
+    # as do the raider's other player-typed rows; an untyped death of an add still does not.
+    rows = success_raid_rows()
+    controlled = {**at_player(DPS), "target_entity_type": "add"}
+    gold = build_gold(
+        silver_factory(
+            [
+                *rows,
+                ev(57, "combat_damage", TANK, damage_amount=5.0, **controlled),
+                ev(58, "player_death", BOSS, **at_player(DPS)),
+            ]
+        )
+    )
+    before = records(build_gold(silver_factory(rows)).fact_raid_summary)[0]
+    summary = records(gold.fact_raid_summary)[0]
+    assert summary["total_player_deaths"] == before["total_player_deaths"] + 1
+    stats = gold.fact_player_raid_stats.set_index("player_id")
+    assert stats.loc[DPS["source_player_id"], "player_deaths"] == 1
+    # the boss typed "player" in one row stays no player: bosses never are (CONTRACT §5)
+    boss_as_player = {**AT_BOSS, "target_entity_type": "player"}
+    odd = build_gold(
+        silver_factory([*rows, ev(59, "combat_damage", DPS, damage_amount=1.0, **boss_as_player)])
+    )
+    assert "B1" not in odd.fact_player_raid_stats["player_id"].tolist()

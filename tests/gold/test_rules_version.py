@@ -7,7 +7,7 @@ from pathlib import Path
 
 GOLD_CODE = Path(__file__).resolve().parents[2] / "raidlib" / "gold"
 
-GOLD_CODE_DIGEST = "b5053497d61accebd052f772085d8a68e917385b9a6df8ad9bba030c73f1897a"
+GOLD_CODE_DIGEST = "80bc8c21d72948b0b5a13c0d3265a8d73d1cff31184943341ff8e76b7a875b4e"
 """sha256 of raidlib/gold/*.py but rules.py, as last reviewed against GOLD_RULES_VERSION."""
 
 
