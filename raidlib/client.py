@@ -9,12 +9,13 @@ Not retried: any other 4xx (the batch itself is wrong; retrying cannot help).
 from __future__ import annotations
 
 import json
+import queue
 import random
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,6 +73,8 @@ class PostResult:
 
 @dataclass
 class SendSummary:
+    """The outcomes of :func:`post_batches`, in the order their batches finished."""
+
     results: list[PostResult] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
@@ -99,6 +102,7 @@ class SendSummary:
 
     @property
     def first_error(self) -> str | None:
+        """The error of the first batch to finish with one (``None`` when none did)."""
         return next((r.error for r in self.results if r.error), None)
 
     def describe(self) -> str:
@@ -255,23 +259,24 @@ def post_batches(
             if on_result is not None:
                 on_result(result)
 
-        pending: set[Future[PostResult]] = set()
+        # Each future puts itself here as it finishes, so answers are taken in completion order.
+        finished: queue.SimpleQueue[Future[PostResult]] = queue.SimpleQueue()
+        in_flight = 0
         for batch in batches:
-            if len(pending) >= 2 * concurrency:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    done(future)
-            pending.add(
-                pool.submit(
-                    post_batch,
-                    client,
-                    endpoint,
-                    batch,
-                    retries=retries,
-                    backoff_s=backoff_s,
-                    token=token,
-                )
+            if in_flight >= 2 * concurrency:
+                done(finished.get())
+                in_flight -= 1
+            future = pool.submit(
+                post_batch,
+                client,
+                endpoint,
+                batch,
+                retries=retries,
+                backoff_s=backoff_s,
+                token=token,
             )
-        for future in wait(pending).done:
-            done(future)
+            future.add_done_callback(finished.put)
+            in_flight += 1
+        for _ in range(in_flight):
+            done(finished.get())
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import queue
 import threading
@@ -155,6 +156,37 @@ def test_post_batches_is_concurrent_and_summarises(server: ReceiverServer) -> No
     assert (summary.accepted, summary.duplicate, summary.rejected, summary.failed) == (6, 1, 1, 0)
     assert summary.events_accepted == 120
     assert "raid_id" in summary.first_error
+
+
+def test_post_batches_reports_results_and_the_first_error_in_completion_order(
+    lake: Lake,
+) -> None:
+    """Four rejected batches, each held by the receiver for longer the earlier it was sent: they
+    finish last-sent first, and the summary lists them (and names its first error) that way."""
+    holds = {f"batch-{i}": 0.15 * (3 - i) for i in range(4)}
+    app = create_app(Settings(auth_token="tok"), lake)
+    receiver = app.wsgi_app
+
+    def held(environ, start_response):  # hold each request for its batch's time, then answer
+        body = environ["wsgi.input"].read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        time.sleep(holds[json.loads(body)["source"]])
+        return receiver(environ, start_response)
+
+    app.wsgi_app = held  # type: ignore[method-assign]
+    batches = []
+    for i in range(4):
+        events = make_events(i + 1)
+        events[i]["raid_id"] = "no/slashes"  # batch i is rejected for its event i
+        batches.append(EventBatch(str(uuid.uuid4()), events, source=f"batch-{i}"))
+    srv = make_server(app, "127.0.0.1", 0, threads=4).start()
+    try:
+        summary = post_batches(srv.url, batches, concurrency=4, token="tok", progress=False)
+    finally:
+        srv.close()
+    assert [r.batch_id for r in summary.results] == [b.batch_id for b in reversed(batches)]
+    assert summary.rejected == 4
+    assert "; event 3: " in (summary.first_error or "")
 
 
 def test_unreachable_receiver_fails_after_bounded_retries() -> None:
