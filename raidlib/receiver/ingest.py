@@ -1,7 +1,8 @@
 """``POST /events``: validate all or nothing, land in bronze, acknowledge, then fan out to SSE.
 
-Order of checks: auth (401) → content type (400) → declared size (413, before reading) → capped
-read (413) → validation (400/413) → landing (201, 200 duplicate, 503 when storage fails).
+Order of checks: auth (401) → content type (400) → charset (400) → Content-Encoding (415) →
+declared size (413, before reading) → capped read (413) → validation (400/413) → landing (201,
+200 duplicate, 503 when storage fails).
 """
 
 from __future__ import annotations
