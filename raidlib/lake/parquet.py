@@ -5,7 +5,9 @@ A partition folder (``.../raid_id=<r>/event_date=<d>/``) holds exactly one data 
 in the same folder then ``os.replace`` locally, one PUT on S3 — so readers see the old or the new
 partition, never a mix, and a crash leaves at most a dot-file that readers ignore.
 
-Partition columns live in the path, not in the file; :func:`read_partition` adds them back.
+Partition columns live in the path, not in the file; the readers add them back:
+:func:`read_partition_table` on the pyarrow path, :func:`raidlib.lake.parquet_gpu.decode_files`
+on the GPU (:func:`read_partitions` goes through one or the other).
 Files have the declared schema and Snappy compression; frames come back in the in-memory
 convention of :mod:`raidlib.lake.frames`. pyarrow encodes and decodes them, except on the cuDF
 backend (:mod:`raidlib.lake.parquet_gpu`): silver partitions are encoded on the GPU where this
