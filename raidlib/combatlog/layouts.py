@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 BLOCK_WIDTHS = (13, 16, 17, 19)
+"""Advanced block widths by version: up to v8, v9–v17 (and Classic), v18–v21, v22 and later."""
 
 NAME_FIELDS = (2, 6, 10)
 """Fields that are quoted names (source, dest, spell) and may hold commas."""
@@ -44,10 +45,11 @@ def versions_at(
 
 def block_widths_for_versions(versions: np.ndarray) -> np.ndarray:
     """The advanced block width each version implies (0 for :data:`NO_VERSION`)."""
+    to_v8, to_v17, to_v21, from_v22 = BLOCK_WIDTHS
     return np.select(
         [versions == NO_VERSION, versions <= 8, versions <= 17, versions <= 21],
-        [0, 13, 16, 17],
-        19,
+        [0, to_v8, to_v17, to_v21],
+        from_v22,
     )
 
 

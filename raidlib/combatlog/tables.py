@@ -131,16 +131,11 @@ def school_name(mask: int | None) -> str | None:
 # powerType -> contract resource type; other power types are skipped (and counted).
 POWER_TYPES: dict[int, str] = {0: "mana", 1: "rage", 2: "focus", 3: "energy", 6: "runic_power"}
 
-# Unit flag bits (COMBATLOG-FORMAT §8).
-FLAG_AFFILIATION_MASK = 0x0F
-FLAG_AFFILIATION_OUTSIDER = 0x8
-FLAG_REACTION_FRIENDLY = 0x10
-FLAG_REACTION_HOSTILE = 0x40
+# Unit flag bits (COMBATLOG-FORMAT §8) that raidlib reads: the unit's type.
 FLAG_TYPE_PLAYER = 0x400
 FLAG_TYPE_NPC = 0x800
 FLAG_TYPE_PET = 0x1000
 FLAG_TYPE_GUARDIAN = 0x2000
 FLAG_TYPE_OBJECT = 0x4000
-FLAG_NONE = 0x80000000
 
 NO_GUID = "0000000000000000"

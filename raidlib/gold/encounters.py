@@ -50,11 +50,14 @@ from raidlib.gold._prep import (
 )
 from raidlib.gold.facts import _player_stats, per_second
 from raidlib.gold.schema import (
+    ENCOUNTER_OUTCOMES,
     FACT_ENCOUNTER_SUMMARY,
     FACT_PLAYER_ENCOUNTER_STATS,
     GoldTable,
     conform,
 )
+
+_KILL, _WIPE, _UNKNOWN = ENCOUNTER_OUTCOMES
 
 _SEP = "\x1f"
 """Joins raid_id and encounter_id into one internal pull key; raid ids never contain it."""
@@ -186,9 +189,9 @@ def build_encounter_tables(
     # no end event but the boss reached 0 %: a kill, as the raid table says (CONTRACT §4)
     boss_died = ~ended & _flag(out["boss_min_hp_pct"] == 0.0)
     won = (out["any_success"].fillna(0) > 0) | boss_died
-    out["outcome"] = "unknown"
-    out["outcome"] = out["outcome"].where(~ended, "wipe")
-    out["outcome"] = out["outcome"].where(~won, "kill")
+    out["outcome"] = _UNKNOWN
+    out["outcome"] = out["outcome"].where(~ended, _WIPE)
+    out["outcome"] = out["outcome"].where(~won, _KILL)
 
     out = out.drop(columns=["raid_id"]).rename(columns={"real_raid_id": "raid_id"})
     stats = stats.drop(columns=["raid_id"]).rename(columns={"real_raid_id": "raid_id"})

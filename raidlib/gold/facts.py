@@ -18,7 +18,15 @@ from raidlib.gold._prep import (
     players_frame,
     summarise_events,
 )
-from raidlib.gold.schema import FACT_PLAYER_RAID_STATS, FACT_RAID_SUMMARY, UNKNOWN_ROLE, conform
+from raidlib.gold.schema import (
+    FACT_PLAYER_RAID_STATS,
+    FACT_RAID_SUMMARY,
+    RAID_OUTCOMES,
+    UNKNOWN_ROLE,
+    conform,
+)
+
+_SUCCESS, _WIPE = RAID_OUTCOMES
 
 
 def _ratio(numerator: Any, denominator: Any) -> Any:
@@ -160,6 +168,6 @@ def _raid_summary(summary: EventSummary, player_raid_stats: Any) -> Any:
     out["raid_dps"] = per_second(out["total_damage"], out["duration_ms"])
     out["raid_hps"] = per_second(out["total_healing"], out["duration_ms"])
     won = (out["boss_min_hp_pct"] == 0.0) | (out["any_success"].fillna(0) > 0)
-    out["raid_outcome"] = "wipe"
-    out["raid_outcome"] = out["raid_outcome"].where(~won, "success")
+    out["raid_outcome"] = _WIPE
+    out["raid_outcome"] = out["raid_outcome"].where(~won, _SUCCESS)
     return conform(out, FACT_RAID_SUMMARY)

@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None, lake: Lake | None = None) -> Fl
     # an error (pallets/werkzeug#2620), so reading limit + 1 bytes is how the ingest view tells
     # "too large" apart.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
-    app.config["RAIDLIB_SETTINGS"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = ReceiverState(
         settings=settings,
