@@ -154,18 +154,22 @@ def date_text(timestamps: Any) -> Any:
     return text.str.replace(r"^\d{1,3}(?=-)", lambda m: m.group(0).zfill(4), regex=True)
 
 
+def is_cudf(frame: Any) -> bool:
+    """Whether ``frame`` (a frame, series or index) is cuDF's: the one test of a frame's backend."""
+    return type(frame).__module__.split(".", 1)[0] == "cudf"
+
+
 def frame_library(frame: Any) -> ModuleType:
     """The dataframe module (pandas or cudf) that produced ``frame``."""
-    if isinstance(frame, (pd.DataFrame, pd.Series)):
-        return pd
-    module = type(frame).__module__.split(".", 1)[0]
-    if module == "cudf":
+    if is_cudf(frame):
         return _probe_cudf()[0] or pd
     return pd
 
 
-def is_cudf(frame: Any) -> bool:
-    return type(frame).__module__.split(".", 1)[0] == "cudf"
+def backend_of(frame: Any) -> Backend:
+    """The backend of the module that produced ``frame`` (see :func:`frame_library`)."""
+    xdf = frame_library(frame)
+    return Backend("pandas" if xdf is pd else "cudf", xdf, "the frame's own")
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:

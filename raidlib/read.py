@@ -25,7 +25,7 @@ from raidlib.lake.lake import Layer
 from raidlib.lake.preflight import LAYERS
 from raidlib.runconfig import settings_for_run
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
-from raidlib.silver.dedup import deduplicate
+from raidlib.silver.dedup import deduplicate_across_dates
 
 LakeLike = Lake | str | os.PathLike[str] | None
 BackendChoice = Literal["pandas", "cudf", "auto"]
@@ -176,4 +176,4 @@ def read_silver(
         known = silver_raid_ids(opened)
         listed = name_raids(known, empty="none yet")
         raise ValueError(f"silver has no raid {raid_id!r}; its raids: {listed}")
-    return with_utc(deduplicate(silver, key=("raid_id", "event_id")))
+    return with_utc(deduplicate_across_dates(silver))

@@ -31,6 +31,13 @@ _A_WEEK_S = 7 * _A_DAY_S
 _A_CENTURY_S = 36_525 * _A_DAY_S
 _MOST_BYTES = 2**50  # a pebibyte
 
+DEFAULT_ENRAGE_TIMER_MS = 360_000
+"""The enrage timer (6 minutes) gold's ``dim_raid.duration_target_ms`` measures raids against
+and the generator simulates, when none is given."""
+
+DEFAULT_MAX_EVENT_AGE_DAYS = 5 * 365.25
+"""How much older than its ingest time an event may be before silver quarantines it (5 years)."""
+
 
 class Settings(BaseSettings):
     """Every knob raidlib has, with the defaults of the embedded (local-folder) set-up."""
@@ -145,7 +152,7 @@ class Settings(BaseSettings):
     # Silver quarantines an event more than this many days older than its ingest time
     # (``timestamp_too_old``): the epoch or a wrong year is a bug, an old log is not. Raise it
     # before importing combat logs older than five years (at most 36,525 days: a century).
-    max_event_age_days: float = Field(default=5 * 365.25, gt=0, le=36_525)
+    max_event_age_days: float = Field(default=DEFAULT_MAX_EVENT_AGE_DAYS, gt=0, le=36_525)
 
     # Receiver.
     receiver_host: str = "127.0.0.1"
@@ -177,7 +184,7 @@ class Settings(BaseSettings):
     parallel_tasks: int | None = Field(default=None, ge=1)
 
     # Gold.
-    enrage_timer_ms: int = Field(default=360_000, ge=1, le=_A_DAY_S * 1000)
+    enrage_timer_ms: int = Field(default=DEFAULT_ENRAGE_TIMER_MS, ge=1, le=_A_DAY_S * 1000)
     # Silver (Parquet MiB) per gold task: raids are built in groups this big, since a build
     # costs ~0.5 s however small the raid. 0: one raid per task. None: 8, except on cuDF in
     # the flow's own process: as much as one GPU build holds (gold.pipeline.gold_group_bytes).

@@ -24,6 +24,7 @@ from raidlib.cli.arg_types import (
     skill_factor,
 )
 from raidlib.schemas.events import DIFFICULTIES
+from raidlib.settings import DEFAULT_ENRAGE_TIMER_MS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,8 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--enrage-ms",
         type=int_in(1, MAX_ENRAGE_MS),
-        default=360_000,
-        help=f"enrage timer, at most {MAX_ENRAGE_MS} (360000)",
+        default=DEFAULT_ENRAGE_TIMER_MS,
+        help=f"enrage timer, at most {MAX_ENRAGE_MS} ({DEFAULT_ENRAGE_TIMER_MS})",
     )
     parser.add_argument("--out", default="generated", help="output folder (./generated)")
     parser.add_argument(

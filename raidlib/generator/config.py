@@ -8,6 +8,7 @@ import numpy as np
 
 from raidlib.generator.roster import Player
 from raidlib.schemas.events import DIFFICULTIES
+from raidlib.settings import DEFAULT_ENRAGE_TIMER_MS
 
 ROLE_CODE = {"tank": 0, "healer": 1, "dps": 2}
 # (mean, sd) of one hit before crits and skill, by role code; healers heal instead of hitting.
@@ -24,7 +25,7 @@ class RaidConfig:
     boss_name: str = "Ragnaros"
     boss_id: str | None = None  # None: "boss-<name>"
     boss_max_hp: float | None = None  # None: a skill-1.0 team kills at kill_fraction of enrage
-    enrage_timer_ms: int = 360_000
+    enrage_timer_ms: int = DEFAULT_ENRAGE_TIMER_MS
     skill: float = 1.0  # scales damage and healing; low skill also means more deaths
     phase_thresholds: tuple[float, ...] = (70.0, 40.0)
     kill_fraction: float = 0.8

@@ -16,7 +16,7 @@ from raidlib.gold.encounters import build_encounter_tables
 from raidlib.gold.facts import _player_stats, _raid_summary
 from raidlib.lake.frames import without_utc
 from raidlib.silver.dedup import ORDER as DEDUP_ORDER
-from raidlib.silver.dedup import deduplicate
+from raidlib.silver.dedup import deduplicate_across_dates
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def build_raid_tables(
     latest ingest counts here, so gold never counts one event twice.
     """
     if {"event_id", *DEDUP_ORDER} <= set(silver_for_raids.columns):
-        silver_for_raids = deduplicate(silver_for_raids, key=("raid_id", "event_id"))
+        silver_for_raids = deduplicate_across_dates(silver_for_raids)
     events = summarise_events(silver_for_raids)
     stats = _player_stats(events)
     encounter_summary = encounter_stats = None

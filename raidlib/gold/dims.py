@@ -33,8 +33,9 @@ from raidlib.gold.schema import (
     UNKNOWN_ROLE,
     conform,
 )
+from raidlib.settings import DEFAULT_ENRAGE_TIMER_MS
 
-DEFAULT_DURATION_TARGET_MS = 360_000
+DEFAULT_DURATION_TARGET_MS = DEFAULT_ENRAGE_TIMER_MS
 """Default enrage timer for ``dim_raid.duration_target_ms`` (6 minutes)."""
 
 

@@ -233,9 +233,11 @@ def finish_raw_frame(raw: Any, expected_rows: int, backend: Backend) -> Any:
         elif kind == "timestamp":
             column = stamps[name]
         elif kind == "bool":
-            column = (column == "true").astype(memory_dtype(arrow_type, lib)).mask(column.isna())
+            column = (
+                (column == "true").astype(memory_dtype(arrow_type, backend)).mask(column.isna())
+            )
         else:
-            column = column.astype(memory_dtype(arrow_type, lib))
+            column = column.astype(memory_dtype(arrow_type, backend))
         columns[name] = column
     return lib.DataFrame(columns)
 

@@ -63,10 +63,14 @@ class Lake:
             gold_root=os.path.join(root, "gold"),
         )
 
-    def root(self, layer: Layer) -> str:
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
+    def _configured_root(self, layer: Layer) -> str:
+        """The layer's root as configured: a URL or a local folder."""
+        return {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
             layer
         ]
+
+    def root(self, layer: Layer) -> str:
+        raw = self._configured_root(layer)
         if _is_remote(raw):
             return raw.split("://", 1)[1].rstrip("/")
         # Forward slashes, as fsspec names local files on every OS: the listings compare the
@@ -74,9 +78,7 @@ class Lake:
         return PurePath(os.path.abspath(raw.removeprefix("file://"))).as_posix()
 
     def fs(self, layer: Layer) -> fsspec.AbstractFileSystem:
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
-            layer
-        ]
+        raw = self._configured_root(layer)
         if _is_remote(raw):
             protocol = raw.split("://", 1)[0]
             if protocol not in _S3:
@@ -87,10 +89,7 @@ class Lake:
         return fsspec.filesystem("file")
 
     def is_remote(self, layer: Layer) -> bool:
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
-            layer
-        ]
-        return _is_remote(raw)
+        return _is_remote(self._configured_root(layer))
 
     def check_storage(self, layers: Iterable[Layer] = LAYERS) -> None:
         """Fail with :class:`~raidlib.lake.preflight.LakeStorageError` when a layer's S3 bucket
@@ -105,9 +104,7 @@ class Lake:
 
     def url(self, layer: Layer, relative: str = "") -> str:
         """A URL a person can paste (``s3://…`` or a local path)."""
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
-            layer
-        ]
+        raw = self._configured_root(layer)
         if _is_remote(raw):
             return f"{raw.split('://', 1)[0]}://{self.path(layer, relative)}"
         return self.path(layer, relative)
@@ -115,9 +112,7 @@ class Lake:
     def url_of(self, layer: Layer, path: str) -> str:
         """A filesystem ``path`` on ``layer`` (as :meth:`path` and the writers give it) as
         :meth:`url` would give it: ``bucket/key`` becomes ``s3://bucket/key``."""
-        raw = {"bronze": self.bronze_root, "silver": self.silver_root, "gold": self.gold_root}[
-            layer
-        ]
+        raw = self._configured_root(layer)
         if _is_remote(raw) and "://" not in path:
             return f"{raw.split('://', 1)[0]}://{path}"
         return path

@@ -6,13 +6,12 @@ Runs unchanged on pandas and cuDF: only column-wise operations, dtypes chosen by
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from raidlib.backend import frame_library
+from raidlib.backend import Backend, backend_of, frame_library, is_cudf
 from raidlib.schemas.events import SpellCastEvent
 from raidlib.schemas.whitespace import WHITESPACE
 from raidlib.silver.schema import SILVER_SCHEMA
@@ -29,13 +28,9 @@ DEFAULTS: dict[str, Any] = {name: SpellCastEvent.model_fields[name].default for 
 """Contract defaults (the event models' own) for bronze written without them (not by the receiver)."""
 
 
-def _is_gpu(lib: ModuleType) -> bool:
-    return lib.__name__.split(".", 1)[0] == "cudf"
-
-
-def memory_dtype(arrow_type: pa.DataType, lib: ModuleType) -> Any:
+def memory_dtype(arrow_type: pa.DataType, backend: Backend) -> Any:
     """In-memory dtype of a declared Arrow type (see :mod:`raidlib.lake.frames`); None = as is."""
-    gpu = _is_gpu(lib)
+    gpu = backend.is_gpu
     if pa.types.is_timestamp(arrow_type):
         return "datetime64[us]"
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
@@ -49,7 +44,7 @@ def memory_dtype(arrow_type: pa.DataType, lib: ModuleType) -> Any:
     return None
 
 
-def to_utc_naive(column: Any, lib: ModuleType) -> Any:
+def to_utc_naive(column: Any) -> Any:
     """Datetimes (aware or naive UTC) or ISO-8601 strings → tz-naive UTC ``datetime64[us]``.
 
     Strings that are not timestamps become NaT, which the silver rules then quarantine.
@@ -58,55 +53,56 @@ def to_utc_naive(column: Any, lib: ModuleType) -> Any:
     if isinstance(dtype, pd.DatetimeTZDtype):
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     elif getattr(dtype, "kind", "") != "M":
-        if _is_gpu(lib):
+        if is_cudf(column):
             # cuDF's to_datetime has no ``format="ISO8601"`` nor offset handling
             # (rapidsai/cudf#10047). Only frames built by hand carry string timestamps (the
             # readers parse them), so parse those on the host and move the result back (cuDF
             # 26 has only the module-level ``from_pandas``, no ``Series.from_pandas``).
-            parsed = lib.from_pandas(to_utc_naive(column.to_pandas(), pd))
+            lib = frame_library(column)
+            parsed = lib.from_pandas(to_utc_naive(column.to_pandas()))
             parsed.index = column.index  # set, not passed: ``index=`` would reindex (a join)
             return parsed
-        column = lib.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
+        column = pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     return column.astype("datetime64[us]")
 
 
 def conform(frame: Any, schema: pa.Schema = SILVER_SCHEMA) -> Any:
     """Exactly ``schema``'s columns, in order, with their in-memory dtypes (missing → null)."""
-    lib = frame_library(frame)
+    backend = backend_of(frame)
     columns = {}
     for field in schema:
-        dtype = memory_dtype(field.type, lib)
+        dtype = memory_dtype(field.type, backend)
         if field.name in frame.columns:
             column = frame[field.name]
             if pa.types.is_timestamp(field.type):
-                column = to_utc_naive(column, lib)
+                column = to_utc_naive(column)
             elif dtype is not None and column.dtype != dtype:
                 column = column.astype(dtype)
         else:
-            column = _null_column(field.type, dtype, frame.index, lib)
+            column = _null_column(field.type, dtype, frame.index, backend)
         columns[field.name] = column
     # Every column already carries ``frame.index``; passing ``index=`` would make cuDF reindex
     # each one (a join per column). pandas would otherwise copy same-typed columns into 2-D
     # blocks (0.8 s per million rows); cuDF's constructor has no ``copy`` and copies nothing.
-    if _is_gpu(lib):
-        return lib.DataFrame(columns)
-    return lib.DataFrame(columns, copy=False)
+    if backend.is_gpu:
+        return backend.xdf.DataFrame(columns)
+    return backend.xdf.DataFrame(columns, copy=False)
 
 
-def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, lib: ModuleType) -> Any:
+def _null_column(arrow_type: pa.DataType, dtype: Any, index: Any, backend: Backend) -> Any:
     """An all-null column of ``arrow_type``.
 
     On cuDF it is built from Arrow nulls: ``Series(None, index=…, dtype="int64")`` reindexes an
     empty column and so comes back float64, and a list column needs its Arrow type anyway.
     """
-    if _is_gpu(lib):
+    if backend.is_gpu:
         if pa.types.is_timestamp(arrow_type):
             arrow_type = pa.timestamp(arrow_type.unit)  # the in-memory convention: naive UTC
-        column = lib.Series.from_arrow(pa.nulls(len(index), arrow_type))
+        column = backend.xdf.Series.from_arrow(pa.nulls(len(index), arrow_type))
         column.index = index
         return column if dtype is None or column.dtype == dtype else column.astype(dtype)
-    return lib.Series(None, index=index, dtype=dtype or "object")
+    return backend.xdf.Series(None, index=index, dtype=dtype or "object")
 
 
 _LINEAGE = ("batch_id", "batch_source", "event_date")  # written by raidlib, not by the producer

@@ -46,3 +46,14 @@ def deduplicate(frame: Any, key: tuple[str, ...] = DEDUP_KEY) -> Any:
     if superseded is None:
         return frame
     return frame[~superseded].reset_index(drop=True)
+
+
+def deduplicate_across_dates(frame: Any) -> Any:
+    """One row per ``(raid_id, event_id)`` over all of a raid's partitions, the copy chosen by
+    :data:`ORDER` (as :func:`deduplicate`).
+
+    Silver deduplicates within a partition (CONTRACT §3): an event re-sent with its timestamp
+    moved to another UTC date lives in two partitions of its raid, and only its latest ingest
+    counts, in gold and in what :func:`raidlib.read.read_silver` returns.
+    """
+    return deduplicate(frame, key=("raid_id", "event_id"))

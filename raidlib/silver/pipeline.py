@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from raidlib.backend import Backend, frame_library, pandas_backend, to_pandas
+from raidlib.backend import Backend, backend_of, pandas_backend, to_pandas
 from raidlib.gpu_device import device_memory
 from raidlib.gpu_memory import (
     DEFAULT_POLICY,
@@ -78,7 +78,8 @@ def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -
     clean, quarantined = check_rules(cast, params)
     clean = enrich(clean)
     if len(read.rejected):
-        lib = frame_library(cast)
+        backend = backend_of(cast)
+        lib = backend.xdf
         rejected = read.rejected.assign(
             ingest_timestamp=pd.to_datetime(
                 read.rejected["ingest_timestamp"], utc=True, errors="coerce"
@@ -88,19 +89,15 @@ def prepare_bronze(read: BronzeRead, params: RuleParams = DEFAULT_RULE_PARAMS) -
             quarantine_reason=read.rejected["quarantine_reason"].to_numpy(),
             raw_line=read.rejected["raw_line"].to_numpy(),
         )
-        if lib is not pd:
+        if backend.is_gpu:
             # Through Arrow with the declared types: ``from_pandas`` would turn the all-null
             # object column ``data_quality_flags`` into strings, which cuDF cannot concatenate
             # with the list column of ``quarantined``.
             extra = [QUARANTINE_FILE_SCHEMA.field(n) for n in ("quarantine_reason", "raw_line")]
             schema = pa.schema([*SILVER_SCHEMA, *extra])
-            rejected = table_to_frame(frame_to_table(rejected, schema), _backend_of(lib))
+            rejected = table_to_frame(frame_to_table(rejected, schema), backend)
         quarantined = lib.concat([quarantined, rejected], ignore_index=True)
     return PreparedBronze(clean=clean, quarantined=quarantined, rows_in=read.lines)
-
-
-def _backend_of(lib: Any) -> Backend:
-    return Backend("cudf" if lib is not pd else "pandas", lib, "frame library")
 
 
 def read_silver_partitions(lake: Lake, keys: list[tuple[str, str]], backend: Backend) -> Any:

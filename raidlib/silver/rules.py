@@ -26,6 +26,7 @@ from raidlib.schemas.events import (
     TARGET_TYPES,
 )
 from raidlib.schemas.whitespace import WHITESPACE
+from raidlib.settings import DEFAULT_MAX_EVENT_AGE_DAYS
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 MAX_AMOUNT = 1e9
@@ -96,7 +97,7 @@ class RuleParams:
     """
 
     max_clock_skew_s: float = DEFAULT_MAX_CLOCK_SKEW_S
-    max_event_age_s: float = 5 * 365.25 * 86_400
+    max_event_age_s: float = DEFAULT_MAX_EVENT_AGE_DAYS * 86_400
 
 
 DEFAULT_RULE_PARAMS = RuleParams()
