@@ -49,7 +49,7 @@ from raidlib.backend import Backend
 from raidlib.lake.bronze_batches import BronzeBatch
 from raidlib.lake.bronze_gpu_text import line_count
 from raidlib.lake.bronze_reader import BRONZE_LINE_SCHEMA, _utc
-from raidlib.lake.frames import null_frame
+from raidlib.lake.frames import memory_dtype, null_frame
 
 JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 JSON_INT64 = r"^-?(0|[1-9][0-9]{0,17})$"
@@ -198,8 +198,6 @@ def finish_raw_frame(raw: Any, expected_rows: int, backend: Backend) -> Any:
     the lines carry it: see :func:`fill_lineage`). Raises :class:`NotExact` when the result
     could differ. Columns of one kind are checked together (:func:`_check_together`).
     """
-    from raidlib.silver.cast import memory_dtype  # noqa: PLC0415 — avoids an import cycle
-
     lib = backend.xdf
     if len(raw) != expected_rows:
         raise NotExact(f"{len(raw)} rows parsed from {expected_rows} lines")

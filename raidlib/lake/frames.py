@@ -1,7 +1,8 @@
 """Arrow tables ⇄ backend frames, following the in-memory convention of :mod:`raidlib.backend`.
 
 One place decides how declared Arrow types look in memory, so a frame read from Parquet and a
-frame cast from bronze have the same dtypes and can be concatenated without surprises.
+frame cast from bronze have the same dtypes and can be concatenated without surprises: this
+module, through :func:`table_to_frame` (tables) and :func:`memory_dtype` (casting columns).
 
 pandas (``Backend.name == "pandas"``):
 
@@ -39,6 +40,22 @@ def strip_utc(table: pa.Table) -> pa.Table:
             naive = pa.timestamp(field.type.unit)
             table = table.set_column(i, pa.field(field.name, naive), table.column(i).cast(naive))
     return table
+
+
+def memory_dtype(arrow_type: pa.DataType, backend: Backend) -> Any:
+    """The in-memory dtype of a declared Arrow type on ``backend`` (the table above), as a
+    column is cast to it; ``None``: kept as it is (lists)."""
+    if pa.types.is_timestamp(arrow_type):
+        return "datetime64[us]"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "str"
+    if pa.types.is_int64(arrow_type):
+        return "int64" if backend.is_gpu else PANDAS_ARROW_TYPES[pa.int64()]
+    if pa.types.is_boolean(arrow_type):
+        return "bool" if backend.is_gpu else PANDAS_ARROW_TYPES[pa.bool_()]
+    if pa.types.is_float64(arrow_type):
+        return "float64"
+    return None
 
 
 def table_to_frame(table: pa.Table, backend: Backend) -> Any:

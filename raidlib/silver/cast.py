@@ -1,7 +1,7 @@
 """Bronze rows → the declared silver columns and in-memory dtypes (no rows dropped or added).
 
 Runs unchanged on pandas and cuDF: only column-wise operations, dtypes chosen by
-:func:`memory_dtype` from the declared Arrow schema.
+:func:`raidlib.lake.frames.memory_dtype` from the declared Arrow schema.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from raidlib.backend import Backend, backend_of, frame_library, is_cudf
+from raidlib.lake.frames import memory_dtype
 from raidlib.schemas.events import SpellCastEvent
 from raidlib.schemas.whitespace import WHITESPACE
 from raidlib.silver.schema import SILVER_SCHEMA
@@ -26,22 +27,6 @@ _DEFAULTED = (
 )
 DEFAULTS: dict[str, Any] = {name: SpellCastEvent.model_fields[name].default for name in _DEFAULTED}
 """Contract defaults (the event models' own) for bronze written without them (not by the receiver)."""
-
-
-def memory_dtype(arrow_type: pa.DataType, backend: Backend) -> Any:
-    """In-memory dtype of a declared Arrow type (see :mod:`raidlib.lake.frames`); None = as is."""
-    gpu = backend.is_gpu
-    if pa.types.is_timestamp(arrow_type):
-        return "datetime64[us]"
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "str"
-    if pa.types.is_int64(arrow_type):
-        return "int64" if gpu else "Int64"
-    if pa.types.is_boolean(arrow_type):
-        return "bool" if gpu else "boolean"
-    if pa.types.is_float64(arrow_type):
-        return "float64"
-    return None
 
 
 def to_utc_naive(column: Any) -> Any:
