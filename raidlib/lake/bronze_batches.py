@@ -50,8 +50,10 @@ def iter_manifest_ids(lake: Lake) -> Iterator[str]:
     yield from json_record_names(lake.fs("bronze"), folder)
 
 
-def read_manifest(lake: Lake, batch_id: str) -> BronzeBatch:
-    """Load one manifest; its ``paths`` may be keys, absolute paths or URLs."""
+def load_landed_batch(lake: Lake, batch_id: str) -> BronzeBatch:
+    """The landed batch ``batch_id``, from its manifest (``FileNotFoundError`` without one; for
+    "the manifest or ``None``" see :func:`raidlib.lake.bronze_writer.read_manifest`). The
+    manifest's ``paths`` may be keys, absolute paths or URLs."""
     fs = lake.fs("bronze")
     manifest_path = lake.path("bronze", layout.bronze_manifest_key(batch_id))
     record = json.loads(cat_object(fs, manifest_path))
@@ -82,7 +84,7 @@ def _recorded_bytes(objects: list[dict[str, Any]]) -> int | None:
 def list_landed_batches(lake: Lake, batch_ids: Sequence[str] | None = None) -> list[BronzeBatch]:
     """Landed batches (all, or the given ids), ordered by ingest timestamp then batch id."""
     ids = list(iter_manifest_ids(lake)) if batch_ids is None else list(batch_ids)
-    batches = map_in_threads(lambda b: read_manifest(lake, b), ids, max_workers=16)
+    batches = map_in_threads(lambda b: load_landed_batch(lake, b), ids, max_workers=16)
     return sorted(batches, key=lambda b: (b.ingest_timestamp or "", b.batch_id))
 
 

@@ -19,7 +19,7 @@ from raidlib.tasks.artifacts import plain_text_rows
 from raidlib.tasks.progress import TaskProgress
 from raidlib.tasks.retrying import LAKE_IO_RETRIES, retry_unless
 
-worth_retrying = retry_unless(FileNotFoundError, UnreadableLogError, TimestampContextError)
+import_worth_retrying = retry_unless(FileNotFoundError, UnreadableLogError, TimestampContextError)
 """Retry an import only when the failure may pass (a receiver or store outage).
 
 A missing, damaged or undatable log fails the same way again, as does a lake the settings
@@ -27,7 +27,7 @@ point at wrongly, and the user should hear of it at once, not after the retry de
 """
 
 
-@task(name="import-combat-log", **{**LAKE_IO_RETRIES, "retry_condition_fn": worth_retrying})
+@task(name="import-combat-log", **{**LAKE_IO_RETRIES, "retry_condition_fn": import_worth_retrying})
 def import_combat_log_file(
     settings: Settings,
     path: str,

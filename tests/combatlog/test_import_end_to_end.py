@@ -340,11 +340,11 @@ def test_a_log_that_fails_the_same_way_every_time_is_not_retried(
 
     from flows.import_combat_log import import_combat_log
     from raidlib.combatlog.reader import UnreadableLogError
-    from raidlib.tasks.combatlog import import_combat_log_file, worth_retrying
+    from raidlib.tasks.combatlog import import_combat_log_file, import_worth_retrying
 
-    assert not worth_retrying(None, None, Failed(data=UnreadableLogError("truncated")))
-    assert not worth_retrying(None, None, Failed(data=FileNotFoundError("gone")))
-    assert worth_retrying(None, None, Failed(data=ConnectionError("store down")))
+    assert not import_worth_retrying(None, None, Failed(data=UnreadableLogError("truncated")))
+    assert not import_worth_retrying(None, None, Failed(data=FileNotFoundError("gone")))
+    assert import_worth_retrying(None, None, Failed(data=ConnectionError("store down")))
 
     empty = tmp_path / "WoWCombatLog.txt"
     empty.write_bytes(b"")
