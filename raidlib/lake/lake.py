@@ -84,7 +84,9 @@ class Lake:
             if protocol not in _S3:
                 return fsspec.filesystem(protocol, **self.storage_options)
             fs = fsspec.filesystem(protocol, **with_s3_defaults(self.storage_options))
-            fs.retries = S3FS_RETRIES  # an instance attribute: s3fs's __init__ takes no option
+            # An instance attribute: s3fs's __init__ takes no option for its own retry rounds
+            # (a class attribute, 5; fsspec/s3fs#541 asks for retries to be configurable).
+            fs.retries = S3FS_RETRIES
             return fs
         return fsspec.filesystem("file")
 

@@ -67,9 +67,10 @@ def conform(frame: Any, schema: pa.Schema = SILVER_SCHEMA) -> Any:
         else:
             column = _null_column(field.type, dtype, frame.index, backend)
         columns[field.name] = column
-    # Every column already carries ``frame.index``; passing ``index=`` would make cuDF reindex
-    # each one (a join per column). pandas would otherwise copy same-typed columns into 2-D
-    # blocks (0.8 s per million rows); cuDF's constructor has no ``copy`` and copies nothing.
+    # Every column already carries ``frame.index``; passing ``index=`` would make cuDF align
+    # (reindex) each one to it (rapidsai/cudf#3741), a join per column. pandas would otherwise
+    # copy same-typed columns into 2-D blocks (0.8 s per million rows); cuDF's constructor has
+    # no ``copy`` and copies nothing.
     if backend.is_gpu:
         return backend.xdf.DataFrame(columns)
     return backend.xdf.DataFrame(columns, copy=False)
