@@ -7,7 +7,7 @@ from pathlib import Path
 
 GOLD_CODE = Path(__file__).resolve().parents[2] / "raidlib" / "gold"
 
-GOLD_CODE_DIGEST = "80bc8c21d72948b0b5a13c0d3265a8d73d1cff31184943341ff8e76b7a875b4e"
+GOLD_CODE_DIGEST = "c968deb62a1c8be716c3d3c378e8d1b95cc4faad989047abd5eb56accca745ba"
 """sha256 of raidlib/gold/*.py but rules.py, as last reviewed against GOLD_RULES_VERSION."""
 
 
