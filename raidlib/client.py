@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import queue
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -236,7 +235,6 @@ def post_batches(
     """
     endpoint = events_endpoint(url)
     summary = SendSummary()
-    lock = threading.Lock()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     if total_events is None and isinstance(batches, Sequence):
         total_events = sum(len(b.events) for b in batches)
@@ -248,14 +246,13 @@ def post_batches(
     ):
 
         def done(future: Future[PostResult]) -> None:
-            result = future.result()
-            with lock:
-                summary.results.append(result)
-                if result.outcome in ("rejected", "failed"):
-                    bar.set_postfix_str(
-                        f"rejected {summary.rejected}, failed {summary.failed}", refresh=False
-                    )
-                bar.update(result.events)
+            result = future.result()  # only ever called here, in the calling thread
+            summary.results.append(result)
+            if result.outcome in ("rejected", "failed"):
+                bar.set_postfix_str(
+                    f"rejected {summary.rejected}, failed {summary.failed}", refresh=False
+                )
+            bar.update(result.events)
             if on_result is not None:
                 on_result(result)
 
