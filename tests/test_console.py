@@ -7,7 +7,7 @@ import re
 import pandas as pd
 from rich.console import Console
 
-from raidlib.console import OVERVIEW_PULLS, print_pull_reports
+from raidlib.console import DETAILED_PULLS, OVERVIEW_PULLS, print_pull_reports
 
 
 def pulls(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,6 +64,25 @@ def test_a_few_pulls_each_get_their_player_table() -> None:
     assert text.count("Players (fact_player_encounter_stats)") == 3
     assert "pulls (fact_encounter_summary)" not in text
     assert "Ragnaros (heroic) — kill in 4:45.0 — 2 players, 2 deaths, raid DPS 431,645" in text
+
+
+def test_as_many_pulls_as_get_tables_are_not_listed_twice() -> None:
+    text = render(DETAILED_PULLS)
+    assert text.count("Players (fact_player_encounter_stats)") == DETAILED_PULLS
+    assert "pulls (fact_encounter_summary)" not in text and "Player tables:" not in text
+
+
+def test_a_pulls_players_are_listed_by_damage_highest_first() -> None:
+    text = render(1)
+    assert text.index("Player2") < text.index("Player1")  # 2,000 damage before 1,000
+
+
+def test_a_pull_time_keeps_two_digit_seconds() -> None:
+    """``1:07.7`` for 67.7 s (``1:7.7`` reads as 1 min 70 s to a raider)."""
+    encounters, stats = pulls(1)
+    console = Console(record=True, width=200)
+    print_pull_reports(encounters.assign(duration_ms=67_700), stats, console)
+    assert "kill in 1:07.7 —" in console.export_text()
 
 
 def test_a_season_is_listed_one_line_each_with_tables_for_the_latest_pulls_only() -> None:
@@ -137,6 +156,20 @@ def test_names_from_clients_are_printed_as_text_not_markup_or_terminal_codes() -
     assert "[/]Boss" in text and "[/]Crash" in text
     assert "[link=http://x.test]Click[/link]" in text
     assert "\x1b]0;" not in text and "\x07" not in text and "\ufffdrow" in text
+
+
+def test_a_name_cannot_turn_the_terminal_text_around() -> None:
+    """A right-to-left override (U+202E) or isolate (U+2066) in a name would reverse what
+    follows it on the terminal line, spoofing numbers and names after it."""
+    encounters, stats = pulls(1)
+    stats["player_name"] = ["\u202eevil", "\u2066isolated"]
+    console = Console(record=True, width=200)
+
+    print_pull_reports(encounters, stats, console)
+
+    text = console.export_text()
+    assert "\u202e" not in text and "\u2066" not in text
+    assert "\ufffdevil" in text and "\ufffdisolated" in text
 
 
 def test_pulls_are_in_pull_order_past_nine() -> None:
