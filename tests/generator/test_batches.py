@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -136,6 +137,24 @@ def test_invalid_events_fail_validation_naming_the_field(raids: pd.DataFrame) ->
         validate_events(b.events, now=FAR_FUTURE)
     # Invalid copies have ids of their own.
     assert not {e["event_id"] for e in _flat(poison)} & set(raids["event_id"])
+
+
+def test_invalid_batches_go_where_their_originals_would_have_gone(raids: pd.DataFrame) -> None:
+    """Not all at the end: a client sends them in time order with the others."""
+    batches = plan_batches(raids, batch_size=1000, faults=FaultConfig(invalid_rate=0.01), seed=2)
+
+    def times(b: WireBatch) -> list[datetime]:  # an invalid copy may have lost its offset
+        stamps = (datetime.fromisoformat(e["timestamp"]) for e in b.events)
+        return [t if t.tzinfo else t.replace(tzinfo=UTC) for t in stamps]
+
+    poison = [k for k, b in enumerate(batches) if not b.expect_valid]
+    assert poison and poison[0] < len(batches) - len(poison)
+    for k in poison:
+        first = min(times(batches[k]))
+        before = [t for b in batches[:k] if b.expect_valid for t in times(b)]
+        after = [b for b in batches[k + 1 :] if b.expect_valid]
+        assert all(t <= first for t in before)
+        assert not after or max(times(after[0])) >= first
 
 
 def test_fault_config_checks_rates() -> None:

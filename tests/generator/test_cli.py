@@ -13,7 +13,7 @@ import pytest
 from flows.ingest import ingest
 from raidlib.cli import build_parser, main
 from raidlib.generator import Roster, default_first_raid_start
-from raidlib.schemas import validate_events
+from raidlib.schemas import EventValidationError, validate_events
 
 from .conftest import FAR_FUTURE
 
@@ -34,7 +34,9 @@ def test_generate_jsonl_with_a_persistent_roster(
     assert ("kill" in printed) or ("wipe" in printed)
     files = sorted(p.name for p in out.iterdir())
     assert files == ["raid001.jsonl", "raid002.jsonl"]
-    events = [json.loads(line) for line in (out / "raid001.jsonl").read_text().splitlines()]
+    text = (out / "raid001.jsonl").read_text()
+    assert text.endswith("}\n")  # JSON Lines: every line ends, so files concatenate cleanly
+    events = [json.loads(line) for line in text.splitlines()]
     validate_events(events, now=FAR_FUTURE)
     ids = {p.player_id for p in Roster.load(roster).players}
     assert {e["source_player_id"] for e in events if "source_player_role" in e} == ids
@@ -53,9 +55,26 @@ def test_generate_json_batches_with_faults(
     argv = ["generate", "--pug", "--format", "json", "--batch-size", "500", "--out", str(out),
             "--invalid-rate", "0.01", "--duplicate-rate", "0.01", *_SMALL]  # fmt: skip
     assert main(argv) == 0
-    assert "meant to be rejected" in capsys.readouterr().out
+    printed = capsys.readouterr().out
     bodies = [json.loads(p.read_bytes()) for p in sorted(out.iterdir())]
     assert bodies and all(set(b) == {"batch_id", "source", "events"} for b in bodies)
+    rejected = 0
+    for body in bodies:
+        try:
+            validate_events(body["events"], now=FAR_FUTURE)
+        except EventValidationError:
+            rejected += 1
+    assert 0 < rejected < len(bodies)
+    assert f"{len(bodies)} batches ({rejected} meant to be rejected)" in printed
+
+
+def test_batch_files_sort_by_name_in_send_order_past_a_hundred(tmp_path: Path) -> None:
+    out = tmp_path / "batches"
+    argv = ["generate", "--format", "json", "--batch-size", "10", "--out", str(out), *_SMALL]
+    assert main(argv) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) >= 100
+    assert [int(n.split("-", 1)[0]) for n in names] == list(range(1, len(names) + 1))
 
 
 def test_generate_without_start_uses_the_shared_default(tmp_path: Path) -> None:
@@ -184,6 +203,28 @@ def test_up_resolves_a_relative_lake_against_the_current_folder(
     assert main(["up", "--no-worker", "--lake", "mylake"]) == 1
     assert seen["lake"] == str(tmp_path.resolve() / "mylake") and seen["port"] == 18555
     assert "not starting anything" in capsys.readouterr().err
+
+
+def test_up_without_a_receiver_does_not_mind_its_port_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RAIDLIB_RECEIVER_PORT=0 (a free port, fine for `serve`) matters only when up starts one."""
+    import raidlib.cli.up as up
+    from raidlib.stack import StackError
+
+    class RefusingStack:
+        def __init__(self, config: Any, echo: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            raise StackError("not starting anything in this test")
+
+    monkeypatch.setattr(up, "Stack", RefusingStack)
+    monkeypatch.setenv("RAIDLIB_RECEIVER_PORT", "0")
+    assert main(["up", "--no-worker", "--no-receiver"]) == 1
+    assert "not starting anything" in capsys.readouterr().err
+    assert main(["up", "--no-worker"]) == 2
+    assert "RAIDLIB_RECEIVER_PORT=0" in capsys.readouterr().err
 
 
 def test_up_refuses_a_taken_port_before_starting_anything(

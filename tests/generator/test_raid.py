@@ -13,6 +13,7 @@ import pytest
 from raidlib.generator import (
     RaidConfig,
     Roster,
+    dated_raid_prefix,
     default_first_raid_start,
     generate_raid,
     generate_raids,
@@ -221,6 +222,13 @@ def test_default_start_puts_the_last_raid_yesterday_evening_utc(now: datetime) -
     assert start == datetime(2026, 11, 29, 19, 30, tzinfo=UTC)
     last_raid_ends = start + timedelta(days=2, milliseconds=RaidConfig().enrage_timer_ms)
     assert last_raid_ends < now  # nothing the receiver's clock-skew check could reject
+
+
+def test_dated_raid_ids_are_named_after_the_utc_date_whatever_the_offset() -> None:
+    """The same moment given with another offset must not name other raids."""
+    sydney_morning = datetime(2026, 1, 2, 5, 0, tzinfo=timezone(timedelta(hours=10)))
+    assert dated_raid_prefix(sydney_morning) == "raid20260101-"
+    assert dated_raid_prefix(sydney_morning.astimezone(UTC)) == "raid20260101-"
 
 
 def test_roster_persists_across_raids(small: RaidConfig) -> None:

@@ -32,7 +32,8 @@ def test_specs_cover_the_thirteen_classes_with_real_roles() -> None:
 @pytest.mark.parametrize(
     ("n", "expected"),
     [(20, {"tank": 2, "healer": 4, "dps": 14}), (10, {"tank": 2, "healer": 2, "dps": 6}),
-     (5, {"tank": 1, "healer": 1, "dps": 3}), (1, {"tank": 1, "healer": 0, "dps": 0})],
+     (5, {"tank": 1, "healer": 1, "dps": 3}), (2, {"tank": 1, "healer": 1, "dps": 0}),
+     (1, {"tank": 1, "healer": 0, "dps": 0})],
 )  # fmt: skip
 def test_role_counts(n: int, expected: dict[str, int]) -> None:
     assert role_counts(n) == expected
