@@ -50,3 +50,5 @@ def test_up_says_where_the_lake_is() -> None:
     assert describe_lake(roots, checkout) == (
         "bronze /data/mine/bronze, silver /src/raidlib/lake/silver, gold s3://gold/x"
     )
+    one_folder = {f"RAIDLIB_{k.upper()}_ROOT": f"/d/{k[0]}" for k in ("bronze", "silver", "gold")}
+    assert describe_lake(one_folder, checkout) == "bronze /d/b, silver /d/s, gold /d/g"
