@@ -83,6 +83,7 @@ def test_bronze_batch_estimate_without_manifest_facts_asks_the_store(lake, facto
     [
         (MemoryError("std::bad_alloc: out_of_memory: CUDA error"), True),
         (RuntimeError("CUDA error at: rmm: cudaErrorMemoryAllocation out of memory"), True),
+        (OSError("cudaErrorMemoryAllocation: failed to allocate 4096 bytes"), True),
         (RuntimeError("cudf: column types differ"), False),
         (ValueError("out of memory"), False),
     ],

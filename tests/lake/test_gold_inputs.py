@@ -84,6 +84,17 @@ def test_a_cache_that_is_not_ours_is_ignored_and_replaced(built, cache):
     assert path.read_bytes() != cache
 
 
+def test_a_cache_entry_without_its_state_is_read_again_not_a_crash(built):
+    """A cache entry hand-edited (or cut) to lose its ``state`` still matches the listing."""
+    raids_needing_gold(built)  # the cache now holds all three, tokens as listed
+    path = Path(built.gold_root) / GOLD_INPUTS_INDEX
+    cache = json.loads(path.read_bytes())
+    del cache["raids"]["raid002"]["state"]
+    path.write_text(json.dumps(cache))
+    record_fingerprint(built, "raid001", {"other": "1:2"})
+    assert list(raids_needing_gold(built)) == ["raid001"]
+
+
 def test_a_cache_that_cannot_be_written_only_costs_a_warning(built, monkeypatch, caplog):
     def refuse(*_args: object) -> str:
         raise PermissionError(13, "Permission denied")
