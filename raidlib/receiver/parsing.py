@@ -186,8 +186,10 @@ class BatchParser:
             return BadBatch(400, {"status": "empty_batch", "error": "the batch holds no events"})
         if other_errors:
             return _body_rejected(other_errors, enveloped)
-        grouped = _group_by_index(event_errors, offset=1 if enveloped else 0)
-        return _validation_failed(EventValidationError(grouped, _count_events(body, enveloped)))
+        events = _events_sent(body, enveloped)
+        grouped = _group_by_index(event_errors, events, offset=1 if enveloped else 0)
+        total = 0 if events is None else len(events)
+        return _validation_failed(EventValidationError(grouped, total))
 
     def _explain_briefly(
         self, body: bytes, enveloped: bool, context: dict[str, Any]
@@ -273,7 +275,7 @@ def _event_errors(
         if not describe:
             return []
         sample = exc if count <= MAX_ERRORS_PER_EVENT else _sample_errors(event, context)
-        listed = [] if sample is None else _normalised(sample)[:MAX_ERRORS_PER_EVENT]
+        listed = [] if sample is None else _normalised(sample, event)[:MAX_ERRORS_PER_EVENT]
         if count > len(listed):
             more = count - len(listed)
             listed.append(
@@ -283,9 +285,9 @@ def _event_errors(
     return None
 
 
-def _normalised(exc: ValidationError) -> list[dict[str, Any]]:
+def _normalised(exc: ValidationError, event: Any) -> list[dict[str, Any]]:
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    return [normalise_error(dict(e)) for e in errors]
+    return [normalise_error(dict(e), event) for e in errors]
 
 
 def _sample_errors(event: Any, context: dict[str, Any]) -> ValidationError | None:
@@ -307,23 +309,26 @@ def _is_event_error(loc: tuple[Any, ...], enveloped: bool) -> bool:
 
 
 def _group_by_index(
-    event_errors: Sequence[Mapping[str, Any]], *, offset: int
+    event_errors: Sequence[Mapping[str, Any]], events: list[Any] | None, *, offset: int
 ) -> dict[int, list[dict[str, Any]]]:
-    """``("events", i, field…)`` or ``(i, field…)`` → ``{i: [{"loc": [field…], …}]}``."""
+    """``("events", i, field…)`` or ``(i, field…)`` → ``{i: [{"loc": [field…], …}]}``;
+    ``events`` is the list as sent, which some messages quote (see ``normalise_error``)."""
     grouped: dict[int, list[dict[str, Any]]] = {}
     for err in event_errors:
         loc = tuple(err["loc"])
         index = loc[offset]
-        grouped.setdefault(index, []).append(normalise_error({**err, "loc": loc[offset + 1 :]}))
+        event = events[index] if events is not None and index < len(events) else None
+        error = normalise_error({**err, "loc": loc[offset + 1 :]}, event)
+        grouped.setdefault(index, []).append(error)
     return grouped
 
 
-def _count_events(body: bytes, enveloped: bool) -> int:
-    """Number of events in the request (error path only)."""
+def _events_sent(body: bytes, enveloped: bool) -> list[Any] | None:
+    """The request's events as sent, ``None`` when they are no list (error path only)."""
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        return 0
+        return None
     if enveloped and isinstance(value, dict):
         value = value.get("events")
-    return len(value) if isinstance(value, list) else 0
+    return value if isinstance(value, list) else None

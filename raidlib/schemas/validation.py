@@ -2,7 +2,9 @@
 
 Errors are reported per event index with a ``loc`` that names the field as a user sent it: the
 discriminated union's tag (``combat_damage`` …) is dropped from the location, and a bad or
-missing ``event_type`` is reported at ``["event_type"]`` rather than at the object.
+missing ``event_type`` is reported at ``["event_type"]`` rather than at the object. A few
+messages name the value sent (a timestamp in milliseconds); they are rewritten here, on the
+error path, from the raw event, so valid batches pay nothing for them.
 
 CONTRACT §1 trims every string. The models trim inside pydantic-core, except in
 :data:`UNTRIMMED_FIELDS`, whose types (the union tag, UUID, datetimes) take no trimming there;
@@ -13,6 +15,8 @@ a batch that fails validation is therefore validated once more with those fields
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +27,20 @@ from raidlib.schemas.events import DEFAULT_MAX_CLOCK_SKEW_S, EVENT_TYPES, EventL
 from raidlib.schemas.whitespace import WHITESPACE
 
 _TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
+_DATETIME_ERRORS = {"datetime_type", "datetime_parsing", "datetime_from_date_parsing"}
+_TIMESTAMP_FIELDS = ("timestamp", "ingestion_timestamp")
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]*)?")
+# (unit, per second, earliest plausible date in unix seconds): a millisecond stamp is read as
+# one from 1970 on, as the commonest mistake; a finer one (its range overlaps the millisecond
+# one's) only from 2000 on, as telemetry this pipeline sees.
+_EPOCH_UNITS = (
+    ("milliseconds", 1e3, 0),
+    ("microseconds", 1e6, 946_684_800),
+    ("nanoseconds", 1e9, 946_684_800),
+)
+_YEAR_2100 = 4_102_444_800  # unix seconds of 2100-01-01T00:00:00Z
+_UNIX_SECONDS = range(-62_135_596_800, 253_402_300_800)  # years 1 to 9999, as Python has them
+_SHOWN_CHARS = 40
 
 UNTRIMMED_FIELDS = ("event_type", "event_id", "timestamp", "ingestion_timestamp")
 """Event fields pydantic-core cannot trim before parsing them (see the module doc)."""
@@ -112,24 +130,73 @@ class EventValidationError(ValueError):
         ]
 
 
-def normalise_error(error: dict[str, Any]) -> dict[str, Any]:
-    """One Pydantic error → ``{"loc", "msg", "type"}`` with the union tag removed from ``loc``."""
+def normalise_error(error: dict[str, Any], event: Any = None) -> dict[str, Any]:
+    """One Pydantic error → ``{"loc", "msg", "type"}`` with the union tag removed from ``loc``.
+
+    ``event`` is the event the error is about as it was sent (``None`` when unknown): messages
+    that name the value sent are taken from it. ``loc`` and ``type`` are Pydantic's, always.
+    """
     loc = list(error.get("loc", ()))
     if loc and loc[0] in EVENT_TYPES:
         loc = loc[1:]
-    if error.get("type") in _TAG_ERRORS:
+    kind = error.get("type", "value_error")
+    msg = error.get("msg", "")
+    if kind in _TAG_ERRORS:
         loc = [*loc, "event_type"]
-    return {"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "value_error")}
+    elif kind in _DATETIME_ERRORS and len(loc) == 1 and loc[0] in _TIMESTAMP_FIELDS:
+        msg = _unix_time_message(loc[0], event) or msg
+    return {"loc": loc, "msg": msg, "type": kind}
 
 
-def group_list_errors(exc: ValidationError) -> dict[int, list[dict[str, Any]]]:
-    """Group the errors of a ``list[Event]`` validation by the event index that caused them."""
+def _unix_time_message(field: str, event: Any) -> str | None:
+    """The message for a ``field`` sent as a number that is no unix time in *seconds*, naming
+    the unit it likely is; ``None`` for anything else (Pydantic's message stands).
+
+    Pydantic answered the commonest producer mistake, unix milliseconds, with "dates after
+    9999 are not supported as unix timestamps". A number that is a date between 1970 and 2100
+    once divided by 1000 (or between 2000 and 2100 divided by 10**6, 10**9) is named as such;
+    another number out of range is said to be so.
+    """
+    value: Any = event.get(field) if isinstance(event, dict) else None
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (is_number or isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip())):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of over 308 digits
+        number = math.inf
+    if _UNIX_SECONDS.start <= number < _UNIX_SECONDS.stop:  # not a range error: Pydantic's
+        return None
+    fix = "send unix seconds or ISO-8601 with an offset"
+    for unit, per_second, earliest in _EPOCH_UNITS:
+        if earliest <= number / per_second < _YEAR_2100:
+            return f"{field} {_shown(value)} looks like {unit} since the epoch: {fix}"
+    return f"{field} {_shown(value)} is out of range for unix seconds (years 1 to 9999): {fix}"
+
+
+def _shown(value: Any) -> str:
+    """``value`` as JSON, cut short: a message never echoes a long input in full."""
+    try:
+        text = json.dumps(value)
+    except ValueError:  # an integer of more digits than Python converts (sys.int_info)
+        return "(a number too long to show)"
+    return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 1]}…"
+
+
+def group_list_errors(
+    exc: ValidationError, events: list[Any] | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """Group the errors of a ``list[Event]`` validation by the event index that caused them.
+
+    ``events`` is the list as sent, when known (see :func:`normalise_error`).
+    """
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for err in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = err.get("loc", ())
         if not loc or not isinstance(loc[0], int):
             continue
-        grouped[loc[0]].append(normalise_error({**err, "loc": loc[1:]}))
+        event = events[loc[0]] if events is not None and loc[0] < len(events) else None
+        grouped[loc[0]].append(normalise_error({**err, "loc": loc[1:]}, event))
     return grouped
 
 
@@ -163,11 +230,12 @@ def validate_events(
             return _validate_list(retry, context)
         except ValidationError as exc:  # what is still wrong once trimmed
             failure, data = exc, retry
-    grouped = group_list_errors(failure)
+    events = _as_list(data)
+    grouped = group_list_errors(failure, events)
     if not grouped:
         first = failure.errors(include_url=False)[0]
         raise ValueError(f"not a JSON array of events: {first['msg']}") from failure
-    raise EventValidationError(grouped, _count_elements(data)) from failure
+    raise EventValidationError(grouped, 0 if events is None else len(events)) from failure
 
 
 def _validate_list(data: bytes | str | list[Any], context: dict[str, Any]) -> list[Any]:
@@ -181,12 +249,13 @@ def _trimmed(data: bytes | str | list[Any]) -> bytes | list[Any] | None:
     return trim_untrimmed_fields(data) if isinstance(data, list) else trimmed_json(data)
 
 
-def _count_elements(data: bytes | str | list[Any]) -> int:
-    """Length of the array (error path only, so a second parse is affordable)."""
+def _as_list(data: bytes | str | list[Any]) -> list[Any] | None:
+    """The array as sent, or ``None`` when it is none (error path only, so a second parse is
+    affordable)."""
     if isinstance(data, list):
-        return len(data)
+        return data
     try:
         parsed = json.loads(data)
     except (ValueError, RecursionError):
-        return 0
-    return len(parsed) if isinstance(parsed, list) else 0
+        return None
+    return parsed if isinstance(parsed, list) else None

@@ -210,6 +210,42 @@ def test_future_timestamps_beyond_the_clock_skew_are_rejected(client: FlaskClien
     assert "clock skew" in body["errors"][0]["errors"][0]["msg"]
 
 
+MILLISECONDS = {
+    "loc": ["timestamp"],
+    "msg": "timestamp 1767295800000 looks like milliseconds since the epoch: "
+    "send unix seconds or ISO-8601 with an offset",
+    "type": "datetime_parsing",
+}
+
+
+def test_a_timestamp_in_milliseconds_is_named_as_such(client: FlaskClient, lake: Lake) -> None:
+    """It said "dates after 9999 are not supported as unix timestamps" (error-UX audit)."""
+    events = make_events(3)
+    events[1]["timestamp"] = 1767295800000
+    response = _post(client, {"events": events})
+    assert response.status_code == 400
+    payload = response.get_json()
+    assert (payload["status"], payload["valid_count"], payload["invalid_count"]) == (
+        "validation_failed",
+        2,
+        1,
+    )
+    assert payload["errors"] == [{"index": 1, "errors": [MILLISECONDS]}]
+    assert MILLISECONDS["msg"] in payload["error"]
+    assert _bronze_files(lake) == []
+
+
+def test_a_timestamp_in_milliseconds_is_named_in_a_body_with_too_many_errors(
+    client: FlaskClient,
+) -> None:
+    """Over 1,000 errors, events are described one at a time: the same message."""
+    events = make_events(2)
+    events[0] |= {f"surprise{i}": i for i in range(1_001)}
+    events[1]["timestamp"] = 1767295800000
+    payload = _post(client, events).get_json()
+    assert payload["errors"][1] == {"index": 1, "errors": [MILLISECONDS]}
+
+
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [

@@ -302,6 +302,67 @@ def test_values_of_another_json_type_are_rejected_not_coerced(field, value, erro
     assert [(e["loc"], e["type"]) for e in entry["errors"]] == [([field], error)]
 
 
+SEND = "send unix seconds or ISO-8601 with an offset"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "msg", "error"),
+    [
+        # unix milliseconds, the commonest producer mistake, as a number or a string of digits
+        (
+            "timestamp",
+            1767295800000,
+            "1767295800000 looks like milliseconds since the epoch",
+            "datetime_parsing",
+        ),
+        (
+            "timestamp",
+            1767295800000.5,
+            "1767295800000.5 looks like milliseconds since the epoch",
+            "datetime_parsing",
+        ),
+        (
+            "timestamp",
+            "1767295800000",
+            '"1767295800000" looks like milliseconds since the epoch',
+            "datetime_from_date_parsing",
+        ),
+        (
+            "timestamp",
+            1767295800000000,
+            "1767295800000000 looks like microseconds since the epoch",
+            "datetime_parsing",
+        ),
+        (
+            "ingestion_timestamp",
+            1767295800000,
+            "1767295800000 looks like milliseconds since the epoch",
+            "datetime_parsing",
+        ),
+        # a number that is no plausible date in any unit is still named, with the range
+        (
+            "timestamp",
+            -1767295800000,
+            "-1767295800000 is out of range for unix seconds (years 1 to 9999)",
+            "datetime_parsing",
+        ),
+        (
+            "timestamp",
+            10**20,
+            "100000000000000000000 is out of range for unix seconds (years 1 to 9999)",
+            "datetime_type",
+        ),
+    ],
+)
+def test_a_timestamp_in_another_unit_is_named_keeping_pydantics_type(field, value, msg, error):
+    """Pydantic said "dates after 9999 are not supported as unix timestamps" (error-UX audit).
+    JSON text, as the receiver validates: a Python int past 64 bits is another error type."""
+    with pytest.raises(EventValidationError) as info:
+        validate_events(json.dumps([_event(**{field: value})]), now=NOW)
+    (entry,) = info.value.errors()
+    assert entry["errors"] == [{"loc": [field], "msg": f"{field} {msg}: {SEND}", "type": error}]
+
+
 def test_a_numeric_timestamp_is_unix_seconds() -> None:
     (event,) = validate_events([_event(timestamp=1_714_587_300)], now=NOW)
     assert event.timestamp.isoformat() == "2024-05-01T18:15:00+00:00"
