@@ -2,9 +2,10 @@
 
 Errors are reported per event index with a ``loc`` that names the field as a user sent it: the
 discriminated union's tag (``combat_damage`` …) is dropped from the location, and a bad or
-missing ``event_type`` is reported at ``["event_type"]`` rather than at the object. A few
-messages name the value sent (a timestamp in milliseconds); they are rewritten here, on the
-error path, from the raw event, so valid batches pay nothing for them.
+missing ``event_type`` is reported at ``["event_type"]`` rather than at the object, with the
+allowed types. A few messages name the value sent (an unknown ``event_type``, a timestamp in
+milliseconds); they are rewritten here, on the error path, from the raw event, so valid
+batches pay nothing for them.
 
 CONTRACT §1 trims every string. The models trim inside pydantic-core, except in
 :data:`UNTRIMMED_FIELDS`, whose types (the union tag, UUID, datetimes) take no trimming there;
@@ -143,9 +144,21 @@ def normalise_error(error: dict[str, Any], event: Any = None) -> dict[str, Any]:
     msg = error.get("msg", "")
     if kind in _TAG_ERRORS:
         loc = [*loc, "event_type"]
+        msg = _event_type_message(kind, event)
     elif kind in _DATETIME_ERRORS and len(loc) == 1 and loc[0] in _TIMESTAMP_FIELDS:
         msg = _unix_time_message(loc[0], event) or msg
     return {"loc": loc, "msg": msg, "type": kind}
+
+
+def _event_type_message(kind: str, event: Any) -> str:
+    """A missing or unknown ``event_type``, with the allowed ones (Pydantic's message spoke of
+    "discriminators" and "tags")."""
+    allowed = ", ".join(EVENT_TYPES)
+    if kind == "union_tag_not_found":
+        return f"event_type is required: one of {allowed}"
+    if isinstance(event, dict) and "event_type" in event:
+        return f"event_type {_shown(event['event_type'])} is not one of {allowed}"
+    return f"event_type is not one of {allowed}"
 
 
 def _unix_time_message(field: str, event: Any) -> str | None:
@@ -178,8 +191,10 @@ def _shown(value: Any) -> str:
     """``value`` as JSON, cut short: a message never echoes a long input in full."""
     try:
         text = json.dumps(value)
-    except ValueError:  # an integer of more digits than Python converts (sys.int_info)
-        return "(a number too long to show)"
+    except TypeError:  # validate_events also takes Python objects
+        return f"of type {type(value).__name__}"
+    except (ValueError, RecursionError):  # more digits than int → str converts, deep nesting
+        return "(too long to show)"
     return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 1]}…"
 
 

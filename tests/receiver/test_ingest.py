@@ -246,6 +246,50 @@ def test_a_timestamp_in_milliseconds_is_named_in_a_body_with_too_many_errors(
     assert payload["errors"][1] == {"index": 1, "errors": [MILLISECONDS]}
 
 
+EVENT_TYPES = "combat_damage, heal, player_death, spell_cast, boss_phase, mana_regeneration"
+
+
+def test_a_missing_or_unknown_event_type_names_the_allowed_ones(
+    client: FlaskClient, lake: Lake
+) -> None:
+    """It said "Unable to extract tag using discriminator 'event_type'" and "Input tag 'dance'
+    found using 'event_type' does not match any of the expected tags" (error-UX audit)."""
+    events = make_events(3)
+    del events[0]["event_type"]
+    events[2]["event_type"] = "dance"
+    response = _post(client, events)
+    assert response.status_code == 400
+    payload = response.get_json()
+    assert (payload["status"], payload["valid_count"], payload["invalid_count"]) == (
+        "validation_failed",
+        1,
+        2,
+    )
+    assert payload["errors"] == [
+        {
+            "index": 0,
+            "errors": [
+                {
+                    "loc": ["event_type"],
+                    "msg": f"event_type is required: one of {EVENT_TYPES}",
+                    "type": "union_tag_not_found",
+                }
+            ],
+        },
+        {
+            "index": 2,
+            "errors": [
+                {
+                    "loc": ["event_type"],
+                    "msg": f'event_type "dance" is not one of {EVENT_TYPES}',
+                    "type": "union_tag_invalid",
+                }
+            ],
+        },
+    ]
+    assert _bronze_files(lake) == []
+
+
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [
