@@ -134,6 +134,9 @@ class BatchParser:
                 400,
                 {"status": "invalid_json", "error": "the body must be UTF-8 JSON without a BOM"},
             )
+        not_utf8 = _not_utf8(body)
+        if not_utf8 is not None:
+            raise not_utf8
         try:
             # Strict UTF-8 (``json.loads(bytes)`` would also guess UTF-16/32); nesting too deep
             # for Python's parser is malformed input too, never a 500.
@@ -172,6 +175,9 @@ class BatchParser:
         list_loc: tuple[Any, ...] = ("events",) if enveloped else ()
         for err in errors:
             if err["type"] == "json_invalid":
+                not_utf8 = _not_utf8(body)
+                if not_utf8 is not None:
+                    return not_utf8
                 return BadBatch(400, {"status": "invalid_json", "error": err["msg"]})
         for err in errors:
             if tuple(err["loc"]) == list_loc and err["type"] == "too_long":
@@ -223,6 +229,39 @@ class BatchParser:
         if not invalid:
             return None
         return _validation_failed(EventValidationError(described, len(events), invalid))
+
+
+_WIDE_BOMS = (codecs.BOM_UTF32_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
+
+
+def _not_utf8(body: bytes) -> BadBatch | None:
+    """The 400 for a body that is not UTF-8, naming the first byte that shows it; ``None`` for
+    UTF-8. Pydantic said "invalid unicode code point at line 1 column 54" (Latin-1), Python
+    "'utf-8' codec can't decode byte 0xff" (UTF-16 with a byte-order mark).
+
+    UTF-16 or UTF-32 without a byte-order mark can be valid UTF-8 (``[`` is ``5B 00`` in
+    UTF-16LE), but JSON text holds no NUL byte: one in the first four bytes is how RFC 4627
+    §3 tells those encodings apart, and is named instead.
+    """
+    if body.startswith(_WIDE_BOMS):
+        offset, hint = 0, ", a UTF-16 or UTF-32 byte-order mark"
+    elif b"\x00" in body[:4]:
+        offset, hint = body.index(b"\x00"), ", as in UTF-16 or UTF-32"
+    else:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            offset, hint = exc.start, ""
+        else:
+            return None
+    return BadBatch(
+        400,
+        {
+            "status": "invalid_json",
+            "error": f"the body is not UTF-8 (byte 0x{body[offset]:02x} at offset {offset}{hint}): "
+            "send UTF-8 JSON",
+        },
+    )
 
 
 def _body_rejected(errors: Sequence[Mapping[str, Any]], enveloped: bool) -> BadBatch:

@@ -295,7 +295,7 @@ def test_a_missing_or_unknown_event_type_names_the_allowed_ones(
     [
         (b'[{"event_type": ', "invalid_json", "Invalid JSON"),
         (b"{not json", "invalid_json", "Invalid JSON"),
-        (b"\xff\xfe[]", "invalid_json", "malformed JSON"),
+        (b"\xff\xfe[]", "invalid_json", "the body is not UTF-8 (byte 0xff at offset 0"),
         (b'"just a string"', "invalid_body", "got a string"),
         (b"42", "invalid_body", "got a number"),
         (b"null", "invalid_body", "got null"),
@@ -309,7 +309,7 @@ def test_a_missing_or_unknown_event_type_names_the_allowed_ones(
         # a byte-order mark, UTF-16, nesting deeper than Python's parser: 400, never a 500
         (b"\xef\xbb\xbf" + b"[" * 100_000, "invalid_json", "without a BOM"),
         (b"\xef\xbb\xbf" + json.dumps(make_events(1)).encode(), "invalid_json", "BOM"),
-        (json.dumps(make_events(1)).encode("utf-16"), "invalid_json", "utf-8"),
+        (json.dumps(make_events(1)).encode("utf-16"), "invalid_json", "not UTF-8"),
         (b" 7" + b"[" * 100_000, "invalid_json", "malformed"),
     ],
     # Named, not derived from the bodies: two hold random event ids, and pytest-xdist needs every
@@ -343,6 +343,49 @@ def test_bad_bodies_get_400_json_naming_the_problem(
     payload = response.get_json()
     assert payload["status"] == status
     assert needle in payload["error"]
+
+
+def _latin1_events(enveloped: bool) -> tuple[bytes, str]:
+    """A batch whose player name is Latin-1, and where its first non-UTF-8 byte is."""
+    events = make_events(2)
+    events[1]["source_player_name"] = "Zoë"
+    body = json.dumps({"events": events} if enveloped else events, ensure_ascii=False)
+    data = body.encode("latin-1")
+    return data, f"byte 0xeb at offset {data.index('ë'.encode('latin-1'))}"
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        _latin1_events(enveloped=False),
+        _latin1_events(enveloped=True),
+        (
+            json.dumps(make_events(1)).encode("utf-16"),
+            "byte 0xff at offset 0, a UTF-16 or UTF-32 byte-order mark",
+        ),
+        (
+            json.dumps(make_events(1)).encode("utf-16-le"),
+            "byte 0x00 at offset 1, as in UTF-16 or UTF-32",
+        ),
+        (
+            json.dumps(make_events(1)).encode("utf-16-be"),
+            "byte 0x00 at offset 0, as in UTF-16 or UTF-32",
+        ),
+    ],
+    ids=["latin-1", "latin-1-envelope", "utf-16-bom", "utf-16le-no-bom", "utf-16be-no-bom"],
+)
+def test_a_body_that_is_not_utf8_is_named_with_its_first_bad_byte(
+    client: FlaskClient, lake: Lake, body: bytes, where: str
+) -> None:
+    """It said "Invalid JSON: invalid unicode code point at line 1 column 229" or "malformed
+    JSON: 'utf-8' codec can't decode byte 0xff in position 0: ..." (error-UX audit)."""
+    response = _post(client, body)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "status": "invalid_json",
+        "error": f"the body is not UTF-8 ({where}): send UTF-8 JSON",
+    }
+    assert _bronze_files(lake) == []
 
 
 def test_non_object_elements_are_named_by_index(client: FlaskClient) -> None:
