@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medall
 
 from flows.ingest import Rate, ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
-from raidlib.backend import resolve_backend  # noqa: E402
 from raidlib.cli._common import (  # noqa: E402
     add_backend_option,
     flow_parameter_help,
@@ -32,12 +31,11 @@ from raidlib.cli._common import (  # noqa: E402
 )
 from raidlib.cli.arg_types import MAX_RAIDS, int_in  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
-from raidlib.lake.bronze_batches import list_landed_batches  # noqa: E402
-from raidlib.lake.gold_store import read_gold_table  # noqa: E402
 from raidlib.lake.preflight import LAYERS  # noqa: E402
 from raidlib.receiver.app import create_app  # noqa: E402
 from raidlib.receiver.server import ReceiverServer  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402
+from raidlib.tasks.report import read_report_gold, summarize_bronze  # noqa: E402
 from raidlib.tasks.storage import check_lake_storage  # noqa: E402
 
 DEMO_START = datetime(2026, 11, 2, 19, 30, tzinfo=UTC)
@@ -108,26 +106,18 @@ def demo(
                 "raids": delivered["raids"] + pug_night["raids"],
                 "delivery": _add_deliveries(delivered["delivery"], pug_night["delivery"]),
             }
-    landed = list_landed_batches(lake_obj)
-    bronze = {
-        "batches": len(landed),
-        "objects": sum(len(b.paths) for b in landed),
-        "events": sum(b.events or 0 for b in landed),
-    }
+    bronze = summarize_bronze(settings)
     result = medallion(lake=lake, backend=backend)
     # Show gold as it stands in the lake (a re-run rebuilds nothing, yet gold is there).
-    pandas = resolve_backend("pandas")
-    raid_ids = sorted(r["raid_id"] for r in delivered["raids"])
-    summary = read_gold_table(lake_obj, "fact_raid_summary", pandas)
-    stats = read_gold_table(lake_obj, "fact_player_raid_stats", pandas)
+    gold = read_report_gold(settings, sorted(r["raid_id"] for r in delivered["raids"]))
     return {
         "delivery": delivered["delivery"],
         "bronze": bronze,
         "silver": result["silver"],
         "gold": result["gold"],
-        "gold_summary": summary[summary["raid_id"].isin(raid_ids)],
-        "gold_stats": stats[stats["raid_id"].isin(raid_ids)],
-        "players": len(read_gold_table(lake_obj, "dim_player", pandas)),
+        "gold_summary": gold["summary"],
+        "gold_stats": gold["stats"],
+        "players": gold["players"],
         "lake_urls": {layer: lake_obj.url(layer) for layer in ("bronze", "silver", "gold")},
     }
 

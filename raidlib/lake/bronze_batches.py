@@ -98,3 +98,14 @@ def _resolve(lake: Lake, path: str) -> str:
     if marker >= 0:  # an absolute path from another mount of the same lake
         return lake.path("bronze", path[marker:])
     return lake.path("bronze", path.lstrip("/"))
+
+
+def summarize_landed_batches(lake: Lake) -> dict[str, int]:
+    """What bronze holds: landed ``batches``, their JSON Lines ``objects`` and their ``events``
+    (as the manifests count them; a manifest without a count adds none)."""
+    landed = list_landed_batches(lake)
+    return {
+        "batches": len(landed),
+        "objects": sum(len(b.paths) for b in landed),
+        "events": sum(b.events or 0 for b in landed),
+    }

@@ -202,6 +202,19 @@ def read_gold_table(lake: Lake, name: str, backend: Backend) -> Any:
     )
 
 
+def read_gold_for_raids(lake: Lake, raid_ids: Sequence[str], backend: Backend) -> dict[str, Any]:
+    """Gold as a run report shows it: ``summary`` and ``stats``, the ``fact_raid_summary`` and
+    ``fact_player_raid_stats`` rows of ``raid_ids`` (each table read whole, then filtered; the
+    rows keep their index), and ``players``, how many rows ``dim_player`` has (every raid's)."""
+    summary = read_gold_table(lake, "fact_raid_summary", backend)
+    stats = read_gold_table(lake, "fact_player_raid_stats", backend)
+    return {
+        "summary": summary[summary["raid_id"].isin(list(raid_ids))],
+        "stats": stats[stats["raid_id"].isin(list(raid_ids))],
+        "players": len(read_gold_table(lake, "dim_player", backend)),
+    }
+
+
 def _raids_whose_files_changed(
     before: dict[tuple[str, ...], list[ListedFile]], after: dict[tuple[str, ...], list[ListedFile]]
 ) -> set[str]:
