@@ -29,17 +29,11 @@ def plain_calls(raids: int, lake_dir: str) -> int:
     """The flow's work without Prefect; returns how many events landed."""
     from raidlib.generator import FaultConfig, RaidConfig, generate_raids, plan_batches
     from raidlib.lake import Lake
-    from raidlib.lake.bronze_writer import land_batch
-    from raidlib.schemas import validate_events
+    from raidlib.landing import land_batches
 
     frame = generate_raids(raids, seed=0, start=START, config=RaidConfig(), raid_prefix="bench")
-    lake = Lake.local(lake_dir)
-    landed = 0
-    for batch in plan_batches(frame, batch_size=BATCH_SIZE, faults=FaultConfig(), seed=0):
-        models = validate_events(batch.events)
-        land_batch(lake, models, batch_id=batch.batch_id, source=batch.source)
-        landed += len(models)
-    return landed
+    batches = plan_batches(frame, batch_size=BATCH_SIZE, faults=FaultConfig(), seed=0)
+    return land_batches(Lake.local(lake_dir), batches).events_accepted
 
 
 def flow_run(raids: int, lake_dir: str) -> int:

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +30,9 @@ from raidlib.combatlog.import_result import EncounterLog, ImportResult, event_ti
 from raidlib.combatlog.mapping import import_events
 from raidlib.combatlog.reader import UnreadableLogError
 from raidlib.combatlog.report import ParseReport
+
+if TYPE_CHECKING:
+    from raidlib.client import SendSummary
 
 BATCH_NAMESPACE = uuid.UUID("b7f3d0a4-2c5e-4f8b-9a61-0d4c3e2f1a90")
 DEFAULT_BATCH_SIZE = 5_000
@@ -134,23 +137,13 @@ def iter_log_batches(
 def _deliver_to_lake(
     batches: Iterator[LogBatch], lake: Any, max_clock_skew_s: float, result: ImportResult
 ) -> None:
-    from raidlib.lake.bronze_writer import land_batch
-    from raidlib.schemas import EventValidationError, validate_events
+    from raidlib.landing import land_batches
 
-    for batch in batches:
-        result.batches += 1
-        try:
-            models = validate_events(batch.events, max_clock_skew_s=max_clock_skew_s)
-        except (EventValidationError, ValueError) as exc:
-            result.rejected += 1
-            result.first_error = result.first_error or f"batch {batch.batch_id}: {exc}"
-            continue
-        landed = land_batch(lake, models, batch_id=batch.batch_id, source=batch.source)
-        if landed.duplicate:
-            result.duplicate += 1
-        else:
-            result.accepted += 1
-            result.events_landed += len(models)
+    summary = land_batches(lake, batches, max_clock_skew_s=max_clock_skew_s)
+    _count_delivery(summary, result)
+    rejected = next((r for r in summary.results if r.error), None)
+    if rejected is not None:
+        result.first_error = f"batch {rejected.batch_id}: {rejected.error}"
 
 
 def _deliver_to_receiver(
@@ -163,11 +156,15 @@ def _deliver_to_receiver(
     from raidlib.client import post_batches
 
     summary = post_batches(url, batches, concurrency=concurrency, token=token, progress=False)
+    _count_delivery(summary, result)
+    result.first_error = summary.first_error
+
+
+def _count_delivery(summary: SendSummary, result: ImportResult) -> None:
     result.batches = len(summary.results)
     result.accepted, result.duplicate = summary.accepted, summary.duplicate
     result.rejected, result.failed = summary.rejected, summary.failed
     result.events_landed = summary.events_accepted
-    result.first_error = summary.first_error
 
 
 def import_log(

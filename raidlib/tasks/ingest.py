@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from raidlib.client import PostResult, post_batches, require_receiver
+from raidlib.client import PostResult, SendSummary, post_batches, require_receiver
 from raidlib.generator import FaultConfig, RaidConfig, WireBatch, generate_raids, plan_batches
 from raidlib.generator.raid import summarize_raids
 from raidlib.lake import Lake
-from raidlib.lake.bronze_writer import land_batch
-from raidlib.schemas import EventValidationError, validate_events
+from raidlib.landing import land_batches
 from raidlib.settings import Settings
 from raidlib.tasks.progress import TaskProgress
 from raidlib.tasks.retrying import LAKE_IO_RETRIES
@@ -71,19 +71,44 @@ def post_to_receiver(
     url: str, batches: list[WireBatch], token: str | None, concurrency: int
 ) -> dict[str, Any]:
     """POST every batch (retries reuse the batch id, so a retry never lands twice)."""
-    total = sum(len(b.events) for b in batches)
-    progress = TaskProgress("ingest-progress", f"posting to {url}", "events", total)
-    answered = [0]
-
-    def on_result(result: PostResult) -> None:
-        answered[0] += result.events
-        progress.advance(answered[0])
-
+    progress = _event_progress(f"posting to {url}", batches)
     summary = post_batches(
-        url, batches, concurrency=concurrency, token=token, progress=False, on_result=on_result
+        url,
+        batches,
+        concurrency=concurrency,
+        token=token,
+        progress=False,
+        on_result=_advancing(progress),
     )
     progress.finish()
     get_run_logger().info(summary.describe().replace("\n", "; "))
+    return delivery_report(summary)
+
+
+@task(name="land-in-bronze", **LAKE_IO_RETRIES)
+def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any]:
+    """Validate and land batches straight into bronze (no receiver): same checks, same files
+    (:func:`raidlib.landing.land_batches`)."""
+    progress = _event_progress(f"landing in {settings.bronze_root}", batches)
+    summary = land_batches(
+        Lake.from_settings(settings),
+        batches,
+        max_clock_skew_s=settings.max_clock_skew_s,
+        on_result=_advancing(progress),
+    )
+    progress.finish()
+    get_run_logger().info(
+        "landed %s batch(es) (%s events), %s duplicate, %s rejected",
+        f"{summary.accepted:,}",
+        f"{summary.events_accepted:,}",
+        f"{summary.duplicate:,}",
+        f"{summary.rejected:,}",
+    )
+    return delivery_report(summary)
+
+
+def delivery_report(summary: SendSummary) -> dict[str, Any]:
+    """What the ``ingest`` flow returns as ``delivery``, however the batches travelled."""
     return {
         "batches": len(summary.results),
         "accepted": summary.accepted,
@@ -95,47 +120,18 @@ def post_to_receiver(
     }
 
 
-@task(name="land-in-bronze", **LAKE_IO_RETRIES)
-def land_directly(settings: Settings, batches: list[WireBatch]) -> dict[str, Any]:
-    """Validate and land batches straight into bronze (no receiver): same checks, same files."""
-    lake = Lake.from_settings(settings)
-    accepted = rejected = duplicate = events = done = 0
-    first_error = None
-    progress = TaskProgress(
-        "ingest-progress",
-        f"landing in {settings.bronze_root}",
-        "events",
-        sum(len(b.events) for b in batches),
-    )
-    for batch in batches:
-        progress.advance(done)  # the batches before this one are in bronze
-        done += len(batch.events)
-        try:
-            models = validate_events(batch.events, max_clock_skew_s=settings.max_clock_skew_s)
-        except EventValidationError as exc:
-            rejected += 1
-            first_error = first_error or str(exc)
-            continue
-        landed = land_batch(lake, models, batch_id=batch.batch_id, source=batch.source)
-        if landed.duplicate:
-            duplicate += 1
-        else:
-            accepted += 1
-            events += len(models)
-    progress.finish()
-    get_run_logger().info(
-        "landed %s batch(es) (%s events), %s duplicate, %s rejected",
-        f"{accepted:,}",
-        f"{events:,}",
-        f"{duplicate:,}",
-        f"{rejected:,}",
-    )
-    return {
-        "batches": len(batches),
-        "accepted": accepted,
-        "duplicate": duplicate,
-        "rejected": rejected,
-        "failed": 0,
-        "events_accepted": events,
-        "first_error": first_error,
-    }
+def _event_progress(description: str, batches: list[WireBatch]) -> TaskProgress:
+    total = sum(len(b.events) for b in batches)
+    return TaskProgress("ingest-progress", description, "events", total)
+
+
+def _advancing(progress: TaskProgress) -> Callable[[PostResult], None]:
+    """An ``on_result`` that advances ``progress`` by the events of each settled batch."""
+    settled = 0
+
+    def on_result(result: PostResult) -> None:
+        nonlocal settled
+        settled += result.events
+        progress.advance(settled)
+
+    return on_result
