@@ -1,4 +1,5 @@
-"""Silver → gold in the lake for a group of raids: size the groups, build, write.
+"""Silver → gold in the lake for a group of raids: size the groups, build, write; then
+``dim_player`` from every raid's facts.
 
 Building one raid's gold costs a fixed ~0.5 s of dataframe calls on pandas (a few hundred small
 group-bys and merges) however small the raid, so a flow builds raids in groups of about
@@ -20,12 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from raidlib.backend import Backend, pandas_backend, to_pandas
 from raidlib.gold.build import RaidTables, build_raid_tables
-from raidlib.gold.dims import DEFAULT_DURATION_TARGET_MS
+from raidlib.gold.dims import DEFAULT_DURATION_TARGET_MS, build_dim_player
 from raidlib.gpu_device import device_memory
 from raidlib.gpu_memory import (
     DEFAULT_POLICY,
@@ -38,8 +40,10 @@ from raidlib.gpu_memory import (
 )
 from raidlib.lake.gold_store import (
     fingerprint_bytes,
+    read_gold_table,
     read_silver_for_raids,
     silver_fingerprints,
+    write_dim_player,
     write_gold_table_for_raids,
 )
 from raidlib.lake.lake import Lake
@@ -208,3 +212,35 @@ def _build_chunk(
         current = getattr(into, attr)
         host = to_pandas(frame)
         setattr(into, attr, pd.concat([current, host], ignore_index=True) if len(current) else host)
+
+
+@dataclass(frozen=True)
+class DimPlayerBuild:
+    """What a ``dim_player`` rebuild wrote."""
+
+    frame: Any
+    """The new ``dim_player``, one row per player (on the backend that built it)."""
+    path: str
+    """The file written (a filesystem path on the gold layer: :meth:`Lake.url_of` shows it)."""
+    backend: Backend
+    """What actually ran: pandas after a GPU fallback."""
+
+
+def rebuild_dim_player(lake: Lake, backend: Backend) -> DimPlayerBuild:
+    """Rebuild ``dim_player`` from every ``fact_player_raid_stats`` row and the current
+    ``dim_player`` (:func:`raidlib.gold.dims.build_dim_player`), then replace it.
+
+    Every raid's player rows at once: on a small GPU they may not fit, and the build is done
+    again on pandas. Two rebuilds at once must not overlap: one that reads the facts before the
+    other has written its players overwrites them, so callers serialise the whole call (the
+    ``rebuild-dim-player`` task holds a concurrency slot around it).
+    """
+
+    def build(on: Backend) -> Any:
+        all_stats = read_gold_table(lake, "fact_player_raid_stats", on)
+        return build_dim_player(read_gold_table(lake, "dim_player", on), all_stats)
+
+    frame, used = run_with_fallback(
+        "dim_player", build, backend, lambda: pandas_backend("GPU out of memory")
+    )
+    return DimPlayerBuild(frame, write_dim_player(lake, frame), used)

@@ -9,23 +9,17 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 
-from raidlib.backend import Backend, backend_for, pandas_backend
-from raidlib.gold.dims import build_dim_player
+from raidlib.backend import backend_for
+from raidlib.gold import pipeline
 from raidlib.gold.pipeline import (
     build_gold_for_raids,
     describe_raids,
     group_raids,
     name_raids,
 )
-from raidlib.gpu_memory import run_with_fallback
 from raidlib.lake import Lake
 from raidlib.lake.gold_inputs import record_fingerprints
-from raidlib.lake.gold_store import (
-    raids_needing_gold,
-    read_gold_table,
-    silver_raid_ids,
-    write_dim_player,
-)
+from raidlib.lake.gold_store import raids_needing_gold, silver_raid_ids
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
 from raidlib.settings import Settings
 from raidlib.tasks.retrying import LAKE_IO_RETRIES
@@ -96,26 +90,20 @@ def rebuild_dim_player(settings: Settings) -> dict[str, Any]:
     Reading the facts *inside* the concurrency slot means two runs finishing together cannot
     overwrite each other's players: the later one sees the earlier one's facts.
     """
-    logger = get_run_logger()
     lake = Lake.from_settings(settings)
     backend = backend_for(settings)
-
-    def build(on: Backend) -> Any:
-        all_stats = read_gold_table(lake, "fact_player_raid_stats", on)
-        return build_dim_player(read_gold_table(lake, "dim_player", on), all_stats)
-
     # silver_to_gold already runs one at a time; this task's own slot keeps it safe when it is
     # called on its own (a notebook, another flow) while a gold run is going
     with exclusive_slot(DIM_PLAYER_LIMIT_NAME, settings.slot_wait_s):
-        # Every raid's player rows at once: on a small GPU this may not fit, and pandas can.
-        dim_player, backend = run_with_fallback(
-            "dim_player", build, backend, lambda: pandas_backend("GPU out of memory")
-        )
-        path = lake.url_of("gold", write_dim_player(lake, dim_player))
-    logger.info(
-        "dim_player: %d players written to %s (%s backend)", len(dim_player), path, backend.name
+        built = pipeline.rebuild_dim_player(lake, backend)
+    path = lake.url_of("gold", built.path)
+    get_run_logger().info(
+        "dim_player: %d players written to %s (%s backend)",
+        len(built.frame),
+        path,
+        built.backend.name,
     )
-    return {"path": path, "players": len(dim_player)}
+    return {"path": path, "players": len(built.frame)}
 
 
 @task(name="record-gold-inputs", **LAKE_IO_RETRIES)
