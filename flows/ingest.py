@@ -95,8 +95,9 @@ def ingest(
     logger = get_run_logger()
     if receiver_url:
         check_receiver(receiver_url)
-    else:
-        check_lake_storage(settings_for_run(lake), ("bronze",))
+    else:  # built once, for the storage check and the landing
+        settings = settings_for_run(lake)
+        check_lake_storage(settings, ("bronze",))
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=UTC)  # as the command line reads it, and the docs say
     start = start or default_first_raid_start(raids)
@@ -127,7 +128,6 @@ def ingest(
         token = token or settings_for_run(lake).auth_token  # the receiver's own setting
         delivery = post_to_receiver(receiver_url, quoted, token, concurrency)
     else:
-        settings = settings_for_run(lake)
         logger.info("landing %d batch(es) directly in %s", len(batches), settings.bronze_root)
         delivery = land_directly(settings, quoted)
     publish_table("ingest-raids", raid_summary, "Raids generated (simulated outcome)")
