@@ -19,8 +19,9 @@ from raidlib.cli._common import (
     flow_summary,
     parse_flow_args,
 )
-from raidlib.gold.pipeline import describe_raids, gold_group_bytes
+from raidlib.gold.pipeline import gold_group_bytes
 from raidlib.prefect_setup import GOLD_LIMIT_NAME
+from raidlib.raid_lists import describe_raids
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_ID_PATTERN
 from raidlib.tasks.artifacts import publish_gold_summary, publish_partitions

@@ -16,13 +16,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from raidlib.backend import resolve_backend
-from raidlib.gold.pipeline import name_raids
 from raidlib.gold.schema import GOLD_SCHEMAS, conform
 from raidlib.lake import Lake
 from raidlib.lake.frames import with_utc
 from raidlib.lake.gold_store import read_gold_table, read_silver_for_raids, silver_raid_ids
 from raidlib.lake.lake import Layer
 from raidlib.lake.preflight import LAYERS
+from raidlib.raid_lists import name_raids
 from raidlib.runconfig import settings_for_run
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
 from raidlib.silver.dedup import deduplicate_across_dates

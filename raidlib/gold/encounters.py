@@ -42,7 +42,6 @@ import pandas as pd
 from raidlib.backend import frame_library
 from raidlib.backend import null_safe_flag as _flag
 from raidlib.gold._prep import (
-    EVENT_COLUMNS,
     EventSummary,
     boss_names,
     most_frequent,
@@ -56,6 +55,7 @@ from raidlib.gold.schema import (
     GoldTable,
     conform,
 )
+from raidlib.gold.silver_columns import EVENT_COLUMNS
 
 _KILL, _WIPE, _UNKNOWN = ENCOUNTER_OUTCOMES
 

@@ -47,6 +47,7 @@ from raidlib.lake.gold_store import (
     write_gold_table_for_raids,
 )
 from raidlib.lake.lake import Lake
+from raidlib.raid_lists import describe_raids
 
 log = logging.getLogger(__name__)
 
@@ -98,23 +99,6 @@ def gold_group_bytes(
         return floor
     fits = policy.budget(memory[0]) / estimate_gold_bytes(1, policy)
     return max(floor, fits)
-
-
-RAIDS_NAMED = 10
-"""Raids a message names before ``…``: a backlog of hundreds made one 1,000-character line."""
-
-
-def name_raids(raid_ids: Sequence[str], empty: str = "none") -> str:
-    """``raid001, raid002, …``: the first :data:`RAIDS_NAMED` raids of a message, or ``empty``."""
-    shown = ", ".join(raid_ids[:RAIDS_NAMED]) + (" …" if len(raid_ids) > RAIDS_NAMED else "")
-    return shown or empty
-
-
-def describe_raids(raid_ids: Sequence[str]) -> str:
-    """``raid001`` or ``raid001…raid008 (8 raids)``: a group in logs and task-run names."""
-    if len(raid_ids) == 1:
-        return raid_ids[0]
-    return f"{raid_ids[0]}…{raid_ids[-1]} ({len(raid_ids)} raids)"
 
 
 @dataclass

@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from raidlib.backend import Backend, frame_library, to_pandas
-from raidlib.gold._prep import SILVER_COLUMNS_READ
 from raidlib.gold.schema import GOLD_SCHEMAS
+from raidlib.gold.silver_columns import SILVER_COLUMNS_READ
 from raidlib.lake.frames import frame_to_table
 from raidlib.lake.gold_inputs import recorded_fingerprints
 from raidlib.lake.lake import Lake
@@ -125,7 +125,7 @@ def read_silver_for_raids(
 ) -> Any:
     """Every silver row of the given raids (all their ``event_date`` partitions) as one frame:
     every column, or with ``for_gold`` only those a gold build reads
-    (:data:`raidlib.gold._prep.SILVER_COLUMNS_READ`)."""
+    (:data:`raidlib.gold.silver_columns.SILVER_COLUMNS_READ`)."""
     files = {
         silver_partition(raid, day): listed
         for (raid, day), listed in _silver_listing(lake, raid_ids).items()

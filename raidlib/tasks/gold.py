@@ -11,16 +11,12 @@ from prefect import get_run_logger, task
 
 from raidlib.backend import backend_for
 from raidlib.gold import pipeline
-from raidlib.gold.pipeline import (
-    build_gold_for_raids,
-    describe_raids,
-    group_raids,
-    name_raids,
-)
+from raidlib.gold.pipeline import build_gold_for_raids, group_raids
 from raidlib.lake import Lake
 from raidlib.lake.gold_inputs import record_fingerprints
 from raidlib.lake.gold_store import raids_needing_gold, silver_raid_ids
 from raidlib.prefect_setup import DIM_PLAYER_LIMIT_NAME
+from raidlib.raid_lists import describe_raids, name_raids
 from raidlib.settings import Settings
 from raidlib.tasks.retrying import LAKE_IO_RETRIES
 from raidlib.tasks.setup import exclusive_slot

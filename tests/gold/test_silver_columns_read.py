@@ -9,7 +9,7 @@ import pandas as pd
 
 from raidlib.backend import pandas_backend
 from raidlib.gold import build_gold
-from raidlib.gold._prep import SILVER_COLUMNS_READ
+from raidlib.gold.silver_columns import SILVER_COLUMNS_READ
 from raidlib.lake.gold_store import read_silver_for_raids
 from raidlib.lake.lake import Lake
 from raidlib.read import read_silver
