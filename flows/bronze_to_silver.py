@@ -12,13 +12,13 @@ from prefect import flow, get_run_logger
 from pydantic import Field
 
 from raidlib.backend import backend_for
-from raidlib.cli._common import (
-    add_backend_option,
+from raidlib.cli.flow_script import (
     flow_parameter_help,
     flow_script_settings,
     flow_summary,
     parse_flow_args,
 )
+from raidlib.cli.options import add_backend_option
 from raidlib.lake import Lake
 from raidlib.prefect_setup import SILVER_LIMIT_NAME
 from raidlib.runconfig import settings_for_run

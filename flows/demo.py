@@ -23,13 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medall
 
 from flows.ingest import Rate, ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
-from raidlib.cli._common import (  # noqa: E402
-    add_backend_option,
-    flow_parameter_help,
-    flow_script_settings,
-    parse_flow_args,
-)
 from raidlib.cli.arg_types import MAX_RAIDS, int_in  # noqa: E402
+from raidlib.cli.flow_script import flow_parameter_help, flow_script_settings, parse_flow_args  # noqa: E402
+from raidlib.cli.options import add_backend_option  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
 from raidlib.lake.preflight import LAYERS  # noqa: E402
 from raidlib.receiver.app import create_app  # noqa: E402

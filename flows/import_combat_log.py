@@ -18,16 +18,15 @@ from pydantic import Field
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.medallion import medallion  # noqa: E402
-from raidlib.cli._common import (  # noqa: E402
+from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
+from raidlib.cli.checks import log_file_problem  # noqa: E402
+from raidlib.cli.flow_script import (  # noqa: E402
     TOKEN_PARAMETER_WARNING,
-    add_backend_option,
-    add_combatlog_options,
     flow_parameter_help,
     flow_script_settings,
-    log_file_problem,
     parse_flow_args,
 )
-from raidlib.cli.arg_types import MAX_BATCH_SIZE  # noqa: E402
+from raidlib.cli.options import add_backend_option, add_combatlog_options  # noqa: E402
 from raidlib.combatlog import TimestampContextError, UnreadableLogError  # noqa: E402
 from raidlib.combatlog.delivery import LogReading  # noqa: E402
 from raidlib.combatlog.timestamps import FIRST_LOG_YEAR, MAX_UTC_OFFSET_HOURS  # noqa: E402

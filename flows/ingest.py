@@ -14,13 +14,6 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
-from raidlib.cli._common import (
-    TOKEN_PARAMETER_WARNING,
-    flow_parameter_help,
-    flow_script_settings,
-    flow_summary,
-    parse_flow_args,
-)
 from raidlib.cli.arg_types import (
     MAX_BATCH_SIZE,
     MAX_PLAYERS,
@@ -33,6 +26,13 @@ from raidlib.cli.arg_types import (
     skill_factor,
 )
 from raidlib.cli.arg_types import raid_prefix as raid_prefix_type
+from raidlib.cli.flow_script import (
+    TOKEN_PARAMETER_WARNING,
+    flow_parameter_help,
+    flow_script_settings,
+    flow_summary,
+    parse_flow_args,
+)
 from raidlib.generator import FaultConfig, dated_raid_prefix, default_first_raid_start
 from raidlib.runconfig import settings_for_run
 from raidlib.schemas.events import RAID_PREFIX_PATTERN

@@ -19,15 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.bronze_to_silver import bronze_to_silver, describe_silver  # noqa: E402
 from flows.silver_to_gold import silver_to_gold  # noqa: E402
-from raidlib.cli._common import (  # noqa: E402
-    add_backend_option,
-    add_dask_option,
+from raidlib.cli.arg_types import int_in  # noqa: E402
+from raidlib.cli.flow_script import (  # noqa: E402
     flow_parameter_help,
     flow_script_settings,
     flow_summary,
     parse_flow_args,
 )
-from raidlib.cli.arg_types import int_in  # noqa: E402
+from raidlib.cli.options import add_backend_option, add_dask_option  # noqa: E402
 from raidlib.console import DETAILED_PULLS, print_pull_reports  # noqa: E402
 from raidlib.lake.preflight import LAYERS  # noqa: E402
 from raidlib.runconfig import settings_for_run  # noqa: E402

@@ -12,13 +12,13 @@ from prefect import flow, get_run_logger
 from pydantic import Field
 
 from raidlib.backend import backend_for
-from raidlib.cli._common import (
-    add_backend_option,
+from raidlib.cli.flow_script import (
     flow_parameter_help,
     flow_script_settings,
     flow_summary,
     parse_flow_args,
 )
+from raidlib.cli.options import add_backend_option
 from raidlib.gold.pipeline import gold_group_bytes
 from raidlib.prefect_setup import GOLD_LIMIT_NAME
 from raidlib.raid_lists import describe_raids

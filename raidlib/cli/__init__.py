@@ -17,7 +17,7 @@ from importlib import metadata
 from pydantic import ValidationError
 
 from raidlib import __version__
-from raidlib.cli._common import stdout_reader_gone, tolerate_unencodable_output
+from raidlib.cli.terminal import stdout_reader_gone, tolerate_unencodable_output
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
 
 # cuDF's wheels carry the CUDA major in their name; the rapidsai conda package (environment.yml)

@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from raidlib.cli._common import add_fault_options, faults_from_args
 from raidlib.cli.arg_types import (
     MAX_ENRAGE_MS,
     MAX_PLAYERS,
@@ -23,6 +22,7 @@ from raidlib.cli.arg_types import (
     random_seed,
     skill_factor,
 )
+from raidlib.cli.options import add_fault_options, faults_from_args
 from raidlib.schemas.events import DIFFICULTIES
 from raidlib.settings import DEFAULT_ENRAGE_TIMER_MS
 

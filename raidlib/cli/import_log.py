@@ -6,14 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from raidlib.cli._common import (
-    add_combatlog_options,
-    add_lake_options,
-    log_file_problem,
-    receiver_unreachable,
-    settings_from_args,
-)
 from raidlib.cli.arg_types import int_in
+from raidlib.cli.checks import log_file_problem, receiver_unreachable
+from raidlib.cli.options import add_combatlog_options, add_lake_options, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

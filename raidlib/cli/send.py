@@ -5,12 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from raidlib.cli._common import (
-    add_fault_options,
-    faults_from_args,
-    receiver_unreachable,
-    settings_from_args,
-)
 from raidlib.cli.arg_types import (
     MAX_BATCH_SIZE,
     batch_size,
@@ -19,6 +13,8 @@ from raidlib.cli.arg_types import (
     raid_prefix,
     random_seed,
 )
+from raidlib.cli.checks import receiver_unreachable
+from raidlib.cli.options import add_fault_options, faults_from_args, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

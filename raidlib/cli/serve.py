@@ -12,8 +12,8 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from raidlib.cli._common import add_lake_options, settings_from_args
 from raidlib.cli.arg_types import int_in, port, report_interval
+from raidlib.cli.options import add_lake_options, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

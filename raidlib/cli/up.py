@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from raidlib.cli._common import settings_from_args
 from raidlib.cli.arg_types import int_in, positive_float
+from raidlib.cli.options import settings_from_args
 from raidlib.cli.serve import auth_line
 from raidlib.lake.preflight import LAYERS
 from raidlib.prefect_setup import PrefectSetupError

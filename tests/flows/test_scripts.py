@@ -123,7 +123,7 @@ def test_scripts_give_a_first_temporary_server_time_to_start() -> None:
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
     from prefect.settings import temporary_settings
 
-    from raidlib.cli._common import TEMPORARY_SERVER_STARTUP_S, flow_script_settings
+    from raidlib.cli.flow_script import TEMPORARY_SERVER_STARTUP_S, flow_script_settings
 
     with flow_script_settings():
         assert STARTUP.value() == TEMPORARY_SERVER_STARTUP_S == 90
@@ -135,7 +135,7 @@ def test_scripts_give_a_first_temporary_server_time_to_start() -> None:
 SERVER_ENV = """
 import json
 from prefect.settings import get_current_settings
-from raidlib.cli._common import flow_script_settings
+from raidlib.cli.flow_script import flow_script_settings
 with flow_script_settings():
     env = get_current_settings().to_environment_variables(exclude_unset=True)
 print(json.dumps({k: v for k, v in env.items() if "ANALYTICS" in k or "STARTUP" in k}))
@@ -328,7 +328,7 @@ def test_a_lake_folder_that_does_not_exist_is_pointed_out(
 ) -> None:
     """A mistyped --lake reads as an empty lake; the script says so before its 0 batches."""
     medallion = importlib.import_module("flows.medallion")
-    from raidlib.cli._common import parse_flow_args
+    from raidlib.cli.flow_script import parse_flow_args
 
     monkeypatch.setattr(sys, "argv", ["medallion.py", "--lake", str(tmp_path / "lakke")])
     parse_flow_args(medallion.cli_parser(), reads_lake=True)  # as medallion.py calls it
@@ -473,7 +473,7 @@ def test_the_quick_interrupt_ends_with_the_script_settings() -> None:
     import prefect.flow_engine as engine
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from raidlib.cli._common import flow_script_settings
+    from raidlib.cli.flow_script import flow_script_settings
 
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     bridge = engine.capture_sigterm

@@ -324,7 +324,7 @@ def test_flow_scripts_and_commands_print_names_their_output_cannot_encode(monkey
     import io
     import sys
 
-    from raidlib.cli._common import tolerate_unencodable_output
+    from raidlib.cli.terminal import tolerate_unencodable_output
 
     raw = io.BytesIO()
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="cp1252"))

@@ -1,0 +1,33 @@
+"""Checks of what a command line names, made before work that may take minutes: a receiver
+that answers, a combat log that is a file."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def receiver_unreachable(url: str, prog: str) -> int | None:
+    """Exit status 2, with the reason on stderr after ``prog``, when no receiver answers at
+    ``url``; else None.
+
+    Checked before a command or flow script simulates raids or reads a log, which may take
+    minutes (and a flow's failed task would print tracebacks instead of the reason).
+    """
+    from raidlib.client import ReceiverUnreachable, require_receiver  # noqa: PLC0415
+
+    try:
+        require_receiver(url)
+    except ReceiverUnreachable as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    return None
+
+
+def log_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a combat log file (missing, a folder), or None."""
+    if os.path.isdir(path):
+        return f"{path} is a folder, not a combat log file"
+    if not os.path.isfile(path):
+        return f"no such file: {path}"
+    return None
