@@ -7,7 +7,7 @@ from pathlib import Path
 
 GOLD_CODE = Path(__file__).resolve().parents[2] / "raidlib" / "gold"
 
-GOLD_CODE_DIGEST = "c968deb62a1c8be716c3d3c378e8d1b95cc4faad989047abd5eb56accca745ba"
+GOLD_CODE_DIGEST = "67f998ee080e5e7cd8aa2f55003e27c6a4b88389dff84addca388e9f2dcd0b94"
 """sha256 of raidlib/gold/*.py but rules.py, as last reviewed against GOLD_RULES_VERSION."""
 
 
