@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see flows/medall
 
 from flows.ingest import Rate, ingest  # noqa: E402
 from flows.medallion import medallion  # noqa: E402
-from raidlib.cli.arg_types import MAX_RAIDS, int_in  # noqa: E402
+from raidlib.cli.arg_types import MAX_RAIDS, int_in, random_seed  # noqa: E402
 from raidlib.cli.flow_script import flow_parameter_help, flow_script_settings, parse_flow_args  # noqa: E402
 from raidlib.cli.options import add_backend_option  # noqa: E402
 from raidlib.lake import Lake  # noqa: E402
@@ -130,7 +130,7 @@ def cli_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--raids", type=int_in(1, MAX_RAIDS), default=4,
                         help=f"{flow_parameter_help(demo, 'raids')} (default %(default)s)")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=7,
+    parser.add_argument("--seed", type=random_seed, default=7,
                         help=f"{flow_parameter_help(demo, 'seed')} (default %(default)s)")  # fmt: skip
     parser.add_argument("--lake", default=None, help=flow_parameter_help(demo, "lake"))
     add_backend_option(parser)

@@ -534,3 +534,24 @@ def test_demo_refuses_a_rate_outside_zero_to_one_before_starting(name: str, valu
 
     with pytest.raises(ParameterTypeError, match=name):
         demo.validate_parameters({name: value})
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_options_refuse_what_the_flow_parameter_refuses(
+    script: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``demo.py --seed -1`` passed argparse and failed in Prefect's parameter check with a
+    traceback: every option bound to a parameter with a lower bound refuses a value below it."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    flow, parser = flow_and_parser(script)
+    fields = flow.parameters.properties
+    for action in parser._actions:
+        schema = fields.get(action.dest, {})
+        lowest = schema.get("minimum", schema.get("exclusiveMinimum"))
+        if lowest is None or not action.option_strings:
+            continue
+        below = lowest - 1 if "minimum" in schema else lowest
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args([action.option_strings[0], str(below)])
+        assert exited.value.code == 2, f"{script.name} {action.option_strings[0]} {below}"
+        assert "usage:" in capsys.readouterr().err
