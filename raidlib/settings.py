@@ -243,6 +243,9 @@ def describe_invalid_settings(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
+        if field == "env_file":  # the file settings are read from, not a setting of its own
+            lines.append(_env_file_problem(error["input"], error["msg"]))
+            continue
         variable = f"{Settings.model_config['env_prefix']}{field.upper()}"
         line = f"setting {field} ({_where_set(variable, error['input'])}): "
         line += error["msg"]
@@ -267,6 +270,18 @@ def _where_set(variable: str, value: Any) -> str:
 
 
 _GIVEN = "as given on the command line or as a flow parameter"
+
+
+def _env_file_problem(env_file: str, message: str) -> str:
+    """``./.env (read by default) <why>``, or ``<file> (env RAIDLIB_ENV_FILE) <why>``: a UTF-16
+    ``./.env`` was blamed on the command line, which names no file (error-UX audit)."""
+    if os.environ.get(ENV_FILE_VARIABLE) == env_file:
+        where = f"{env_file} (env {ENV_FILE_VARIABLE})"
+    elif env_file == DEFAULT_ENV_FILE:
+        where = f"./{env_file} (read by default)"
+    else:
+        where = env_file
+    return f"{where} {message.removeprefix('Value error, ')}"
 
 
 def _chosen_env_file() -> str | None:

@@ -204,17 +204,25 @@ def test_env_example_values_are_valid_as_written(
     )
 
 
+@pytest.mark.parametrize(
+    ("chosen", "named"),
+    [(None, "./.env (read by default)"), ("staging.env", "staging.env (env RAIDLIB_ENV_FILE)")],
+)
 def test_an_env_file_that_is_not_utf8_is_named_in_one_line(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, chosen: str | None, named: str
 ) -> None:
     """PowerShell 5's ``"RAIDLIB_BACKEND=pandas" > .env`` writes UTF-16: that was a
-    22-frame UnicodeDecodeError traceback."""
-    (in_tmp / ".env").write_bytes("RAIDLIB_BACKEND=pandas\r\n".encode("utf-16"))
-    monkeypatch.delenv("RAIDLIB_ENV_FILE", raising=False)
+    22-frame UnicodeDecodeError traceback, then a line blaming the command line for it."""
+    (in_tmp / (chosen or ".env")).write_bytes("RAIDLIB_BACKEND=pandas\r\n".encode("utf-16"))
+    if chosen is None:
+        monkeypatch.delenv("RAIDLIB_ENV_FILE", raising=False)
+    else:
+        monkeypatch.setenv("RAIDLIB_ENV_FILE", chosen)
     with pytest.raises(ValidationError) as bad:
         Settings()
-    text = describe_invalid_settings(bad.value)
-    assert "setting env_file (" in text and "is not UTF-8 text" in text and "'.env'" in text
+    assert describe_invalid_settings(bad.value) == (
+        f"{named} is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8"
+    )
 
 
 @pytest.mark.parametrize(
