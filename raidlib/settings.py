@@ -65,14 +65,11 @@ class Settings(BaseSettings):
                 # ./.env, by contrast, is optional).
                 raise invalid_setting("env_file", chosen, "names no file")
             values["_env_file"] = _chosen_env_file()
+        env_file = values["_env_file"]
+        if isinstance(env_file, (str, os.PathLike)) and os.path.isfile(env_file):
+            _check_env_file(os.fspath(env_file))
         try:
             super().__init__(**values)
-        except UnicodeDecodeError:  # only the dotenv file is decoded here
-            raise invalid_setting(
-                "env_file",
-                os.fspath(values["_env_file"]),
-                "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
-            ) from None
         finally:  # a typo may be why another setting looks wrong
             note_unknown_settings()
 
@@ -297,14 +294,37 @@ def _env_file_in_use() -> str | None:
 
 
 def _dotenv(env_file: str) -> dict[str, str | None]:
-    """The dotenv file's names (upper-cased) and values; none when it is not UTF-8 (that is an
-    error of its own, raised when settings are built)."""
+    """The dotenv file's names (upper-cased) and values; none when it cannot be read or is not
+    UTF-8 (an error of its own, raised when settings are built: _check_env_file)."""
     from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
 
     try:
-        return {k.upper(): v for k, v in dotenv_values(env_file, encoding="utf-8").items()}
-    except UnicodeDecodeError:
+        values = dotenv_values(env_file, encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return {}
+    return {k.upper(): v for k, v in values.items()}
+
+
+def _check_env_file(env_file: str) -> None:
+    """Refuse a dotenv file that cannot be read or is not UTF-8 text, before pydantic-settings
+    reads it (and raises from deep inside)."""
+    try:
+        with open(env_file, encoding="utf-8") as handle:
+            handle.read()
+    except UnicodeDecodeError:
+        raise invalid_setting(
+            "env_file",
+            env_file,
+            "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
+        ) from None
+    except OSError as exc:  # a PermissionError ended in two tracebacks (error-UX audit)
+        fix = "fix its permissions" if isinstance(exc, PermissionError) else "check the file"
+        raise invalid_setting(
+            "env_file",
+            env_file,
+            f"cannot be read ({exc.strerror or exc}): {fix}, "
+            f"or set {ENV_FILE_VARIABLE}= to read none",
+        ) from None
 
 
 def settings_environment(settings: Settings, relative_to: str) -> dict[str, str]:

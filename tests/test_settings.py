@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -222,6 +223,39 @@ def test_an_env_file_that_is_not_utf8_is_named_in_one_line(
         Settings()
     assert describe_invalid_settings(bad.value) == (
         f"{named} is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8"
+    )
+
+
+def _unreadable(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening ``name`` fails as a file without read permission does (the suite runs as root
+    in some places, where chmod 000 does not stop reads)."""
+    import builtins
+
+    real_open = builtins.open
+
+    def open_(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(file) == name:
+            raise PermissionError(13, "Permission denied", name)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", open_)
+
+
+def test_an_env_file_that_cannot_be_read_is_one_line_not_two_tracebacks(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ``.env`` without read permission ended every command in a PermissionError traceback,
+    raised again while handling it (error-UX audit)."""
+    from raidlib.cli import main
+
+    (in_tmp / ".env").write_text("RAIDLIB_BACKEND=pandas\n")
+    monkeypatch.delenv("RAIDLIB_ENV_FILE", raising=False)
+    _unreadable(".env", monkeypatch)
+
+    assert main(["send", "--url", "http://127.0.0.1:9", "--raids", "1", "--no-progress"]) == 2
+    assert capsys.readouterr().err == (
+        "raidlib send: ./.env (read by default) cannot be read (Permission denied): fix its "
+        "permissions, or set RAIDLIB_ENV_FILE= to read none\n"
     )
 
 
