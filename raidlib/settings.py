@@ -8,9 +8,12 @@ Built at the edge (CLI, flow parameters, ``RAIDLIB_*`` environment variables, an
 from __future__ import annotations
 
 import difflib
+import io
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -69,7 +72,8 @@ class Settings(BaseSettings):
         if isinstance(env_file, (str, os.PathLike)) and os.path.isfile(env_file):
             _check_env_file(os.fspath(env_file))
         try:
-            super().__init__(**values)
+            with _dotenv_parse_warnings_off():
+                super().__init__(**values)
         finally:  # a typo may be why another setting looks wrong
             note_unknown_settings()
 
@@ -299,18 +303,31 @@ def _dotenv(env_file: str) -> dict[str, str | None]:
     from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
 
     try:
-        values = dotenv_values(env_file, encoding="utf-8")
+        with _dotenv_parse_warnings_off():
+            values = dotenv_values(env_file, encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
     return {k.upper(): v for k, v in values.items()}
 
 
 def _check_env_file(env_file: str) -> None:
-    """Refuse a dotenv file that cannot be read or is not UTF-8 text, before pydantic-settings
-    reads it (and raises from deep inside)."""
+    """Refuse a dotenv file that cannot be read, is not UTF-8, or has a line that python-dotenv
+    cannot parse and that names a ``RAIDLIB_`` variable; warn, once per process, of any other
+    line it cannot parse.
+
+    python-dotenv skips a line it cannot parse (``RAIDLIB_AUTH_TOKEN='abc``, no closing quote)
+    with a warning that names neither the file nor the variable, printed once per read (twice
+    per command), and the command went on without the value: a dropped token turned the
+    receiver's auth off, a dropped root put data in ``./lake``. That is the user's setting
+    lost, as surely as a value a setting cannot take, which stops the command too. A statement
+    naming no ``RAIDLIB_`` variable sets nothing raidlib reads (python-dotenv goes on at the
+    next line): a warning is enough, as the file may be shared with other tools.
+    """
+    from dotenv.parser import parse_stream  # noqa: PLC0415 (python-dotenv's own parser)
+
     try:
         with open(env_file, encoding="utf-8") as handle:
-            handle.read()
+            text = handle.read()
     except UnicodeDecodeError:
         raise invalid_setting(
             "env_file",
@@ -325,6 +342,45 @@ def _check_env_file(env_file: str) -> None:
             f"cannot be read ({exc.strerror or exc}): {fix}, "
             f"or set {ENV_FILE_VARIABLE}= to read none",
         ) from None
+    for binding in parse_stream(io.StringIO(text)):
+        if not binding.error:
+            continue
+        statement = binding.original.string  # a quoted value may span lines
+        opened = _QUOTED_VALUE.match(statement.split("\n", 1)[0])
+        hint = " (unclosed quote?)" if opened and opened[1] not in opened[2] else ""
+        where = f"line {binding.original.line} could not be parsed{hint}"
+        names = sorted({name.upper() for name in _RAIDLIB_NAME.findall(statement)})
+        if names:
+            raise invalid_setting(
+                "env_file",
+                env_file,
+                f"{where}, so {' '.join(names)} would not be set from it: fix the line "
+                "(quote a value whole or not at all)",
+            )
+        if (env_file, binding.original.line) not in _noted_unparsed:
+            _noted_unparsed.add((env_file, binding.original.line))
+            _log.warning("%s %s and is ignored (it sets no RAIDLIB_ setting)", env_file, where)
+
+
+_RAIDLIB_NAME = re.compile(r"\bRAIDLIB_\w+", re.IGNORECASE)
+_QUOTED_VALUE = re.compile(r"[^=]*=\s*(['\"])(.*)")
+_noted_unparsed: set[tuple[str, int]] = set()
+
+
+@contextmanager
+def _dotenv_parse_warnings_off() -> Iterator[None]:
+    """Without python-dotenv's warning of a line it cannot parse, which names no file and comes
+    once per read: _check_env_file has said it once, naming the file and the line."""
+    logger = logging.getLogger("dotenv.main")
+    logger.addFilter(_not_a_parse_warning)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_a_parse_warning)
+
+
+def _not_a_parse_warning(record: logging.LogRecord) -> bool:
+    return "could not parse statement" not in str(record.msg)
 
 
 def settings_environment(settings: Settings, relative_to: str) -> dict[str, str]:

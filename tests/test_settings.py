@@ -383,3 +383,40 @@ def test_a_child_gets_the_settings_read_here_with_absolute_roots_and_no_dotenv(
         str(in_tmp / "mine" / "bronze"),
         False,
     )
+
+
+def test_a_raidlib_line_the_dotenv_file_cannot_parse_stops_the_command(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """python-dotenv skipped ``RAIDLIB_AUTH_TOKEN='abc`` with a nameless warning, twice, and the
+    receiver then ran with no auth at all (error-UX audit)."""
+    (in_tmp / ".env").write_text("RAIDLIB_AUTH_TOKEN='abc\nRAIDLIB_RECEIVER_PORT=8001\n")
+    monkeypatch.delenv("RAIDLIB_ENV_FILE", raising=False)
+    with caplog.at_level("WARNING"), pytest.raises(ValidationError) as bad:
+        Settings()
+    assert describe_invalid_settings(bad.value) == (
+        "./.env (read by default) line 1 could not be parsed (unclosed quote?), so "
+        "RAIDLIB_AUTH_TOKEN would not be set from it: fix the line (quote a value whole or "
+        "not at all)"
+    )
+    assert "abc" not in describe_invalid_settings(bad.value)  # a token is never echoed
+    assert not caplog.records
+
+
+def test_another_line_the_dotenv_file_cannot_parse_is_named_once(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A line naming no RAIDLIB_ variable sets nothing raidlib reads: a warning naming the file
+    and the line, once, instead of python-dotenv's nameless one on every read."""
+    import raidlib.settings
+
+    monkeypatch.setattr(raidlib.settings, "_noted_unparsed", set())
+    (in_tmp / "my.env").write_text("OTHER_TOOL='x\nRAIDLIB_BACKEND=pandas\n")
+    monkeypatch.setenv("RAIDLIB_ENV_FILE", "my.env")
+    with caplog.at_level("WARNING"):
+        assert Settings().backend == "pandas"
+        assert Settings().backend == "pandas"
+    assert [r.getMessage() for r in caplog.records] == [
+        "my.env line 1 could not be parsed (unclosed quote?) and is ignored (it sets no "
+        "RAIDLIB_ setting)"
+    ]
