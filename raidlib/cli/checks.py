@@ -1,5 +1,5 @@
 """Checks of what a command line names, made before work that may take minutes: a receiver
-that answers, a combat log that is a file."""
+that answers, a combat log that is a file whose start can be read as one."""
 
 from __future__ import annotations
 
@@ -25,9 +25,12 @@ def receiver_unreachable(url: str, prog: str) -> int | None:
 
 
 def log_file_problem(path: str | os.PathLike[str]) -> str | None:
-    """Why ``path`` cannot be read as a combat log file (missing, a folder), or None."""
+    """Why ``path`` cannot be read as a combat log file (missing, a folder, or a start that no
+    import gets past: :func:`~raidlib.combatlog.delivery.log_start_problem`), or None."""
+    from raidlib.combatlog.delivery import log_start_problem  # noqa: PLC0415
+
     if os.path.isdir(path):
         return f"{path} is a folder, not a combat log file"
     if not os.path.isfile(path):
         return f"no such file: {path}"
-    return None
+    return log_start_problem(path)

@@ -28,7 +28,8 @@ import pandas as pd
 
 from raidlib.combatlog.import_result import EncounterLog, ImportResult, event_time
 from raidlib.combatlog.mapping import import_events
-from raidlib.combatlog.reader import UnreadableLogError
+from raidlib.combatlog.parser import count_rows
+from raidlib.combatlog.reader import HEAD_BYTES, UnreadableLogError, head_lines
 from raidlib.combatlog.report import ParseReport
 
 if TYPE_CHECKING:
@@ -129,9 +130,34 @@ def iter_log_batches(
                 events = chunk[start : start + batch_size]
                 yield LogBatch(batch_id_for(events), events)
     if not report.events:
-        raise UnreadableLogError(f"no combat log rows in {path}")
+        raise UnreadableLogError(_no_rows(path))
     if on_progress is not None:
         on_progress(total, total)
+
+
+def log_start_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why the start of ``path`` shows that importing it would fail at once, or None: it cannot
+    be opened, is UTF-16 text, its gzip stream breaks before the first line, or its first
+    :data:`~raidlib.combatlog.reader.HEAD_BYTES` hold no combat log row (a real log's first line
+    is one: ``COMBAT_LOG_VERSION``).
+
+    Checked before an import starts (``raidlib import-log``, ``flows/import_combat_log.py``):
+    the flow script found an empty or binary file only after starting Prefect's temporary
+    server (20-35 s), and said so after ~50 lines of a failed run's tracebacks.
+    """
+    try:
+        lines, whole = head_lines(path)
+    except UnreadableLogError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot read {path} ({exc.strerror or exc})"
+    if count_rows(lines):
+        return None
+    return _no_rows(path) if whole else _no_rows(f"the first {HEAD_BYTES >> 20} MiB of {path}")
+
+
+def _no_rows(where: str | os.PathLike[str]) -> str:
+    return f"no combat log rows in {where}"
 
 
 def _deliver_to_lake(

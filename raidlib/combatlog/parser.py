@@ -287,6 +287,13 @@ def _parse_chunk(
     )
 
 
+def count_rows(lines: pa.StringArray) -> int:
+    """How many of ``lines`` are combat log rows (``<timestamp>  EVENT,`` and no control byte):
+    the lines a :class:`ParseReport` counts in its ``events``."""
+    head = pc.extract_regex(lines, HEAD_REGEX)
+    return int((~np_bool(pc.is_null(head)) & ~_lines_with_control_bytes(lines)).sum())
+
+
 def _lines_with_control_bytes(lines: pa.StringArray) -> np.ndarray:
     """Which lines hold a :data:`CONTROL_BYTES` character.
 

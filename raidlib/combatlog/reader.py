@@ -25,6 +25,8 @@ import pyarrow.compute as pc
 GZIP_MAGIC = b"\x1f\x8b"
 DEFAULT_CHUNK_BYTES = 32 << 20
 _PIECE_BYTES = 1 << 20
+HEAD_BYTES = _PIECE_BYTES
+"""How much of a log :func:`head_lines` reads (decompressed): a real log's first line is a row."""
 _LF = 0x0A
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -151,6 +153,42 @@ def _looks_like_utf16(head: bytes) -> bool:
     )
 
 
+def _first_block(block: bytes, source: str | os.PathLike[str] | IO[bytes]) -> bytes:
+    """The file's first block without an editor's UTF-8 byte-order mark (no part of line 1).
+
+    Raises:
+        UnreadableLogError: the block is UTF-16 text.
+    """
+    if _looks_like_utf16(block):
+        raise UnreadableLogError(
+            f"{source_name(source) or 'the combat log'} looks like UTF-16 text, but the client "
+            "writes UTF-8 (an editor probably re-saved it): import the original, or convert it "
+            "(iconv -f UTF-16 -t UTF-8, or save as UTF-8)"
+        )
+    return block.removeprefix(_UTF8_BOM)
+
+
+def head_lines(path: str | os.PathLike[str], size: int = HEAD_BYTES) -> tuple[pa.StringArray, bool]:
+    """The lines in the first ``size`` bytes of the (decompressed) log, the last one possibly cut
+    short, and whether they are the whole file. Reads at most ``size`` bytes, whatever the file.
+
+    Raises:
+        UnreadableLogError: as :func:`iter_line_chunks` at the start of the file: UTF-16 text,
+            or a gzip stream that is truncated or corrupt before its first line.
+        OSError: the file cannot be opened.
+    """
+    stream = _open_stream(path)
+    try:
+        head = next(_blocks(stream, size), b"")
+    except OSError as exc:
+        raise _unreadable(source_name(path), 0, exc) from exc
+    finally:
+        stream.close()
+    data = _first_block(head, path)
+    lines = _chunk(data if data.endswith(b"\n") else data + b"\n", 1).lines
+    return lines, len(head) < size
+
+
 def _blocks(stream: pa.NativeFile, size: int) -> Iterator[bytes]:
     """Blocks of about ``size`` bytes of the (decompressed) stream.
 
@@ -206,13 +244,7 @@ def iter_line_chunks(
     try:
         for number, block in enumerate(_blocks(stream, max(16, int(chunk_bytes)))):
             if number == 0:
-                if _looks_like_utf16(block):
-                    raise UnreadableLogError(
-                        f"{source_name(source) or 'the combat log'} looks like UTF-16 text, but "
-                        "the client writes UTF-8 (an editor probably re-saved it): import the "
-                        "original, or convert it (iconv -f UTF-16 -t UTF-8, or save as UTF-8)"
-                    )
-                block = block.removeprefix(_UTF8_BOM)  # an editor's, no part of line 1
+                block = _first_block(block, source)
             data = pending + block if pending else block
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]

@@ -73,15 +73,33 @@ def test_a_file_object_passed_in_is_left_open(tmp_path: Path) -> None:
         assert not handle.closed and handle.tell() == log.stat().st_size
 
 
-@pytest.mark.parametrize("content", [b"", b"\r\n\r\n"], ids=["empty", "blank-lines"])
+@pytest.mark.parametrize(
+    "content", [b"", b"\r\n\r\n", b"\x00\x01\xff" * 100], ids=["empty", "blank-lines", "binary"]
+)
 def test_a_log_without_rows_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
 ) -> None:
     log = tmp_path / "WoWCombatLog-021626_224800.txt"
     log.write_bytes(content)
     code, _, err = _import(log, tmp_path, capsys)
-    assert (code, err.strip()) == (2, f"error: no combat log rows in {log}")
+    assert (code, err.strip()) == (2, f"raidlib import-log: no combat log rows in {log}")
     assert "Traceback" not in err and not _landed(tmp_path)
+
+
+def test_the_check_before_an_import_reads_only_the_start_of_a_file(tmp_path: Path) -> None:
+    """A big file without a line feed (a disk image given by mistake) is not read whole (nor
+    held in memory) to find that it holds no combat log row."""
+    from raidlib.combatlog.delivery import log_start_problem
+
+    big = tmp_path / "WoWCombatLog.txt"
+    with open(big, "wb") as out:
+        out.truncate(64 << 20)  # sparse: 64 MiB of NUL bytes
+    assert log_start_problem(big) == f"no combat log rows in the first 1 MiB of {big}"
+    rows = tmp_path / "rows.txt"  # a row only past the first MiB: no real log, refused too
+    rows.write_bytes(b"x\n" * (1 << 20) + f"{STAMP}  {HDR22}\n".encode())
+    assert log_start_problem(rows) == f"no combat log rows in the first 1 MiB of {rows}"
+    rows.write_bytes(f"{STAMP}  {HDR22}\n".encode())
+    assert log_start_problem(rows) is None
 
 
 def test_a_truncated_gzip_exits_2_naming_the_file(
@@ -186,7 +204,9 @@ def test_a_utf16_log_exits_2_with_a_hint(
     log.write_bytes(("\r\n".join(_pull(2)) + "\r\n").encode(encoding))
     code, _, err = _import(log, tmp_path, capsys)
     assert code == 2 and "Traceback" not in err
-    assert err.startswith(f"error: {log} looks like UTF-16 text, but the client writes UTF-8")
+    assert err.startswith(
+        f"raidlib import-log: {log} looks like UTF-16 text, but the client writes UTF-8"
+    )
     assert "iconv -f UTF-16 -t UTF-8" in err and not _landed(tmp_path)
 
 

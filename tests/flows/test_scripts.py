@@ -311,6 +311,29 @@ def test_a_log_that_is_not_a_file_stops_the_import_script(where: str, tmp_path: 
     assert expected in err
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "no combat log rows in {log}"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "no combat log rows in {log}"),
+        ("2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n".encode("utf-16"), "{log} looks like"),
+        (b"\x1f\x8b\x08\x00\x00\x00", "{log} is truncated: its gzip stream ends early (before"),
+    ],
+    ids=["empty", "binary", "utf-16", "gzip-cut-short"],
+)
+def test_a_log_no_import_gets_past_the_start_of_stops_the_script_before_any_flow_run(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    """The script found these only in the run, after starting Prefect's temporary server (20-35
+    s), and said why after ~50 lines of the failed run's tracebacks (error-UX audit)."""
+    log = tmp_path / "WoWCombatLog.txt"
+    log.write_bytes(content)
+    script = ROOT / "flows" / "import_combat_log.py"
+    err = stopped_before_any_flow_run(script, tmp_path, dict(os.environ), log=log)
+    assert err.startswith(f"import_combat_log.py: {reason.format(log=log)}")
+    assert len(err.splitlines()) == 1
+
+
 def test_a_lake_that_is_a_file_stops_the_script(tmp_path: Path) -> None:
     not_a_folder = tmp_path / "lake.txt"
     not_a_folder.write_text("notes", encoding="utf-8")
@@ -341,14 +364,14 @@ def test_a_lake_folder_that_does_not_exist_is_pointed_out(
 
 
 def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) -> None:
-    """The flow run fails (its log keeps Prefect's traceback); the script's last word is the
-    reason, with exit 2 as ``raidlib import-log`` gives, not a second traceback."""
+    """Damage past the start the script checks up front: the flow run fails (its log keeps
+    Prefect's traceback); the script's last word is the reason, with exit 2 as ``raidlib
+    import-log`` gives, not a second traceback."""
     import gzip
 
     damaged = tmp_path / "WoWCombatLog.txt.gz"
-    damaged.write_bytes(
-        gzip.compress(b"2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n" * 50)[:40]
-    )
+    packed = gzip.compress(b"2/16/2026 22:48:00.0000  COMBAT_LOG_VERSION,22\n" * 60_000)
+    damaged.write_bytes(packed[: len(packed) * 3 // 4])  # ~2.9 MB of lines: cut past 1 MiB
     done = subprocess.run(
         [sys.executable, str(ROOT / "flows" / "import_combat_log.py"), str(damaged)],
         env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
