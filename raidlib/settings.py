@@ -8,24 +8,31 @@ Built at the edge (CLI, flow parameters, ``RAIDLIB_*`` environment variables, an
 from __future__ import annotations
 
 import difflib
-import io
 import logging
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from raidlib.dotenv_file import (
+    DEFAULT_ENV_FILE,
+    ENV_FILE_VARIABLE,
+    EnvFileError,
+    check_env_file,
+    chosen_env_file,
+    describe_env_file,
+    dotenv_parse_warnings_off,
+    env_file_in_use,
+    read_dotenv,
+)
+
 BackendName = Literal["auto", "cudf", "pandas"]
 
 _log = logging.getLogger(__name__)
 
-ENV_FILE_VARIABLE = "RAIDLIB_ENV_FILE"
-DEFAULT_ENV_FILE = ".env"
 
 # Upper bounds far beyond any sensible value, so that a typo (an extra digit, ``1e20``) is a
 # settings error rather than an overflow inside a task after its retries (config audit).
@@ -67,12 +74,15 @@ class Settings(BaseSettings):
                 # A mistyped name must not quietly fall back to the defaults (the default
                 # ./.env, by contrast, is optional).
                 raise invalid_setting("env_file", chosen, "names no file")
-            values["_env_file"] = _chosen_env_file()
+            values["_env_file"] = chosen_env_file()
         env_file = values["_env_file"]
         if isinstance(env_file, (str, os.PathLike)) and os.path.isfile(env_file):
-            _check_env_file(os.fspath(env_file))
+            try:
+                check_env_file(os.fspath(env_file))
+            except EnvFileError as exc:
+                raise invalid_setting("env_file", os.fspath(env_file), str(exc)) from None
         try:
-            with _dotenv_parse_warnings_off():
+            with dotenv_parse_warnings_off():
                 super().__init__(**values)
         finally:  # a typo may be why another setting looks wrong
             note_unknown_settings()
@@ -245,7 +255,7 @@ def describe_invalid_settings(exc: ValidationError) -> str:
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
         if field == "env_file":  # the file settings are read from, not a setting of its own
-            lines.append(_env_file_problem(error["input"], error["msg"]))
+            lines.append(describe_env_file(error["input"], error["msg"]))
             continue
         variable = f"{Settings.model_config['env_prefix']}{field.upper()}"
         line = f"setting {field} ({_where_set(variable, error['input'])}): "
@@ -263,124 +273,14 @@ def _where_set(variable: str, value: Any) -> str:
     environment = {name.upper(): text for name, text in os.environ.items()}
     if variable in environment:
         return f"env {variable}" if environment[variable] == str(value) else _GIVEN
-    env_file = _env_file_in_use()
-    in_file = _dotenv(env_file) if env_file else {}
+    env_file = env_file_in_use()
+    in_file = read_dotenv(env_file) if env_file else {}
     if variable in in_file:
         return f"{variable} in {env_file}" if in_file[variable] == str(value) else _GIVEN
     return _GIVEN
 
 
 _GIVEN = "as given on the command line or as a flow parameter"
-
-
-def _env_file_problem(env_file: str, message: str) -> str:
-    """``./.env (read by default) <why>``, or ``<file> (env RAIDLIB_ENV_FILE) <why>``: a UTF-16
-    ``./.env`` was blamed on the command line, which names no file (error-UX audit)."""
-    if os.environ.get(ENV_FILE_VARIABLE) == env_file:
-        where = f"{env_file} (env {ENV_FILE_VARIABLE})"
-    elif env_file == DEFAULT_ENV_FILE:
-        where = f"./{env_file} (read by default)"
-    else:
-        where = env_file
-    return f"{where} {message.removeprefix('Value error, ')}"
-
-
-def _chosen_env_file() -> str | None:
-    """The dotenv file ``RAIDLIB_ENV_FILE`` names (``""``: none), else ``./.env``."""
-    chosen = os.environ.get(ENV_FILE_VARIABLE)
-    return DEFAULT_ENV_FILE if chosen is None else chosen or None
-
-
-def _env_file_in_use() -> str | None:
-    """The dotenv file settings are read from, when there is one."""
-    env_file = _chosen_env_file()
-    return env_file if env_file and os.path.isfile(env_file) else None
-
-
-def _dotenv(env_file: str) -> dict[str, str | None]:
-    """The dotenv file's names (upper-cased) and values; none when it cannot be read or is not
-    UTF-8 (an error of its own, raised when settings are built: _check_env_file)."""
-    from dotenv import dotenv_values  # noqa: PLC0415 (pydantic-settings' own reader)
-
-    try:
-        with _dotenv_parse_warnings_off():
-            values = dotenv_values(env_file, encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    return {k.upper(): v for k, v in values.items()}
-
-
-def _check_env_file(env_file: str) -> None:
-    """Refuse a dotenv file that cannot be read, is not UTF-8, or has a line that python-dotenv
-    cannot parse and that names a ``RAIDLIB_`` variable; warn, once per process, of any other
-    line it cannot parse.
-
-    python-dotenv skips a line it cannot parse (``RAIDLIB_AUTH_TOKEN='abc``, no closing quote)
-    with a warning that names neither the file nor the variable, printed once per read (twice
-    per command), and the command went on without the value: a dropped token turned the
-    receiver's auth off, a dropped root put data in ``./lake``. That is the user's setting
-    lost, as surely as a value a setting cannot take, which stops the command too. A statement
-    naming no ``RAIDLIB_`` variable sets nothing raidlib reads (python-dotenv goes on at the
-    next line): a warning is enough, as the file may be shared with other tools.
-    """
-    from dotenv.parser import parse_stream  # noqa: PLC0415 (python-dotenv's own parser)
-
-    try:
-        with open(env_file, encoding="utf-8") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise invalid_setting(
-            "env_file",
-            env_file,
-            "is not UTF-8 text (PowerShell 5's '>' writes UTF-16): save it as UTF-8",
-        ) from None
-    except OSError as exc:  # a PermissionError ended in two tracebacks (error-UX audit)
-        fix = "fix its permissions" if isinstance(exc, PermissionError) else "check the file"
-        raise invalid_setting(
-            "env_file",
-            env_file,
-            f"cannot be read ({exc.strerror or exc}): {fix}, "
-            f"or set {ENV_FILE_VARIABLE}= to read none",
-        ) from None
-    for binding in parse_stream(io.StringIO(text)):
-        if not binding.error:
-            continue
-        statement = binding.original.string  # a quoted value may span lines
-        opened = _QUOTED_VALUE.match(statement.split("\n", 1)[0])
-        hint = " (unclosed quote?)" if opened and opened[1] not in opened[2] else ""
-        where = f"line {binding.original.line} could not be parsed{hint}"
-        names = sorted({name.upper() for name in _RAIDLIB_NAME.findall(statement)})
-        if names:
-            raise invalid_setting(
-                "env_file",
-                env_file,
-                f"{where}, so {' '.join(names)} would not be set from it: fix the line "
-                "(quote a value whole or not at all)",
-            )
-        if (env_file, binding.original.line) not in _noted_unparsed:
-            _noted_unparsed.add((env_file, binding.original.line))
-            _log.warning("%s %s and is ignored (it sets no RAIDLIB_ setting)", env_file, where)
-
-
-_RAIDLIB_NAME = re.compile(r"\bRAIDLIB_\w+", re.IGNORECASE)
-_QUOTED_VALUE = re.compile(r"[^=]*=\s*(['\"])(.*)")
-_noted_unparsed: set[tuple[str, int]] = set()
-
-
-@contextmanager
-def _dotenv_parse_warnings_off() -> Iterator[None]:
-    """Without python-dotenv's warning of a line it cannot parse, which names no file and comes
-    once per read: _check_env_file has said it once, naming the file and the line."""
-    logger = logging.getLogger("dotenv.main")
-    logger.addFilter(_not_a_parse_warning)
-    try:
-        yield
-    finally:
-        logger.removeFilter(_not_a_parse_warning)
-
-
-def _not_a_parse_warning(record: logging.LogRecord) -> bool:
-    return "could not parse statement" not in str(record.msg)
 
 
 def settings_environment(settings: Settings, relative_to: str) -> dict[str, str]:
@@ -415,9 +315,9 @@ def note_unknown_settings() -> None:
     """Warn once per process of each ``RAIDLIB_*`` name in the environment or the dotenv file
     that no setting has: a misspelling (``RAIDLIB_BACKNED``) was silently ignored."""
     names = {name.upper() for name in os.environ if name.upper().startswith("RAIDLIB_")}
-    env_file = _env_file_in_use()
+    env_file = env_file_in_use()
     if env_file:
-        names |= set(_dotenv(env_file))
+        names |= set(read_dotenv(env_file))
     known = {f"RAIDLIB_{field.upper()}" for field in Settings.model_fields} | NOT_SETTINGS
     for name in sorted(n for n in names - known - _noted_unknown if n.startswith("RAIDLIB_")):
         _noted_unknown.add(name)

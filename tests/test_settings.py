@@ -408,9 +408,9 @@ def test_another_line_the_dotenv_file_cannot_parse_is_named_once(
 ) -> None:
     """A line naming no RAIDLIB_ variable sets nothing raidlib reads: a warning naming the file
     and the line, once, instead of python-dotenv's nameless one on every read."""
-    import raidlib.settings
+    import raidlib.dotenv_file
 
-    monkeypatch.setattr(raidlib.settings, "_noted_unparsed", set())
+    monkeypatch.setattr(raidlib.dotenv_file, "_noted_unparsed", set())
     (in_tmp / "my.env").write_text("OTHER_TOOL='x\nRAIDLIB_BACKEND=pandas\n")
     monkeypatch.setenv("RAIDLIB_ENV_FILE", "my.env")
     with caplog.at_level("WARNING"):
