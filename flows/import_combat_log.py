@@ -90,11 +90,12 @@ def import_combat_log(
     logger = get_run_logger()
     if not Path(path).is_file():  # fail fast: retrying the import task cannot help
         raise FileNotFoundError(f"combat log not found: {path} (working folder {Path.cwd()})")
-    if receiver_url:
-        check_receiver(receiver_url)
     if token:
         logger.warning(TOKEN_PARAMETER_WARNING)
     settings = settings_for_run(lake)
+    token = token or settings.auth_token
+    if receiver_url:
+        check_receiver(receiver_url, bool(token))
     layers = lake_layers(run_medallion, receiver_url)
     if layers:
         check_lake_storage(settings, layers)
@@ -111,7 +112,7 @@ def import_combat_log(
         path,
         reading,
         receiver_url=receiver_url,
-        token=token or settings.auth_token,
+        token=token,
         batch_size=batch_size,
     )
     publish_import_report(result)

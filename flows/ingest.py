@@ -93,8 +93,11 @@ def ingest(
             merge into earlier raids (give the same prefix only to re-deliver the same raids).
     """
     logger = get_run_logger()
+    if token:  # stored with the run whether or not a receiver uses it
+        logger.warning(TOKEN_PARAMETER_WARNING)
     if receiver_url:
-        check_receiver(receiver_url)
+        auth_token = token or settings_for_run(lake).auth_token  # the receiver's own setting
+        check_receiver(receiver_url, bool(auth_token))
     else:  # built once, for the storage check and the landing
         settings = settings_for_run(lake)
         check_lake_storage(settings, ("bronze",))
@@ -121,12 +124,9 @@ def ingest(
     # plain data. The tasks get the list itself: Prefect unwraps the quote before they run
     # (hence Any for the checker).
     quoted: Any = quote(batches)
-    if token:  # stored with the run whether or not a receiver uses it
-        logger.warning(TOKEN_PARAMETER_WARNING)
     if receiver_url:
         logger.info("posting %d batch(es) to %s", len(batches), receiver_url)
-        token = token or settings_for_run(lake).auth_token  # the receiver's own setting
-        delivery = post_to_receiver(receiver_url, quoted, token, concurrency)
+        delivery = post_to_receiver(receiver_url, quoted, auth_token, concurrency)
     else:
         logger.info("landing %d batch(es) directly in %s", len(batches), settings.bronze_root)
         delivery = land_directly(settings, quoted)

@@ -125,18 +125,60 @@ class ReceiverUnreachable(ConnectionError):
     """No HTTP server answers at the receiver URL; nothing was posted."""
 
 
-def require_receiver(url: str, *, wait_s: float = 5.0, sleep: Any = time.sleep) -> None:
+class ReceiverRefusedToken(Exception):
+    """The receiver needs a bearer token and got none, or refused the one given: every batch
+    would be answered 401, so the sending stopped.
+
+    ``summary``: what :func:`post_batches` had sent when the first 401 came (None when
+    :func:`require_receiver` found out before anything was sent).
+    """
+
+    def __init__(self, url: str, token_given: bool, summary: SendSummary | None = None) -> None:
+        if token_given:
+            message = (
+                f"the receiver at {url} refused the token given (--token / RAIDLIB_AUTH_TOKEN): "
+                "it must be the one given to raidlib serve"
+            )
+        else:
+            message = (
+                f"the receiver at {url} needs a token: pass --token or set RAIDLIB_AUTH_TOKEN "
+                "(the one given to raidlib serve)"
+            )
+        if summary is not None and summary.accepted:
+            message += f"; {summary.accepted} batch(es) had landed before"
+        super().__init__(message)
+        self.url = url
+        self.token_given = token_given
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[Any, ...]:  # Prefect pickles a failed task's exception
+        return (type(self), (self.url, self.token_given, self.summary))
+
+
+def require_receiver(
+    url: str,
+    *,
+    sends_token: bool | None = None,
+    wait_s: float = 5.0,
+    sleep: Any = time.sleep,
+) -> None:
     """Fail fast when no server answers at ``url``, instead of retrying every batch into failure.
 
     Any HTTP answer counts as "there" (a proxy without ``/health`` still gets the batches, and
     their answers say what is wrong); only transport errors, for ``wait_s`` seconds, do not. The
     short wait covers a receiver started a moment earlier (``raidlib serve &``).
+
+    ``sends_token=False`` (the batches will carry no token) also raises
+    :class:`ReceiverRefusedToken` when the receiver's ``/health`` says ``auth_required``; None
+    (the default) does not look.
     """
     health = events_endpoint(url).removesuffix("/events") + "/health"
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            httpx.get(health, timeout=max(1.0, wait_s))
+            answer = httpx.get(health, timeout=max(1.0, wait_s))
+            if sends_token is False and _auth_required(answer):
+                raise ReceiverRefusedToken(url, token_given=False)
             return
         except httpx.UnsupportedProtocol as exc:  # waiting cannot fix the URL
             raise ReceiverUnreachable(
@@ -149,6 +191,15 @@ def require_receiver(url: str, *, wait_s: float = 5.0, sleep: Any = time.sleep) 
                     "with `raidlib serve` (or `raidlib up`), or check the URL"
                 ) from exc
         sleep(0.5)
+
+
+def _auth_required(health: httpx.Response) -> bool:
+    """Whether a receiver's ``/health`` answer says ``POST /events`` needs a token."""
+    try:
+        payload = health.json()
+    except ValueError:  # not the receiver's JSON (a proxy's page): its batches will tell
+        return False
+    return isinstance(payload, dict) and payload.get("auth_required") is True
 
 
 def _describe_rejection(response: httpx.Response, payload: dict[str, Any] | None) -> str:
@@ -232,6 +283,11 @@ def post_batches(
     batches is consumed as it goes. The progress bar counts events whose batch got an answer
     (any answer: rejected and failed batches are counted beside it);
     ``on_result`` is called with each answer, in the calling thread.
+
+    Raises:
+        ReceiverRefusedToken: a batch was answered 401 (no token, or not the receiver's). Every
+            other batch would be too, so none more is sent: the queued ones are dropped, those
+            in flight finish, and the exception's ``summary`` holds the answers received.
     """
     endpoint = events_endpoint(url)
     summary = SendSummary()
@@ -239,6 +295,7 @@ def post_batches(
     if total_events is None and isinstance(batches, Sequence):
         total_events = sum(len(b.events) for b in batches)
     bar = tqdm(total=total_events, unit="ev", unit_scale=True, disable=not progress, desc="sent")
+    unauthorized = False
     with (
         httpx.Client(timeout=timeout_s, limits=limits) as client,
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="raidlib-send") as pool,
@@ -246,8 +303,13 @@ def post_batches(
     ):
 
         def done(future: Future[PostResult]) -> None:
+            nonlocal unauthorized
+            pending.discard(future)
+            if future.cancelled():  # dropped from the queue after a 401: never sent
+                return
             result = future.result()  # only ever called here, in the calling thread
             summary.results.append(result)
+            unauthorized |= result.status_code == 401
             if result.outcome in ("rejected", "failed"):
                 bar.set_postfix_str(
                     f"rejected {summary.rejected}, failed {summary.failed}", refresh=False
@@ -258,11 +320,14 @@ def post_batches(
 
         # Each future puts itself here as it finishes, so answers are taken in completion order.
         finished: queue.SimpleQueue[Future[PostResult]] = queue.SimpleQueue()
-        in_flight = 0
+        pending: set[Future[PostResult]] = set()
         for batch in batches:
-            if in_flight >= 2 * concurrency:
+            if len(pending) >= 2 * concurrency:
                 done(finished.get())
-                in_flight -= 1
+            while not finished.empty():  # answers already in: a 401 stops the sending sooner
+                done(finished.get())
+            if unauthorized:
+                break
             future = pool.submit(
                 post_batch,
                 client,
@@ -272,8 +337,13 @@ def post_batches(
                 backoff_s=backoff_s,
                 token=token,
             )
+            pending.add(future)
             future.add_done_callback(finished.put)
-            in_flight += 1
-        for _ in range(in_flight):
+        while pending:
+            if unauthorized:
+                for future in list(pending):
+                    future.cancel()  # a queued one only; cancelling puts it in `finished` too
             done(finished.get())
+    if unauthorized:
+        raise ReceiverRefusedToken(url, token_given=bool(token), summary=summary)
     return summary

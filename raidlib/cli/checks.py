@@ -1,5 +1,6 @@
 """Checks of what a command line names, made before work that may take minutes: a receiver
-that answers, a combat log that is a file whose start can be read as one."""
+that answers and takes the token given, a combat log that is a file whose start can be read as
+one."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import os
 import sys
 
 
-def receiver_unreachable(url: str, prog: str) -> int | None:
+def receiver_unusable(url: str, prog: str, token: str | None) -> int | None:
     """Exit status 2, with the reason on stderr after ``prog``, when no receiver answers at
-    ``url``; else None.
+    ``url``, or when it needs a token and ``token`` is None; else None.
 
     Checked before a command or flow script simulates raids or reads a log, which may take
-    minutes (and a flow's failed task would print tracebacks instead of the reason).
+    minutes (and a flow's failed task would print tracebacks instead of the reason). A token
+    given but not the receiver's is found by the first batch: /health does not check it.
     """
-    from raidlib.client import ReceiverUnreachable, require_receiver  # noqa: PLC0415
+    from raidlib.client import (  # noqa: PLC0415
+        ReceiverRefusedToken,
+        ReceiverUnreachable,
+        require_receiver,
+    )
 
     try:
-        require_receiver(url)
-    except ReceiverUnreachable as exc:
+        require_receiver(url, sends_token=bool(token))
+    except (ReceiverUnreachable, ReceiverRefusedToken) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     return None

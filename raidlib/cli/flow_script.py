@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from raidlib.cli._interrupt import exit_at_once_on_interrupt
-from raidlib.cli.checks import receiver_unreachable
+from raidlib.cli.checks import receiver_unusable
 from raidlib.cli.options import settings_from_args
 from raidlib.cli.terminal import stdout_reader_gone, tolerate_unencodable_output
 from raidlib.settings import describe_invalid_settings, is_invalid_settings
@@ -121,7 +121,7 @@ def parse_flow_args(
     except LakeStorageError as exc:
         parser.exit(2, f"{parser.prog}: {exc}\n")
     receiver = getattr(args, "receiver_url", None)
-    if receiver and (status := receiver_unreachable(receiver, parser.prog)) is not None:
+    if receiver and (status := receiver_unusable(receiver, parser.prog, settings.auth_token)):
         parser.exit(status)
     if not reads_lake:  # it writes every layer it uses (ingest, import, demo): can it?
         for layer in lake_layers(args):
@@ -158,7 +158,8 @@ def flow_script_settings() -> Iterator[None]:
     Prefect hands the server subprocess every setting that is set, these defaults included. A
     settings context rather than environment variables, because Prefect reads its settings when
     it is imported. On the temporary server, Ctrl-C and SIGTERM end the script at once
-    (:mod:`raidlib.cli._interrupt`).
+    (:mod:`raidlib.cli._interrupt`). A receiver that refuses the token ends the script with
+    exit status 2, as a bad setting does.
     """
     from prefect.settings import (  # noqa: PLC0415
         PREFECT_API_URL,
@@ -171,6 +172,7 @@ def flow_script_settings() -> Iterator[None]:
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: TEMPORARY_SERVER_STARTUP_S,
         PREFECT_SERVER_ANALYTICS_ENABLED: False,
     }
+    from raidlib.client import ReceiverRefusedToken  # noqa: PLC0415
     from raidlib.lake.preflight import LakeStorageError  # noqa: PLC0415
 
     with temporary_settings(set_defaults=defaults), contextlib.ExitStack() as stack:
@@ -185,6 +187,9 @@ def flow_script_settings() -> Iterator[None]:
             raise SystemExit(stdout_reader_gone(exc)) from None
         except LakeStorageError as exc:  # the run's log has the traceback; the fix is a setting
             raise SystemExit(f"error: {exc}") from exc
+        except ReceiverRefusedToken as exc:  # the sending stopped at the first 401: a setting
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
         except RuntimeError as exc:
             if "ephemeral Prefect API server" not in str(exc):
                 raise

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from raidlib.cli.arg_types import int_in
-from raidlib.cli.checks import log_file_problem, receiver_unreachable
+from raidlib.cli.checks import log_file_problem, receiver_unusable
 from raidlib.cli.options import add_combatlog_options, add_lake_options, settings_from_args
 
 
@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from raidlib.client import ReceiverRefusedToken
     from raidlib.combatlog import TimestampContextError, UnreadableLogError
     from raidlib.combatlog.delivery import LogReading, import_log
     from raidlib.combatlog.import_result import age_limit_warning
@@ -61,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"raidlib import-log: {problem}", file=sys.stderr)
         return 2
     settings = settings_from_args(args)
+    token = args.token or settings.auth_token
     if (
         args.receiver
-        and (status := receiver_unreachable(args.receiver, "raidlib import-log")) is not None
+        and (status := receiver_unusable(args.receiver, "raidlib import-log", token)) is not None
     ):
         return status
     lake = None if args.receiver else Lake.from_settings(settings)
@@ -98,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                 ),
                 lake=lake,
                 receiver_url=args.receiver,
-                token=args.token or settings.auth_token,
+                token=token,
                 max_clock_skew_s=settings.max_clock_skew_s,
                 concurrency=args.concurrency,
                 batch_size=args.batch_size,
@@ -111,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         if landed := exc.what_landed():
             print(landed, file=sys.stderr)
+        return 2
+    except ReceiverRefusedToken as exc:  # the first 401 stopped the sending
+        print(f"raidlib import-log: {exc}", file=sys.stderr)
         return 2
     print_import_report(result)
     too_old = age_limit_warning(result, settings.max_event_age_days)

@@ -13,7 +13,7 @@ from raidlib.cli.arg_types import (
     raid_prefix,
     random_seed,
 )
-from raidlib.cli.checks import receiver_unreachable
+from raidlib.cli.checks import receiver_unusable
 from raidlib.cli.options import add_fault_options, faults_from_args, settings_from_args
 
 
@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from raidlib.client import post_batches
+    from raidlib.client import ReceiverRefusedToken, post_batches
     from raidlib.generator import (
         dated_raid_prefix,
         default_first_raid_start,
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     # Settings first: a bad RAIDLIB_* value stops the command before it simulates anything.
     settings = settings_from_args(args)
     token = args.token or settings.auth_token
-    if (status := receiver_unreachable(args.url, "raidlib send")) is not None:
+    if (status := receiver_unusable(args.url, "raidlib send", token)) is not None:
         return status
     start = args.start or default_first_raid_start(args.raids)
     prefix = args.raid_prefix or dated_raid_prefix(start)
@@ -113,20 +113,24 @@ def run(args: argparse.Namespace) -> int:
         f"({n_events:,} events on the wire) → {args.url}",
         flush=True,
     )
-    summary = post_batches(
-        args.url,
-        batches,
-        concurrency=args.concurrency,
-        retries=args.retries,
-        token=token,
-        progress=not args.no_progress,
-        total_events=n_events,
-    )
+    try:
+        summary = post_batches(
+            args.url,
+            batches,
+            concurrency=args.concurrency,
+            retries=args.retries,
+            token=token,
+            progress=not args.no_progress,
+            total_events=n_events,
+        )
+    except ReceiverRefusedToken as exc:  # the first 401 stopped the sending
+        print(f"raidlib send: {exc}", file=sys.stderr)
+        return 2
     built_invalid = {b.batch_id for b in batches if not b.expect_valid}
     print(summary.describe())
     if built_invalid or summary.rejected:
         print(f"batches built to be rejected (--invalid): {len(built_invalid)}")
-    # A valid batch turned away (a missing token, a receiver with other limits) is a failure
+    # A valid batch turned away (a receiver with other limits) is a failure
     # to deliver as much as a network error: scripts must not see exit 0.
     refused = [
         r for r in summary.results if r.outcome == "rejected" and r.batch_id not in built_invalid

@@ -217,6 +217,10 @@ def import_log(
 
     Returns:
         :class:`ImportResult`; ``result.ok`` is False when a batch was rejected or failed.
+
+    Raises:
+        raidlib.client.ReceiverRefusedToken: the receiver answered 401 (no token, or not its
+            own); the reading and the sending stopped there.
     """
     if receiver_url is None and lake is None:
         raise ValueError("give a lake or a receiver_url")

@@ -61,9 +61,10 @@ def generate_raid_batches(
 
 
 @task(name="check-receiver", cache_policy=NO_CACHE)
-def check_receiver(url: str) -> None:
-    """Fail the run before simulating anything when no receiver answers at ``url``."""
-    require_receiver(url)
+def check_receiver(url: str, sends_token: bool) -> None:
+    """Fail the run before simulating anything when no receiver answers at ``url``, or when it
+    needs a token and none will be sent (the token itself is no task parameter)."""
+    require_receiver(url, sends_token=sends_token)
 
 
 @task(name="post-to-receiver", cache_policy=NO_CACHE)

@@ -380,6 +380,26 @@ def test_cli_stops_before_reading_when_no_receiver_answers(
     assert "no receiver answers at http://127.0.0.1:9" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
+def test_cli_stops_on_a_receiver_that_needs_another_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No token: stopped before reading, as /health says one is needed. A wrong one: stopped
+    at the first 401, exit 2 with the reason, not "N batch(es) were not delivered"."""
+    from tests.receiver.test_cli import _serve
+
+    log = [str(_classic_log(tmp_path)), "--year", "2025", "--utc-offset", "0", "--no-progress"]
+    with _serve(tmp_path / "lake", token="t0k") as url:
+        assert main(["import-log", *log, "--receiver", url]) == 2
+        out, err = capsys.readouterr()
+        assert f"raidlib import-log: the receiver at {url} needs a token: pass --token" in err
+        assert "lines:" not in out  # the log was not read
+        assert main(["import-log", *log, "--receiver", url, "--token", "wrong"]) == 2
+        err = capsys.readouterr().err
+        assert f"raidlib import-log: the receiver at {url} refused the token given" in err
+        assert "were not delivered" not in err
+
+
 def test_boss_npc_ids_make_a_council_member_a_boss(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

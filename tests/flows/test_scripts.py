@@ -410,6 +410,42 @@ def test_the_scripts_token_reaches_the_receiver_but_not_prefects_database(tmp_pa
         assert stored and not any("s3cr3t-t0k" in str(p) for p in stored), stored
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize("script", ["ingest", "import_combat_log"])
+def test_a_receiver_that_needs_a_token_stops_the_script_at_once(
+    script: str, tmp_path: Path
+) -> None:
+    """Without a token every batch came back 401 after the whole simulation or import."""
+    from tests.receiver.test_cli import _serve
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    with _serve(tmp_path / "receiver-lake", token="t0k") as url:
+        err = stopped_before_any_flow_run(
+            ROOT / "flows" / f"{script}.py", tmp_path, env | {"RAIDLIB_ENV_FILE": ""},
+            "--receiver-url", url,
+        )  # fmt: skip
+    assert f"{script}.py: the receiver at {url} needs a token: pass --token" in err
+
+
+@pytest.mark.e2e
+def test_a_token_the_receiver_refuses_ends_the_ingest_script_at_the_first_401(
+    tmp_path: Path,
+) -> None:
+    from tests.receiver.test_cli import _serve
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    env |= {"RAIDLIB_ENV_FILE": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    with _serve(tmp_path / "lake", token="t0k") as url:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "flows" / "ingest.py"), "--raids", "1", "--players", "5",
+             "--receiver-url", url, "--token", "wrong"],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert f"error: the receiver at {url} refused the token given" in done.stderr
+    assert not (tmp_path / "lake" / "bronze" / "_batches").exists()
+
+
 @pytest.mark.parametrize("script", ["ingest", "import_combat_log"])
 def test_a_token_no_client_could_send_stops_the_script_without_showing_it(
     script: str, tmp_path: Path

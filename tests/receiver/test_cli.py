@@ -119,13 +119,29 @@ def test_a_second_night_sent_with_the_same_seed_lands_as_new_raids(served, capsy
     assert raids == {"raid_id=raid20261119-001", "raid_id=raid20261120-001"}
 
 
-def test_send_without_the_token_is_rejected_not_retried(served, capsys) -> None:
+def test_send_without_the_token_stops_before_simulating(served, capsys) -> None:
+    """It simulated the raids, posted every batch into a 401 and said only "21 batches could not
+    be delivered"; /health says the receiver needs a token, so that is said first."""
     url, _ = served
-    argv = ["send", "--url", url, "--raids", "1", "--batch-size", "5000", "--no-progress"]
-    assert main(argv) == 1  # valid batches turned away: a failed send, whatever the cause
+    assert main(["send", "--url", url, "--raids", "1", "--no-progress"]) == 2
     out, err = capsys.readouterr()
-    assert re.search(r"accepted: 0 ", out)
-    assert "HTTP 401 unauthorized" in out and "valid ones rejected" in err
+    assert (
+        f"raidlib send: the receiver at {url} needs a token: pass --token or set "
+        "RAIDLIB_AUTH_TOKEN (the one given to raidlib serve)"
+    ) in err
+    assert "simulating" not in out + err
+
+
+def test_send_with_a_wrong_token_stops_at_the_first_401(served, capsys) -> None:
+    url, lake = served
+    argv = ["send", "--url", url, "--token", "wrong", "--raids", "1", "--no-progress"]
+    assert main([*argv, "--batch-size", "500", "--concurrency", "2"]) == 2
+    out, err = capsys.readouterr()
+    assert (
+        f"raidlib send: the receiver at {url} refused the token given "
+        "(--token / RAIDLIB_AUTH_TOKEN)"
+    ) in err
+    assert "could not be delivered" not in err and not (lake / "bronze" / "_batches").exists()
 
 
 def test_send_to_a_url_where_nothing_listens_stops_before_simulating(capsys) -> None:

@@ -18,6 +18,7 @@ from waitress import wasyncore
 
 from raidlib.client import (
     EventBatch,
+    ReceiverRefusedToken,
     ReceiverUnreachable,
     post_batch,
     post_batches,
@@ -187,6 +188,56 @@ def test_post_batches_reports_results_and_the_first_error_in_completion_order(
     assert [r.batch_id for r in summary.results] == [b.batch_id for b in reversed(batches)]
     assert summary.rejected == 4
     assert "; event 3: " in (summary.first_error or "")
+
+
+@pytest.fixture
+def counted(lake: Lake) -> Iterator[tuple[ReceiverServer, list[str]]]:
+    """A receiver that needs the token ``tok``, and the method and path of each request to it."""
+    app = create_app(Settings(auth_token="tok"), lake)
+    receiver, requests = app.wsgi_app, []
+
+    def counting(environ, start_response):
+        requests.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return receiver(environ, start_response)
+
+    app.wsgi_app = counting  # type: ignore[method-assign]
+    srv = make_server(app, "127.0.0.1", 0, threads=4).start()
+    try:
+        yield srv, requests
+    finally:
+        srv.close()
+
+
+def test_a_refused_token_stops_the_sending_at_the_first_401(counted) -> None:
+    """A wrong token posted every batch, each answered 401, before the summary said so. Now
+    the first 401 stops it: nothing more is taken from the batches, those in flight finish,
+    and the exception names the cause and carries what was answered."""
+    srv, requests = counted
+    taken: list[int] = []
+
+    def batches():  # lazy, as import-log reads a log: counts what post_batches took
+        for n in range(50):
+            taken.append(n)
+            yield EventBatch.of(make_events(3))
+
+    with pytest.raises(ReceiverRefusedToken, match="refused the token given") as refused:
+        post_batches(srv.url, batches(), concurrency=2, token="wrong", progress=False)
+    summary = refused.value.summary
+    assert summary is not None and {r.status_code for r in summary.results} == {401}
+    assert len(taken) <= 2 * 2 + 1  # the window of batches in flight or queued, and no more
+    assert requests.count("POST /events") == len(summary.results) <= 2 * 2
+    with pytest.raises(ReceiverRefusedToken, match="needs a token: pass --token"):
+        post_batches(srv.url, [EventBatch.of(make_events(3))], progress=False)
+
+
+def test_require_receiver_says_when_the_batches_would_carry_no_token(counted) -> None:
+    """/health says ``auth_required``: a sender without a token is stopped before it posts."""
+    srv, requests = counted
+    with pytest.raises(ReceiverRefusedToken, match=r"needs a token: pass --token or set RAID"):
+        require_receiver(srv.url, sends_token=False)
+    require_receiver(srv.url, sends_token=True)  # /health cannot tell a wrong token
+    require_receiver(srv.url)  # not asked: as before
+    assert set(requests) == {"GET /health"}  # looking posted nothing
 
 
 def test_unreachable_receiver_fails_after_bounded_retries() -> None:
