@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 
 from raidlib.cli.arg_types import int_in, port, report_interval
+from raidlib.cli.checks import bronze_unusable
 from raidlib.cli.options import add_lake_options, settings_from_args
 
 
@@ -69,7 +70,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from raidlib.lake.lake import Lake
-    from raidlib.lake.preflight import LakeStorageError, local_root_write_problem
     from raidlib.receiver import create_app, make_server
     from raidlib.receiver.activity import reporting_activity
     from raidlib.receiver.allocator import cap_malloc_arenas
@@ -88,17 +88,8 @@ def run(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_bytes,
     )
     lake = Lake.from_settings(settings)
-    problem = local_root_write_problem(lake, "bronze")
-    if problem:
-        print(f"raidlib serve: {problem}", file=sys.stderr)
-        return 2
-    try:
-        # Otherwise a missing bucket or a refused key shows only as 503s on every POST.
-        # (In infra/docker-compose.yml the receiver starts after minio-init made the buckets.)
-        lake.check_storage(("bronze",))
-    except LakeStorageError as exc:
-        print(f"raidlib serve: {exc}", file=sys.stderr)
-        return 2
+    if (status := bronze_unusable(lake, "raidlib serve")) is not None:
+        return status
     app = create_app(settings, lake)
     where = f"{settings.receiver_host}:{settings.receiver_port}"
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from raidlib.cli.arg_types import int_in, positive_float
+from raidlib.cli.checks import bronze_unusable
 from raidlib.cli.options import settings_from_args
 from raidlib.cli.serve import auth_line
 from raidlib.lake.preflight import LAYERS
@@ -84,6 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from raidlib.lake import Lake
+
     # The worker's flows and the receiver read these settings too: a bad value is a usage
     # error now, not a receiver that dies after the Prefect server has started.
     settings = settings_from_args(args)
@@ -117,6 +120,16 @@ def run(args: argparse.Namespace) -> int:
         extra_env=settings_environment(settings, os.getcwd()),
     )
     stack = Stack(config, echo=lambda line: print(line, flush=True))
+    if config.receiver:
+        # The receiver checks its lake as it starts, but after the Prefect server and the
+        # set-up: `up --lake FILE` failed 25 s later, naming the receiver's log. Checked here,
+        # where it starts (the checkout), creating nothing: a port may yet be taken.
+        roots = lake_roots(stack.child_env(), project_dir)
+        lake = Lake.from_settings(
+            settings.model_copy(update={f"{k}_root": v for k, v in roots.items()})
+        )
+        if (status := bronze_unusable(lake, "raidlib up", create=False)) is not None:
+            return status
     try:
         stack.start()
     except (StackError, PrefectSetupError) as exc:
@@ -134,12 +147,17 @@ def run(args: argparse.Namespace) -> int:
     return run_until_stopped(stack)
 
 
-def describe_lake(child_env: Mapping[str, str], project_dir: Path) -> str:
-    """Where the receiver and the flow runs keep the lake: its folder, or each layer's root."""
-    roots = {
+def lake_roots(child_env: Mapping[str, str], project_dir: Path) -> dict[str, str]:
+    """Each layer's root for the receiver and the flow runs, which start in ``project_dir``."""
+    return {
         layer: child_env.get(f"RAIDLIB_{layer.upper()}_ROOT") or str(project_dir / "lake" / layer)
         for layer in LAYERS
     }
+
+
+def describe_lake(child_env: Mapping[str, str], project_dir: Path) -> str:
+    """Where the receiver and the flow runs keep the lake: its folder, or each layer's root."""
+    roots = lake_roots(child_env, project_dir)
     folders = {os.path.dirname(root) for root in roots.values()}
     if len(folders) == 1 and all(os.path.basename(r) == k for k, r in roots.items()):
         return f"{folders.pop()}  (bronze/ silver/ gold/)"

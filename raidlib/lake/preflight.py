@@ -69,35 +69,41 @@ def check_storage(lake: Lake, layers: Iterable[Layer] = LAYERS) -> None:
             )
 
 
-def local_root_write_problem(lake: Lake, layer: Layer) -> str | None:
+def local_root_write_problem(lake: Lake, layer: Layer, *, create: bool = True) -> str | None:
     """Why a local ``layer`` root cannot take files (``<layer> root <url> cannot take files:
     <reason>``, else None), found before any work: by creating the folder and a temporary file
-    in it. None for a remote root, which :func:`check_storage` checks instead.
+    in it. None for a remote root, which :func:`check_storage` checks instead. ``create=False``
+    leaves a missing folder alone and tries its nearest parent that exists instead.
 
     Otherwise the receiver started, said ``ok`` on /health and answered every POST with 503,
     and ``raidlib import-log`` read the whole log, then failed with a PermissionError traceback.
     """
     if lake.is_remote(layer):
         return None
+    folder = lake.path(layer)
     try:
-        os.makedirs(lake.path(layer), exist_ok=True)
-        with tempfile.TemporaryFile(dir=lake.path(layer)):
+        if create:
+            os.makedirs(folder, exist_ok=True)
+        where = folder if create else _nearest_existing(os.path.abspath(folder))
+        with tempfile.TemporaryFile(dir=where):
             pass
     except OSError as exc:
         return f"{layer} root {lake.url(layer)} cannot take files: {exc.strerror or exc}"
     return None
 
 
+def _nearest_existing(path: str) -> str:
+    """``path`` or the nearest of its parents that exists."""
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
 def _file_in_the_way(root: str) -> str | None:
     """The file at ``root`` or at the nearest of its parents that exists, if that is no folder
     (a lake given as a file's path: every write below it would fail)."""
-    path = root
-    while not os.path.exists(path):
-        parent = os.path.dirname(path)
-        if parent == path:
-            return None
-        path = parent
-    return None if os.path.isdir(path) else path
+    path = _nearest_existing(root)
+    return None if not os.path.exists(path) or os.path.isdir(path) else path
 
 
 S3_EXTRA_HINT = (

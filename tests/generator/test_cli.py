@@ -186,12 +186,13 @@ def test_up_resolves_a_relative_lake_against_the_current_folder(
 ) -> None:
     """Like ``serve --lake``: the user's folder, not the checkout the stack runs from."""
     import raidlib.cli.up as up
-    from raidlib.stack import StackError
+    from raidlib.stack import Stack, StackError
 
     seen = {}
 
-    class RecordingStack:
+    class RecordingStack(Stack):
         def __init__(self, config: Any, echo: Any) -> None:
+            super().__init__(config, echo)
             seen["lake"], seen["port"] = config.lake, config.receiver_port
 
         def start(self) -> None:
@@ -246,6 +247,37 @@ def test_up_refuses_a_taken_port_before_starting_anything(
             assert f"port {port} on 127.0.0.1" in err and "already in use" in err
             assert option in err
     assert not (tmp_path / "st").exists()  # nothing was started, not even a log folder
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_up_refuses_a_lake_the_receiver_cannot_use_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`up --lake FILE` started the Prefect server and set it up, then failed 25 s later: the
+    receiver had exited 2 on the lake. The receiver's lake is checked first, as `serve` does:
+    --lake, or else the checkout's ./lake, where the receiver starts."""
+    import raidlib.cli.up as up
+
+    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("started before checking the receiver's lake")
+
+    monkeypatch.setattr(up.Stack, "start", must_not_run)
+    a_file = tmp_path / "lake"
+    a_file.write_text("not a folder")
+    ports = ["--prefect-port", str(_free_port()), "--receiver-port", str(_free_port())]
+    base = ["up", "--no-worker", "--state-dir", str(tmp_path / "st"), *ports]
+    for where in (["--lake", str(a_file)], ["--project-dir", str(tmp_path)]):
+        assert main([*base, *where]) == 2
+        err = capsys.readouterr().err
+        assert f"raidlib up: bronze root {a_file}/bronze cannot take files: Not a dir" in err
+    assert not (tmp_path / "st").exists()
 
 
 @pytest.mark.parametrize("command", ["up", "setup-prefect"])
