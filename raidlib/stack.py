@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -50,6 +51,26 @@ def project_dir_problem(project_dir: Path, *, deploy: bool) -> str | None:
             f"--deploy needs a raidlib checkout: {project_dir} holds no prefect.yaml "
             "(pass --project-dir CHECKOUT, or run from one)"
         )
+    return None
+
+
+def state_dir_problem(state_dir: Path) -> str | None:
+    """Why the stack cannot keep its logs and Prefect database in ``state_dir``, checked before
+    anything starts and creating nothing; None when it can.
+
+    A file given as ``--state-dir`` (or an unwritable folder) was found only by the first
+    ``mkdir``, as a NotADirectoryError traceback.
+    """
+    existing = next(p for p in (state_dir, *state_dir.parents) if p.exists() or p == p.parent)
+    if existing.exists() and not existing.is_dir():
+        if existing == state_dir:
+            return f"--state-dir {state_dir} is a file, not a folder"
+        return f"--state-dir {state_dir} cannot be created: {existing} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        return f"--state-dir {state_dir} cannot be written: {exc.strerror or exc}"
     return None
 
 
@@ -152,6 +173,8 @@ class Stack:
         """Start every enabled component in order; on any failure stop what started, raise."""
         cfg = self.config
         self._require_free_ports()
+        if (problem := state_dir_problem(self.state_dir)) is not None:
+            raise StackError(problem)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.prefect_home.mkdir(parents=True, exist_ok=True)
         try:

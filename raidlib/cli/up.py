@@ -19,7 +19,14 @@ from raidlib.cli.serve import auth_line
 from raidlib.lake.preflight import LAYERS
 from raidlib.prefect_setup import PrefectSetupError
 from raidlib.settings import settings_environment
-from raidlib.stack import Stack, StackConfig, StackError, project_dir_problem, project_root
+from raidlib.stack import (
+    Stack,
+    StackConfig,
+    StackError,
+    project_dir_problem,
+    project_root,
+    state_dir_problem,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -119,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
         # the parts start in the checkout: hand them the settings read here, ./.env included
         extra_env=settings_environment(settings, os.getcwd()),
     )
+    if (problem := state_dir_problem(config.resolved_state_dir())) is not None:
+        print(f"raidlib up: {problem}", file=sys.stderr)
+        return 2
     stack = Stack(config, echo=lambda line: print(line, flush=True))
     if config.receiver:
         # The receiver checks its lake as it starts, but after the Prefect server and the

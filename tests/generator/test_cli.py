@@ -280,6 +280,28 @@ def test_up_refuses_a_lake_the_receiver_cannot_use_before_starting_anything(
     assert not (tmp_path / "st").exists()
 
 
+def test_up_refuses_a_state_dir_that_is_a_file_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was a NotADirectoryError traceback (exit 1) from the first mkdir."""
+    import raidlib.cli.up as up
+
+    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("started before checking the state folder")
+
+    monkeypatch.setattr(up.Stack, "start", must_not_run)
+    a_file = tmp_path / "state"
+    a_file.write_text("not a folder")
+    ports = ["--prefect-port", str(_free_port()), "--receiver-port", str(_free_port())]
+    base = ["up", "--no-worker", "--lake", str(tmp_path / "lake"), *ports, "--state-dir"]
+    assert main([*base, str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"raidlib up: --state-dir {a_file} is a file, not a folder" in err
+    assert "Traceback" not in err
+    assert main([*base, str(a_file / "below")]) == 2
+    assert f"{a_file} is a file, not a folder" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["up", "setup-prefect"])
 def test_deploy_outside_a_checkout_is_refused_before_anything_starts(
     command: str,
