@@ -43,6 +43,11 @@ class PrefectSetupError(RuntimeError):
     """The Prefect API could not be reached or refused the set-up."""
 
 
+class PrefectApiUnreachable(PrefectSetupError):
+    """No Prefect API to talk to: none configured, not an http(s) URL, or nobody answers
+    there. A server to start or a setting to fix, not a set-up that failed."""
+
+
 @dataclass(frozen=True)
 class SetupReport:
     """What :func:`setup_prefect` did: ``True`` means created (or repaired) now."""
@@ -133,7 +138,7 @@ def resolve_api_url(api_url: str | None = None) -> str:
 
     value = PREFECT_API_URL.value()
     if not value:
-        raise PrefectSetupError(
+        raise PrefectApiUnreachable(
             "PREFECT_API_URL is not set: start a server (`raidlib up`) and export "
             "PREFECT_API_URL=http://127.0.0.1:4200/api, or pass --api-url"
         )
@@ -160,7 +165,9 @@ def setup_prefect(api_url: str | None = None) -> SetupReport:
 
 @contextmanager
 def _api_client(url: str, what: str) -> Iterator[Any]:
-    """A sync Prefect client on ``url``; any API failure becomes a :class:`PrefectSetupError`."""
+    """A sync Prefect client on ``url``; any API failure becomes a :class:`PrefectSetupError`,
+    a server that does not answer a :class:`PrefectApiUnreachable`."""
+    import httpx
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -172,6 +179,16 @@ def _api_client(url: str, what: str) -> Iterator[Any]:
             yield client
     except PrefectSetupError:
         raise
+    except httpx.UnsupportedProtocol as exc:
+        raise PrefectApiUnreachable(
+            f"{url} is not an http:// or https:// URL (e.g. http://127.0.0.1:4200/api): "
+            "check --api-url / PREFECT_API_URL"
+        ) from exc
+    except httpx.TransportError as exc:  # refused, unknown host, timed out
+        raise PrefectApiUnreachable(
+            f"no Prefect server answers at {url} ({type(exc).__name__}: {exc}): start one "
+            "with `raidlib up` (or `prefect server start`), or check --api-url / PREFECT_API_URL"
+        ) from exc
     except Exception as exc:  # httpx connection errors, HTTP 4xx/5xx
         raise PrefectSetupError(f"{what} against {url} failed: {exc}") from exc
 

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from raidlib.prefect_setup import PrefectSetupError, deploy_all, setup_prefect
+from raidlib.prefect_setup import (
+    PrefectApiUnreachable,
+    PrefectSetupError,
+    deploy_all,
+    setup_prefect,
+)
 from raidlib.stack import project_dir_problem, project_root
 
 
@@ -45,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
         if args.deploy:
             deploy_all(project, report.api_url)
             print(f"deployed every deployment in {project / 'prefect.yaml'}")
+    except PrefectApiUnreachable as exc:  # a server to start or a URL to fix, as for send
+        print(f"raidlib setup-prefect: {exc}", file=sys.stderr)
+        return 2
     except PrefectSetupError as exc:
         print(f"raidlib setup-prefect failed: {exc}", file=sys.stderr)
         return 1

@@ -302,6 +302,23 @@ def test_up_refuses_a_state_dir_that_is_a_file_before_starting_anything(
     assert f"{a_file} is a file, not a folder" in capsys.readouterr().err
 
 
+def test_setup_prefect_where_no_server_answers_says_to_start_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It exited 1, "failed: … [Errno 111] Connection refused", where every other "nobody
+    answers" exits 2 and says what to start."""
+    url = f"http://127.0.0.1:{_free_port()}/api"  # free a moment ago: nothing listens there
+    assert main(["setup-prefect", "--api-url", url]) == 2
+    err = capsys.readouterr().err
+    assert f"raidlib setup-prefect: no Prefect server answers at {url} (ConnectError" in err
+    assert "start one with `raidlib up`" in err and "PREFECT_API_URL" in err
+    assert main(["setup-prefect", "--api-url", "notaurl"]) == 2
+    assert "notaurl is not an http:// or https:// URL" in capsys.readouterr().err
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    assert main(["setup-prefect"]) == 2
+    assert "PREFECT_API_URL is not set: start a server (`raidlib up`)" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["up", "setup-prefect"])
 def test_deploy_outside_a_checkout_is_refused_before_anything_starts(
     command: str,
