@@ -384,22 +384,31 @@ def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) ->
     assert f"import_combat_log.py: {damaged} is truncated" in done.stderr
 
 
+def _ingest_script_to_a_receiver(
+    tmp_path: Path, receiver_token: str, token: str
+) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """``flows/ingest.py --token TOKEN`` (one raid of 5) posting to a ``raidlib serve`` that
+    needs ``receiver_token``, its lake ``tmp_path/lake``; the receiver's URL and the run."""
+    from tests.receiver.test_cli import _serve
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
+    env |= {"RAIDLIB_ENV_FILE": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    with _serve(tmp_path / "lake", token=receiver_token) as url:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "flows" / "ingest.py"), "--raids", "1", "--players", "5",
+             "--receiver-url", url, "--token", token],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    return url, done
+
+
 @pytest.mark.e2e
 def test_the_scripts_token_reaches_the_receiver_but_not_prefects_database(tmp_path: Path) -> None:
     """``--token`` went in as a flow parameter, which Prefect keeps in plain text in its
     database and shows in the UI (security audit); it now travels as the process's setting."""
     import sqlite3
 
-    from tests.receiver.test_cli import _serve
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
-    env |= {"RAIDLIB_ENV_FILE": "", "PREFECT_HOME": str(tmp_path / "prefect")}
-    with _serve(tmp_path / "lake", token="s3cr3t-t0k") as url:
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "flows" / "ingest.py"), "--raids", "1", "--players", "5",
-             "--receiver-url", url, "--token", "s3cr3t-t0k"],
-            env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+    _, done = _ingest_script_to_a_receiver(tmp_path, "s3cr3t-t0k", "s3cr3t-t0k")
     assert done.returncode == 0, done.stderr[-3000:]
     assert " 0 rejected" in done.stdout and "accepted (" in done.stdout
     databases = list((tmp_path / "prefect").rglob("*.db"))
@@ -431,16 +440,7 @@ def test_a_receiver_that_needs_a_token_stops_the_script_at_once(
 def test_a_token_the_receiver_refuses_ends_the_ingest_script_at_the_first_401(
     tmp_path: Path,
 ) -> None:
-    from tests.receiver.test_cli import _serve
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAIDLIB_")}
-    env |= {"RAIDLIB_ENV_FILE": "", "PREFECT_HOME": str(tmp_path / "prefect")}
-    with _serve(tmp_path / "lake", token="t0k") as url:
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "flows" / "ingest.py"), "--raids", "1", "--players", "5",
-             "--receiver-url", url, "--token", "wrong"],
-            env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+    url, done = _ingest_script_to_a_receiver(tmp_path, "t0k", "wrong")
     assert done.returncode == 2, done.stderr[-3000:]
     assert f"error: the receiver at {url} refused the token given" in done.stderr
     assert not (tmp_path / "lake" / "bronze" / "_batches").exists()

@@ -257,25 +257,32 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _up_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *options: str
+) -> str:
+    """``raidlib up --no-worker OPTIONS`` on free ports, expected to stop with exit 2 before
+    anything starts; its stderr."""
+    import raidlib.cli.up as up
+
+    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("started before checking its options")
+
+    monkeypatch.setattr(up.Stack, "start", must_not_run)
+    ports = ["--prefect-port", str(_free_port()), "--receiver-port", str(_free_port())]
+    assert main(["up", "--no-worker", *ports, *options]) == 2
+    return capsys.readouterr().err
+
+
 def test_up_refuses_a_lake_the_receiver_cannot_use_before_starting_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`up --lake FILE` started the Prefect server and set it up, then failed 25 s later: the
     receiver had exited 2 on the lake. The receiver's lake is checked first, as `serve` does:
     --lake, or else the checkout's ./lake, where the receiver starts."""
-    import raidlib.cli.up as up
-
-    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
-        raise AssertionError("started before checking the receiver's lake")
-
-    monkeypatch.setattr(up.Stack, "start", must_not_run)
     a_file = tmp_path / "lake"
     a_file.write_text("not a folder")
-    ports = ["--prefect-port", str(_free_port()), "--receiver-port", str(_free_port())]
-    base = ["up", "--no-worker", "--state-dir", str(tmp_path / "st"), *ports]
     for where in (["--lake", str(a_file)], ["--project-dir", str(tmp_path)]):
-        assert main([*base, *where]) == 2
-        err = capsys.readouterr().err
+        err = _up_refused(monkeypatch, capsys, "--state-dir", str(tmp_path / "st"), *where)
         assert f"raidlib up: bronze root {a_file}/bronze cannot take files: Not a dir" in err
     assert not (tmp_path / "st").exists()
 
@@ -284,22 +291,14 @@ def test_up_refuses_a_state_dir_that_is_a_file_before_starting_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """It was a NotADirectoryError traceback (exit 1) from the first mkdir."""
-    import raidlib.cli.up as up
-
-    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
-        raise AssertionError("started before checking the state folder")
-
-    monkeypatch.setattr(up.Stack, "start", must_not_run)
     a_file = tmp_path / "state"
     a_file.write_text("not a folder")
-    ports = ["--prefect-port", str(_free_port()), "--receiver-port", str(_free_port())]
-    base = ["up", "--no-worker", "--lake", str(tmp_path / "lake"), *ports, "--state-dir"]
-    assert main([*base, str(a_file)]) == 2
-    err = capsys.readouterr().err
+    lake = ["--lake", str(tmp_path / "lake")]
+    err = _up_refused(monkeypatch, capsys, *lake, "--state-dir", str(a_file))
     assert f"raidlib up: --state-dir {a_file} is a file, not a folder" in err
     assert "Traceback" not in err
-    assert main([*base, str(a_file / "below")]) == 2
-    assert f"{a_file} is a file, not a folder" in capsys.readouterr().err
+    err = _up_refused(monkeypatch, capsys, *lake, "--state-dir", str(a_file / "below"))
+    assert f"{a_file} is a file, not a folder" in err
 
 
 def test_setup_prefect_where_no_server_answers_says_to_start_one(
