@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from raidlib.client import ReceiverRefusedToken
 from raidlib.combatlog.delivery import DEFAULT_BATCH_SIZE, LogReading, import_log
 from raidlib.combatlog.import_result import ImportResult, age_limit_warning
 from raidlib.combatlog.reader import UnreadableLogError
@@ -19,11 +20,14 @@ from raidlib.tasks.artifacts import plain_text_rows
 from raidlib.tasks.progress import TaskProgress
 from raidlib.tasks.retrying import LAKE_IO_RETRIES, retry_unless
 
-import_worth_retrying = retry_unless(FileNotFoundError, UnreadableLogError, TimestampContextError)
+import_worth_retrying = retry_unless(
+    FileNotFoundError, UnreadableLogError, TimestampContextError, ReceiverRefusedToken
+)
 """Retry an import only when the failure may pass (a receiver or store outage).
 
-A missing, damaged or undatable log fails the same way again, as does a lake the settings
-point at wrongly, and the user should hear of it at once, not after the retry delays.
+A missing, damaged or undatable log fails the same way again, as do a lake the settings
+point at wrongly and a token the receiver refuses, and the user should hear of it at once, not
+after the retry delays.
 """
 
 

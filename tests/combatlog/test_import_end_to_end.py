@@ -353,6 +353,22 @@ def test_a_log_that_fails_the_same_way_every_time_is_not_retried(
     assert import_combat_log_file.retries == 2  # transient failures still are retried
 
 
+def test_a_token_the_receiver_refuses_is_not_retried() -> None:
+    """The import task retries a receiver outage; a refused token would be refused again, after
+    re-reading the log twice. The exception survives Prefect's pickling of a failed state."""
+    import pickle
+
+    from prefect.states import Failed
+
+    from raidlib.client import ReceiverRefusedToken, SendSummary
+    from raidlib.tasks.combatlog import import_worth_retrying
+
+    refused = ReceiverRefusedToken("http://127.0.0.1:8000", token_given=True, summary=SendSummary())
+    assert not import_worth_retrying(None, None, Failed(data=refused))
+    again = pickle.loads(pickle.dumps(refused))
+    assert str(again) == str(refused) and again.summary == refused.summary
+
+
 @pytest.mark.parametrize(
     ("option", "reason"),
     [
