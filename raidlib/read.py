@@ -161,6 +161,8 @@ def read_silver(
     Raises:
         LakeStorageError: the layer's S3 bucket is missing, refuses the credentials or its
             endpoint does not answer (``read_gold`` too).
+        LakeDataError: a file is damaged (truncated, corrupt); the message names it and how
+            to repair it (``read_gold`` too).
         ValueError: silver has no raid ``raid_id``.
     """
     if raid_id is not None and not isinstance(raid_id, str):

@@ -173,7 +173,7 @@ def flow_script_settings() -> Iterator[None]:
         PREFECT_SERVER_ANALYTICS_ENABLED: False,
     }
     from raidlib.client import ReceiverRefusedToken  # noqa: PLC0415
-    from raidlib.lake.preflight import LakeStorageError  # noqa: PLC0415
+    from raidlib.lake import LakeDataError, LakeStorageError  # noqa: PLC0415
 
     with temporary_settings(set_defaults=defaults), contextlib.ExitStack() as stack:
         if not PREFECT_API_URL.value():  # Prefect's temporary server: it dies with Ctrl-C
@@ -185,10 +185,11 @@ def flow_script_settings() -> Iterator[None]:
             raise SystemExit(130) from None
         except BrokenPipeError as exc:  # ``| head``: the run finished, its summary was cut
             raise SystemExit(stdout_reader_gone(exc)) from None
-        except LakeStorageError as exc:  # the run's log has the traceback; the fix is a setting
-            raise SystemExit(f"error: {exc}") from exc
-        except ReceiverRefusedToken as exc:  # the sending stopped at the first 401: a setting
-            print(f"error: {exc}", file=sys.stderr)
+        except (LakeStorageError, LakeDataError, ReceiverRefusedToken) as exc:
+            # The run's log has the traceback; the script's last word is what to fix (a
+            # setting, a damaged file, the token), as parse_flow_args says a root it finds
+            # unusable.
+            print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc
         except RuntimeError as exc:
             if "ephemeral Prefect API server" not in str(exc):

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from raidlib.backend import Backend, is_cudf
 from raidlib.gpu_memory import is_gpu_oom
+from raidlib.lake.errors import unreadable_parquet
 from raidlib.lake.frames import (
     conform_table,
     frame_to_table,
@@ -134,9 +135,9 @@ def write_table_file(lake: Lake, layer: Layer, relative: str, table: pa.Table) -
 
 def fetch_partition_files(
     lake: Lake, layer: Layer, partition: str, files: Sequence[ListedFile] | None = None
-) -> list[bytes]:
-    """The contents of a partition's files: ``files`` when a listing gave them, else those
-    :func:`partition_files` lists now.
+) -> list[tuple[str, bytes]]:
+    """The paths and contents of a partition's files: ``files`` when a listing gave them, else
+    those :func:`partition_files` lists now.
 
     A listed file gone by the time it is read (a concurrent gold build removed a partition its
     raids no longer produce) sends the read back to a fresh listing of the folder, which is
@@ -145,10 +146,10 @@ def fetch_partition_files(
     fs = lake.fs(layer)
     if files is not None:
         try:
-            return [cat_listed(fs, f.path, f.size) for f in files]
+            return [(f.path, cat_listed(fs, f.path, f.size)) for f in files]
         except FileNotFoundError:
             pass
-    return [fs.cat_file(path) for path in partition_files(lake, layer, partition)]
+    return [(path, fs.cat_file(path)) for path in partition_files(lake, layer, partition)]
 
 
 def read_partition_table(
@@ -161,11 +162,17 @@ def read_partition_table(
     """The partition's rows with ``file_schema`` plus its Hive columns (as strings), or 0 rows.
 
     ``files`` (from a listing already made) saves listing the partition folder again.
+
+    Raises:
+        LakeDataError: a file is not readable Parquet (truncated, corrupt); names the file.
     """
     hive = parse_hive_parts(partition)
     tables = []
-    for content in fetch_partition_files(lake, layer, partition, files):
-        tables.append(pq.read_table(io.BytesIO(content), schema=file_schema))
+    for path, content in fetch_partition_files(lake, layer, partition, files):
+        try:
+            tables.append(pq.read_table(io.BytesIO(content), schema=file_schema))
+        except (pa.ArrowInvalid, OSError) as exc:  # pyarrow's OSError: "Couldn't deserialize"
+            raise unreadable_parquet(layer, lake.url_of(layer, path), exc) from exc
     table = pa.concat_tables(tables) if tables else file_schema.empty_table()
     for key, value in hive.items():
         column = pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
@@ -243,7 +250,7 @@ def _read_partitions_gpu(
     hived = [
         (parse_hive_parts(partition), content)
         for partition, contents in zip(partitions, fetched, strict=True)
-        for content in contents
+        for _, content in contents
     ]
     target = _target_schema(file_schema, partitions, schema)
     return decode_files(backend, hived, file_schema, target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prefect.states import Failed
 
-from raidlib.lake import LakeStorageError
+from raidlib.lake import LakeDataError, LakeStorageError
 from raidlib.tasks.retrying import worth_retrying
 
 
@@ -38,8 +38,9 @@ def _refused_while_handling() -> OSError:
         PermissionError("Access Denied"),
         _refused(),
         _refused_while_handling(),
+        LakeDataError("/lake/silver/part-0.parquet", "is not readable Parquet", "restore it"),
     ],
-    ids=["preflight", "access-denied", "wrapped", "raised-while-handling"],
+    ids=["preflight", "access-denied", "wrapped", "raised-while-handling", "damaged-file"],
 )
 def test_configuration_errors_are_not_retried(error: BaseException) -> None:
     assert not worth_retrying(None, None, Failed(data=error))

@@ -384,6 +384,28 @@ def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) ->
     assert f"import_combat_log.py: {damaged} is truncated" in done.stderr
 
 
+def test_a_damaged_silver_file_ends_the_gold_script_with_its_name(tmp_path: Path) -> None:
+    """pyarrow's "Could not open Parquet input source '<Buffer>'" named no file, after two
+    retries and four tracebacks; the script's last word is now the file and its repair."""
+    damaged = (
+        tmp_path / "lake" / "silver" / "wow_raid_events" / "v1" / "raid_id=raid001"
+        / "event_date=2026-11-01" / "part-0.parquet"
+    )  # fmt: skip
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"PAR1 cut short by a full disk")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "flows" / "silver_to_gold.py"), "--lake",
+         str(tmp_path / "lake"), "--backend", "pandas", "--rebuild"],
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"silver_to_gold.py: {damaged} is not readable Parquet"), last
+    assert last.endswith("rebuild silver from bronze (README: Upgrading and reprocessing)")
+    assert "Retry 1/2" not in done.stderr  # the same bytes again would not help
+
+
 def _ingest_script_to_a_receiver(
     tmp_path: Path, receiver_token: str, token: str
 ) -> tuple[str, subprocess.CompletedProcess[str]]:
@@ -442,7 +464,7 @@ def test_a_token_the_receiver_refuses_ends_the_ingest_script_at_the_first_401(
 ) -> None:
     url, done = _ingest_script_to_a_receiver(tmp_path, "t0k", "wrong")
     assert done.returncode == 2, done.stderr[-3000:]
-    assert f"error: the receiver at {url} refused the token given" in done.stderr
+    assert f"ingest.py: the receiver at {url} refused the token given" in done.stderr
     assert not (tmp_path / "lake" / "bronze" / "_batches").exists()
 
 
