@@ -8,7 +8,6 @@ mid-batch) are ignored until their manifest appears. Reading the objects is
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,9 +15,9 @@ from typing import Any
 
 from raidlib.gpu_memory import DEFAULT_POLICY, MemoryPolicy
 from raidlib.lake import layout
+from raidlib.lake.bronze_writer import read_manifest
 from raidlib.lake.lake import Lake
 from raidlib.lake.listing import json_record_names
-from raidlib.lake.s3 import cat_object
 from raidlib.threads import map_in_threads
 
 
@@ -51,12 +50,16 @@ def iter_manifest_ids(lake: Lake) -> Iterator[str]:
 
 
 def load_landed_batch(lake: Lake, batch_id: str) -> BronzeBatch:
-    """The landed batch ``batch_id``, from its manifest (``FileNotFoundError`` without one; for
-    "the manifest or ``None``" see :func:`raidlib.lake.bronze_writer.read_manifest`). The
-    manifest's ``paths`` may be keys, absolute paths or URLs."""
+    """The landed batch ``batch_id``, from its manifest (``FileNotFoundError`` without one,
+    :class:`~raidlib.lake.errors.LakeDataError` for a damaged one; for "the manifest or
+    ``None``" see :func:`raidlib.lake.bronze_writer.read_manifest`). The manifest's ``paths``
+    may be keys, absolute paths or URLs; without ``objects`` or ``paths``, the batch's objects
+    are found by name."""
     fs = lake.fs("bronze")
     manifest_path = lake.path("bronze", layout.bronze_manifest_key(batch_id))
-    record = json.loads(cat_object(fs, manifest_path))
+    record = read_manifest(lake, batch_id)
+    if record is None:
+        raise FileNotFoundError(manifest_path)
     # The receiver writes ``objects: [{"key": ...}]``; a plain ``paths`` list is accepted too.
     objects = [o for o in record.get("objects") or () if o.get("key")]
     listed = [o["key"] for o in objects]

@@ -42,8 +42,9 @@ from raidlib.lake.bronze_lines import (
     format_ingest_timestamp,
     render_jsonl,
 )
+from raidlib.lake.errors import LakeDataError
 from raidlib.lake.lake import Lake
-from raidlib.lake.layout import bronze_batch_key, bronze_manifest_key
+from raidlib.lake.layout import DATASET, bronze_batch_key, bronze_manifest_key
 from raidlib.lake.s3 import cat_object
 
 DEFAULT_SOURCE = "receiver"
@@ -94,13 +95,71 @@ _DEFAULT_LOCKS = BatchLocks()
 
 
 def read_manifest(lake: Lake, batch_id: str) -> dict[str, Any] | None:
-    """The manifest of a landed batch, or ``None`` if the batch has not (fully) landed."""
+    """The manifest of a landed batch, or ``None`` if the batch has not (fully) landed.
+
+    Raises:
+        LakeDataError: the manifest is not a JSON object whose ``objects`` (if any) is a list
+            of objects with a ``key`` and whose ``paths`` (if any) is a list of strings (a
+            damaged or hand-edited file); names it and how to repair it.
+    """
     fs = lake.fs("bronze")
     path = lake.path("bronze", bronze_manifest_key(batch_id))
     try:
-        return json.loads(cat_object(fs, path))
+        data = cat_object(fs, path)
     except FileNotFoundError:
         return None
+    try:
+        record = json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError too
+        url = lake.url_of("bronze", path)
+        raise damaged_manifest(url, batch_id, f"is not valid JSON ({exc})") from exc
+    if (problem := _manifest_shape_problem(record)) is not None:
+        raise damaged_manifest(
+            lake.url_of("bronze", path), batch_id, f"is not a batch manifest ({problem})"
+        )
+    return record
+
+
+_JSON_TYPES: dict[type, str] = {
+    list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+    type(None): "null",
+}  # fmt: skip
+
+
+def _manifest_shape_problem(record: Any) -> str | None:
+    """What makes ``record`` no manifest that readers can follow, else ``None``."""
+    if not isinstance(record, dict):
+        return f"a JSON {_JSON_TYPES.get(type(record), 'value')}, not an object"
+    objects = record.get("objects")
+    if objects is not None and not (
+        isinstance(objects, list)
+        and all(isinstance(o, dict) and isinstance(o.get("key"), str) for o in objects)
+    ):
+        return '"objects" is not a list of objects with a "key"'
+    paths = record.get("paths")
+    if paths is not None and not (
+        isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+    ):
+        return '"paths" is not a list of strings'
+    return None
+
+
+def damaged_manifest(url: str, batch_id: str, problem: str) -> LakeDataError:
+    """The error for batch ``batch_id``'s manifest at ``url``, with the repairs that hold.
+
+    A manifest without ``objects`` or ``paths`` sends silver to the batch's objects by name
+    (:func:`~raidlib.lake.bronze_batches.load_landed_batch`), so one holding the batch id alone
+    recovers intact objects; without a manifest the batch has not landed, and sending it again
+    lands it (its uncommitted objects are replaced).
+    """
+    objects = f"bronze {DATASET}/*/*/batch={batch_id}.jsonl"
+    return LakeDataError(
+        url,
+        problem,
+        f"restore it; or, if the batch's objects ({objects}) are intact, replace it with "
+        f'{{"batch_id": "{batch_id}"}} (silver finds them by that id); if they are not, delete '
+        "it and send the batch again",
+    )
 
 
 def _from_manifest(lake: Lake, manifest: dict[str, Any]) -> LandedBatch:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from raidlib.lake import Lake, LakeDataError, layout
+from raidlib.lake.bronze_batches import list_landed_batches, load_landed_batch
 from raidlib.lake.parquet import read_partition, write_partition
 from raidlib.read import read_gold, read_silver
 from tests.lake.test_parquet import FILE_SCHEMA, frame
@@ -60,3 +61,43 @@ def test_read_silver_and_read_gold_name_the_damaged_file(tmp_path: Path, backend
         r"`python flows/silver_to_gold.py --rebuild`",
     ):
         read_gold("dim_player", tmp_path / "lake")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"{not json", "is not valid JSON (Expecting property name enclosed in double quotes"),
+        (b"", "is not valid JSON (Expecting value: line 1 column 1 (char 0))"),
+        (b"\xff\xfe{", "is not valid JSON ("),
+        (b"[1, 2]", "is not a batch manifest (a JSON array, not an object)"),
+        (b'{"batch_id": 5, "objects": "x"}', 'is not a batch manifest ("objects" is not a list'),
+        (b'{"paths": [1]}', 'is not a batch manifest ("paths" is not a list of strings)'),
+    ],
+    ids=["garbage", "empty", "not-utf8", "array", "objects-a-string", "paths-not-strings"],
+)
+def test_a_damaged_manifest_is_named_with_its_repair(
+    lake: Lake, factory, content: bytes, problem: str
+) -> None:
+    """Silver read every unprocessed batch's manifest with a bare json.loads: a JSONDecodeError
+    or an AttributeError naming no file, retried."""
+    batch_id = factory.write_batch(lake, [factory.make_event(0)])
+    manifest = Path(lake.path("bronze", layout.bronze_manifest_key(batch_id)))
+    manifest.write_bytes(content)
+    with pytest.raises(LakeDataError) as failed:
+        list_landed_batches(lake)
+    message = str(failed.value)
+    assert message.startswith(f"{manifest} {problem}"), message
+    assert f'replace it with {{"batch_id": "{batch_id}"}}' in message
+    assert message.endswith("if they are not, delete it and send the batch again")
+
+
+def test_the_repair_a_damaged_manifest_names_finds_the_batch_again(lake: Lake, factory) -> None:
+    """The message's advice holds: a manifest holding the batch id alone leads silver to the
+    batch's objects by name."""
+    batch_id = factory.write_batch(
+        lake, [factory.make_event(0), factory.make_event(1, raid_id="raid002")]
+    )
+    before = load_landed_batch(lake, batch_id).paths
+    manifest = Path(lake.path("bronze", layout.bronze_manifest_key(batch_id)))
+    manifest.write_text(f'{{"batch_id": "{batch_id}"}}', encoding="utf-8")
+    assert load_landed_batch(lake, batch_id).paths == before and len(before) == 2
