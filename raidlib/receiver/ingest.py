@@ -2,7 +2,7 @@
 
 Order of checks: auth (401) → content type (400) → charset (400) → Content-Encoding (415) →
 declared size (413, before reading) → capped read (413) → validation (400/413) → landing (201,
-200 duplicate, 503 when storage fails).
+200 duplicate, 503 when storage fails, 500 when the batch's manifest in bronze is damaged).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from raidlib.lake import LakeDataError
 from raidlib.lake.bronze_lines import EncodedEvents, format_ingest_timestamp
 from raidlib.receiver.auth import check_auth
 from raidlib.receiver.parsing import BadBatch
@@ -81,6 +82,9 @@ def post_events() -> ResponseReturnValue:
         landed = state.writer.land(
             encoded, batch_id=batch_id, source=batch.source, ingest_timestamp=ingested_at
         )
+    except LakeDataError as exc:  # not transient: a 503 would have clients retry it forever
+        log.error("batch %s not landed: %s", batch_id, exc)
+        return _manifest_damaged(batch_id)
     except Exception as exc:  # any storage error: nothing is acknowledged, the client retries
         log.exception("storage failed for batch %s", batch_id)
         state.stats.storage_failed(exc)
@@ -140,6 +144,20 @@ def _refusal(state: ReceiverState) -> Response | None:
             f"Content-Encoding {encoding!r} is not supported; send the JSON uncompressed",
         )
     return None
+
+
+def _manifest_damaged(batch_id: str) -> Response:
+    """500 without Retry-After: whether the batch landed cannot be read until an operator
+    repairs its manifest (the log names the file and how), so nothing is acknowledged."""
+    return json_error(
+        500,
+        "bronze_manifest_damaged",
+        f"the bronze manifest of batch {batch_id} is damaged, so whether the batch landed "
+        "cannot be told; the receiver's log names the file and its repair. Sending the batch "
+        "again does not help until it is repaired",
+        batch_id=batch_id,
+        storage={"status": "failed"},
+    )
 
 
 def _storage_failed(batch_id: str, exc: Exception) -> Response:

@@ -671,3 +671,21 @@ def test_an_event_described_briefly_keeps_its_lists_whole(client: FlaskClient) -
     listed = _post(client, [event]).get_json()["errors"][0]["errors"]
     flags = [e for e in listed if e["loc"] == ["data_quality_flags"]]
     assert flags and "30 of its 30 items are not strings" in flags[0]["msg"]
+
+
+def test_a_damaged_manifest_is_a_500_naming_the_batch_not_a_503_to_retry_forever(
+    client: FlaskClient, lake: Lake, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A re-POST of a batch whose manifest is damaged answered 503 "retry later": clients
+    retried forever, and no operator was told which file to repair."""
+    envelope = {"batch_id": AGAIN, "events": make_events(3)}
+    assert _post(client, envelope).status_code == 201
+    manifest = Path(lake.path("bronze", f"_batches/{AGAIN}.json"))
+    manifest.write_text("{not json", encoding="utf-8")
+    response = _post(client, envelope)
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    payload = response.get_json()
+    assert payload["status"] == "bronze_manifest_damaged" and payload["batch_id"] == AGAIN
+    assert f"the bronze manifest of batch {AGAIN} is damaged" in payload["error"]
+    assert f"{manifest} is not valid JSON" in caplog.text  # the operator's log names the file
+    assert manifest.read_text(encoding="utf-8") == "{not json"  # nothing acknowledged, or written
