@@ -85,10 +85,20 @@ def recorded_fingerprints(lake: Lake, raid_ids: Sequence[str]) -> list[dict[str,
 
 
 def _read_state(lake: Lake, raid_id: str) -> Any:
-    """A raid's state file as JSON (``None`` when there is none)."""
+    """A raid's state file as JSON (``None`` when there is none, or it is not JSON: a damaged
+    or hand-edited file means "rebuild", with a warning naming it, not a failed run)."""
+    path = lake.path("gold", _state_path(raid_id))
     try:
-        return json.loads(cat_object(lake.fs("gold"), lake.path("gold", _state_path(raid_id))))
+        return json.loads(cat_object(lake.fs("gold"), path))
     except FileNotFoundError:  # one GET, answered 404: no ``exists`` first
+        return None
+    except ValueError as exc:  # UnicodeDecodeError too
+        log.warning(
+            "%s is not valid JSON (%s): raid %s's gold is rebuilt, which rewrites it",
+            lake.url_of("gold", path),
+            exc,
+            raid_id,
+        )
         return None
 
 

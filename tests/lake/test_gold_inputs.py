@@ -144,3 +144,20 @@ def test_a_state_without_its_fingerprint_means_rebuild_not_a_crash(built):
     state = Path(built.gold_root) / "_state" / "gold_inputs" / "raid002.json"
     state.write_text(json.dumps({"gold_rules": GOLD_RULES_VERSION}))
     assert list(raids_needing_gold(built)) == ["raid002"]
+
+
+@pytest.mark.parametrize("content", [b"[1,2", b"", b"\xff\xfe"], ids=["cut", "empty", "binary"])
+def test_a_damaged_state_file_means_rebuild_with_a_warning_not_a_crash(
+    built, caplog, content: bytes
+):
+    """A state file that is not JSON ended the gold run in a JSONDecodeError after retries."""
+    state = Path(built.gold_root) / "_state" / "gold_inputs" / "raid002.json"
+    state.write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="raidlib.lake.gold_inputs"):
+        assert list(raids_needing_gold(built)) == ["raid002"]
+    assert (
+        f"{state} is not valid JSON" in caplog.text
+        and "raid raid002's gold is rebuilt" in caplog.text
+    )
+    record_fingerprint(built, "raid002", silver_fingerprint(built, "raid002"))  # as the build does
+    assert raids_needing_gold(built) == {}
