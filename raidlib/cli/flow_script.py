@@ -173,7 +173,7 @@ def flow_script_settings() -> Iterator[None]:
         PREFECT_SERVER_ANALYTICS_ENABLED: False,
     }
     from raidlib.client import ReceiverRefusedToken  # noqa: PLC0415
-    from raidlib.lake import LakeDataError, LakeStorageError  # noqa: PLC0415
+    from raidlib.lake import LakeDataError, LakeStorageError, LakeWriteError  # noqa: PLC0415
 
     with temporary_settings(set_defaults=defaults), contextlib.ExitStack() as stack:
         if not PREFECT_API_URL.value():  # Prefect's temporary server: it dies with Ctrl-C
@@ -185,9 +185,9 @@ def flow_script_settings() -> Iterator[None]:
             raise SystemExit(130) from None
         except BrokenPipeError as exc:  # ``| head``: the run finished, its summary was cut
             raise SystemExit(stdout_reader_gone(exc)) from None
-        except (LakeStorageError, LakeDataError, ReceiverRefusedToken) as exc:
+        except (LakeStorageError, LakeDataError, LakeWriteError, ReceiverRefusedToken) as exc:
             # The run's log has the traceback; the script's last word is what to fix (a
-            # setting, a damaged file, the token), as parse_flow_args says a root it finds
+            # setting, a damaged file, a full disk, the token), as parse_flow_args says a root it finds
             # unusable.
             print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from raidlib.lake import layout
-from raidlib.lake.errors import LakeDataError
+from raidlib.lake.errors import LakeDataError, LakeWriteError
 from raidlib.lake.lake import Lake
 from raidlib.lake.preflight import LakeStorageError
 
-__all__ = ["Lake", "LakeDataError", "LakeStorageError", "layout"]
+__all__ = ["Lake", "LakeDataError", "LakeStorageError", "LakeWriteError", "layout"]

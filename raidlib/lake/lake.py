@@ -8,13 +8,14 @@ import os
 import posixpath
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Literal
 
 import fsspec
 
+from raidlib.lake.errors import lasting_write_failure
 from raidlib.lake.preflight import LAYERS, check_storage
 from raidlib.lake.s3 import S3FS_RETRIES, s3_storage_options, with_s3_defaults
 from raidlib.settings import Settings
@@ -130,7 +131,8 @@ class Lake:
         if self.is_remote(layer):
             fs.pipe_file(final, data)
             return final
-        _replace_durably(final, data)
+        with self._lasting_failures_named(layer, relative):
+            _replace_durably(final, data)
         _settle_folder(posixpath.dirname(final))
         return final
 
@@ -148,9 +150,12 @@ class Lake:
             return map_in_threads(
                 lambda item: self.write_bytes_atomic(layer, *item), items, max_workers
             )
-        finals = map_in_threads(
-            lambda item: _replace_durably(self.path(layer, item[0]), item[1]), items, max_workers
-        )
+
+        def replace(item: tuple[str, bytes]) -> str:
+            with self._lasting_failures_named(layer, item[0]):
+                return _replace_durably(self.path(layer, item[0]), item[1])
+
+        finals = map_in_threads(replace, items, max_workers)
         for folder in dict.fromkeys(posixpath.dirname(final) for final in finals):
             _settle_folder(folder)
         return finals
@@ -169,22 +174,36 @@ class Lake:
         if self.is_remote(layer):
             return _create_remote(fs, final, data)
         folder = posixpath.dirname(final)
-        tmp = _durable_temporary(final, data)
-        try:
+        with self._lasting_failures_named(layer, relative):
+            tmp = _durable_temporary(final, data)
             try:
-                os.link(tmp, final)
-            except FileExistsError:
-                return False
-            except OSError:  # no hard links on this filesystem: check, then rename (not atomic)
-                if os.path.exists(final):
+                try:
+                    os.link(tmp, final)
+                except FileExistsError:
                     return False
-                os.replace(tmp, final)
-        finally:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+                except OSError:  # no hard links on this filesystem: check, then rename
+                    if os.path.exists(final):  # (not atomic)
+                        return False
+                    os.replace(tmp, final)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
         _fsync_dir(folder)
         _sweep_now_and_then(folder)
         return True
+
+    @contextlib.contextmanager
+    def _lasting_failures_named(self, layer: Layer, relative: str) -> Iterator[None]:
+        """A local write of ``relative`` failing on a full disk or quota or a read-only file
+        system raises :class:`~raidlib.lake.errors.LakeWriteError` naming it and what to do
+        (a bare ``[Errno 28] No space left on device`` names no file), not retried."""
+        try:
+            yield
+        except OSError as exc:
+            named = lasting_write_failure(exc, self.url(layer, relative), self.url(layer))
+            if named is None:
+                raise
+            raise named from exc
 
 
 def _replace_durably(final: str, data: bytes) -> str:

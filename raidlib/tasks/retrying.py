@@ -1,8 +1,9 @@
 """When a failed task is worth retrying: transient I/O yes, configuration errors no.
 
 Prefect retries a task on any exception unless its ``retry_condition_fn`` says otherwise. A
-missing bucket, a refused key, an unwritable folder or a damaged file fails the same way every
-time; retrying only delays the message by the retry delays and repeats its traceback in the log.
+missing bucket, a refused key, an unwritable folder, a full disk or a damaged file fails the same
+way every time; retrying only delays the message by the retry delays and repeats its traceback
+in the log.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Any
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from raidlib.lake.errors import LakeDataError
+from raidlib.lake.errors import LakeDataError, LakeWriteError
 from raidlib.lake.preflight import LakeStorageError
 
 CONFIGURATION_ERRORS: tuple[type[BaseException], ...] = (
     LakeStorageError,
     LakeDataError,  # a damaged file: a retry reads the same bytes
+    LakeWriteError,  # a full disk or quota, a read-only file system: 2 s or 10 s will not mend it
     PermissionError,  # also s3fs's AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch
     IsADirectoryError,
     NotADirectoryError,

@@ -318,3 +318,28 @@ def test_gold_for_a_raid_silver_does_not_have_says_so(
     with caplog.at_level(logging.WARNING):
         silver_to_gold(lake=str(lake_dir), backend="pandas", raid_ids=["nope"])
     assert "silver has no raid 'nope' (its raids: raid001)" in caplog.text
+
+
+def test_a_full_disk_stops_the_run_at_once_naming_the_file_with_nothing_half_written(
+    lake_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "[Errno 28] No space left on device" came after two retries (12 s) and four tracebacks,
+    naming no file. (The writes' fsync fails as a full disk's does: mounting one needs root.)"""
+    import errno
+    import os
+
+    from raidlib.lake import LakeWriteError
+
+    land(Lake.local(lake_dir), generate_raids(1, seed=5, start=START, config=CONFIG))
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    started = time.monotonic()
+    with pytest.raises(LakeWriteError, match=r"^disk full writing .*/silver/wow_raid_events/v1/"):
+        medallion(lake=str(lake_dir), backend="pandas")
+    assert time.monotonic() - started < 10  # not retried after 2 s, then 10 s
+    assert not [p for p in (lake_dir / "silver").rglob("*") if p.is_file()]  # nothing, no .tmp
+    monkeypatch.undo()  # space freed: the same command completes the work
+    assert medallion(lake=str(lake_dir), backend="pandas")["gold"]["raids_built"] == ["raid001"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prefect.states import Failed
 
-from raidlib.lake import LakeDataError, LakeStorageError
+from raidlib.lake import LakeDataError, LakeStorageError, LakeWriteError
 from raidlib.tasks.retrying import worth_retrying
 
 
@@ -39,8 +39,18 @@ def _refused_while_handling() -> OSError:
         _refused(),
         _refused_while_handling(),
         LakeDataError("/lake/silver/part-0.parquet", "is not readable Parquet", "restore it"),
+        LakeWriteError(28, "disk full writing /lake/silver/part-0.parquet: free space and …"),
+        LakeWriteError(30, "cannot write /lake/silver: read-only file system; …"),
     ],
-    ids=["preflight", "access-denied", "wrapped", "raised-while-handling", "damaged-file"],
+    ids=[
+        "preflight",
+        "access-denied",
+        "wrapped",
+        "raised-while-handling",
+        "damaged-file",
+        "disk-full",
+        "read-only",
+    ],
 )
 def test_configuration_errors_are_not_retried(error: BaseException) -> None:
     assert not worth_retrying(None, None, Failed(data=error))

@@ -384,6 +384,28 @@ def test_a_damaged_log_ends_the_import_script_with_its_reason(tmp_path: Path) ->
     assert f"import_combat_log.py: {damaged} is truncated" in done.stderr
 
 
+def test_a_full_disk_ends_a_script_with_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A flow run that met a full disk or a read-only lake ended the script in a traceback
+    (exit 1); the run's log keeps Prefect's, the script's last word is what to do."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from raidlib.cli.flow_script import flow_script_settings
+    from raidlib.lake import LakeWriteError
+
+    full = "disk full writing /lake/silver/x/part-0.parquet: free space and run the same command"
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "flows" / "medallion.py")])
+    with (
+        pytest.raises(SystemExit) as stopped,
+        temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}),  # no temporary server
+        flow_script_settings(),
+    ):
+        raise LakeWriteError(28, full)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == f"medallion.py: {full}\n"
+
+
 def test_a_damaged_silver_file_ends_the_gold_script_with_its_name(tmp_path: Path) -> None:
     """pyarrow's "Could not open Parquet input source '<Buffer>'" named no file, after two
     retries and four tracebacks; the script's last word is now the file and its repair."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from raidlib.lake import Lake, LakeStorageError
+from raidlib.lake import Lake, LakeStorageError, LakeWriteError
 from raidlib.settings import Settings
 
 
@@ -223,3 +225,56 @@ def test_a_storage_error_never_shows_credentials_written_into_the_endpoint_url()
         storage_options={"client_kwargs": {"endpoint_url": "http://key:s3cret@127.0.0.1:9"}},
     )
     assert _endpoint(lake, None) == "http://…@127.0.0.1:9"
+
+
+def _fail_with(code: int):  # noqa: ANN202
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
+WRITES = {
+    "write_bytes_atomic": lambda lake, rel: lake.write_bytes_atomic("silver", rel, b"new"),
+    "write_many_atomic": lambda lake, rel: lake.write_many_atomic("silver", [(rel, b"new")]),
+    "create_bytes_exclusive": lambda lake, rel: lake.create_bytes_exclusive("silver", rel, b"new"),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_a_full_disk_names_the_file_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write
+) -> None:
+    """A bare "[Errno 28] No space left on device" named no file. (A real full disk needs
+    root to mount one: the write's fsync fails as a full disk's does.)"""
+    lake = Lake.local(tmp_path)
+    rel = "wow_raid_events/v1/raid_id=raid001/event_date=2026-11-23/part-0.parquet"
+    monkeypatch.setattr(os, "fsync", _fail_with(errno.ENOSPC))
+    with pytest.raises(LakeWriteError) as failed:
+        write(lake, rel)
+    assert failed.value.errno == errno.ENOSPC and isinstance(failed.value, OSError)
+    assert str(failed.value) == (
+        f"disk full writing {tmp_path / 'silver' / rel}: free space and run the same command "
+        "again (nothing is half-written)"
+    )
+    assert not [p for p in (tmp_path / "silver").rglob("*") if p.is_file()]  # no temporary
+
+
+def test_a_read_only_lake_names_its_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A read-only mount needs root, and root writes through a chmod: the folder's creation
+    fails as on a read-only file system.)"""
+    lake = Lake.local(tmp_path)
+    monkeypatch.setattr(os, "makedirs", _fail_with(errno.EROFS))
+    with pytest.raises(LakeWriteError) as failed:
+        lake.write_bytes_atomic("gold", "dim_player/part-0.parquet", b"new")
+    assert str(failed.value) == (
+        f"cannot write {tmp_path / 'gold'}: read-only file system; make it writable and run "
+        "the same command again (nothing is half-written)"
+    )
+
+
+def test_other_write_failures_stay_as_they_were(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(os, "fsync", _fail_with(errno.EIO))
+    with pytest.raises(OSError) as failed:
+        Lake.local(tmp_path).write_bytes_atomic("gold", "x.json", b"{}")
+    assert type(failed.value) is OSError and failed.value.errno == errno.EIO
