@@ -93,3 +93,12 @@ def _main(argv: Sequence[str] | None) -> int:
             raise  # a bug, not a bad setting: keep the traceback
         print(f"raidlib {args.command}: {describe_invalid_settings(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # Imported here: the lake (fsspec) is not loaded for commands that never touch it.
+        from raidlib.lake import LakeDataError, LakeStorageError, LakeWriteError  # noqa: PLC0415
+
+        if not isinstance(exc, (LakeDataError, LakeStorageError, LakeWriteError)):
+            raise  # a bug: keep the traceback
+        # A full disk, a damaged file, an unusable root: named, with what to do, in one line.
+        print(f"raidlib {args.command}: {exc}", file=sys.stderr)
+        return 2

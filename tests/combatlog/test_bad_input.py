@@ -234,3 +234,25 @@ def test_a_lake_it_cannot_write_exits_2_before_reading_the_log(
         f"raidlib import-log: bronze root {tmp_path / 'lake' / 'bronze'} cannot take files: "
         "Permission denied"
     )
+
+
+def test_a_full_disk_exits_2_naming_the_file_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`raidlib import-log` onto a full disk ended in an "[Errno 28] No space left on device"
+    traceback. (A real full disk needs root to mount: the writes' fsync fails as its does.)"""
+    import errno
+    import os
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    log = tmp_path / "WoWCombatLog.txt"
+    log.write_text("\n".join(_pull(3)), encoding="utf-8")
+    monkeypatch.setattr(os, "fsync", disk_full)
+    code, _, err = _import(log, tmp_path, capsys)
+    bronze = tmp_path / "lake" / "bronze" / "wow_raid_events" / "v1"
+    assert (code, err.count("\n")) == (2, 1), err
+    assert err.startswith(f"raidlib import-log: disk full writing {bronze}/raid_id=")
+    assert err.endswith(": free space and run the same command again (nothing is half-written)\n")
+    assert not [p for p in (tmp_path / "lake").rglob("*") if p.is_file()]
