@@ -187,8 +187,8 @@ def flow_script_settings() -> Iterator[None]:
             raise SystemExit(stdout_reader_gone(exc)) from None
         except (LakeStorageError, LakeDataError, LakeWriteError, ReceiverRefusedToken) as exc:
             # The run's log has the traceback; the script's last word is what to fix (a
-            # setting, a damaged file, a full disk, the token), as parse_flow_args says a root it finds
-            # unusable.
+            # setting, a damaged file, a full disk, the token), as parse_flow_args says a root
+            # it finds unusable.
             print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc
         except RuntimeError as exc:
