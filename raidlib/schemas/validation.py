@@ -172,10 +172,13 @@ def _unix_time_message(field: str, event: Any) -> str | None:
     """
     value: Any = event.get(field) if isinstance(event, dict) else None
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not (is_number or isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip())):
+    # Trimmed as the receiver trims (``str.strip`` also drops U+001C..U+001F, which ``float``
+    # refuses: a 500 in review)
+    text = value.strip(WHITESPACE) if isinstance(value, str) else None
+    if not (is_number or text is not None and _NUMBER_TEXT.fullmatch(text)):
         return None
     try:
-        number = float(value)
+        number = float(value if text is None else text)
     except OverflowError:  # an integer of over 308 digits
         number = math.inf
     if _UNIX_SECONDS.start <= number < _UNIX_SECONDS.stop:  # not a range error: Pydantic's

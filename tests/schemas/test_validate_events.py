@@ -396,3 +396,13 @@ def test_the_receiver_trims_exactly_silvers_whitespace() -> None:
     trimmed = {c for c in every_space if Trimmed(text=f"{c}a{c}").text == "a"}
     assert trimmed == set(WHITESPACE)
     assert "\x1f" not in WHITESPACE and "\u3000" in WHITESPACE
+
+
+@pytest.mark.parametrize("value", ["\x1c1767295800000", "1767295800000\x1f"])
+def test_digits_beside_a_separator_control_are_a_400_not_a_crash(value: str) -> None:
+    """``str.strip`` drops U+001C..U+001F, which ``float`` refuses: the milliseconds message
+    crashed the error path (a 500) for such a timestamp (review)."""
+    with pytest.raises(EventValidationError) as info:
+        validate_events(json.dumps([_event(timestamp=value)]), now=NOW)
+    (entry,) = info.value.errors()
+    assert entry["errors"][0]["loc"] == ["timestamp"]
