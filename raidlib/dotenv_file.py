@@ -111,7 +111,9 @@ def check_env_file(env_file: str) -> None:
             _log.warning("%s %s and is ignored (it sets no RAIDLIB_ setting)", env_file, where)
 
 
-_RAIDLIB_NAME = re.compile(r"\bRAIDLIB_\w+", re.IGNORECASE)
+# A RAIDLIB_ name where a line sets a variable, not anywhere in a value or comment ("code
+# --profile raidlib_dev" in another tool's line refused the file: review).
+_RAIDLIB_NAME = re.compile(r"^[ \t]*(?:export[ \t]+)?(RAIDLIB_\w+)", re.IGNORECASE | re.MULTILINE)
 _QUOTED_VALUE = re.compile(r"[^=]*=\s*(['\"])(.*)")
 _noted_unparsed: set[tuple[str, int]] = set()
 

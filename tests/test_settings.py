@@ -420,3 +420,22 @@ def test_another_line_the_dotenv_file_cannot_parse_is_named_once(
         "my.env line 1 could not be parsed (unclosed quote?) and is ignored (it sets no "
         "RAIDLIB_ setting)"
     ]
+
+
+def test_a_line_of_another_tool_that_mentions_raidlib_in_its_value_is_only_warned_about(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a RAIDLIB_ name where the line sets a variable makes an unparseable line fatal: a
+    value mentioning ``raidlib_dev`` refused the whole file (review)."""
+    import raidlib.dotenv_file
+
+    monkeypatch.setattr(raidlib.dotenv_file, "_noted_unparsed", set())
+    (in_tmp / ".env").write_text(
+        'EDITOR_CMD="code --profile raidlib_dev" --wait\nRAIDLIB_BACKEND=pandas\n'
+    )
+    monkeypatch.delenv("RAIDLIB_ENV_FILE", raising=False)
+    with caplog.at_level("WARNING"):
+        assert Settings().backend == "pandas"
+    assert [r.getMessage() for r in caplog.records] == [
+        ".env line 1 could not be parsed and is ignored (it sets no RAIDLIB_ setting)"
+    ]
