@@ -178,10 +178,14 @@ def _no_npc_players(targets: Any) -> Any:
     """
     typed = targets["target_entity_type"]
     npc = targets.loc[
-        _flag(typed.isin(list(NPC_TARGET_TYPES))), ["raid_id", "target_entity_id"]
-    ].assign(_boss=_flag(typed == "boss").astype("int64"))
+        _flag(typed.isin(list(NPC_TARGET_TYPES))),
+        ["raid_id", "target_entity_id", "target_entity_type"],
+    ]
     if len(npc) == 0:
         return targets.reset_index(drop=True)
+    # The flag from the selection's own column (boss or add, never null): a series of all the
+    # targets would be aligned to it, a join on cuDF.
+    npc = npc.assign(_boss=(npc["target_entity_type"] == "boss").astype("int64"))
     npc = npc.groupby(["raid_id", "target_entity_id"]).agg(_boss=("_boss", "max")).reset_index()
     out = targets.merge(npc, on=["raid_id", "target_entity_id"], how="left")
     typed_player = _flag(out["target_entity_type"] == "player") & _flag(out["_boss"] == 0)
