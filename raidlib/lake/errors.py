@@ -42,10 +42,6 @@ def unreadable_parquet(layer: str, url: str, exc: BaseException) -> LakeDataErro
     )
 
 
-LASTING_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
-"""Write failures that last until someone acts: a full disk or quota, a read-only mount."""
-
-
 class LakeWriteError(OSError):
     """A local lake write failed for a reason that lasts: the disk (or quota) is full, or the
     file system is read-only. The message names the file (or root) and what to do.

@@ -176,18 +176,18 @@ class Lake:
         folder = posixpath.dirname(final)
         with self._lasting_failures_named(layer, relative):
             tmp = _durable_temporary(final, data)
+        try:
             try:
-                try:
-                    os.link(tmp, final)
-                except FileExistsError:
+                os.link(tmp, final)
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links on this filesystem: check, then rename (not atomic)
+                if os.path.exists(final):
                     return False
-                except OSError:  # no hard links on this filesystem: check, then rename
-                    if os.path.exists(final):  # (not atomic)
-                        return False
-                    os.replace(tmp, final)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.remove(tmp)
+                os.replace(tmp, final)
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
         _fsync_dir(folder)
         _sweep_now_and_then(folder)
         return True
