@@ -403,6 +403,56 @@ def test_a_raider_named_like_the_boss_and_seen_first_is_not_the_pulls_boss(tmp_p
     assert "target_entity_health_pct_after" not in hit_pet
 
 
+def test_a_pre_6_0_pet_named_like_the_boss_is_not_the_pulls_boss(tmp_path):
+    """Before 6.0 GUIDs were hex: a hunter's pet (type digit 4) called "Onyxia" is told from the
+    creature by its GUID, as a ``Pet-`` one is."""
+    boss, pet = "0xF130002BA0000001", "0xF1400012340000AB"
+    lines = [
+        f"1/10 20:00:00.000  {HDR9_CLASSIC}",
+        '1/10 20:00:00.100  ENCOUNTER_START,1084,"Onyxia",9,40,249',
+        f"1/10 20:00:00.500  SWING_DAMAGE,{unit(BOB, 'Bob', pet, 'Onyxia', df='0x1114')},"
+        f"{block16(BOB)},30,31,-1,1,0,0,0,nil,nil,nil",
+        f"1/10 20:00:02.000  SWING_DAMAGE,{unit(boss, 'Onyxia', BOB, 'Bob', sf='0xa48', df='0x514')},"
+        f"{block16(boss, 899500, 1000000)},30,31,-1,1,0,0,0,nil,nil,nil",
+        f'1/10 20:00:03.000  UNIT_DIED,{NONE4},{BOB},"Bob",0x514,0x0',
+        '1/10 20:00:04.000  ENCOUNTER_END,1084,"Onyxia",9,40,1',
+    ]
+    events, _ = _events(write_log(tmp_path / "classic.txt", lines), year=2020, utc_offset_hours=0)
+    death = next(e for e in events if e["event_type"] == "player_death")
+    assert death["source_player_id"] == boss
+    hit_pet = next(e for e in events if e.get("target_entity_id") == pet)
+    assert hit_pet.get("target_entity_type") != "boss"
+
+
+def test_a_death_after_the_boss_first_acts_is_the_bosss_even_if_it_is_hit_only_later(tmp_path):
+    """The boss unit is known from the first line it is on, as source or as target: a raider
+    it kills before anyone hits it still died to the boss, not to ``Encounter-<id>``."""
+    boss = "Creature-0-4469-249-1-10184-00001"
+    lines = [
+        f"1/10 20:00:00.000  {HDR9_CLASSIC}",
+        '1/10 20:00:00.100  ENCOUNTER_START,1084,"Onyxia",9,40,249',
+        f"1/10 20:00:02.000  SWING_DAMAGE,{unit(boss, 'Onyxia', BOB, 'Bob', sf='0xa48', df='0x514')},"
+        f"{block16(boss, 899500, 1000000)},30,31,-1,1,0,0,0,nil,nil,nil",
+        f'1/10 20:00:03.000  UNIT_DIED,{NONE4},{BOB},"Bob",0x514,0x0',
+        f"1/10 20:00:03.500  SWING_DAMAGE,{unit(ALICE, 'Alice', boss, 'Onyxia', df='0xa48')},"
+        f"{block16(boss, 899000, 1000000)},500,510,-1,1,0,0,0,nil,nil,nil",
+        '1/10 20:00:04.000  ENCOUNTER_END,1084,"Onyxia",9,40,1',
+    ]
+    events, _ = _events(write_log(tmp_path / "classic.txt", lines), year=2020, utc_offset_hours=0)
+    death = next(e for e in events if e["event_type"] == "player_death")
+    assert death["source_player_id"] == boss
+
+
+def test_boss_health_comes_only_from_a_block_that_describes_the_boss(v22_log):
+    """A melee swing's advanced block describes the attacker (line 6: Alice at 80 %): read as
+    the boss's health it would put a boss at 80 % that never was."""
+    events, _ = _events(v22_log)
+    swing = next(e for e in events if e.get("ability_name") == "Melee")
+    assert swing["target_entity_type"] == "boss"
+    assert "target_entity_health_pct_after" not in swing
+    assert "target_entity_health_pct_before" not in swing
+
+
 def test_a_boss_a_raider_mind_controls_stays_the_boss(tmp_path):
     """While a raider controls Razorgore his rows carry the pet type flag: he is still the
     pull's boss unit, with his health read."""
