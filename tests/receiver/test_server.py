@@ -159,6 +159,49 @@ def test_post_batches_is_concurrent_and_summarises(server: ReceiverServer) -> No
     assert "raid_id" in summary.first_error
 
 
+@pytest.mark.parametrize("path", ["", "/", "/events", "/events/"])
+def test_post_batches_takes_the_base_url_or_the_events_url(
+    server: ReceiverServer, path: str
+) -> None:
+    summary = post_batches(
+        server.url + path, [EventBatch.of(make_events(2))], token="tok", progress=False
+    )
+    assert (summary.accepted, summary.first_error) == (1, None)
+
+
+def test_post_batches_takes_a_lazy_iterable_as_it_goes(server: ReceiverServer) -> None:
+    """Batches read from a big log come from a generator: no more than twice the concurrency
+    are taken ahead of the answers, so the log is never all in memory at once."""
+    taken: list[int] = []
+
+    def batches():
+        for i in range(30):
+            taken.append(i)
+            yield EventBatch.of(make_events(2, f"lazy{i}"))
+
+    taken_at_answer: list[int] = []
+    summary = post_batches(
+        server.url,
+        batches(),
+        concurrency=2,
+        token="tok",
+        progress=False,
+        on_result=lambda _: taken_at_answer.append(len(taken)),
+    )
+    assert summary.accepted == 30 and len(taken_at_answer) == 30
+    assert taken_at_answer[0] <= 2 * 2 + 1, taken_at_answer
+
+
+def test_the_progress_bar_counts_the_answered_events(
+    server: ReceiverServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batches = [EventBatch.of(make_events(20, f"bar{i}")) for i in range(3)]
+    summary = post_batches(server.url, batches, concurrency=2, token="tok")
+    assert summary.accepted == 3
+    last = capsys.readouterr().err.split("\r")[-1]  # the bar as it was left
+    assert "100%" in last and "60.0/60.0" in last, last
+
+
 def test_post_batches_reports_results_and_the_first_error_in_completion_order(
     lake: Lake,
 ) -> None:
@@ -254,6 +297,56 @@ def test_unreachable_receiver_fails_after_bounded_retries() -> None:
         )
     assert result.outcome == "failed" and result.attempts == 3 and len(sleeps) == 2
     assert "ConnectError" in (result.error or "")
+
+
+def test_the_backoff_between_retries_is_capped() -> None:
+    """Many retries wait at most ``max_backoff_s`` each (jittered), not an ever-doubling wait."""
+    sleeps: list[float] = []
+    with httpx.Client(timeout=1.0) as client:
+        result = post_batch(
+            client,
+            "http://127.0.0.1:9/events",
+            EventBatch.of(make_events(1)),
+            retries=6,
+            backoff_s=1.0,
+            max_backoff_s=2.0,
+            sleep=sleeps.append,
+        )
+    assert result.outcome == "failed" and len(sleeps) == 6
+    assert 0.5 <= sleeps[0] <= 1.0  # the first wait: backoff_s, jittered down to half
+    assert all(wait <= 2.0 for wait in sleeps), sleeps
+
+
+def test_a_429_from_a_proxy_in_front_of_the_receiver_is_retried(lake: Lake) -> None:
+    """429 Too Many Requests says "later", not "never": the batch is sent again and lands."""
+    app = create_app(Settings(auth_token="tok"), lake)
+    receiver = app.wsgi_app
+    answered: list[int] = []
+
+    def rate_limited_once(environ, start_response):
+        if not answered:
+            answered.append(429)
+            start_response("429 Too Many Requests", [("Content-Type", "text/plain")])
+            return [b"slow down"]
+        return receiver(environ, start_response)
+
+    app.wsgi_app = rate_limited_once  # type: ignore[method-assign]
+    srv = make_server(app, "127.0.0.1", 0, threads=2).start()
+    sleeps: list[float] = []
+    try:
+        with httpx.Client(timeout=WAIT_S) as client:
+            result = post_batch(
+                client,
+                f"{srv.url}/events",
+                EventBatch.of(make_events(3)),
+                token="tok",
+                backoff_s=0.01,
+                sleep=sleeps.append,
+            )
+    finally:
+        srv.close()
+    assert (result.outcome, result.status_code, result.attempts) == ("accepted", 201, 2)
+    assert len(sleeps) == 1
 
 
 def test_require_receiver_waits_briefly_then_names_the_url(server: ReceiverServer) -> None:
