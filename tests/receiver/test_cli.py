@@ -144,6 +144,34 @@ def test_send_with_a_wrong_token_stops_at_the_first_401(served, capsys) -> None:
     assert "could not be delivered" not in err and not (lake / "bronze" / "_batches").exists()
 
 
+def test_send_retries_as_many_times_as_it_is_told(lake, capsys) -> None:
+    """A receiver whose storage fails for a moment answers 503: `--retries 1` sends the batch
+    once more and it lands (the option reaches the client)."""
+    from raidlib.receiver import create_app, make_server
+    from raidlib.settings import Settings
+
+    app = create_app(Settings(auth_token="t0k"), lake)
+    receiver = app.wsgi_app
+    failed_once: list[int] = []
+
+    def unavailable_once(environ, start_response):
+        if environ["PATH_INFO"] == "/events" and not failed_once:
+            failed_once.append(503)
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"storage failed"]
+        return receiver(environ, start_response)
+
+    app.wsgi_app = unavailable_once  # type: ignore[method-assign]
+    srv = make_server(app, "127.0.0.1", 0, threads=4).start()
+    try:
+        argv = ["send", "--url", srv.url, "--token", "t0k", "--raids", "1", "--no-progress"]
+        assert main([*argv, "--batch-size", "10000", "--retries", "1"]) == 0
+    finally:
+        srv.close()
+    out = capsys.readouterr().out
+    assert failed_once and re.search(r"failed: 0\b", out), out
+
+
 def test_send_to_a_url_where_nothing_listens_stops_before_simulating(capsys) -> None:
     argv = ["send", "--url", "http://127.0.0.1:9", "--raids", "1", "--no-progress"]
     assert main(argv) == 2
