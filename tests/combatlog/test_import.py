@@ -107,6 +107,16 @@ def test_kill_players_classes(kill):
     assert "Rejuvenation" in by_class["druid"] or "Mangle" in by_class["druid"]
 
 
+def test_a_cast_at_no_one_has_no_target(kill):
+    """Most casts name no target (``0000000000000000,nil``): the event has none, rather than
+    a target id of zeros that would count as one more unit."""
+    events, _ = kill
+    casts = [e for e in events if e["event_type"] == "spell_cast"]
+    untargeted = [e for e in casts if "target_entity_id" not in e]
+    assert untargeted and len(untargeted) < len(casts)
+    assert not any(e.get("target_entity_id") == "0000000000000000" for e in events)
+
+
 def test_wipe_log():
     events, report = _events(WIPE)
     end = [e for e in events if e.get("ability_name") == "ENCOUNTER_END"][0]
