@@ -231,6 +231,7 @@ def test_post_batches_reports_results_and_the_first_error_in_completion_order(
     assert [r.batch_id for r in summary.results] == [b.batch_id for b in reversed(batches)]
     assert summary.rejected == 4
     assert "; event 3: " in (summary.first_error or "")
+    assert (summary.first_error or "").count("event 3") == 1  # named once, not repeated
 
 
 @pytest.fixture
