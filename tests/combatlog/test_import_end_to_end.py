@@ -416,6 +416,24 @@ def test_cli_stops_on_a_receiver_that_needs_another_token(
         assert "were not delivered" not in err
 
 
+def test_cli_exits_1_when_the_receiver_refuses_the_batches(
+    v22_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong token gets every batch a 401: nothing landed, and scripts must not see exit 0."""
+    from raidlib.receiver import create_app, make_server
+    from raidlib.settings import Settings
+
+    lake = Lake.local(tmp_path / "lake")
+    srv = make_server(create_app(Settings(auth_token="t0k"), lake), "127.0.0.1", 0).start()
+    try:
+        argv = ["import-log", str(v22_log), "--receiver", srv.url, "--token", "wrong"]
+        code = main([*argv, "--no-progress"])
+    finally:
+        srv.close()
+    assert code == 1
+    assert "batch(es) were not delivered" in capsys.readouterr().err
+
+
 def test_boss_npc_ids_make_a_council_member_a_boss(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
