@@ -589,6 +589,26 @@ def test_the_quick_interrupt_ends_with_the_script_settings() -> None:
     assert engine.capture_sigterm is bridge
 
 
+def test_ctrl_c_of_a_script_on_a_server_exits_130_saying_interrupted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a real server the run is recorded, so the script says one word and exits as a shell
+    expects of Ctrl-C (130), not as a failure (1)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from raidlib.cli.flow_script import flow_script_settings
+
+    server = {PREFECT_API_URL: "http://127.0.0.1:9/api"}  # only its presence counts here
+    with (
+        temporary_settings(updates=server),
+        pytest.raises(SystemExit) as stop,
+        flow_script_settings(),
+    ):
+        raise KeyboardInterrupt
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 UNWRITABLE = "/sys/kernel/raidlib-test-lake"  # sysfs: no folder can be made there, even by root
 
 
