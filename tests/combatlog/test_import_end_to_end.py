@@ -416,6 +416,20 @@ def test_cli_stops_on_a_receiver_that_needs_another_token(
         assert "were not delivered" not in err
 
 
+def test_cli_lands_a_log_from_a_fast_clock_within_the_skew_of_the_settings(
+    v22_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recorder whose clock runs ahead writes times in the future: RAIDLIB_MAX_CLOCK_SKEW_S
+    lets them in, as it does at the receiver."""
+    text = v22_log.read_text(encoding="utf-8").replace("2/16/2026", "2/16/2099")
+    log = tmp_path / "WoWCombatLog.txt"
+    log.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("RAIDLIB_MAX_CLOCK_SKEW_S", str(80 * 366 * 86_400))
+    lake = tmp_path / "lake"
+    assert main(["import-log", str(log), "--lake", str(lake), "--no-progress"]) == 0
+    assert list((lake / "bronze" / "wow_raid_events" / "v1").rglob("*.jsonl"))
+
+
 def test_cli_exits_1_when_the_receiver_refuses_the_batches(
     v22_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
