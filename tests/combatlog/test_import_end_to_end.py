@@ -434,6 +434,12 @@ def test_cli_exits_1_when_the_receiver_refuses_the_batches(
     v22_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A wrong token gets every batch a 401: nothing landed, and scripts must not see exit 0."""
+
+
+def test_cli_posts_to_a_receiver_with_the_token_of_the_settings(
+    v22_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --token the receiver's own setting (RAIDLIB_AUTH_TOKEN) is sent, as by send."""
     from raidlib.receiver import create_app, make_server
     from raidlib.settings import Settings
 
@@ -446,6 +452,14 @@ def test_cli_exits_1_when_the_receiver_refuses_the_batches(
         srv.close()
     assert code == 1
     assert "batch(es) were not delivered" in capsys.readouterr().err
+
+    monkeypatch.setenv("RAIDLIB_AUTH_TOKEN", "t0k")
+    try:
+        code = main(["import-log", str(v22_log), "--receiver", srv.url, "--no-progress"])
+    finally:
+        srv.close()
+    assert code == 0
+    assert list((tmp_path / "lake" / "bronze" / "wow_raid_events" / "v1").rglob("*.jsonl"))
 
 
 def test_boss_npc_ids_make_a_council_member_a_boss(
