@@ -369,6 +369,17 @@ def test_a_token_the_receiver_refuses_is_not_retried() -> None:
     assert str(again) == str(refused) and again.summary == refused.summary
 
 
+def test_a_run_on_a_path_that_is_no_file_fails_naming_the_working_folder(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """A deployment run resolves a relative path in the worker's folder: the failure says which."""
+    from flows.import_combat_log import import_combat_log
+
+    state = import_combat_log(path=str(tmp_path), lake=str(tmp_path / "lake"), return_state=True)
+    assert state.is_failed()
+    assert f"combat log not found: {tmp_path} (working folder " in str(state.message or state.data)
+
+
 @pytest.mark.parametrize(
     ("option", "reason"),
     [
