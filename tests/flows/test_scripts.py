@@ -119,9 +119,13 @@ def test_a_database_from_a_newer_prefect_gets_a_way_out(tmp_path: Path) -> None:
     assert "RuntimeError" not in done.stderr
 
 
-def test_scripts_give_a_first_temporary_server_time_to_start() -> None:
+def test_scripts_give_a_first_temporary_server_time_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Prefect's 20 s was shorter than a first start (it creates the database) on a slow machine:
     the demo and every flow script failed with "Timed out ... ephemeral Prefect API server"."""
+    # A value of the developer's own would win, as it should: the default is what is tested.
+    monkeypatch.delenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", raising=False)
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
     from prefect.settings import temporary_settings
 
