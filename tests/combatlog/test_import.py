@@ -387,11 +387,18 @@ def test_a_raider_named_like_the_boss_is_a_player_target(tmp_path):
     assert "target_entity_health_pct_after" not in dmg[1]
 
 
-def test_a_raider_named_like_the_boss_and_seen_first_is_not_the_pulls_boss(tmp_path):
+@pytest.mark.parametrize(
+    ("boss", "pet"),
+    [
+        ("Creature-0-4469-249-1-10184-00001", "Pet-0-4469-249-1-416-0100000001"),
+        # before 6.0 GUIDs were hex: a pet has type digit 4, a creature 3
+        ("0xF130002BA0000001", "0xF1400012340000AB"),
+    ],
+    ids=["typed-guids", "pre-6.0-hex-guids"],
+)
+def test_a_raider_named_like_the_boss_and_seen_first_is_not_the_pulls_boss(tmp_path, boss, pet):
     """The pull's boss unit (the source of its deaths and its end) is the creature, even when a
     raider or a hunter's pet called "Onyxia" shows up before it."""
-    boss = "Creature-0-4469-249-1-10184-00001"
-    pet = "Pet-0-4469-249-1-416-0100000001"
     lines = [
         f"1/10 20:00:00.000  {HDR9_CLASSIC}",
         '1/10 20:00:00.100  ENCOUNTER_START,1084,"Onyxia",9,40,249',
@@ -411,27 +418,6 @@ def test_a_raider_named_like_the_boss_and_seen_first_is_not_the_pulls_boss(tmp_p
     hit_pet = next(e for e in events if e.get("target_entity_id") == pet)
     assert hit_pet.get("target_entity_type") != "boss"
     assert "target_entity_health_pct_after" not in hit_pet
-
-
-def test_a_pre_6_0_pet_named_like_the_boss_is_not_the_pulls_boss(tmp_path):
-    """Before 6.0 GUIDs were hex: a hunter's pet (type digit 4) called "Onyxia" is told from the
-    creature by its GUID, as a ``Pet-`` one is."""
-    boss, pet = "0xF130002BA0000001", "0xF1400012340000AB"
-    lines = [
-        f"1/10 20:00:00.000  {HDR9_CLASSIC}",
-        '1/10 20:00:00.100  ENCOUNTER_START,1084,"Onyxia",9,40,249',
-        f"1/10 20:00:00.500  SWING_DAMAGE,{unit(BOB, 'Bob', pet, 'Onyxia', df='0x1114')},"
-        f"{block16(BOB)},30,31,-1,1,0,0,0,nil,nil,nil",
-        f"1/10 20:00:02.000  SWING_DAMAGE,{unit(boss, 'Onyxia', BOB, 'Bob', sf='0xa48', df='0x514')},"
-        f"{block16(boss, 899500, 1000000)},30,31,-1,1,0,0,0,nil,nil,nil",
-        f'1/10 20:00:03.000  UNIT_DIED,{NONE4},{BOB},"Bob",0x514,0x0',
-        '1/10 20:00:04.000  ENCOUNTER_END,1084,"Onyxia",9,40,1',
-    ]
-    events, _ = _events(write_log(tmp_path / "classic.txt", lines), year=2020, utc_offset_hours=0)
-    death = next(e for e in events if e["event_type"] == "player_death")
-    assert death["source_player_id"] == boss
-    hit_pet = next(e for e in events if e.get("target_entity_id") == pet)
-    assert hit_pet.get("target_entity_type") != "boss"
 
 
 def test_a_death_after_the_boss_first_acts_is_the_bosss_even_if_it_is_hit_only_later(tmp_path):
