@@ -74,3 +74,21 @@ def app(settings: Settings, lake: Lake) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def answer_first_post_with(app: Flask, status: str, body: bytes) -> list[str]:
+    """Make ``app`` answer its first ``POST /events`` with ``status`` (a proxy's 429, a storage
+    blip's 503) and every later request as usual; the returned list holds ``status`` once it
+    has been answered."""
+    receiver = app.wsgi_app
+    answered: list[str] = []
+
+    def once(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["PATH_INFO"] == "/events" and not answered:
+            answered.append(status)
+            start_response(status, [("Content-Type", "text/plain")])
+            return [body]
+        return receiver(environ, start_response)
+
+    app.wsgi_app = once  # type: ignore[method-assign]
+    return answered

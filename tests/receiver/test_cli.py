@@ -149,19 +149,10 @@ def test_send_retries_as_many_times_as_it_is_told(lake, capsys) -> None:
     once more and it lands (the option reaches the client)."""
     from raidlib.receiver import create_app, make_server
     from raidlib.settings import Settings
+    from tests.receiver.conftest import answer_first_post_with
 
     app = create_app(Settings(auth_token="t0k"), lake)
-    receiver = app.wsgi_app
-    failed_once: list[int] = []
-
-    def unavailable_once(environ, start_response):
-        if environ["PATH_INFO"] == "/events" and not failed_once:
-            failed_once.append(503)
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"storage failed"]
-        return receiver(environ, start_response)
-
-    app.wsgi_app = unavailable_once  # type: ignore[method-assign]
+    failed_once = answer_first_post_with(app, "503 Service Unavailable", b"storage failed")
     srv = make_server(app, "127.0.0.1", 0, threads=4).start()
     try:
         argv = ["send", "--url", srv.url, "--token", "t0k", "--raids", "1", "--no-progress"]

@@ -320,18 +320,10 @@ def test_the_backoff_between_retries_is_capped() -> None:
 
 def test_a_429_from_a_proxy_in_front_of_the_receiver_is_retried(lake: Lake) -> None:
     """429 Too Many Requests says "later", not "never": the batch is sent again and lands."""
+    from tests.receiver.conftest import answer_first_post_with
+
     app = create_app(Settings(auth_token="tok"), lake)
-    receiver = app.wsgi_app
-    answered: list[int] = []
-
-    def rate_limited_once(environ, start_response):
-        if not answered:
-            answered.append(429)
-            start_response("429 Too Many Requests", [("Content-Type", "text/plain")])
-            return [b"slow down"]
-        return receiver(environ, start_response)
-
-    app.wsgi_app = rate_limited_once  # type: ignore[method-assign]
+    answer_first_post_with(app, "429 Too Many Requests", b"slow down")
     srv = make_server(app, "127.0.0.1", 0, threads=2).start()
     sleeps: list[float] = []
     try:
