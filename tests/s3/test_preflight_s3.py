@@ -115,7 +115,8 @@ def test_serve_and_import_log_refuse_a_missing_bronze_bucket_before_starting(
     assert "RAIDLIB_BRONZE_ROOT" in captured.err and "bucket 'bronz' does not exist" in captured.err
     # import-log too, before it reads the log
     log = tmp_path / "WoWCombatLog-021626_224800.txt"
-    log.write_text("not read\n", encoding="utf-8")
+    # a first row, so that the log's own start check passes: the lake is checked before reading
+    log.write_text("2/16/2026 22:48:00.000  COMBAT_LOG_VERSION,22,ADVANCED_LOG_ENABLED,1\n")
     assert main(["import-log", str(log), "--no-progress"]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(
